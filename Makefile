@@ -1,0 +1,38 @@
+# Two commands for a newcomer: `make demo` (the app on an embedded database with demo data)
+# and `make test` (lint, types, import layers, the whole suite on PostgreSQL 15/local and 18/embedded).
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN      = $(VENV)/bin
+STAMP    = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: demo test lint install clean-venv bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# pyscard (smart cards) compiles against libpcsclite; without it the kiosk still runs
+	# with keyboard-wedge readers and the PC/SC tests are skipped (CI installs it).
+	$(BIN)/pip install -q -e '.[dev,smartcard]' || $(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/workcell demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest -n 2 --dist loadgroup
+	WORKCELL_TEST_DATABASE_URL=embedded $(BIN)/pytest -m pg18 -p no:randomly
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""WorkCell domain: business rules and persistence. Imports neither Textual nor hardware."""

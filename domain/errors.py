@@ -1,0 +1,121 @@
+"""One exception family. Each carries a title and a message an operator can act on.
+
+Database refusals (SQLSTATE WC001..WC006 raised by the audit machinery, constraint
+violations, a lost connection) are translated once, here, by `translate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkCellError(Exception):
+    title = "Refused"
+
+    def __init__(self, message: str, *, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if title:
+            self.title = title
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(WorkCellError):
+    title = "Not found"
+
+
+class InvalidInput(WorkCellError):
+    title = "Check the entry"
+
+
+class PermissionDenied(WorkCellError):
+    title = "Not allowed"
+
+
+class RuleViolation(WorkCellError):
+    """A business rule refused the action (segregation of duties, sequencing, holds...)."""
+
+    title = "Not allowed"
+
+
+class AttributionError(WorkCellError):
+    title = "Who is acting?"
+
+
+class ReasonRequired(WorkCellError):
+    title = "Reason required"
+
+
+class StaleRecord(WorkCellError):
+    title = "Record changed meanwhile"
+
+
+class AppendOnly(WorkCellError):
+    title = "Record cannot be changed"
+
+
+class DatabaseUnavailable(WorkCellError):
+    title = "Database unreachable"
+
+
+_BY_SQLSTATE: dict[str, type[WorkCellError]] = {
+    "WC001": AttributionError,
+    "WC002": AttributionError,
+    "WC003": ReasonRequired,
+    "WC004": StaleRecord,
+    "WC005": AppendOnly,
+    "WC006": AppendOnly,
+    "WC007": RuleViolation,
+    "WC008": RuleViolation,
+    "WC009": RuleViolation,
+    "42501": PermissionDenied,
+    "23505": InvalidInput,
+    "23514": InvalidInput,
+    "23503": InvalidInput,
+    "23P01": RuleViolation,
+}
+
+
+def translate(exc: BaseException) -> WorkCellError | None:
+    """Map a SQLAlchemy / psycopg exception to a WorkCellError, or None if unknown."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.orm import exc as orm_exc
+
+    if isinstance(exc, WorkCellError):
+        return exc
+    if isinstance(exc, orm_exc.StaleDataError):
+        return StaleRecord(
+            "Someone else changed this record after you opened it. Reload it and try again."
+        )
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) and _is_connection(exc):
+        return DatabaseUnavailable(
+            "The database cannot be reached. Nothing was saved; your entry is kept. "
+            "Try again in a moment or call IT."
+        )
+    orig: Any = getattr(exc, "orig", exc)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in _BY_SQLSTATE:
+        diag = getattr(orig, "diag", None)
+        primary = getattr(diag, "message_primary", None) or str(orig)
+        return _BY_SQLSTATE[sqlstate](_friendly(sqlstate, primary, diag))
+    return None
+
+
+def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
+    if sqlstate == "23505":
+        detail = getattr(diag, "message_detail", None)
+        return f"That value is already in use. {detail or ''}".strip()
+    if sqlstate == "23514":
+        constraint = getattr(diag, "constraint_name", "")
+        return f"A value is not allowed here ({constraint})."
+    return primary
+
+
+def _is_connection(exc: Any) -> bool:
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith("08") or sqlstate in ("57P01", "57P03")

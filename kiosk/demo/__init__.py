@@ -1,0 +1,18 @@
+"""Demo data for `workcell db seed-demo` and `workcell demo`. Idempotent: re-running adds nothing.
+
+Each area seeds from its own module, in dependency order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kiosk.bootstrap import Services
+from kiosk.demo import items, people
+
+SEEDERS = [people.seed, items.seed]
+
+
+def seed_demo(services: Services) -> Iterator[str]:
+    for seeder in SEEDERS:
+        yield from seeder(services)

@@ -1,0 +1,1 @@
+"""Alembic environment and versions: schema, roles, grants, audit triggers."""

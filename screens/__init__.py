@@ -1,0 +1,1 @@
+"""WorkCell screens: Textual screens and widgets (touch-first). No SQL, no business rules."""

@@ -1,0 +1,146 @@
+"""Test database: real PostgreSQL, real migrations, one database per run (per xdist worker).
+
+Server choice: WORKCELL_TEST_DATABASE_URL (a superuser URL, or the word ``embedded``),
+else the server on 127.0.0.1:5432 if it answers, else the embedded PostgreSQL 18.
+Each run creates its own database, migrates it with `workcell db upgrade`'s code path,
+and drops it at the end. Roles are cluster-wide and created once, idempotently.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.db import make_engine, make_session_factory
+from domain.services import users
+from domain.uow import UnitOfWork
+from kiosk import dbadmin
+from kiosk.database import normalise, start_embedded
+
+LOCAL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+EMBEDDED_DIR = Path(os.environ.get("WORKCELL_TEST_EMBEDDED_DIR", "/tmp/wc-test-pg"))
+STATION_ROLE = "station_pytest"
+TEST_ADMIN = "pytest_admin"
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    """URLs of this run's database. ``admin`` is a superuser; ``station`` a station login."""
+
+    __test__ = False
+
+    name: str
+    admin: str
+    station: str
+    embedded: bool
+
+    def dsn(self, which: str = "station") -> str:
+        url = self.admin if which == "admin" else self.station
+        return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def connect(self, which: str = "station", **kwargs: object) -> psycopg.Connection:
+        return psycopg.connect(self.dsn(which), **kwargs)  # type: ignore[arg-type]
+
+
+def _local_server_answers() -> bool:
+    try:
+        with psycopg.connect(
+            make_url(LOCAL_URL).set(drivername="postgresql").render_as_string(), connect_timeout=2
+        ):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def server_url() -> tuple[str, bool]:
+    configured = os.environ.get("WORKCELL_TEST_DATABASE_URL", "").strip()
+    if configured and configured != "embedded":
+        return normalise(configured), False
+    if not configured and _local_server_answers():
+        return LOCAL_URL, False
+    return start_embedded(EMBEDDED_DIR).render_as_string(hide_password=False), True
+
+
+def create_test_database(prefix: str = "wct") -> TestDatabase:
+    base, embedded = server_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    plain = make_url(base).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(plain.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    admin = make_url(base).set(database=name)
+    admin_s = admin.render_as_string(hide_password=False)
+    dbadmin.upgrade(admin_s)
+    dbadmin.add_station(admin_s, STATION_ROLE)
+    station = admin.set(username=STATION_ROLE, password=None)
+    return TestDatabase(name, admin_s, station.render_as_string(hide_password=False), embedded)
+
+
+def drop_test_database(db: TestDatabase) -> None:
+    plain = make_url(db.admin).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(plain.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[TestDatabase]:
+    db = create_test_database()
+    # The first person is created by the bootstrap actor, as in a real installation.
+    engine = make_engine(db.station)
+    try:
+        with UnitOfWork(make_session_factory(engine), "bootstrap") as uow:
+            users.add_user(uow, TEST_ADMIN, "Pytest Administrator")
+            uow.commit()
+    finally:
+        engine.dispose()
+    yield db
+    drop_test_database(db)
+
+
+@pytest.fixture(scope="session")
+def app_engine(database: TestDatabase) -> Iterator[Engine]:
+    engine = make_engine(database.station)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_factory(app_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(app_engine)
+
+
+@pytest.fixture
+def make_uow(session_factory: sessionmaker[Session]) -> Callable[..., UnitOfWork]:
+    """``with make_uow("alice", reason="...") as uow: ...``"""
+
+    def factory(actor: str = TEST_ADMIN, reason: str | None = None) -> UnitOfWork:
+        return UnitOfWork(session_factory, actor, reason)
+
+    return factory
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (or xdist worker) will use."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def new_user(make_uow: Callable[..., UnitOfWork]) -> Callable[..., users.UserView]:
+    """Create a person with a unique username (created by the test administrator)."""
+
+    def factory(prefix: str = "u", printed_name: str | None = None) -> users.UserView:
+        name = unique(prefix)
+        with make_uow(TEST_ADMIN) as uow:
+            view = users.add_user(uow, name, printed_name or f"Test {name.title()}")
+            uow.commit()
+        return view
+
+    return factory
