@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from migrations.roles import can_manage_roles, create_station_role, init_roles
+from migrations.roles import ROLE_LOCK_KEY, can_manage_roles, create_station_role, init_roles
 
 
 def _plain_dsn(url: str) -> str:
@@ -29,17 +31,40 @@ def alembic_config() -> Config:
     return cfg
 
 
+@contextmanager
+def cluster_role_lock(admin_url: str) -> Iterator[None]:
+    """Roles are cluster-wide but advisory locks are per database: hold the role lock in the
+    maintenance database too, so role changes from two databases cannot collide."""
+    maintenance = make_url(admin_url).set(drivername="postgresql", database="postgres")
+    try:
+        conn = psycopg.connect(maintenance.render_as_string(hide_password=False), autocommit=True)
+    except psycopg.OperationalError:
+        yield  # no access to the maintenance database: the per-database lock must do
+        return
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (ROLE_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (ROLE_LOCK_KEY,))
+
+
 def init_roles_on(admin_url: str) -> None:
     database = make_url(admin_url).database or "postgres"
-    with psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn, conn.cursor() as cur:
+    with (
+        cluster_role_lock(admin_url),
+        psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn,
+        conn.cursor() as cur,
+    ):
         init_roles(cur, database)
 
 
 def upgrade(admin_url: str, revision: str = "head") -> None:
     """Create roles when this login may, then migrate to ``revision``."""
     with psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn, conn.cursor() as cur:
-        if can_manage_roles(cur):
-            init_roles(cur, make_url(admin_url).database or "postgres")
+        manage = can_manage_roles(cur)
+    if manage:
+        init_roles_on(admin_url)
     engine = create_engine(admin_url, poolclass=None)
     try:
         with engine.connect() as connection:
@@ -68,5 +93,9 @@ def status(admin_url: str) -> tuple[str | None, str | None]:
 
 
 def add_station(admin_url: str, role: str, password: str | None = None) -> bool:
-    with psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn, conn.cursor() as cur:
+    with (
+        cluster_role_lock(admin_url),
+        psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn,
+        conn.cursor() as cur,
+    ):
         return create_station_role(cur, role, password)
