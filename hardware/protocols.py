@@ -1,0 +1,45 @@
+"""The small interfaces the kiosk programs against; real adapters and fakes implement them."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from hardware.events import EventSink, WedgeOutput
+
+
+@runtime_checkable
+class CardReader(Protocol):
+    """A source of badge taps that posts events by itself (PC/SC monitor, fake reader).
+
+    ``start`` returns at once; events then arrive through ``sink``, called from the
+    reader's own thread (so the sink must be thread-safe, e.g. ``App.post_message``).
+    The first events after ``start`` describe the current state (a ReaderStatus, and a
+    BadgePresented if a card already lies on a reader). ``stop`` is idempotent and joins
+    the thread; no event is posted after it returns.
+    """
+
+    def start(self, sink: EventSink) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def running(self) -> bool: ...
+
+
+@runtime_checkable
+class KeyDecoder(Protocol):
+    """Keyboard-wedge decoding: a pure state machine, fed every key the kiosk receives.
+
+    ``key`` is a character (``"a"``, ``"\\r"``, ``"\\x1d"``) or a Textual key name
+    (``"enter"``, ``"ctrl+b"``, ``"ctrl+right_square_bracket"``, ``"left_parenthesis"``);
+    ``at`` is ``time.monotonic()``. The result lists, in order, decoded events and keys to
+    replay as typing. ``poll`` must be called at ``next_deadline`` (if not None) so that
+    held keys are released and stale frames aborted when no further key arrives.
+    """
+
+    def feed(self, key: str, at: float) -> list[WedgeOutput]: ...
+
+    def poll(self, at: float) -> list[WedgeOutput]: ...
+
+    @property
+    def next_deadline(self) -> float | None: ...
