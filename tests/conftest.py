@@ -31,6 +31,9 @@ EMBEDDED_DIR = Path(os.environ.get("WORKCELL_TEST_EMBEDDED_DIR", "/tmp/wc-test-p
 STATION_ROLE = "station_pytest"
 TEST_ADMIN = "pytest_admin"
 
+# Real PC/SC stack (pcscd + vpcd virtual cards): fixtures for hardware and kiosk tests.
+pytest_plugins = ["tests.pcsc_fixtures"]
+
 
 @dataclass(frozen=True)
 class TestDatabase:
