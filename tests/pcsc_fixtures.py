@@ -51,8 +51,10 @@ def pcsc_unavailable(reason: str) -> NoReturn:
 
 
 def vpcd_driver() -> str | None:
-    patterns = ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so*", "/usr/lib/*/pcsc/drivers/serial/libifdvpcd.so*",
-                "/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so*"]  # fmt: skip
+    patterns = [
+        f"{base}/pcsc/drivers/serial/libifdvpcd.so*"
+        for base in ("/usr/lib", "/usr/lib/*", "/usr/local/lib")
+    ]
     found = sorted(p for pattern in patterns for p in glob.glob(pattern))
     return found[0] if found else None
 
