@@ -1,7 +1,34 @@
 """Typed ORM models (SQLAlchemy 2). The schema itself is written in migrations/."""
 
 from domain.models.base import Base, metadata
+from domain.models.engineering import (
+    BomLine,
+    BomRevision,
+    Eco,
+    EcoItem,
+    EcoTransition,
+    RoutingOperation,
+    RoutingRevision,
+    RoutingStep,
+    RoutingStepData,
+    RoutingStepSignoff,
+)
 from domain.models.items import Item
 from domain.models.users import User
 
-__all__ = ["Base", "Item", "User", "metadata"]
+__all__ = [
+    "Base",
+    "BomLine",
+    "BomRevision",
+    "Eco",
+    "EcoItem",
+    "EcoTransition",
+    "Item",
+    "RoutingOperation",
+    "RoutingRevision",
+    "RoutingStep",
+    "RoutingStepData",
+    "RoutingStepSignoff",
+    "User",
+    "metadata",
+]
