@@ -55,6 +55,7 @@ class StationSettings:
     timezone: str = "UTC"
     idle_timeout_s: int = 120
     reader: str = "auto"  # auto | pcsc | wedge | none
+    reader_filter: str = ""  # PC/SC: use only readers whose name contains this ("" = all)
     allow_username_pin: bool = False
     pin_expiry_days: int = 180
     max_failed_attempts: int = 5

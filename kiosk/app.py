@@ -1,0 +1,218 @@
+"""The station's Textual app: composition of settings, backend, hardware and screens.
+
+`make_app(...)` is the factory the CLI, the tests and the benchmark use. The shift logic
+(sign-in, idle lock, another person taking over, drafts) lives in `kiosk/shift.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from textual import events
+from textual.app import App
+from textual.message import Message
+from textual.reactive import reactive
+from textual.theme import Theme
+
+from domain.errors import DatabaseUnavailable, WorkCellError
+from hardware.protocols import CardReader
+from hardware.wedge import Wedge
+from kiosk.bridge import HardwareBridge, wedge_config
+from kiosk.clock import Clock, ServerClock
+from kiosk.settings import StationSettings
+from kiosk.shift import Shift
+from kiosk.tiles import Restorer, build_restorers, build_tiles
+from screens import messages
+from screens.backend import DraftsBackend, ItemsBackend, SessionBackend, SignedInUser
+from screens.base import call_backend
+from screens.home import Tile
+
+log = logging.getLogger(__name__)
+
+CONTRAST = Theme(
+    name="workcell-contrast",
+    primary="#1F6FEB",
+    secondary="#3D8BFF",
+    accent="#FFD400",
+    warning="#FFB000",
+    error="#E5262B",
+    success="#1E9E4A",
+    foreground="#FFFFFF",
+    background="#000000",
+    surface="#1C1C1C",
+    panel="#2B2B2B",
+    dark=True,
+)
+CLOCK_SYNC_S = 300.0
+
+
+class StationBackend(SessionBackend, DraftsBackend, ItemsBackend, Protocol):
+    """Everything this app's own screens need; later areas add protocols of their own."""
+
+
+class WorkCellApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "WorkCell"
+    ENABLE_COMMAND_PALETTE = False
+
+    problem: reactive[str] = reactive("")
+    current_user: reactive[SignedInUser | None] = reactive(None)
+
+    def __init__(
+        self,
+        settings: StationSettings,
+        backend: StationBackend,
+        *,
+        reader: CardReader | None = None,
+        wedge: Wedge | None = None,
+        clock: Clock | None = None,
+        tiles: Sequence[Tile] | None = None,
+        restorers: dict[str, Restorer] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.backend = backend
+        self.session_backend: SessionBackend = backend
+        self.station_name = settings.name
+        self.station_place = f"{settings.site}/{settings.zone}"
+        self.tz = ZoneInfo(settings.timezone)
+        self.allow_username_pin = settings.allow_username_pin
+        self.server_clock = ServerClock() if clock is None else None
+        self._clock: Clock = clock or self.server_clock  # type: ignore[assignment]
+        self.tiles = list(tiles if tiles is not None else build_tiles(backend))
+        self.restorers = restorers if restorers is not None else build_restorers(backend)
+        self.bridge = HardwareBridge(self, reader, wedge)
+        self.shift = Shift(self)
+        self.last_activity = time.monotonic()
+        self._db_problem = ""
+        self._reader_problem = ""
+
+    # -- StationApp ------------------------------------------------------------------------
+
+    def now(self) -> Any:
+        return self._clock()
+
+    def report_problem(self, error: WorkCellError) -> None:
+        if isinstance(error, DatabaseUnavailable):
+            self._db_problem = f"⚠ {error.title}: {error.message}"
+            self._show_problems()
+        else:
+            self.notify(error.message, title=error.title, severity="error", timeout=8)
+
+    def clear_problem(self) -> None:
+        if self._db_problem:
+            self._db_problem = ""
+            self._show_problems()
+
+    def _show_problems(self) -> None:
+        self.problem = "\n".join(p for p in (self._db_problem, self._reader_problem) if p)
+
+    def lock(self) -> None:
+        self.shift.lock()
+
+    def request_sign_out(self) -> None:
+        self.shift.request_sign_out()
+
+    def signed_in(self, user: SignedInUser) -> None:
+        self.shift.signed_in(user)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.register_theme(CONTRAST)
+        self.theme = CONTRAST.name
+        self.bridge.start()
+        self.shift.start()
+        tick = min(1.0, max(0.1, self.settings.idle_timeout_s / 4))
+        self.set_interval(tick, self.shift.check_idle)
+        if self.server_clock is not None:
+            self._sync_clock()
+            self.set_interval(CLOCK_SYNC_S, self._sync_clock)
+
+    def _sync_clock(self) -> None:
+        clock = self.server_clock
+        if clock is not None:
+            call_backend(
+                self,
+                lambda: clock.sync(self.backend.server_time),
+                lambda _: None,
+                group="clock",
+            )
+
+    def on_unmount(self) -> None:
+        self.bridge.stop()
+
+    # -- input: activity, keyboard wedge -----------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
+            self.last_activity = time.monotonic()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            delivered = self.bridge.feed(event)
+            if delivered is not None:
+                await self._deliver(delivered)
+                return
+        await super().on_event(event)
+
+    async def _deliver(self, delivered: list[events.Key | Message]) -> None:
+        for item in delivered:
+            if isinstance(item, events.Key):
+                await super().on_event(item)
+            else:
+                self.post_message(item)
+        deadline = self.bridge.next_deadline()
+        if deadline is not None:
+            self.set_timer(max(0.0, deadline - time.monotonic()) + 0.001, self._poll_wedge)
+
+    async def _poll_wedge(self) -> None:
+        await self._deliver(self.bridge.poll())
+
+    # -- hardware messages, routed to the screen on top ------------------------------------
+
+    def on_badge_presented(self, message: messages.BadgePresented) -> None:
+        if message.routed:
+            return
+        self.last_activity = time.monotonic()
+        screen = self.screen
+        if getattr(screen, "ACCEPTS_BADGES", False):
+            screen.post_message(messages.BadgePresented(message.uid, message.source, True))
+        elif self.current_user is not None:
+            self.shift.badge_while_signed_in(message.uid)
+
+    def on_barcode_scanned(self, message: messages.BarcodeScanned) -> None:
+        if message.routed:
+            return
+        self.last_activity = time.monotonic()
+        screen = self.screen
+        if not getattr(screen, "ACCEPTS_SCANS", False):
+            self.notify("No scan is expected on this screen.", title="Scan ignored")
+            return
+        target = screen.focused or screen
+        target.post_message(messages.BarcodeScanned(message.data, message.source, True))
+
+    def on_card_refused(self, message: messages.CardRefused) -> None:
+        self.notify(message.message, title="Card refused", severity="error", timeout=8)
+
+    def on_scan_aborted(self, message: messages.ScanAborted) -> None:
+        self.notify(f"{message.reason}. Scan again.", title="Scan incomplete", severity="warning")
+
+    def on_reader_status_changed(self, message: messages.ReaderStatusChanged) -> None:
+        self._reader_problem = "" if message.available else f"⚠ {message.message}"
+        self._show_problems()
+
+
+def make_app(
+    settings: StationSettings,
+    backend: StationBackend,
+    *,
+    reader: CardReader | None = None,
+    clock: Clock | None = None,
+    wedge: Wedge | bool | None = True,
+) -> WorkCellApp:
+    """The station app. ``wedge=True`` builds the decoder from the station's [scanner]."""
+    decoder = Wedge(wedge_config(settings.scanner)) if wedge is True else (wedge or None)
+    return WorkCellApp(settings, backend, reader=reader, wedge=decoder, clock=clock)

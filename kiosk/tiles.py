@@ -1,0 +1,60 @@
+"""What the home screen offers, and how a parked draft becomes a screen again.
+
+Each area adds its tiles and draft restorers here (the composition root), built on the
+station's backend; the screens themselves only know their own backend protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.screen import Screen
+
+from screens.backend import ItemsBackend
+from screens.home import Tile
+from screens.item_detail import ItemDetailScreen
+from screens.item_new import NewItemScreen
+from screens.items import ItemsScreen
+
+Restorer = Callable[[dict[str, Any]], Screen[Any]]
+
+# Permission names granted by roles (domain/services/access.py).
+ITEM_READ = "item.read"
+ITEM_CREATE = "item.create"
+
+
+def build_tiles(items: ItemsBackend) -> list[Tile]:
+    return [
+        Tile(
+            "items",
+            "Items",
+            "Find, scan, approve",
+            lambda: items_screen(items),
+            permission=ITEM_READ,
+        ),
+        Tile(
+            "item-new",
+            "New item",
+            "Enter a draft item",
+            lambda: NewItemScreen(items),
+            permission=ITEM_CREATE,
+        ),
+    ]
+
+
+def items_screen(items: ItemsBackend, search: str = "") -> ItemsScreen:
+    return ItemsScreen(
+        items,
+        lambda number: ItemDetailScreen(items, number),
+        search=search,
+        new_item=lambda: NewItemScreen(items),
+    )
+
+
+def build_restorers(items: ItemsBackend) -> dict[str, Restorer]:
+    """Draft screen key (a screen's DRAFT_SCREEN) → the screen rebuilt with that input."""
+    return {
+        ItemsScreen.DRAFT_SCREEN: lambda p: items_screen(items, str(p.get("search", ""))),
+        NewItemScreen.DRAFT_SCREEN: lambda p: NewItemScreen(items, p),
+    }

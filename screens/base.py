@@ -1,0 +1,108 @@
+"""Shared behaviour of the signed-in screens: chrome, back/lock/sign-out, backend calls.
+
+Every backend call may block (database, argon2), so it runs in a thread worker and its
+result or error comes back on the event loop via ``call_from_thread``; widgets are only
+touched there. Errors never show as a traceback: a `WorkCellError` is reported by the
+station (banner for an unreachable database), anything else is logged and shown as one
+plain sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.dom import DOMNode
+from textual.screen import Screen
+
+from domain.errors import DatabaseUnavailable, WorkCellError, translate
+from screens.station import station_of
+from screens.widgets import Banner, NavBar, StatusBar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class UnexpectedError(WorkCellError):
+    title = "Something went wrong"
+
+
+def as_workcell_error(exc: BaseException) -> WorkCellError:
+    """The operator-facing form of any exception (the full one goes to the log)."""
+    translated = translate(exc)
+    if translated is not None:
+        return translated
+    log.exception("unexpected error in a kiosk worker", exc_info=exc)
+    return UnexpectedError("The action failed and was logged. Try again, or call IT.")
+
+
+def call_backend(
+    node: DOMNode,
+    call: Callable[[], T],
+    done: Callable[[T], object],
+    *,
+    failed: Callable[[WorkCellError], None] | None = None,
+    group: str = "backend",
+) -> None:
+    """Run ``call`` in an exclusive thread worker; ``done``/``failed`` run on the UI thread."""
+    station = station_of(node)
+    app = node.app
+
+    def task() -> None:
+        try:
+            result = call()
+        except Exception as exc:
+            error = as_workcell_error(exc)
+            app.call_from_thread(_report, error)
+            return
+        app.call_from_thread(_done, result)
+
+    def _report(error: WorkCellError) -> None:
+        # An unreachable database is the station's banner; other refusals belong to the
+        # screen that asked, when it says how to show them.
+        if failed is None or isinstance(error, DatabaseUnavailable):
+            station.report_problem(error)
+        if failed is not None:
+            failed(error)
+
+    def _done(result: T) -> None:
+        station.clear_problem()
+        done(result)
+
+    node.run_worker(task, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+
+class StationScreen(Screen[Any]):
+    """A signed-in screen: status bar and banner on top, navigation bar at the bottom."""
+
+    TITLE_TEXT = ""
+    BACK = True
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Banner()
+        yield NavBar(self.TITLE_TEXT, back=self.BACK)
+        yield from self.compose_body()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    @on(NavBar.Chosen)
+    def _navigate(self, event: NavBar.Chosen) -> None:
+        station = station_of(self)
+        if event.action == "back":
+            self.go_back()
+        elif event.action == "lock":
+            station.lock()
+        elif event.action == "sign-out":
+            station.request_sign_out()
+
+    def go_back(self) -> None:
+        if self.BACK:
+            self.dismiss(None)
+
+    def key_escape(self) -> None:
+        self.go_back()

@@ -1,0 +1,84 @@
+"""One item: its facts, its signatures (manifestation), and approval via the signature dialog."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Static
+
+from screens.backend import ItemDetail, ItemsBackend, SignatureLine
+from screens.base import StationScreen, call_backend
+from screens.modals.signature import SignatureModal
+from screens.station import fmt_time, station_of
+
+
+class ItemDetailScreen(StationScreen):
+    CSS_PATH = "item_detail.tcss"
+    TITLE_TEXT = "Item"
+
+    def __init__(self, backend: ItemsBackend, item_number: str) -> None:
+        super().__init__()
+        self.backend = backend
+        self.item_number = item_number
+        self.detail: ItemDetail | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="item-actions"):
+            yield Static(self.item_number, id="item-heading")
+            yield Button("Approve…", id="item-approve", variant="success", disabled=True)
+        with VerticalScroll(id="item-scroll"):
+            yield Static("Loading…", id="item-facts")
+            yield Static("Signatures", id="item-signatures-title")
+            yield Static("", id="item-signatures")
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        user = station_of(self).current_user
+        if user is not None:
+            call_backend(
+                self, lambda: self.backend.item_detail(user.username, self.item_number), self.show
+            )
+
+    def show(self, detail: ItemDetail) -> None:
+        self.detail = detail
+        item = detail.item
+        self.query_one("#item-heading", Static).update(
+            f"{item.item_number} — {item.description}   [{item.status.upper()}, v{item.version}]"
+        )
+        width = max((len(k) for k, _ in detail.facts), default=0)
+        facts = "\n".join(f"{k:<{width}}  {v}" for k, v in detail.facts)
+        self.query_one("#item-facts", Static).update(facts)
+        self.query_one("#item-signatures", Static).update(self._manifestation(detail.signatures))
+        self.query_one("#item-approve", Button).disabled = not detail.can_approve
+
+    def _manifestation(self, signatures: tuple[SignatureLine, ...]) -> str:
+        if not signatures:
+            return "No signatures yet."
+        tz = station_of(self).tz
+        lines = []
+        for sig in signatures:
+            mark = "" if sig.valid else "  ✖ INVALID (record changed after signing)"
+            lines.append(
+                f"{sig.meaning.upper():<10} {sig.printed_name}  {fmt_time(sig.signed_at, tz)}{mark}"
+            )
+            if sig.comment:
+                lines.append(f"{'':<10} “{sig.comment}”")
+        return "\n".join(lines)
+
+    @on(Button.Pressed, "#item-approve")
+    def approve(self) -> None:
+        user = station_of(self).current_user
+        if self.detail is None or user is None:
+            return
+        signable = self.backend.approval(
+            user.username, self.detail.item.item_number, self.detail.item.version
+        )
+        self.app.push_screen(SignatureModal(signable), self.signed)
+
+    def signed(self, signature: SignatureLine | None) -> None:
+        if signature is not None:
+            self.notify(f"{signature.meaning.upper()} by {signature.printed_name}", title="Signed")
+            self.load()

@@ -1,0 +1,109 @@
+"""New item: the floor's data-entry form (keypad for numbers, scan for the GTIN).
+
+What is typed here is unsaved input: it survives the idle lock and, if someone else
+signs in, is parked as its author's draft (see `unsaved_input` / `restore`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Input, Label, Select, Static
+
+from domain.models.items import ITEM_TYPES, TRACKING, UNITS
+from domain.services.items import NewItem
+from screens.backend import ItemRow, ItemsBackend
+from screens.base import StationScreen, call_backend
+from screens.messages import BarcodeScanned
+from screens.station import station_of
+from screens.widgets import Keypad
+
+_TEXT_FIELDS = ("item_number", "description", "gtin")
+_CHOICES = {"item_type": ITEM_TYPES, "unit": UNITS, "tracking": TRACKING}
+
+
+class NewItemScreen(StationScreen):
+    CSS_PATH = "item_new.tcss"
+    TITLE_TEXT = "New item"
+    DRAFT_SCREEN = "item_new"
+    ACCEPTS_SCANS = True
+
+    def __init__(self, backend: ItemsBackend, values: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.backend = backend
+        self.values = values or {}
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="new-actions"):
+            yield Static("", id="new-error")
+            yield Button("Save item", id="new-save", variant="success")
+        with Horizontal(id="new-body"):
+            with VerticalScroll(id="new-form"):
+                yield Label("Item number")
+                yield Input(self.values.get("item_number", ""), id="item_number")
+                yield Label("Description")
+                yield Input(self.values.get("description", ""), id="description")
+                for name, options in _CHOICES.items():
+                    yield Label(name.replace("_", " ").capitalize())
+                    value = self.values.get(name) or ("lot" if name == "tracking" else Select.NULL)
+                    yield Select([(o, o) for o in options], value=value, id=name)
+                yield Label("GTIN (scan or type)")
+                yield Input(self.values.get("gtin", ""), id="gtin")
+            yield Keypad(placeholder="Shelf life (days)", max_length=5, id="shelf_life")
+
+    def on_mount(self) -> None:
+        self.query_one("#shelf_life", Keypad).value = str(self.values.get("shelf_life", ""))
+        self.query_one("#item_number", Input).focus()
+
+    def form(self) -> dict[str, Any]:
+        values: dict[str, Any] = {n: self.query_one(f"#{n}", Input).value for n in _TEXT_FIELDS}
+        for name in _CHOICES:
+            selected = self.query_one(f"#{name}", Select).value
+            values[name] = "" if selected is Select.NULL else str(selected)
+        values["shelf_life"] = self.query_one("#shelf_life", Keypad).value
+        return values
+
+    @on(Button.Pressed, "#new-save")
+    @on(Keypad.Submitted, "#shelf_life")
+    def save(self) -> None:
+        user = station_of(self).current_user
+        v = self.form()
+        cmd = NewItem(
+            v["item_number"],
+            v["description"],
+            v["item_type"],
+            v["unit"],
+            v["tracking"] or "lot",
+            int(v["shelf_life"]) if v["shelf_life"] else None,
+            v["gtin"] or None,
+        )
+        if user is not None:
+            self.query_one("#new-error", Static).update("Saving…")
+            call_backend(
+                self,
+                lambda: self.backend.create_item(user.username, cmd),
+                self.saved,
+                failed=self.refused,
+            )
+
+    def saved(self, row: ItemRow) -> None:
+        self.notify(f"{row.item_number} created as {row.status.upper()}", title="Saved")
+        self.dismiss(row)
+
+    def refused(self, error: Exception) -> None:
+        self.query_one("#new-error", Static).update(f"{error}")
+
+    @on(BarcodeScanned)
+    def scanned(self, message: BarcodeScanned) -> None:
+        """A scan goes to the GTIN field (the form's only scan target)."""
+        self.query_one("#gtin", Input).value = message.data.strip()
+
+    def unsaved_input(self) -> tuple[str, dict[str, Any]] | None:
+        values = self.form()
+        if not any(v for k, v in values.items() if k != "tracking"):
+            return None
+        label = values["item_number"] or "(no number yet)"
+        return f"New item {label}", values

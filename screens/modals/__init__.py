@@ -1,0 +1,1 @@
+"""Dialogs typed by what they return: confirmation, signature, drafts."""

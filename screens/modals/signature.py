@@ -1,0 +1,144 @@
+"""The signature dialog every screen uses: what is signed, by whom, meaning; badge + PIN.
+
+Usage from any screen (see docs/kiosk.md)::
+
+    signable = backend.approval(user.username, item_number, version)   # area backend
+    self.app.push_screen(SignatureModal(signable), self.signed)         # -> SignatureLine|None
+
+It re-authenticates every time (badge or card, then PIN), whoever is signed in at the
+station: a supervisor signs at an operator's station without signing the operator out.
+The signer's printed name is shown before the PIN's OK confirms; a refusal shows the
+service's reason and leaves the dialog open for another try.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from domain.errors import WorkCellError
+from screens.backend import BadgeHolder, Proof, RecordToSign, Signable, SignatureLine
+from screens.base import call_backend
+from screens.messages import BadgePresented
+from screens.station import station_of
+from screens.widgets import Banner, Keypad, StatusBar
+
+
+class SignatureModal(ModalScreen[SignatureLine | None]):
+    CSS_PATH = "signature.tcss"
+    ACCEPTS_BADGES = True
+
+    def __init__(self, signable: Signable) -> None:
+        super().__init__(classes="-waiting")
+        self.signable = signable
+        self.record: RecordToSign | None = None
+        self.badge_uid: str | None = None
+        self.username: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Banner()
+        with Horizontal(id="sig-body"):
+            with Vertical(id="sig-info"):
+                yield Static(f"Sign: {self.signable.meaning.upper()}", id="sig-heading")
+                yield Static("Loading the record…", id="sig-record")
+                yield Input(placeholder="Comment (optional)", id="sig-comment")
+                yield Static("Tap your badge or card to sign", id="sig-prompt")
+                yield Static("", id="sig-error")
+                yield Input(placeholder="username, then Enter", id="sig-username")
+                with Horizontal(id="sig-buttons"):
+                    yield Button("Cancel", id="sig-cancel", variant="error")
+                    if station_of(self).allow_username_pin:
+                        yield Button("Use username", id="sig-use-username")
+            yield Keypad(masked=True, placeholder="PIN", id="sig-pin")
+
+    def on_mount(self) -> None:
+        self._describe()
+
+    def _describe(self) -> None:
+        call_backend(self, self.signable.describe, self._described, failed=self._failed)
+
+    def _described(self, record: RecordToSign) -> None:
+        self.record = record
+        text = "\n".join(
+            [
+                f"{record.title} · version {record.version}",
+                *record.lines,
+                f"Meaning: {record.meaning}",
+            ]
+        )
+        self.query_one("#sig-record", Static).update(text)
+
+    def _state(self, state: str) -> None:
+        for name in ("-waiting", "-username", "-pin"):
+            self.set_class(name == state, name)
+
+    def _error(self, text: str) -> None:
+        self.query_one("#sig-error", Static).update(text)
+
+    @on(BadgePresented)
+    def badge(self, message: BadgePresented) -> None:
+        self._error("")
+        self.badge_uid, self.username = message.uid, None
+        self._ask_pin("Badge read — looking up its owner…")
+        backend = station_of(self).session_backend
+        call_backend(
+            self, lambda: backend.identify_badge(message.uid), self._owner, failed=self._failed
+        )
+
+    def _owner(self, owner: BadgeHolder) -> None:
+        self._ask_pin(owner.printed_name)
+
+    def _ask_pin(self, signer: str) -> None:
+        meaning = self.signable.meaning
+        self.query_one("#sig-prompt", Static).update(
+            f"Signer: {signer}\nEnter your PIN and press OK to sign as {signer} ({meaning})."
+        )
+        self._state("-pin")
+        self.query_one("#sig-pin", Keypad).focus()
+
+    @on(Button.Pressed, "#sig-use-username")
+    def use_username(self) -> None:
+        self._state("-username")
+        self.query_one("#sig-prompt", Static).update("Type your username, then Enter")
+        self.query_one("#sig-username", Input).focus()
+
+    @on(Input.Submitted, "#sig-username")
+    def username_given(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.badge_uid, self.username = None, event.value.strip().lower()
+            event.input.value = ""
+            self._ask_pin(self.username)
+
+    @on(Keypad.Submitted, "#sig-pin")
+    def pin_entered(self, event: Keypad.Submitted) -> None:
+        if not event.value or not (self.badge_uid or self.username):
+            return
+        if self.record is None:
+            self._error("The record is not loaded yet: nothing can be signed unseen.")
+            self._describe()
+            return
+        proof = Proof(pin=event.value, badge_uid=self.badge_uid, username=self.username)
+        comment = self.query_one("#sig-comment", Input).value.strip() or None
+        event.keypad.clear()
+        self._error("Signing…")
+        call_backend(
+            self, lambda: self.signable.sign(proof, comment), self.dismiss, failed=self._failed
+        )
+
+    def _failed(self, error: WorkCellError) -> None:
+        self._error(f"{error.title}: {error.message}")
+        self.query_one("#sig-pin", Keypad).clear()
+        self.badge_uid = self.username = None
+        self.query_one("#sig-prompt", Static).update("Tap your badge or card to sign")
+        self._state("-waiting")
+
+    @on(Button.Pressed, "#sig-cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+    def key_escape(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,29 @@
+"""A full-width warning line under the status bar (database unreachable, reader lost)."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class Banner(Static):
+    DEFAULT_CSS = """
+    Banner {
+        dock: top; height: auto; width: 1fr; padding: 0 1; display: none;
+        background: $error; color: $text; text-style: bold;
+    }
+    Banner.-shown { display: block; }
+    """
+
+    message: reactive[str] = reactive("")
+
+    def on_mount(self) -> None:
+        # The station app keeps one `problem` text; every screen's banner mirrors it.
+        self.watch(self.app, "problem", self._mirror)
+
+    def _mirror(self, problem: str) -> None:
+        self.message = problem
+
+    def watch_message(self, message: str) -> None:
+        self.update(message)
+        self.set_class(bool(message), "-shown")
