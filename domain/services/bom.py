@@ -231,11 +231,15 @@ def _input_of(x: BomLineView) -> BomLineInput:
 
 
 def check_lines(
-    uow: UnitOfWork, parent_id: int, lines: Sequence[BomLineInput], *, prefix: str = "line"
+    uow: UnitOfWork,
+    parent_id: int,
+    lines: Sequence[BomLineInput],
+    *,
+    names: Sequence[str] | None = None,
 ) -> tuple[list[BomLine], list[str]]:
     """Validate lines against the items and the BOM graph; return rows to insert + problems.
 
-    ``prefix`` names each line in messages ("line 3: ..."; the CSV import says "row 4").
+    ``names`` says where each line came from in messages ("line 3"; the CSV import: "row 4").
     """
     parent = uow.session.get(Item, parent_id)
     assert parent is not None
@@ -250,12 +254,13 @@ def check_lines(
     problems: list[str] = []
     next_pos = 10
     for n, x in enumerate(lines, start=1):
+        where = names[n - 1] if names else f"line {n}"
         number = x.component.strip().upper()
         position = x.position if x.position is not None else next_pos
         next_pos = (position // 10 + 1) * 10
         comp = found.get(number)
         if comp is None:
-            problems.append(f"{prefix} {n}: no item {number!r}")
+            problems.append(f"{where}: no item {number!r}")
             continue
         fact = LineFacts(
             position,
@@ -275,7 +280,7 @@ def check_lines(
             found_problems.append(
                 f"BOM cycle: {comp.item_number} already contains {parent.item_number}"
             )
-        problems.extend(f"{prefix} {n} ({number}): {p}" for p in found_problems)
+        problems.extend(f"{where} ({number}): {p}" for p in found_problems)
         facts.append(fact)
         built.append(_new_line(fact, comp.id, x.notes))
     problems.extend(revision_problems(facts))
