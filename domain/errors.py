@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC006 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC013 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -60,6 +60,51 @@ class DatabaseUnavailable(WorkCellError):
     title = "Database unreachable"
 
 
+# --- identity and signatures (domain/services/identity.py, signatures.py) ---------------
+class AuthenticationFailed(WorkCellError):
+    """Badge/username or PIN not accepted. The message says how many attempts are left."""
+
+    title = "Not recognised"
+
+
+class AccountLocked(AuthenticationFailed):
+    title = "Account locked"
+
+
+class AccountDisabled(AuthenticationFailed):
+    title = "Account disabled"
+
+
+class BadgeRevoked(AuthenticationFailed):
+    title = "Badge revoked"
+
+
+class PinChangeRequired(AuthenticationFailed):
+    """The PIN was right but must be replaced first (set by an admin, or expired)."""
+
+    title = "Choose a new PIN"
+
+    def __init__(self, message: str, *, username: str = "", title: str | None = None) -> None:
+        super().__init__(message, title=title)
+        self.username = username
+
+
+class PinExpired(PinChangeRequired):
+    title = "PIN expired"
+
+
+class SignatureRefused(RuleViolation):
+    """The signing rules refused this signature (permission, order, segregation of duties)."""
+
+    title = "Signature refused"
+
+
+class RecordLocked(WorkCellError):
+    """Signed content (e.g. an approved item) cannot change without a new signed change."""
+
+    title = "Record locked"
+
+
 _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC001": AttributionError,
     "WC002": AttributionError,
@@ -70,6 +115,9 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC007": RuleViolation,
     "WC008": RuleViolation,
     "WC009": RuleViolation,
+    "WC011": RecordLocked,
+    "WC012": SignatureRefused,
+    "WC013": RuleViolation,
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,
@@ -110,6 +158,9 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     if sqlstate == "23514":
         constraint = getattr(diag, "constraint_name", "")
         return f"A value is not allowed here ({constraint})."
+    hint = getattr(diag, "message_hint", None)
+    if sqlstate in ("WC011", "WC012", "WC013") and hint:
+        return f"{primary} {hint}"
     return primary
 
 

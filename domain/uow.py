@@ -19,6 +19,7 @@ _SET = text(
     " set_config('workcell.reason', :reason, true)"
 )
 _SET_REASON = text("SELECT set_config('workcell.reason', :reason, true)")
+_SET_ACTOR = text("SELECT set_config('workcell.actor', :actor, true)")
 
 
 class UnitOfWork:
@@ -50,6 +51,23 @@ class UnitOfWork:
             self._session = None
             raise _translated(exc) from exc
         return self
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """For work that must commit on its own (e.g. recording a failed PIN attempt)."""
+        return self._factory
+
+    def act_as(self, username: str) -> None:
+        """Attribute the rest of this transaction to ``username``.
+
+        Only after the caller has re-authenticated that person (a signature: the signer's
+        rows are theirs). Pending changes are flushed first, under the previous actor.
+        """
+        if not username or not username.strip():
+            raise AttributionError("No acting user: sign in first.")
+        self.flush()
+        self.actor = username.strip().lower()
+        self.session.execute(_SET_ACTOR, {"actor": self.actor})
 
     def set_reason(self, reason: str) -> None:
         """Reason for the changes that follow in this transaction (audit trail)."""

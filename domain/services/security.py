@@ -1,0 +1,183 @@
+"""Security events: failed sign-ins and signatures, lockouts, revoked-badge attempts,
+admin unlocks — recorded by the database, listed for supervisors, acknowledged by signature.
+
+API (stable):
+  list_security_events(uow, *, since=None, kinds=None, user=None, unacknowledged_only=False,
+                       limit=200) -> list[SecurityEventView]
+  acknowledge_event(uow, event_id, creds, *, station, policy, comment=None) -> SignatureView
+  record_event(uow, kind, user_id, method, detail) -> int   (inside the caller's transaction)
+  record_failure(session_factory, user_id, method, max_attempts, detail) -> int attempts left
+  record_event_apart(session_factory, kind, user_id, method, detail) -> None
+
+Failures are recorded in their own short transaction (actor 'system'), so they are
+committed even though the sign-in or signature they belong to fails. Nothing secret is
+ever part of an event: no PIN, no badge id, no hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from domain.models.identity import SecurityEvent, Signature
+from domain.models.users import User
+from domain.services.access import require_permission
+from domain.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from domain.services.identity import Credentials
+    from domain.services.pin_policy import IdentityPolicy
+    from domain.services.signatures import SignatureView
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "system"
+_RECORD = text("SELECT workcell.record_security_event(:kind, :user_id, :method, :detail)")
+_RESET = text("SELECT workcell.reset_auth_failures(:user_id)")
+_FAILURE = text("SELECT workcell.record_auth_failure(:user_id, :method, :max, :detail)")
+
+
+@dataclass(frozen=True)
+class SecurityEventView:
+    id: int
+    at: dt.datetime
+    kind: str
+    username: str | None
+    printed_name: str | None
+    station: str
+    method: str | None
+    detail: str
+    acknowledged_by: str | None = None
+    acknowledged_at: dt.datetime | None = None
+
+
+def record_event(
+    uow: UnitOfWork, kind: str, user_id: int | None, method: str | None, detail: str
+) -> int:
+    """Record an event as part of the caller's transaction (e.g. an admin unlock)."""
+    params = {"kind": kind, "user_id": user_id, "method": method, "detail": detail}
+    event_id = uow.session.scalar(_RECORD, params)
+    return int(event_id or 0)
+
+
+def reset_failures(uow: UnitOfWork, user_id: int) -> None:
+    """Start the failed-attempt count again (successful check or admin unlock)."""
+    uow.session.execute(_RESET, {"user_id": user_id})
+
+
+def record_event_apart(
+    session_factory: sessionmaker[Session],
+    kind: str,
+    user_id: int | None,
+    method: str | None,
+    detail: str,
+) -> None:
+    """Record an event in its own transaction, committed whatever the caller does next."""
+    with UnitOfWork(session_factory, SYSTEM_ACTOR, f"security event: {kind}") as uow:
+        record_event(uow, kind, user_id, method, detail)
+        uow.commit()
+    log.warning("security event %s (user id %s, %s): %s", kind, user_id, method, detail)
+
+
+def record_failure(
+    session_factory: sessionmaker[Session],
+    user_id: int,
+    method: str,
+    max_attempts: int,
+    detail: str,
+) -> int:
+    """Count one wrong PIN in its own transaction; lock the user at the limit.
+
+    Returns the attempts left (0: the account is now locked, all badges with it).
+    """
+    with UnitOfWork(session_factory, SYSTEM_ACTOR, f"failed PIN attempt: {detail}") as uow:
+        params = {"user_id": user_id, "method": method, "max": max_attempts, "detail": detail}
+        left = int(uow.session.scalar(_FAILURE, params) or 0)
+        uow.commit()
+    log.warning(
+        "wrong PIN for user id %s (%s, %s); %s attempts left", user_id, method, detail, left
+    )
+    return left
+
+
+def list_security_events(
+    uow: UnitOfWork,
+    *,
+    since: dt.datetime | None = None,
+    kinds: Sequence[str] | None = None,
+    user: str | None = None,
+    unacknowledged_only: bool = False,
+    limit: int = 200,
+) -> list[SecurityEventView]:
+    """Newest first. Needs the security.view permission (supervisor, QA, admin, auditor)."""
+    require_permission(uow, "security.view")
+    subject = aliased(User)
+    acker = aliased(User)
+    ack = aliased(Signature)
+    stmt = (
+        select(SecurityEvent, subject, ack, acker)
+        .outerjoin(subject, subject.id == SecurityEvent.user_id)
+        .outerjoin(
+            ack,
+            (ack.record_type == "security_event")
+            & (ack.record_id == SecurityEvent.id)
+            & (ack.meaning == "acknowledged"),
+        )
+        .outerjoin(acker, acker.id == ack.signer_id)
+        .order_by(SecurityEvent.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        stmt = stmt.where(SecurityEvent.at >= since)
+    if kinds:
+        stmt = stmt.where(SecurityEvent.kind.in_(list(kinds)))
+    if user:
+        stmt = stmt.where(subject.username == user.strip().lower())
+    if unacknowledged_only:
+        stmt = stmt.where(ack.id.is_(None))
+    return [_view(*row) for row in uow.session.execute(stmt).all()]
+
+
+def _view(
+    event: SecurityEvent, subject: User | None, ack: Signature | None, acker: User | None
+) -> SecurityEventView:
+    return SecurityEventView(
+        id=event.id,
+        at=event.at,
+        kind=event.kind,
+        username=subject.username if subject else None,
+        printed_name=subject.printed_name if subject else None,
+        station=event.station,
+        method=event.method,
+        detail=event.detail,
+        acknowledged_by=ack.printed_name if ack else None,
+        acknowledged_at=ack.signed_at if ack else None,
+    )
+
+
+def acknowledge_event(
+    uow: UnitOfWork,
+    event_id: int,
+    creds: Credentials,
+    *,
+    station: str,
+    policy: IdentityPolicy,
+    comment: str | None = None,
+) -> SignatureView:
+    """Sign a security event as 'acknowledged' (supervisor or QA; not the person it concerns).
+
+    The caller commits. Refused if already acknowledged.
+    """
+    from domain.errors import RuleViolation
+    from domain.services.signatures import RecordRef, sign, signatures_for
+
+    record = RecordRef("security_event", event_id)
+    if any(s.meaning == "acknowledged" for s in signatures_for(uow, record)):
+        raise RuleViolation(f"Security event {event_id} is already acknowledged.")
+    return sign(uow, record, "acknowledged", creds, station=station, policy=policy, comment=comment)
