@@ -740,7 +740,9 @@ GRANT SELECT ON workcell.user_pin, workcell.identity_verification,
 GRANT INSERT (user_id, pin_hash, temporary) ON workcell.user_pin TO workcell_app;
 GRANT INSERT (user_id, method) ON workcell.identity_verification TO workcell_app;
 GRANT INSERT (user_id, policy_version) ON workcell.policy_acknowledgement TO workcell_app;
-GRANT INSERT (user_id, badge_hash, replaces_id) ON workcell.badge TO workcell_app;
+-- (the revocation columns are NULL on insert; the ORM names them, and the version)
+GRANT INSERT (user_id, badge_hash, replaces_id, revoked_at, revoked_by, revoke_reason, version)
+    ON workcell.badge TO workcell_app;
 GRANT UPDATE (revoked_at, revoked_by, revoke_reason, version) ON workcell.badge TO workcell_app;
 -- The auditor reads everything but secrets: no PIN hash, no badge hash.
 GRANT SELECT (id, user_id, temporary, set_at, set_by, version) ON workcell.user_pin TO workcell_auditor;
