@@ -156,7 +156,7 @@ def check_entry_hashes(conn: Connection) -> list[Problem]:
     ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {"limit": _LIMIT})]
     if not ids:
         return []
-    positions = dict(conn.execute(_POSITIONS, {"ids": ids}).tuples().all())
+    positions: dict[int, int] = {int(e): int(p) for e, p in conn.execute(_POSITIONS, {"ids": ids})}
     return [
         Problem(
             "entry-hash",

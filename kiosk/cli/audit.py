@@ -1,10 +1,249 @@
-"""Sub-commands for this area (being written; see the open issues)."""
+"""`workcell audit ...`: seal, verify, show, export (docs/audit.md)."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from domain.audit import query
+from domain.audit.anchors import Anchor, append_anchor, last_anchor, read_anchors
+from domain.audit.bundle import verify_bundle
+from domain.audit.export import export_bundle
+from domain.audit.seal import seal
+from domain.audit.verify import VerifyReport, verify
+from kiosk.cli.common import services
+from kiosk.settings import load_settings
+
+PAGE = 500
+SHOW_HEADERS = (
+    "id",
+    "at",
+    "actor",
+    "station",
+    "table",
+    "record",
+    "op",
+    "changed",
+    "reason",
+    "seal",
+)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    return None
+    au = sub.add_parser("audit", help="audit trail: seal, verify, show, export")
+    ausub = au.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    p = ausub.add_parser("seal", help="chain committed entries now and anchor the head")
+    p.set_defaults(func=_seal)
+    p = ausub.add_parser("verify", help="check the trail; exit 0 intact, 1 not")
+    p.add_argument("--anchors", type=Path, help="anchor file (default: this station's)")
+    p.add_argument("--bundle", type=Path, help="verify an exported bundle offline (no database)")
+    p.add_argument("--grace", type=float, help="seconds an entry may wait to be sealed")
+    p.set_defaults(func=_verify)
+    p = ausub.add_parser("show", help="list entries (newest first) or one entry in full")
+    _show_arguments(p)
+    p.set_defaults(func=_show)
+    p = ausub.add_parser("export", help="write an inspector's bundle")
+    p.add_argument("--out", type=Path, required=True, help="new (empty) directory")
+    p.set_defaults(func=_export)
+
+
+def _show_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--table", help="e.g. item or workcell.item")
+    p.add_argument("--record", help="record key (needs --table)")
+    p.add_argument("--user", help="acting user")
+    p.add_argument("--station", help="station login role, e.g. station_line1")
+    p.add_argument("--since", help="server time, e.g. '2026-11-26 08:00' or with zone '+01'")
+    p.add_argument("--until", help="server time (exclusive)")
+    p.add_argument("--text", help="text in the record key, reason or values")
+    p.add_argument("--entry", type=int, help="show one entry in full (before/after, transaction)")
+    p.add_argument("--limit", type=int, default=100, help="rows to show (default 100)")
+    p.add_argument("--all", action="store_true", help="every matching row (streamed by pages)")
+    p.add_argument("--oldest-first", action="store_true")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    # Issue 4 (identity) adds `--security` (security events) here and dispatches on it at
+    # the top of _show(); the entry listing below stays as it is.
+
+
+def _seal(args: argparse.Namespace) -> int:
+    svc = services(args)
+    try:
+        result = seal(svc.engine)
+    finally:
+        svc.dispose()
+    anchor = last_anchor(svc.settings.anchor_file)
+    if result.head_position and (anchor is None or anchor.position != result.head_position):
+        append_anchor(
+            svc.settings.anchor_file,
+            result.head_position,
+            result.head_hash,
+            result.at,
+            svc.settings.name,
+        )
+    print(
+        f"sealed {result.sealed} entries; chain head at position {result.head_position}: "
+        f"{result.head_hash} (anchored in {svc.settings.anchor_file})"
+    )
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.bundle:
+        return _verify_bundle(args.bundle)
+    settings = load_settings()
+    anchor_path = args.anchors or settings.anchor_file
+    if args.anchors and not args.anchors.exists():
+        print(f"anchor file {args.anchors} does not exist", file=sys.stderr)
+        return 1
+    anchors: list[Anchor] = read_anchors(anchor_path)
+    grace = args.grace if args.grace is not None else float(settings.unsealed_grace_s)
+    svc = services(args)
+    try:
+        report = verify(svc.engine, anchors, grace)
+    finally:
+        svc.dispose()
+    _print_report(report, anchor_path)
+    return 0 if report.ok else 1
+
+
+def _print_report(report: VerifyReport, anchor_path: Path) -> None:
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    counts = (
+        f"{report.entries} entries, {report.chained} sealed, {report.pending} awaiting seal, "
+        f"{report.anchors_checked} anchors checked ({anchor_path}), {report.seconds:.1f} s"
+    )
+    first = report.first
+    if first is None:
+        print(f"audit trail INTACT: {counts}")
+        return
+    print(f"audit trail NOT INTACT: {first.message}")
+    if first.entry_id is not None:
+        print(f"first bad entry: {first.entry_id}")
+    for problem in report.problems[:50]:
+        print(f"  [{problem.kind}] {problem.message}")
+    if len(report.problems) > 50:
+        print(f"  ... and {len(report.problems) - 50} more")
+    print(counts)
+
+
+def _verify_bundle(directory: Path) -> int:
+    report = verify_bundle(directory)
+    if report.ok:
+        print(
+            f"bundle INTACT: {report.entries} entries, {report.chained} chained, "
+            f"{len(report.unsealed)} not yet sealed at export, "
+            f"{report.anchors_checked} anchors checked"
+        )
+        return 0
+    print(f"bundle NOT INTACT: {report.problems[0]}")
+    for problem in report.problems[1:50]:
+        print(f"  {problem}")
+    return 1
+
+
+def _export(args: argparse.Namespace) -> int:
+    svc = services(args)
+    try:
+        anchors = read_anchors(svc.settings.anchor_file)
+        result = export_bundle(svc.engine, args.out, anchors, svc.settings.name)
+    finally:
+        svc.dispose()
+    print(
+        f"exported {result.entries} entries ({result.chained} sealed) to {result.directory}\n"
+        f"chain head: position {result.head_position} {result.head_hash}\n"
+        f"SHA-256 of MANIFEST.sha256 (record it outside the bundle): {result.manifest_sha256}"
+    )
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    svc = services(args)
+    try:
+        with svc.session_factory() as session:
+            if args.entry is not None:
+                _print_detail(query.detail(session, args.entry))
+                return 0
+            _print_rows(_pages(session, args), args.format)
+    finally:
+        svc.dispose()
+    return 0
+
+
+def _pages(session: Any, args: argparse.Namespace) -> Iterator[query.AuditRow]:
+    """Rows page by page (keyset on id), so --all never holds the trail in memory."""
+    flt = query.AuditFilter(
+        args.table, args.record, args.user, args.station, args.since, args.until, args.text
+    )
+    remaining = None if args.all else max(0, args.limit)
+    newest_first = not args.oldest_first
+    cursor: int | None = None
+    while remaining is None or remaining > 0:
+        size = PAGE if remaining is None else min(PAGE, remaining)
+        keyset = {"before_id": cursor} if newest_first else {"after_id": cursor}
+        page = query.search(
+            session, flt, limit=size, newest_first=newest_first, **(keyset if cursor else {})
+        )
+        yield from page.rows
+        if not page.has_more or not page.rows:
+            return
+        cursor = page.last_id
+        remaining = None if remaining is None else remaining - len(page.rows)
+
+
+def _cells(row: query.AuditRow) -> tuple[Any, ...]:
+    return (
+        row.id,
+        row.at.isoformat(timespec="milliseconds"),
+        row.actor,
+        row.station,
+        row.table_name,
+        row.record_key,
+        row.operation,
+        ",".join(row.changed),
+        row.reason or "",
+        "" if row.chain_position is None else row.chain_position,
+    )
+
+
+def _print_rows(rows: Iterator[query.AuditRow], fmt: str) -> None:
+    out = sys.stdout
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SHOW_HEADERS)
+        writer.writerows(_cells(r) for r in rows)
+    elif fmt == "json":
+        out.write("[")
+        for n, r in enumerate(rows):
+            record = dict(zip(SHOW_HEADERS, _cells(r), strict=True))
+            out.write(("," if n else "") + "\n  " + json.dumps(record, default=str))
+        out.write("\n]\n")
+    else:
+        widths = (8, 29, 14, 18, 18, 10, 6, 24, 0, 0)
+        line = "  ".join(h.ljust(w) for h, w in zip(SHOW_HEADERS, widths, strict=True))
+        print(line.rstrip())
+        for r in rows:
+            cells = [str(c) for c in _cells(r)]
+            print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+
+
+def _print_detail(d: query.AuditDetail) -> None:
+    r = d.row
+    print(f"entry {r.id}  {r.operation} {r.table_name} {r.record_key}")
+    print(f"  at {r.at.isoformat()}  by {r.actor}  on {r.station}  transaction {r.tx_id}")
+    print(f"  reason: {r.reason or '-'}")
+    sealed = f"position {r.chain_position} ({d.chain_hash})" if r.chain_position else "not yet"
+    print(f"  entry hash {d.entry_hash}; sealed: {sealed}")
+    for change in d.changes:
+        print(f"  {change.name}: {json.dumps(change.before)} -> {json.dumps(change.after)}")
+    for other in d.same_transaction[:20]:
+        print(
+            f"  same transaction: entry {other.id} {other.operation} {other.table_name} "
+            f"{other.record_key}"
+        )
+    if len(d.same_transaction) > 20:
+        print(f"  ... and {len(d.same_transaction) - 20} more entries in the same transaction")

@@ -1,0 +1,122 @@
+"""Background sealer: chains committed audit entries every few seconds and anchors the head.
+
+The kiosk app starts one per station (``Sealer(engine, settings, on_status).start()``).
+It never raises into the app: when the database is away it reports the failure through the
+callback and retries with back-off. Several stations sealing at once is safe (the database
+function takes an advisory lock); each appends every head it sees to its own anchor file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from domain.audit.anchors import append_anchor, last_anchor
+from domain.audit.seal import SealResult, seal
+from domain.errors import translate
+from kiosk.settings import StationSettings
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass(frozen=True)
+class SealerStatus:
+    ok: bool
+    message: str
+    at: datetime | None = None
+    head_position: int | None = None
+    sealed: int = 0
+    failures: int = 0  # consecutive failed runs
+
+
+StatusCallback = Callable[[SealerStatus], None]
+
+
+class Sealer:
+    """A daemon thread calling audit.seal() every ``settings.seal_interval_s`` seconds."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: StationSettings,
+        on_status: StatusCallback | None = None,
+        *,
+        anchor_file: Path | None = None,
+    ) -> None:
+        self._engine = engine
+        self._interval = max(0.05, float(settings.seal_interval_s))
+        self._anchor_file = anchor_file or settings.anchor_file
+        self._station = settings.name
+        self._on_status = on_status or (lambda status: None)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        anchor = last_anchor(self._anchor_file)
+        self._anchored = (anchor.position, anchor.chain_hash) if anchor else None
+        self.last_status: SealerStatus | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_once(self) -> SealerStatus:
+        """One pass: seal, anchor a new head, report. Never raises."""
+        try:
+            result = seal(self._engine)
+            self._anchor(result)
+        except Exception as exc:  # the sealer must outlive any failure; it reports and retries
+            self._failures += 1
+            friendly = translate(exc)
+            message = friendly.message if friendly else f"{type(exc).__name__}: {exc}"
+            log.warning("audit sealing failed (%d in a row): %s", self._failures, message)
+            status = SealerStatus(
+                False, f"Audit sealing failed: {message}", failures=self._failures
+            )
+        else:
+            self._failures = 0
+            status = SealerStatus(
+                True,
+                f"Audit trail sealed to position {result.head_position}",
+                result.at,
+                result.head_position,
+                result.sealed,
+            )
+        self.last_status = status
+        self._report(status)
+        return status
+
+    def _anchor(self, result: SealResult) -> None:
+        head = (result.head_position, result.head_hash)
+        if result.head_position == 0 or head == self._anchored:
+            return
+        append_anchor(self._anchor_file, *head, result.at, self._station)
+        self._anchored = head
+
+    def _report(self, status: SealerStatus) -> None:
+        try:
+            self._on_status(status)
+        except Exception:  # a broken status display must not stop sealing
+            log.exception("sealer status callback failed")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            status = self.run_once()
+            delay = self._interval
+            if not status.ok:
+                delay = min(MAX_BACKOFF_S, self._interval * 2 ** min(self._failures, 6))
+            self._stop.wait(delay)
