@@ -91,6 +91,7 @@ class PcscDaemon:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         self.owned = True
         wait_for_service(timeout, self.process)
@@ -117,6 +118,16 @@ class PcscDaemon:
     def restart(self, *, readers: bool = True) -> None:
         self.stop()
         self.start(readers=readers)
+
+
+def _die_with_parent() -> None:
+    """Our pcscd gets SIGTERM if pytest dies (kill -9, CI timeout): no daemon left behind
+    to block the next run."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def clean_stale_files() -> None:
