@@ -118,6 +118,11 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC011": RecordLocked,
     "WC012": SignatureRefused,
     "WC013": RuleViolation,
+    # engineering change control (migration 0004)
+    "WC021": RecordLocked,  # only a draft revision / ECO can be edited
+    "WC022": RuleViolation,  # BOM cycle
+    "WC023": RuleViolation,  # effectivity change refused
+    "WC024": RuleViolation,  # status transition not allowed
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,

@@ -188,7 +188,7 @@ def replace_bom_lines(
 ) -> BomView:
     """Replace every line of a draft at once; every problem is reported, nothing half-saved."""
     rev = _load(uow, item_number, label)
-    effectivity.require_draft("bom", rev)
+    effectivity.require_editable(uow, "bom", rev)
     built, problems = check_lines(uow, rev.item_id, lines)
     if problems:
         raise LineErrors(problems)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import Range
 
 from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.models import BomRevision, RoutingRevision
+from domain.services.access import require_permission
 from domain.services.engineering_rules import LABEL_RE, next_label
 from domain.services.items import load_item
 from domain.uow import UnitOfWork
@@ -145,6 +146,7 @@ def history(uow: UnitOfWork, kind: Kind, item_number: str) -> list[RevisionSumma
 def new_draft(
     uow: UnitOfWork, kind: Kind, item_number: str, label: str | None, description: str
 ) -> Revision:
+    require_permission(uow, "engineering.edit")
     model = MODELS[kind]
     item = load_item(uow, item_number)
     if item.status == "obsolete":
@@ -160,6 +162,12 @@ def new_draft(
     uow.flush()
     uow.session.refresh(rev)
     return rev
+
+
+def require_editable(uow: UnitOfWork, kind: Kind, rev: Revision) -> None:
+    """The actor may edit engineering drafts, and this revision is one."""
+    require_permission(uow, "engineering.edit")
+    require_draft(kind, rev)
 
 
 def require_draft(kind: Kind, rev: Revision) -> None:

@@ -287,7 +287,7 @@ def replace_operations(
 ) -> RoutingView:
     """Replace a draft's operations at once; every problem reported, nothing half-saved."""
     rev = _load(uow, item_number, label)
-    effectivity.require_draft("routing", rev)
+    effectivity.require_editable(uow, "routing", rev)
     problems = operation_problems(ops)
     components = _component_ids(uow, ops)
     on_bom = bom_components(uow, rev.item_id)

@@ -585,6 +585,100 @@ SET search_path = pg_catalog, pg_temp
 AS $$ SELECT workcell.sha256_of(workcell.eco_content(p_id)) $$;
 """
 
+SIGNING = r"""
+-- What the signing dialog shows (title + lines) for each engineering record type.
+CREATE FUNCTION workcell.bom_revision_summary(p_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'title', format('%s BOM rev %s — %s', i.item_number, r.revision, i.description),
+        'lines', coalesce((
+            SELECT jsonb_agg(format('%s  %s  %s %s%s%s', l.position, c.item_number,
+                   trim(trailing '.' FROM trim(trailing '0' FROM l.quantity_per::text)), l.unit,
+                   CASE WHEN l.scrap_factor > 0 THEN format('  scrap %s%%',
+                        trim(trailing '.' FROM trim(trailing '0' FROM (l.scrap_factor * 100)::text))) ELSE '' END,
+                   CASE WHEN l.optional THEN '  optional'
+                        WHEN l.alternate_of IS NOT NULL THEN format('  alternate of %s', l.alternate_of)
+                        ELSE '' END) ORDER BY l.position)
+              FROM workcell.bom_line l JOIN workcell.item c ON c.id = l.component_id
+             WHERE l.bom_revision_id = r.id), '[]'::jsonb))
+      FROM workcell.bom_revision r JOIN workcell.item i ON i.id = r.item_id WHERE r.id = p_id
+$$;
+
+CREATE FUNCTION workcell.routing_revision_summary(p_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'title', format('%s routing rev %s — %s', i.item_number, r.revision, i.description),
+        'lines', coalesce((
+            SELECT jsonb_agg(format('Op %s  %s  @%s  %s min, %s steps', o.op_number, o.title,
+                   o.work_centre, o.standard_minutes,
+                   (SELECT count(*) FROM workcell.routing_step s WHERE s.operation_id = o.id))
+                   ORDER BY o.op_number)
+              FROM workcell.routing_operation o WHERE o.routing_revision_id = r.id), '[]'::jsonb))
+      FROM workcell.routing_revision r JOIN workcell.item i ON i.id = r.item_id WHERE r.id = p_id
+$$;
+
+CREATE FUNCTION workcell.eco_summary(p_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'title', format('%s — %s', e.number, e.title),
+        'lines', jsonb_build_array(format('Reason: %s', e.reason),
+                   format('Effective: %s', coalesce(to_char(e.effective_from AT TIME ZONE 'UTC',
+                          'YYYY-MM-DD HH24:MI "UTC"'), 'when approved')))
+                 || coalesce((
+            SELECT jsonb_agg(format('%s: %s', i.item_number, concat_ws(', ',
+                   'BOM rev ' || b.revision, 'routing rev ' || r.revision)) ORDER BY i.item_number)
+              FROM workcell.eco_item x
+              JOIN workcell.item i ON i.id = x.item_id
+              LEFT JOIN workcell.bom_revision b ON b.id = x.bom_revision_id
+              LEFT JOIN workcell.routing_revision r ON r.id = x.routing_revision_id
+             WHERE x.eco_id = e.id), '[]'::jsonb)
+                 || jsonb_build_array(format('Where used now: %s parent items',
+                    jsonb_array_length(e.impact))))
+      FROM workcell.eco e WHERE e.id = p_id
+$$;
+
+-- Registration with the signature machinery of 0003 (its tables are audited, so this
+-- migration names its actor: the 'system' user).
+SELECT set_config('workcell.actor', 'system', true);
+
+INSERT INTO workcell.permission (name, kind, description) VALUES
+    ('engineering.edit', 'action', 'Create and edit draft BOM and routing revisions and ECOs'),
+    ('eco.author',  'sign', 'Sign an ECO and its revisions as authored (submit for review)'),
+    ('eco.review',  'sign', 'Sign an ECO and its revisions as reviewed, or reject an ECO'),
+    ('eco.approve', 'sign', 'Approve an ECO, releasing its revisions');
+INSERT INTO workcell.role_permission (role, permission) VALUES
+    ('engineer', 'engineering.edit'), ('engineer', 'eco.author'), ('engineer', 'eco.review'),
+    ('qa', 'eco.review'), ('qa', 'eco.approve');
+
+INSERT INTO workcell.signable_type (record_type, table_name, content_function, author_column, summary_function, production)
+VALUES ('eco', 'workcell.eco', 'workcell.eco_content(bigint)', 'created_by', 'workcell.eco_summary(bigint)', true),
+       ('bom_revision', 'workcell.bom_revision', 'workcell.bom_revision_content(bigint)', 'created_by',
+        'workcell.bom_revision_summary(bigint)', true),
+       ('routing_revision', 'workcell.routing_revision', 'workcell.routing_revision_content(bigint)', 'created_by',
+        'workcell.routing_revision_summary(bigint)', true);
+
+-- Three different people: authored (engineer) → reviewed (engineer or QA) → approved (QA).
+-- 'author' is the record's creator; the revision rules apply the same chain to each
+-- revision the ECO releases.
+INSERT INTO workcell.signing_rule (record_type, meaning, permission, requires, distinct_from) VALUES
+    ('eco', 'authored', 'eco.author', '{}', '{}'),
+    ('eco', 'reviewed', 'eco.review', '{authored}', '{author,authored}'),
+    ('eco', 'approved', 'eco.approve', '{authored,reviewed}', '{author,authored,reviewed}'),
+    ('eco', 'rejected', 'eco.review', '{authored}', '{author,authored}'),
+    ('bom_revision', 'authored', 'eco.author', '{}', '{}'),
+    ('bom_revision', 'reviewed', 'eco.review', '{authored}', '{author,authored}'),
+    ('bom_revision', 'approved', 'eco.approve', '{authored,reviewed}', '{author,authored,reviewed}'),
+    ('routing_revision', 'authored', 'eco.author', '{}', '{}'),
+    ('routing_revision', 'reviewed', 'eco.review', '{authored}', '{author,authored}'),
+    ('routing_revision', 'approved', 'eco.approve', '{authored,reviewed}', '{author,authored,reviewed}');
+"""
+
 CONTENT_FUNCTIONS = (
     "workcell.bom_revision_content(bigint)",
     "workcell.routing_revision_content(bigint)",
@@ -593,6 +687,9 @@ CONTENT_FUNCTIONS = (
     "workcell.routing_revision_hash(bigint)",
     "workcell.eco_content(bigint)",
     "workcell.eco_hash(bigint)",
+    "workcell.bom_revision_summary(bigint)",
+    "workcell.routing_revision_summary(bigint)",
+    "workcell.eco_summary(bigint)",
 )
 
 
@@ -625,7 +722,7 @@ def _attach_and_grant() -> None:
 
 
 def upgrade() -> None:
-    for block in (REVISIONS, ECO, GUARDS, TRIGGERS, CONTENT):
+    for block in (REVISIONS, ECO, GUARDS, TRIGGERS, CONTENT, SIGNING):
         op.execute(block)
     _attach_and_grant()
 

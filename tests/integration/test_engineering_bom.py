@@ -12,14 +12,16 @@ from domain.errors import NotFound, RuleViolation
 from domain.services import bom, effectivity, explosion
 from tests.conftest import TEST_ADMIN, TestDatabase
 from tests.integration.engineering_helpers import (
+    ENGINEER,
     D,
     draft_bom,
+    engineer,  # noqa: F401
     make_item,
     release_bom,
     released_bom,
 )
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.usefixtures("engineer")]
 
 SET_ACTOR = (
     "SELECT set_config('workcell.actor', %s, true), set_config('workcell.reason', 'attack', true)"
@@ -28,12 +30,12 @@ SET_ACTOR = (
 
 def _released_pair(make_uow) -> tuple[str, str, int]:
     """A parent with one released revision A (one line); returns parent, component, rev id."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P", "subassembly")
         comp = make_item(uow)
         uow.commit()
     released_bom(make_uow, parent, [(comp, "2")])
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         rev_id = bom.get_bom(uow, parent, "A").summary.id
     return parent, comp, rev_id
 
@@ -49,7 +51,7 @@ def _sql_attempt(database: TestDatabase, sql: str, params: tuple[object, ...]) -
 def test_released_revision_lines_refused_by_service(make_uow) -> None:
     """The service refuses to add a line to a released revision, with a readable reason."""
     parent, comp, _ = _released_pair(make_uow)
-    with make_uow() as uow, pytest.raises(RuleViolation, match="only a draft"):
+    with make_uow(ENGINEER) as uow, pytest.raises(RuleViolation, match="only a draft"):
         bom.add_bom_line(uow, parent, "A", bom.BomLineInput(comp, D(1)))
 
 
@@ -77,7 +79,7 @@ def test_released_revision_refused_through_sql_as_station(
 
 def test_status_cannot_skip_review_through_sql(make_uow, database: TestDatabase) -> None:
     """A draft cannot jump to released, even through SQL (WC024)."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P")
         rev = draft_bom(uow, parent, [(make_item(uow), "1")])
         rev_id = bom.get_bom(uow, parent, rev).summary.id
@@ -93,7 +95,7 @@ def test_status_cannot_skip_review_through_sql(make_uow, database: TestDatabase)
 
 
 def _two_in_review(make_uow) -> tuple[int, int]:
-    with make_uow(reason="test") as uow:
+    with make_uow(ENGINEER, reason="test") as uow:
         parent = make_item(uow, "P")
         comp = make_item(uow)
         ids = []
@@ -143,7 +145,7 @@ def test_effective_start_never_moves(make_uow, database: TestDatabase) -> None:
 
 def test_effective_date_in_past_refused_by_service(make_uow) -> None:
     """The release service refuses a start in the past with a message naming the date."""
-    with make_uow(reason="t") as uow:
+    with make_uow(ENGINEER, reason="t") as uow:
         parent = make_item(uow, "P")
         label = draft_bom(uow, parent, [(make_item(uow), "1")])
         past = effectivity.server_now(uow) - dt.timedelta(days=1)
@@ -153,16 +155,16 @@ def test_effective_date_in_past_refused_by_service(make_uow) -> None:
 
 def test_as_of_at_boundary_instants(make_uow) -> None:
     """Exactly at B's start, B is in effect; one microsecond before, A; before A, nothing."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P")
         comp = make_item(uow)
         uow.commit()
     released_bom(make_uow, parent, [(comp, "1")])
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         start_b = effectivity.server_now(uow) + dt.timedelta(days=1)
     released_bom(make_uow, parent, [(comp, "2")], start_b)
     tick = dt.timedelta(microseconds=1)
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         assert bom.bom_as_of(uow, parent, start_b).summary.revision == "B"
         assert bom.bom_as_of(uow, parent, start_b - tick).summary.revision == "A"
         a_start = bom.get_bom(uow, parent, "A").summary.effective_from
@@ -176,14 +178,14 @@ def test_as_of_at_boundary_instants(make_uow) -> None:
 
 def test_new_revision_must_start_after_the_current_one(make_uow) -> None:
     """A successor starting at or before the current revision's start is refused."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P")
         comp = make_item(uow)
         uow.commit()
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         later = effectivity.server_now(uow) + dt.timedelta(days=5)
     released_bom(make_uow, parent, [(comp, "1")], later)
-    with make_uow(reason="t") as uow:
+    with make_uow(ENGINEER, reason="t") as uow:
         label = draft_bom(uow, parent, [(comp, "3")])
         with pytest.raises(RuleViolation, match="must start after"):
             release_bom(uow, parent, label, later - dt.timedelta(days=1))
@@ -191,7 +193,7 @@ def test_new_revision_must_start_after_the_current_one(make_uow) -> None:
 
 def test_multi_level_explosion_against_hand_computed_figures(make_uow) -> None:
     """Scrap, unit conversion and shared components roll up to the hand-computed totals."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         top = make_item(uow, "FG", "finished")
         sub = make_item(uow, "SA", "subassembly")
         part = make_item(uow, "CP", "component")
@@ -212,7 +214,7 @@ def test_multi_level_explosion_against_hand_computed_figures(make_uow) -> None:
         top,
         [(sub, "1"), bom.BomLineInput(tube, D("1.5"), scrap_factor=D("0.1")), (part, "1")],
     )
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         ex = explosion.explode(uow, top, effectivity.server_now(uow), Decimal(100))
     totals = {t.item_number: t.quantity for t in ex.totals}
     # sub: 100; part: 100*2*1.05 + 100*1 = 310; resin: 310 * 12.5 g * 1.04 = 4030 g = 4.03 kg
@@ -225,16 +227,16 @@ def test_multi_level_explosion_against_hand_computed_figures(make_uow) -> None:
 
 def test_explosion_picks_revision_in_effect_at_every_level(make_uow) -> None:
     """A subassembly's future revision changes the explosion only from its start."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         top, sub, leaf = make_item(uow, "FG"), make_item(uow, "SA"), make_item(uow, "RM")
         uow.commit()
     released_bom(make_uow, sub, [(leaf, "2")])
     released_bom(make_uow, top, [(sub, "3")])
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         now = effectivity.server_now(uow)
     tomorrow = now + dt.timedelta(days=1)
     released_bom(make_uow, sub, [(leaf, "5")], tomorrow)
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         today_total = {t.item_number: t.quantity for t in explosion.explode(uow, top, now).totals}
         later = {t.item_number: t.quantity for t in explosion.explode(uow, top, tomorrow).totals}
     assert today_total[leaf] == D(6) and later[leaf] == D(15)
@@ -242,7 +244,7 @@ def test_explosion_picks_revision_in_effect_at_every_level(make_uow) -> None:
 
 def test_optional_and_alternate_lines_are_not_rolled_up(make_uow) -> None:
     """Optional and alternate lines show in the tree but do not count in the totals."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         top, a, b, c = (make_item(uow, p) for p in ("FG", "CA", "CB", "CC"))
         uow.commit()
     released_bom(
@@ -254,7 +256,7 @@ def test_optional_and_alternate_lines_are_not_rolled_up(make_uow) -> None:
             bom.BomLineInput(c, D(1), optional=True, position=30),
         ],
     )
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         ex = explosion.explode(uow, top, effectivity.server_now(uow))
     assert [x.component for x in ex.lines] == [a, b, c]
     assert [t.item_number for t in ex.totals] == [a]
@@ -262,17 +264,17 @@ def test_optional_and_alternate_lines_are_not_rolled_up(make_uow) -> None:
 
 def test_cycle_refused_by_service_across_draft_revisions(make_uow) -> None:
     """A contains B (only in a draft); B may not contain A."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         a, b = make_item(uow, "A"), make_item(uow, "B")
         draft_bom(uow, a, [(b, "1")])
         uow.commit()
-    with make_uow() as uow, pytest.raises(bom.LineErrors, match="BOM cycle"):
+    with make_uow(ENGINEER) as uow, pytest.raises(bom.LineErrors, match="BOM cycle"):
         draft_bom(uow, b, [(a, "1")])
 
 
 def test_cycle_refused_by_database(make_uow, database: TestDatabase) -> None:
     """Through SQL as the station, a line closing a cycle A → B → C → A is refused (WC022)."""
-    with make_uow(reason="t") as uow:
+    with make_uow(ENGINEER, reason="t") as uow:
         a, b, c = make_item(uow, "A"), make_item(uow, "B"), make_item(uow, "C")
         released = draft_bom(uow, a, [(b, "1")])
         release_bom(uow, a, released)
@@ -291,7 +293,7 @@ def test_cycle_refused_by_database(make_uow, database: TestDatabase) -> None:
 
 def test_obsolete_revision_does_not_count_for_cycles(make_uow) -> None:
     """Once A's draft containing B is made obsolete, B may contain A."""
-    with make_uow(reason="t") as uow:
+    with make_uow(ENGINEER, reason="t") as uow:
         a, b = make_item(uow, "A"), make_item(uow, "B")
         label = draft_bom(uow, a, [(b, "1")])
         effectivity.set_status(uow, effectivity.load_revision(uow, "bom", a, label), "obsolete")
@@ -302,20 +304,20 @@ def test_obsolete_revision_does_not_count_for_cycles(make_uow) -> None:
 def test_new_draft_copies_lines_and_leaves_source_untouched(make_uow) -> None:
     """A new draft copied from a released revision has the same lines; editing it is allowed."""
     parent, comp, _ = _released_pair(make_uow)
-    with make_uow(reason="t") as uow:
+    with make_uow(ENGINEER, reason="t") as uow:
         view = bom.create_bom_revision(uow, parent, copy_from="A")
         assert view.summary.revision == "B" and view.summary.status == "draft"
         assert [(x.component, x.quantity_per) for x in view.lines] == [(comp, D(2))]
         bom.add_bom_line(uow, parent, "B", bom.BomLineInput(comp, D(1), notes="second"))
         uow.commit()
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         assert len(bom.get_bom(uow, parent, "A").lines) == 1
         assert len(bom.get_bom(uow, parent, "B").lines) == 2
 
 
 def test_line_rule_problems_are_listed_together(make_uow) -> None:
     """Every bad line is reported at once (unknown item, bad scrap, designator count)."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P")
         comp = make_item(uow)
         label = bom.create_bom_revision(uow, parent).summary.revision

@@ -8,9 +8,13 @@ import pytest
 from sqlalchemy import text
 
 from domain.services import bom, engineering_import, routing
-from tests.integration.engineering_helpers import make_item
+from tests.integration.engineering_helpers import (
+    ENGINEER,
+    engineer,  # noqa: F401
+    make_item,
+)
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.usefixtures("engineer")]
 
 
 def _revision_count(uow, item: str) -> int:
@@ -19,7 +23,7 @@ def _revision_count(uow, item: str) -> int:
 
 def test_good_bom_csv_imports_into_a_new_draft(make_uow) -> None:
     """A clean file becomes a draft revision with every line, scrap in % or as a fraction."""
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         parent, a, b = make_item(uow, "P"), make_item(uow), make_item(uow, "RM", "raw", "kg")
         csv_text = (
             "Component,Quantity,Unit,Scrap,Ref Designators\n"
@@ -38,7 +42,7 @@ def test_good_bom_csv_imports_into_a_new_draft(make_uow) -> None:
 
 def test_bom_csv_with_bad_rows_imports_nothing_and_names_each_row(make_uow) -> None:
     """Three bad rows among good ones: three row-numbered problems, no revision created."""
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         parent, a = make_item(uow, "P"), make_item(uow)
         uow.commit()
     csv_text = (
@@ -49,7 +53,7 @@ def test_bom_csv_with_bad_rows_imports_nothing_and_names_each_row(make_uow) -> N
         f"{a},1,,maybe\n"  # row 5 flag
         f"{a},1,2,\n"  # row 6 scrap 200%
     )
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         with pytest.raises(engineering_import.ImportRejected) as err:
             engineering_import.import_bom(uow, parent, csv_text)
         assert _revision_count(uow, parent) == 0
@@ -57,7 +61,7 @@ def test_bom_csv_with_bad_rows_imports_nothing_and_names_each_row(make_uow) -> N
     assert [p.split(":")[0].split(" (")[0] for p in problems] == [
         "row 3", "row 5", "row 4", "row 6"
     ]  # fmt: skip
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         assert _revision_count(uow, parent) == 0
         lines = uow.session.scalar(
             text(
@@ -72,7 +76,7 @@ def test_bom_csv_with_bad_rows_imports_nothing_and_names_each_row(make_uow) -> N
 
 def test_bom_csv_unknown_column_is_reported(make_uow) -> None:
     """A misspelt header is named, not silently ignored."""
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P")
         with pytest.raises(engineering_import.ImportRejected, match="unknown columns qty"):
             engineering_import.import_bom(uow, parent, "component,qty\nX,1\n")
@@ -92,14 +96,14 @@ ROUTING_CSV = (
 
 def test_routing_csv_imports_operations_steps_data_and_signoffs(make_uow) -> None:
     """The flat routing file becomes operations → steps → data entries and sign-offs."""
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         part, resin = make_item(uow, "CP"), make_item(uow, "RM", "raw", "kg")
         uow.commit()
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         engineering_import.import_bom(uow, part, f"component,quantity,unit\n{resin},12,g\n")
         view = engineering_import.import_routing(uow, part, ROUTING_CSV.format(resin=resin))
         uow.commit()
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         again = routing.get_routing(uow, part, view.summary.revision)
     assert again == view
     op10, op20 = view.operations
@@ -126,16 +130,16 @@ def test_routing_csv_problems_are_all_reported(make_uow) -> None:
         "10,WC,Op,2,Step two,,X,Thing,colour,,,\n"
         "10,WC,Op,x,Step three,,,,,,,\n"
     )
-    with make_uow() as uow:
+    with make_uow(ENGINEER) as uow:
         part = make_item(uow, "CP")
         uow.commit()
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         with pytest.raises(engineering_import.ImportRejected) as err:
             engineering_import.import_routing(uow, part, bad)
         assert routing.routing_history(uow, part) == []
     joined = "\n".join(err.value.problems)
     assert "row 4: step 'x' is not a whole number" in joined
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         fixed = bad.replace("10,WC,Op,x,Step three,,,,,,,\n", "")
         with pytest.raises(engineering_import.ImportRejected) as err2:
             engineering_import.import_routing(uow, part, fixed)
@@ -146,7 +150,7 @@ def test_routing_csv_problems_are_all_reported(make_uow) -> None:
 
 def test_lot_scan_of_a_component_not_on_the_bom_is_refused(make_uow) -> None:
     """A lot scan must name a component of the item's BOM."""
-    with make_uow(reason="import") as uow:
+    with make_uow(ENGINEER, reason="import") as uow:
         part, stranger = make_item(uow, "CP"), make_item(uow, "XX")
         csv_text = (
             "op,work_centre,op_title,step,step_title,data_code,data_label,data_kind,component\n"
