@@ -128,9 +128,10 @@ def revoke_badge(uow: UnitOfWork, badge_id: int, reason: str) -> BadgeView:
         raise NotFound(f"No badge {badge_id}.")
     if badge.revoked_at is not None:
         raise InvalidInput(f"Badge {badge_id} is already revoked.")
+    revoked_by = user_id_of(uow, uow.actor)  # before any attribute changes (autoflush)
     uow.set_reason(reason.strip())
     badge.revoked_at = func.now()
-    badge.revoked_by = user_id_of(uow, uow.actor)
+    badge.revoked_by = revoked_by
     badge.revoke_reason = reason.strip()
     security.record_event(uow, "badge_revoked", badge.user_id, "badge", reason.strip())
     uow.flush()
