@@ -89,6 +89,10 @@ class SessionBackend(Protocol):
 
     def sign_in(self, proof: Proof) -> SignedInUser: ...
 
+    def change_pin(self, proof: Proof, new_pin: str) -> None:
+        """Replace the PIN (``proof`` carries the current one) when the service asks for it."""
+        ...
+
     def server_time(self) -> dt.datetime: ...
 
 

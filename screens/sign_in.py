@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from domain.errors import WorkCellError
+from domain.errors import AuthenticationFailed, PinChangeRequired, WorkCellError
 from screens.backend import BadgeHolder, Proof, SignedInUser
 from screens.base import call_backend
 from screens.messages import BadgePresented
@@ -36,6 +36,8 @@ class SignInScreen(ModalScreen[SignedInUser]):
         self.locked_for = locked_for
         self.badge_uid: str | None = None
         self.username: str | None = None
+        self.stage = "pin"  # pin | new | repeat (a PIN change the service asked for)
+        self.pin = self.new_pin = ""
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -73,6 +75,7 @@ class SignInScreen(ModalScreen[SignedInUser]):
     def reset(self) -> None:
         """Back to waiting for a badge; nothing of the previous attempt is kept."""
         self.badge_uid = self.username = None
+        self.stage, self.pin, self.new_pin = "pin", "", ""
         self.query_one("#pin", Keypad).clear()
         self.query_one("#sign-in-who", Static).update("")
         self.query_one("#sign-in-prompt", Static).update(TAP_PROMPT)
@@ -121,15 +124,52 @@ class SignInScreen(ModalScreen[SignedInUser]):
     def pin_entered(self, event: Keypad.Submitted) -> None:
         if not event.value or not (self.badge_uid or self.username):
             return
-        proof = Proof(pin=event.value, badge_uid=self.badge_uid, username=self.username)
         event.keypad.clear()
+        if self.stage == "new":
+            self.new_pin, self.stage = event.value, "repeat"
+            self.query_one("#sign-in-prompt", Static).update("Enter the new PIN again, then OK")
+            return
+        if self.stage == "repeat":
+            self._change_pin(event.value)
+            return
+        self.pin = event.value
+        self._check(Proof(pin=event.value, badge_uid=self.badge_uid, username=self.username))
+
+    def _check(self, proof: Proof) -> None:
         self._error("Checking…")
         backend = station_of(self).session_backend
         call_backend(self, lambda: backend.sign_in(proof), self.dismiss, failed=self._refused)
 
+    def _change_pin(self, repeated: str) -> None:
+        if repeated != self.new_pin:
+            self._ask_new_pin("The two entries differ. Choose a new PIN again.")
+            return
+        old = Proof(pin=self.pin, badge_uid=self.badge_uid, username=self.username)
+        new = Proof(pin=repeated, badge_uid=self.badge_uid, username=self.username)
+        backend = station_of(self).session_backend
+        self._error("Saving the new PIN…")
+        call_backend(
+            self,
+            lambda: backend.change_pin(old, repeated),
+            lambda _: self._check(new),
+            failed=self._pin_refused,
+        )
+
+    def _ask_new_pin(self, why: str) -> None:
+        self.stage, self.new_pin = "new", ""
+        self._error(why)
+        self.query_one("#sign-in-prompt", Static).update("Choose a new PIN, then OK")
+        self.query_one("#pin", Keypad).focus()
+
+    def _pin_refused(self, error: WorkCellError) -> None:
+        self._ask_new_pin(f"{error.title}: {error.message}")
+
     def _refused(self, error: WorkCellError) -> None:
+        if isinstance(error, PinChangeRequired):
+            self._ask_new_pin(f"{error.title}: {error.message}")
+            return
         self._error(f"{error.title}: {error.message}")
         self.query_one("#pin", Keypad).clear()
         # A wrong PIN may be retried with the same badge; anything else starts over.
-        if error.title != "Wrong PIN":
+        if type(error) is not AuthenticationFailed:
             self.reset()

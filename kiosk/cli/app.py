@@ -1,10 +1,67 @@
-"""Sub-commands for this area (being written; see the open issues)."""
+"""`workcell` / `workcell kiosk` (the station app) and `workcell demo` (same, on demo data)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
+
+from hardware.protocols import CardReader
+from kiosk.settings import StationSettings, load_settings
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    return None
+    p = sub.add_parser("kiosk", help="start the station app (the default command)")
+    p.set_defaults(func=_kiosk)
+    p = sub.add_parser(
+        "demo", help="start the station app on a private embedded database with demo data"
+    )
+    p.set_defaults(func=_demo)
+
+
+def card_reader(settings: StationSettings) -> CardReader | None:
+    """The station's badge/card reader per ``reader`` (auto | pcsc | wedge | none)."""
+    if settings.reader in ("wedge", "none"):
+        return None
+    from hardware.pcsc import PcscReader, pcsc_available
+
+    if not pcsc_available():
+        if settings.reader == "pcsc":
+            raise SystemExit("reader = 'pcsc' but pyscard is not installed")
+        return None
+    return PcscReader(settings.reader_filter or None)
+
+
+def run_station(settings: StationSettings) -> int:
+    from kiosk.app import make_app
+    from kiosk.backend import KioskBackend
+    from kiosk.bootstrap import build_services
+
+    services = build_services(settings)
+    try:
+        backend = KioskBackend(services.session_factory, settings)
+        app = make_app(settings, backend, reader=card_reader(settings))
+        app.run()
+    finally:
+        services.dispose()
+    return 0
+
+
+def _kiosk(args: argparse.Namespace) -> int:
+    return run_station(load_settings())
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from kiosk.bootstrap import build_services, demo_settings
+    from kiosk.demo import seed_demo
+
+    settings = demo_settings()
+    services = build_services(settings)  # embedded server, migrated, station login ready
+    try:
+        for line in seed_demo(services):
+            log.info("demo: %s", line)
+    finally:
+        services.dispose()
+    return run_station(settings)

@@ -1,0 +1,115 @@
+"""Pilot fixtures: the station app from `make_app` on the test database, with a fake reader.
+
+Real domain services and real PostgreSQL; only the card reader is a fake (it posts from its
+own thread, like the PC/SC monitor). The clock is frozen so the header is reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from textual.pilot import Pilot
+
+from hardware.fakes import FakeCardReader
+from kiosk.app import WorkCellApp, make_app
+from kiosk.backend import KioskBackend
+from kiosk.clock import frozen_clock
+from kiosk.settings import StationSettings
+from screens.home import HomeScreen
+from screens.sign_in import SignInScreen
+from tests.conftest import TestDatabase, unique
+from tests.identity_helpers import Person, admin_for, enrol
+
+FROZEN = dt.datetime(2026, 11, 26, 6, 30, tzinfo=dt.UTC)
+
+
+@dataclass
+class Station:
+    app: WorkCellApp
+    reader: FakeCardReader
+    backend: KioskBackend
+    settings: StationSettings
+
+
+@pytest.fixture
+def station_settings(tmp_path: Path) -> StationSettings:
+    return StationSettings(
+        name=unique("st"),
+        site="PLANT-1",
+        zone="LINE-2",
+        timezone="Europe/Berlin",
+        idle_timeout_s=600,
+        data_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def make_station(
+    session_factory: sessionmaker[Session], station_settings: StationSettings
+) -> Iterator[Callable[..., Station]]:
+    """``make_station(idle_timeout_s=1, ...)`` → a fresh app (not yet running)."""
+    made: list[Station] = []
+
+    def factory(**overrides: Any) -> Station:
+        settings = replace(station_settings, **overrides)
+        reader = FakeCardReader()
+        backend = KioskBackend(session_factory, settings)
+        app = make_app(settings, backend, reader=reader, clock=frozen_clock(FROZEN))
+        made.append(Station(app, reader, backend, settings))
+        return made[-1]
+
+    yield factory
+    for station in made:
+        station.reader.stop()
+
+
+@pytest.fixture
+def admin(database: TestDatabase) -> str:
+    return admin_for(database)
+
+
+@pytest.fixture
+def person(session_factory: sessionmaker[Session], admin: str) -> Callable[..., Person]:
+    """``person("operator")`` → an enrolled person with those roles, a PIN and a badge."""
+
+    def factory(*roles: str, **kwargs: Any) -> Person:
+        return enrol(session_factory, admin, roles=roles, **kwargs)
+
+    return factory
+
+
+async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -> None:
+    """Let the app run (workers, timers) until ``predicate()`` holds; fail after 10 s."""
+    loop_deadline = dt.datetime.now() + dt.timedelta(seconds=10)
+    while not predicate():
+        if dt.datetime.now() > loop_deadline:
+            raise AssertionError(f"timed out waiting for: {what}")
+        await pilot.pause(0.02)
+
+
+def screen_text(app: WorkCellApp) -> str:
+    """Everything the top screen shows, as plain text (for assertions on messages)."""
+    from textual.widgets import Static
+
+    parts = [str(w.render()) for w in app.screen.query(Static) if w.display]
+    return "\n".join(parts)
+
+
+async def tap_and_pin(pilot: Pilot[Any], station: Station, person: Person, pin: str) -> None:
+    """Tap the person's badge on the fake reader, wait for the keypad, type the PIN + OK."""
+    assert person.badge_uid is not None
+    station.reader.tap(person.badge_uid)
+    await until(pilot, lambda: pilot.app.screen.has_class("-pin"), "the PIN prompt")
+    await pilot.press(*pin, "enter")
+
+
+async def sign_in(pilot: Pilot[Any], station: Station, person: Person) -> None:
+    await until(pilot, lambda: isinstance(pilot.app.screen, SignInScreen), "the sign-in screen")
+    await tap_and_pin(pilot, station, person, person.pin)
+    await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen), "the home screen")
