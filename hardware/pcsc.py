@@ -12,6 +12,7 @@ names a card model, never a card, so it is never used as an identity.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -30,9 +31,12 @@ try:  # pyscard is an optional extra (it compiles against libpcsclite)
 except Exception:  # ImportError, or OSError when libpcsclite is missing
     _scard = None
 
+log = logging.getLogger(__name__)
+
 PNP = "\\\\?PnP?\\Notification"
 GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
 NO_SERVICE_MESSAGE = "Smart-card service (pcscd) is not running. Badge taps are not read."
+MONITOR_FAILED = "The badge reader stopped responding. Retrying; call IT if this stays."
 NO_READER_MESSAGE = "No badge reader is connected. Plug in the reader or call IT."
 UNREADABLE = "This card has no readable serial number and cannot be used as a badge."
 READ_FAILED = "The card could not be read. Hold it still on the reader and try again."
@@ -80,6 +84,8 @@ class PcscReader:
             raise RuntimeError("PcscReader already started")
         self._sink = sink
         self._stop.clear()
+        self._available = None
+        self._readers = {}
         self._thread = threading.Thread(target=self._run, name="pcsc-monitor", daemon=True)
         self._thread.start()
 
@@ -97,8 +103,12 @@ class PcscReader:
 
     def _post(self, event: HardwareEvent) -> None:
         sink = self._sink
-        if sink is not None and not self._stop.is_set():
+        if sink is None or self._stop.is_set():
+            return
+        try:
             sink(event)
+        except Exception:  # a faulty sink must not end badge reading for the shift
+            log.exception("card reader event sink failed on %r", event)
 
     def _summary(self, available: bool, message: str) -> None:
         if available != self._available:
@@ -107,18 +117,29 @@ class PcscReader:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            context = self._establish()
-            if context is None:
-                self._summary(False, NO_SERVICE_MESSAGE)
-                self._stop.wait(self.retry_interval)
-                continue
-            self._context = context
             try:
-                self._monitor(context)
-            finally:
-                self._context = None
-                _scard.SCardReleaseContext(context)
-            self._forget_readers()
+                self._session()
+            except Exception:  # pyscard or driver surprises: report, wait, start over
+                log.exception("PC/SC monitor failed; retrying")
+                self._readers = {}
+                self._summary(False, MONITOR_FAILED)
+                self._stop.wait(self.retry_interval)
+
+    def _session(self) -> None:
+        """One connection to pcscd: establish, watch until it is lost, release."""
+        assert _scard is not None
+        context = self._establish()
+        if context is None:
+            self._summary(False, NO_SERVICE_MESSAGE)
+            self._stop.wait(self.retry_interval)
+            return
+        self._context = context
+        try:
+            self._monitor(context)
+        finally:
+            self._context = None
+            _scard.SCardReleaseContext(context)
+        self._forget_readers()
 
     def _establish(self) -> Any:
         assert _scard is not None

@@ -148,3 +148,46 @@ def test_filter_ignores_other_readers(pcsc_events, virtual_card, slot):
     virtual_card("DEADBEEF", slot=slot)
     time.sleep(1.0)
     assert not [e for e in pcsc_events.events if isinstance(e, BadgePresented)]
+
+
+def test_failing_sink_does_not_end_monitoring(pcscd, virtual_card):
+    """A sink that raises on one event is logged; the next tap still arrives."""
+    recorder = EventRecorder()
+    failures = []
+
+    def sink(event):
+        if isinstance(event, BadgePresented) and not failures:
+            failures.append(event)
+            raise RuntimeError("screen bug")
+        recorder(event)
+
+    reader = PcscReader(READER)
+    reader.start(sink)
+    try:
+        card = virtual_card("01010101")
+        deadline = time.monotonic() + 3
+        while not failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+        card.remove()
+        recorder.wait_for(lambda e: isinstance(e, CardRemoved))
+        virtual_card("02020202")
+        recorder.wait_for(_badge("02020202"))
+        assert reader.running
+    finally:
+        reader.stop()
+    assert failures == [BadgePresented("01010101", READER)]
+
+
+def test_reader_can_be_restarted_and_reports_state_again(pcscd):
+    """stop() then start() again: the first events describe the state afresh."""
+    reader = PcscReader(READER)
+    first, second = EventRecorder(), EventRecorder()
+    reader.start(first)
+    first.wait_for(_service(True))
+    reader.stop()
+    reader.start(second)
+    try:
+        second.wait_for(_service(True))
+        second.wait_for(lambda e: isinstance(e, ReaderStatus) and e.reader == READER)
+    finally:
+        reader.stop()
