@@ -121,6 +121,12 @@ def parse_bom_csv(text: str) -> tuple[list[tuple[int, BomLineInput]], list[str]]
     return lines, problems
 
 
+def _row_number(problem: str) -> int:
+    """Order messages as the spreadsheet is: by row number ("row 12: ...")."""
+    head = problem.split(":", 1)[0].split(" (")[0]
+    return int(head[4:]) if head.startswith("row ") and head[4:].isdigit() else 0
+
+
 def import_bom(
     uow: UnitOfWork,
     item_number: str,
@@ -135,7 +141,7 @@ def import_bom(
     _, line_problems = bom.check_lines(
         uow, item.id, [x for _, x in parsed], names=[f"row {n}" for n, _ in parsed]
     )
-    problems += line_problems
+    problems = sorted(problems + line_problems, key=_row_number)
     if problems:
         raise ImportRejected(problems, heading=f"Nothing was imported ({len(problems)} problems).")
     existing = {s.revision for s in bom.bom_history(uow, item.item_number)}

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kiosk.bootstrap import Services
-from kiosk.demo import items, people
+from kiosk.demo import engineering, items, people
 
-SEEDERS = [people.seed, items.seed]
+SEEDERS = [people.seed, items.seed, engineering.seed]
 
 
 def seed_demo(services: Services) -> Iterator[str]:

@@ -59,7 +59,7 @@ def test_bom_csv_with_bad_rows_imports_nothing_and_names_each_row(make_uow) -> N
         assert _revision_count(uow, parent) == 0
     problems = err.value.problems
     assert [p.split(":")[0].split(" (")[0] for p in problems] == [
-        "row 3", "row 5", "row 4", "row 6"
+        "row 3", "row 4", "row 5", "row 6"
     ]  # fmt: skip
     with make_uow(ENGINEER) as uow:
         assert _revision_count(uow, parent) == 0
