@@ -11,15 +11,13 @@ window relative to ``today``), and every refusal is an InvalidInput an operator 
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from biip import ParseError
-from biip.gs1_application_identifiers import (
-    _GS1_APPLICATION_IDENTIFIERS as AI_TABLE,  # biip's parsed copy of the GS1 AI table
-)
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 
 from domain.errors import InvalidInput
@@ -57,13 +55,30 @@ DATE_AIS = frozenset({"11", "12", "13", "15", "16", "17"})
 CHECK_DIGIT_AIS = frozenset({"00", "01", "02"})
 
 
+@functools.cache
+def lookup_ai(code: str) -> GS1ApplicationIdentifier | None:
+    """biip's entry for exactly this AI code, or None if GS1 does not define it."""
+    try:
+        entry = GS1ApplicationIdentifier.extract(code)
+    except ParseError:
+        return None
+    return entry if entry.ai == code else None
+
+
+def _entry(code: str) -> GS1ApplicationIdentifier:
+    entry = lookup_ai(code)
+    if entry is None:
+        raise InvalidInput(f"({code}) is not a GS1 application identifier.")
+    return entry
+
+
 def name_of(ai: str) -> str:
     """A name an operator understands for an AI: 'Lot number', 'Net weight (kg)'..."""
     if ai in NAMES:
         return NAMES[ai]
     if ai[:3] == "310":
         return "Net weight (kg)"
-    entry = AI_TABLE.get(ai)
+    entry = lookup_ai(ai)
     return entry.data_title.capitalize() if entry else f"AI ({ai})"
 
 
@@ -80,12 +95,13 @@ class GS1Element:
 
     @property
     def variable_length(self) -> bool:
-        return _lengths(AI_TABLE[self.ai])[0] != _lengths(AI_TABLE[self.ai])[1]
+        low, high = _lengths(_entry(self.ai))
+        return low != high
 
     @property
     def needs_separator(self) -> bool:
         """FNC1/GS must follow unless last: every AI outside the predefined-length table."""
-        return bool(AI_TABLE[self.ai].separator_required)
+        return bool(_entry(self.ai).separator_required)
 
     def hri(self) -> str:
         return f"({self.ai}){self.value}"
@@ -224,7 +240,7 @@ def _parse_hri(raw: str) -> tuple[GS1Element, ...]:
         raise _not_gs1("expected the form (01)...(10)...")
     elements = []
     for ai, data in zip(pieces[1::2], pieces[2::2], strict=True):
-        entry = AI_TABLE.get(ai)
+        entry = lookup_ai(ai)
         if entry is None:
             raise _not_gs1(f"({ai}) is not a known application identifier")
         elements.append(_element(entry, data))
