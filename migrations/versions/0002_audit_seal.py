@@ -126,17 +126,18 @@ BEGIN
     -- backend status is cached per transaction; a stale copy could miss a newer writer
     PERFORM pg_stat_clear_snapshot();
     v_xmax := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
-    SELECT min(x) INTO v_oldest FROM (
-        SELECT CASE WHEN full_x > v_xmax THEN full_x - 4294967296 ELSE full_x END AS x
-          FROM (SELECT ((v_xmax >> 32) << 32) + xid::text::bigint AS full_x
-                  FROM (SELECT backend_xid AS xid FROM pg_stat_activity
-                         WHERE datid = (SELECT oid FROM pg_database
-                                         WHERE datname = current_database())
-                           AND backend_xid IS NOT NULL
-                        UNION ALL
-                        SELECT transaction FROM pg_prepared_xacts
-                         WHERE database = current_database()) AS running) AS widened
-    ) AS candidates;
+    -- backend_xid is a 32-bit xid: widen it by its distance below xmax (a running
+    -- transaction is never 2^31 transactions old; one at or above xmax started later).
+    SELECT v_xmax - max(age) INTO v_oldest FROM (
+        SELECT ((v_xmax - xid::text::bigint) % 4294967296 + 4294967296) % 4294967296 AS age
+          FROM (SELECT backend_xid AS xid FROM pg_stat_activity
+                 WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND backend_xid IS NOT NULL
+                UNION ALL
+                SELECT transaction FROM pg_prepared_xacts
+                 WHERE database = current_database()) AS running
+    ) AS ages
+     WHERE age BETWEEN 1 AND 2147483648 AND age <= v_xmax;
     RETURN least(v_xmax, coalesce(v_oldest, v_xmax))::text::xid8;
 END $$;
 
