@@ -104,3 +104,68 @@ def enrol(
             session_factory, person.by_name(), station=STATION, policy=policy
         )
     return person
+
+
+_DOC_SQL = """
+CREATE TABLE workcell.pytest_doc (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    body       text NOT NULL,
+    author_id  bigint NOT NULL DEFAULT workcell.current_actor_id() REFERENCES workcell.users (id),
+    stamped_at timestamptz NOT NULL DEFAULT now(),
+    status     text NOT NULL DEFAULT 'draft',
+    version    integer NOT NULL DEFAULT 1
+);
+SELECT audit.attach('workcell.pytest_doc');
+GRANT SELECT, INSERT, UPDATE ON workcell.pytest_doc TO workcell_app;
+-- deliberately sloppy: a timestamptz through to_jsonb follows the session TimeZone, so
+-- only the registry's pinned UTC keeps the hash stable
+CREATE FUNCTION workcell.pytest_doc_content(p_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT jsonb_build_object('type', 'pytest_doc', 'id', d.id, 'body', d.body,
+                              'stamped_at', d.stamped_at)
+      FROM workcell.pytest_doc d WHERE d.id = p_id
+$$;
+SELECT set_config('workcell.actor', 'system', true);
+INSERT INTO workcell.permission (name, kind, description) VALUES
+    ('pytest.perform', 'sign', 'pytest: perform'), ('pytest.verify', 'sign', 'pytest: verify');
+INSERT INTO workcell.role_permission (role, permission) VALUES
+    ('operator', 'pytest.perform'), ('supervisor', 'pytest.perform'),
+    ('supervisor', 'pytest.verify');
+INSERT INTO workcell.signable_type (record_type, table_name, content_function, author_column)
+VALUES ('pytest_doc', 'workcell.pytest_doc', 'workcell.pytest_doc_content(bigint)', 'author_id');
+INSERT INTO workcell.signing_rule (record_type, meaning, permission, requires, distinct_from) VALUES
+    ('pytest_doc', 'reviewed', 'item.approve', '{}', '{author}'),
+    ('pytest_doc', 'approved', 'item.approve', '{reviewed}', '{author,reviewed}'),
+    ('pytest_doc', 'performed', 'pytest.perform', '{}', '{}'),
+    ('pytest_doc', 'verified', 'pytest.verify', '{performed}', '{performed}');
+"""
+
+_DOCS: set[str] = set()
+
+
+def register_test_doc(database: TestDatabase) -> None:
+    """A signable record type of the tests' own, registered the way migration 0004 does:
+    a table, a content function, a signable_type row and signing rules (once per DB)."""
+    if database.name in _DOCS:
+        return
+    with database.connect("admin") as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(4242)")
+        exists = conn.execute(
+            "SELECT 1 FROM workcell.signable_type WHERE record_type = 'pytest_doc'"
+        ).fetchone()
+        if not exists:
+            conn.execute("SET LOCAL ROLE workcell_owner")
+            conn.execute(_DOC_SQL)
+        conn.commit()
+    _DOCS.add(database.name)
+
+
+def new_doc(database: TestDatabase, author: str, body: str = "batch record page") -> int:
+    with database.connect() as conn:
+        conn.execute("SELECT set_config('workcell.actor', %s, true)", (author,))
+        row = conn.execute(
+            "INSERT INTO workcell.pytest_doc (body) VALUES (%s) RETURNING id", (body,)
+        ).fetchone()
+        conn.commit()
+    assert row is not None
+    return int(row[0])
