@@ -11,6 +11,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         url,
         pool_size=pool_size,
         pool_pre_ping=True,
+        # Never put bound parameters in logs or exception text: they can be secrets
+        # (PIN hashes, badge ids on their way to workcell.badge_digest).
+        hide_parameters=True,
         connect_args={"connect_timeout": 5, "application_name": "workcell"},
     )
 

@@ -43,6 +43,11 @@ from domain.services.pin_policy import IdentityPolicy, check_new_pin, hash_pin
 from domain.services.users import UserView, get_user
 from domain.uow import UnitOfWork
 
+_ALREADY_ISSUED = (
+    "This card was already issued (perhaps to someone else, perhaps revoked); "
+    "card ids are never reassigned. Use a new card."
+)
+
 
 @dataclass(frozen=True)
 class BadgeView:
@@ -103,17 +108,19 @@ def add_badge(
     user = _person(uow, username)
     digest = badge_digest(uow.session, badge_uid)
     if uow.session.scalar(select(Badge.id).where(Badge.badge_hash == digest)) is not None:
-        raise InvalidInput(
-            "This card was already issued (perhaps to someone else, perhaps revoked); "
-            "card ids are never reassigned. Use a new card."
-        )
+        raise InvalidInput(_ALREADY_ISSUED)
     if replaces_badge_id is not None:
         old = uow.session.get(Badge, replaces_badge_id)
         if old is None or old.user_id != user.id:
             raise InvalidInput(f"Badge {replaces_badge_id} is not one of {user.username}'s.")
     badge = Badge(user_id=user.id, badge_hash=digest, replaces_id=replaces_badge_id)
     uow.session.add(badge)
-    uow.flush()
+    try:
+        uow.flush()
+    except InvalidInput as exc:  # issued meanwhile; the database's detail names the hash
+        if "badge_hash" in str(exc):
+            raise InvalidInput(_ALREADY_ISSUED) from None
+        raise
     uow.session.refresh(badge)
     return _badge_view(badge, user.username)
 
