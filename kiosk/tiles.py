@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.screen import Screen
 
+from kiosk.engineering_tiles import engineering_tiles
 from screens.backend import ItemsBackend
 from screens.home import Tile
 from screens.item_detail import ItemDetailScreen
@@ -39,6 +40,7 @@ def build_tiles(items: ItemsBackend) -> list[Tile]:
             lambda: NewItemScreen(items),
             permission=ITEM_CREATE,
         ),
+        *engineering_tiles(items),
     ]
 
 

@@ -1,0 +1,158 @@
+"""The station's EngineeringBackend (screens/engineering/backend.py) on the domain services.
+
+Each method opens its own UnitOfWork and returns frozen views; signed ECO steps are
+`EcoStep` Signables driven by the shared SignatureModal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.models import EcoItem, Item
+from domain.services import bom, compare, eco, effectivity, routing, signatures
+from domain.services.compare import Comparison
+from domain.services.eco_views import EcoSummary, EcoView
+from domain.services.effectivity import RevisionSummary
+from domain.services.identity import IdentityPolicy
+from domain.services.signatures import RecordRef
+from domain.uow import UnitOfWork
+from kiosk.backend import credentials, signature_line
+from kiosk.settings import StationSettings
+from screens.backend import Proof, RecordToSign, SignatureLine
+from screens.engineering.backend import EngineeringItem, RevisionDetail
+
+STEPS = {
+    "submit": (eco.submit_eco, "authored"),
+    "review": (eco.review_eco, "reviewed"),
+    "approve": (eco.approve_eco, "approved"),
+    "reject": (eco.reject_eco, "rejected"),
+}
+
+
+class KioskEngineeringBackend:
+    def __init__(self, session_factory: sessionmaker[Session], settings: StationSettings) -> None:
+        self.session_factory = session_factory
+        self.station = settings.name
+        self.policy = IdentityPolicy.from_settings(settings)
+
+    def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, actor, reason)
+
+    def engineering_items(self, actor: str, search: str) -> list[EngineeringItem]:
+        with self.uow(actor) as uow:
+            now = effectivity.server_now(uow)
+            stmt = select(Item).order_by(Item.item_number).limit(300)
+            if search.strip():
+                like = f"%{search.strip()}%"
+                stmt = stmt.where(Item.item_number.ilike(like) | Item.description.ilike(like))
+            rows = []
+            for item in uow.session.scalars(stmt):
+                b = effectivity.revision_at(uow, "bom", item.id, now)
+                r = effectivity.revision_at(uow, "routing", item.id, now)
+                open_eco = eco.list_ecos(uow, open_only=True, item_number=item.item_number)
+                rows.append(
+                    EngineeringItem(
+                        item.item_number, item.description, item.item_type,
+                        b.revision if b else None, r.revision if r else None,
+                        open_eco[0].number if open_eco else None,
+                    )
+                )  # fmt: skip
+        return rows
+
+    def revisions(self, actor: str, item_number: str) -> list[RevisionSummary]:
+        with self.uow(actor) as uow:
+            both = bom.bom_history(uow, item_number) + routing.routing_history(uow, item_number)
+        return sorted(both, key=lambda s: (s.kind, s.created_at, s.id))
+
+    def revision(self, actor: str, kind: str, item_number: str, label: str) -> RevisionDetail:
+        with self.uow(actor) as uow:
+            if kind == "bom":
+                b = bom.get_bom(uow, item_number, label)
+                summary, r = b.summary, None
+            else:
+                r = routing.get_routing(uow, item_number, label)
+                summary, b = r.summary, None
+            sigs = signatures.signatures_for(uow, RecordRef(f"{kind}_revision", summary.id))
+        return RevisionDetail(summary, b, r, tuple(signature_line(s) for s in sigs))
+
+    def compare(self, actor: str, kind: str, item_number: str, left: str, right: str) -> Comparison:
+        with self.uow(actor) as uow:
+            fn = compare.compare_boms if kind == "bom" else compare.compare_routings
+            return fn(uow, item_number, left, right)
+
+    def ecos(self, actor: str, open_only: bool) -> list[EcoSummary]:
+        with self.uow(actor) as uow:
+            return eco.list_ecos(uow, open_only=open_only)
+
+    def eco(self, actor: str, number: str) -> tuple[EcoView, tuple[SignatureLine, ...]]:
+        with self.uow(actor) as uow:
+            view = eco.get_eco(uow, number)
+            sigs = signatures.signatures_for(uow, RecordRef("eco", view.id))
+        return view, tuple(signature_line(s) for s in sigs)
+
+    def create_eco(self, actor: str, title: str, reason: str) -> EcoView:
+        with self.uow(actor) as uow:
+            view = eco.create_eco(uow, title, reason)
+            uow.commit()
+        return view
+
+    def add_eco_item(
+        self, actor: str, number: str, item_number: str, bom: bool, routing: bool
+    ) -> EcoView:
+        with self.uow(actor) as uow:
+            view = eco.add_eco_item(
+                uow, number, item_number, new_bom=bom, new_routing=routing,
+                change_note="added on the station",
+            )  # fmt: skip
+            uow.commit()
+        return view
+
+    def cancel_eco(self, actor: str, number: str, reason: str) -> EcoView:
+        with self.uow(actor) as uow:
+            view = eco.cancel_eco(uow, number, reason)
+            uow.commit()
+        return view
+
+    def eco_step(self, actor: str, number: str, action: str, version: int) -> EcoStep:
+        return EcoStep(self, actor, number, action, version)
+
+    def has_open_item(self, item_number: str) -> bool:
+        with self.uow("system") as uow:
+            stmt = select(EcoItem.id).join(Item, Item.id == EcoItem.item_id)
+            stmt = stmt.where(Item.item_number == item_number, EcoItem.eco_open)
+            return uow.session.scalar(stmt) is not None
+
+
+@dataclass(frozen=True)
+class EcoStep:
+    """A pending signed ECO step (a Signable). Nothing touches the database until asked."""
+
+    backend: KioskEngineeringBackend
+    actor: str
+    number: str
+    action: str
+    version: int
+
+    @property
+    def meaning(self) -> str:
+        return STEPS[self.action][1]
+
+    def describe(self) -> RecordToSign:
+        with self.backend.uow(self.actor) as uow:
+            view = eco.get_eco(uow, self.number)
+            summary = signatures.describe_record(uow, RecordRef("eco", view.id))
+        lines = (*summary.lines, "Each listed revision is signed with the same meaning.")
+        return RecordToSign(summary.title, summary.version, lines, self.meaning)
+
+    def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
+        b = self.backend
+        fn: Any = STEPS[self.action][0]
+        signing = eco.Signing(credentials(proof), b.station, b.policy, comment, self.version)
+        with b.uow(self.actor) as uow:
+            view = fn(uow, self.number, signing)
+            uow.commit()
+        return signature_line(view)

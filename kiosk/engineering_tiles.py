@@ -1,0 +1,60 @@
+"""Home tiles of the engineering area, wired to the station's engineering backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.engineering_backend import KioskEngineeringBackend
+from screens.engineering.backend import EngineeringBackend
+from screens.engineering.compare import CompareScreen
+from screens.engineering.eco import EcoScreen
+from screens.engineering.ecos import EcoListScreen
+from screens.engineering.items import EngineeringItemsScreen
+from screens.engineering.revision import ItemRevisionsScreen
+from screens.home import Tile
+
+
+def engineering_backend_for(station_backend: Any) -> EngineeringBackend | None:
+    """The engineering backend on the same database and settings as the station's backend."""
+    factory = getattr(station_backend, "session_factory", None)
+    settings = getattr(station_backend, "settings", None)
+    if factory is None or settings is None:
+        return None
+    return KioskEngineeringBackend(factory, settings)
+
+
+def eco_list(backend: EngineeringBackend) -> EcoListScreen:
+    return EcoListScreen(backend, lambda number: EcoScreen(backend, number))
+
+
+def engineering_items(backend: EngineeringBackend) -> EngineeringItemsScreen:
+    def compare(kind: str, item: str, left: str, right: str) -> CompareScreen:
+        return CompareScreen(backend, kind, item, left, right)
+
+    return EngineeringItemsScreen(
+        backend,
+        lambda item: ItemRevisionsScreen(backend, item, compare),
+        lambda: eco_list(backend),
+    )
+
+
+def engineering_tiles(station_backend: Any) -> list[Tile]:
+    backend = engineering_backend_for(station_backend)
+    if backend is None:
+        return []
+    return [
+        Tile(
+            "engineering",
+            "BOMs & routings",
+            "Revisions, history, compare",
+            lambda: engineering_items(backend),
+            permission=None,  # reading released master data is open to every signed-in person
+        ),
+        Tile(
+            "ecos",
+            "Change orders",
+            "Author, review, approve ECOs",
+            lambda: eco_list(backend),
+            permission="eco.review",  # engineers and QA
+        ),
+    ]

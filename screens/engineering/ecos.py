@@ -1,0 +1,149 @@
+"""ECOs: open ones first (or all), tap to open; engineers start a new one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Input, Static
+
+from domain.errors import WorkCellError
+from domain.services.eco_views import EcoSummary, EcoView
+from screens.base import StationScreen, call_backend
+from screens.engineering.backend import EngineeringBackend
+from screens.engineering.common import STATUS
+from screens.station import fmt_time, station_of
+
+EDIT = "engineering.edit"
+
+
+class NewEcoModal(ModalScreen[tuple[str, str] | None]):
+    """Title and reason of a new ECO (the rest is added on the ECO screen)."""
+
+    DEFAULT_CSS = """
+    NewEcoModal { align: center middle; background: $background 80%; }
+    NewEcoModal > Vertical { width: 76; max-width: 100%; height: auto; border: thick $accent;
+                             background: $surface; padding: 0 1; }
+    NewEcoModal Input { margin-bottom: 1; }
+    NewEcoModal Horizontal { height: 3; }
+    NewEcoModal Button { width: 1fr; margin: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("New engineering change order", classes="eng-title")
+            yield Input(placeholder="Title (what changes)", id="new-eco-title")
+            yield Input(placeholder="Reason (why)", id="new-eco-reason")
+            with Horizontal():
+                yield Button("Cancel", id="new-eco-cancel")
+                yield Button("Create", id="new-eco-create", variant="success")
+
+    def on_mount(self) -> None:
+        self.query_one("#new-eco-title", Input).focus()
+
+    @on(Input.Submitted, "#new-eco-title")
+    def next_field(self) -> None:
+        self.query_one("#new-eco-reason", Input).focus()
+
+    @on(Input.Submitted, "#new-eco-reason")
+    @on(Button.Pressed, "#new-eco-create")
+    def create(self) -> None:
+        title = self.query_one("#new-eco-title", Input).value.strip()
+        reason = self.query_one("#new-eco-reason", Input).value.strip()
+        if title and reason:
+            self.dismiss((title, reason))
+        else:
+            self.notify("Give a title and a reason.", severity="warning")
+
+    @on(Button.Pressed, "#new-eco-cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+    def key_escape(self) -> None:
+        self.dismiss(None)
+
+
+class EcoListScreen(StationScreen):
+    CSS_PATH = "engineering.tcss"
+    TITLE_TEXT = "ECOs"
+
+    def __init__(self, backend: EngineeringBackend, open_eco: Callable[[str], Screen[Any]]) -> None:
+        super().__init__()
+        self.backend = backend
+        self.open_eco = open_eco
+        self.open_only = True
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="eng-row"):
+            yield Static("Engineering change orders", id="ecos-heading", markup=False)
+            yield Button("Show all", id="ecos-toggle")
+            user = station_of(self).current_user
+            if user is not None and user.may(EDIT):
+                yield Button("New ECO", id="ecos-new", variant="success")
+        yield DataTable(id="ecos-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#ecos-table", DataTable).add_columns(
+            "ECO", "Status", "Title", "Items", "Author"
+        )
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        user = station_of(self).current_user
+        if user is not None:
+            call_backend(self, lambda: self.backend.ecos(user.username, self.open_only), self.show)
+
+    def show(self, rows: list[EcoSummary]) -> None:
+        table = self.query_one("#ecos-table", DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(
+                r.number,
+                STATUS.get(r.status, r.status),
+                r.title,
+                str(r.items),
+                r.created_by,
+                key=r.number,
+            )
+        if not rows:
+            table.add_row("", "", "No open ECOs" if self.open_only else "No ECOs yet", "", "")
+
+    @on(Button.Pressed, "#ecos-toggle")
+    def toggle(self, event: Button.Pressed) -> None:
+        self.open_only = not self.open_only
+        event.button.label = "Show all" if self.open_only else "Open only"
+        self.load()
+
+    @on(DataTable.RowSelected, "#ecos-table")
+    def open_row(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.push_screen(self.open_eco(event.row_key.value))
+
+    @on(Button.Pressed, "#ecos-new")
+    def new(self) -> None:
+        self.app.push_screen(NewEcoModal(), self.create)
+
+    def create(self, answer: tuple[str, str] | None) -> None:
+        user = station_of(self).current_user
+        if answer is None or user is None:
+            return
+        title, reason = answer
+        call_backend(
+            self, lambda: self.backend.create_eco(user.username, title, reason), self.created,
+            failed=self.refused,
+        )  # fmt: skip
+
+    def created(self, view: EcoView) -> None:
+        tz = station_of(self).tz
+        self.notify(f"{view.number} created {fmt_time(view.created_at, tz)}", title="ECO created")
+        self.app.push_screen(self.open_eco(view.number))
+
+    def refused(self, error: WorkCellError) -> None:
+        self.notify(error.message, title=error.title, severity="error", timeout=8)

@@ -1,0 +1,143 @@
+"""Engineering screens on the real services: revisions with signatures, comparison, and an
+ECO signed through the shared signature dialog (touch: badge tap + keypad)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.services import bom, eco, items
+from kiosk.engineering_tiles import eco_list, engineering_backend_for, engineering_items
+from screens.engineering.compare import CompareScreen
+from screens.engineering.eco import EcoScreen
+from screens.engineering.revision import ItemRevisionsScreen
+from screens.modals.signature import SignatureModal
+from tests.conftest import unique
+from tests.identity_helpers import POLICY, STATION, Person
+from tests.ui.conftest import screen_text, sign_in, until
+
+
+def _product(make_uow, erin: Person) -> tuple[str, str]:
+    parent, comp = unique("SA").upper(), unique("CP").upper()
+    with make_uow(erin.username) as uow:
+        items.create_item(uow, items.NewItem(parent, "Drip chamber", "subassembly", "ea"))
+        items.create_item(uow, items.NewItem(comp, "Spike", "component", "ea"))
+        uow.commit()
+    return parent, comp
+
+
+def _eco(make_uow, erin: Person, parent: str, comp: str, qty: str) -> str:
+    with make_uow(erin.username, reason="ui test") as uow:
+        number = eco.create_eco(uow, f"Qty {qty}", "UI test").number
+        view = eco.add_eco_item(uow, number, parent, new_bom=True)
+        label = view.items[0].bom_revision
+        assert label is not None
+        bom.replace_bom_lines(uow, parent, label, [bom.BomLineInput(comp, Decimal(qty))])
+        uow.commit()
+    return number
+
+
+def _sign(make_uow, fn, number: str, who: Person) -> None:
+    with make_uow(who.username) as uow:
+        fn(uow, number, eco.Signing(who.creds(), STATION, POLICY))
+        uow.commit()
+
+
+def _released(make_uow, team: tuple[Person, Person, Person], parent: str, comp: str, qty: str):
+    erin, eddie, quinn = team
+    number = _eco(make_uow, erin, parent, comp, qty)
+    _sign(make_uow, eco.submit_eco, number, erin)
+    _sign(make_uow, eco.review_eco, number, eddie)
+    _sign(make_uow, eco.approve_eco, number, quinn)
+
+
+async def test_revision_screen_shows_history_content_and_signatures(make_station, person, make_uow):
+    """An operator browses to an item: released rev B, superseded rev A, three signatures."""
+    team = (person("engineer"), person("engineer"), person("qa"))
+    olivia = person("operator")
+    parent, comp = _product(make_uow, team[0])
+    _released(make_uow, team, parent, comp, "2")
+    _released(make_uow, team, parent, comp, "3")
+    station = make_station()
+    app = station.app
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, olivia)
+        app.push_screen(engineering_items(backend))
+        await until(pilot, lambda: app.screen.query_one("#eng-items").row_count > 0, "items")
+        await pilot.click("#eng-search")
+        await pilot.press(*parent, "enter")
+        await until(pilot, lambda: app.screen.query_one("#eng-items").row_count == 1, "search")
+        await pilot.click("#eng-items", offset=(4, 1))
+        await until(pilot, lambda: isinstance(app.screen, ItemRevisionsScreen), "revisions")
+        await until(pilot, lambda: "Approved by" in screen_text(app), "signatures")
+        text = screen_text(app)
+        assert "rev B  [RELEASED]" in text and "3 ea" in text.replace("  ", " ")
+        for member, meaning in zip(team, ("Authored", "Reviewed", "Approved"), strict=True):
+            assert f"{meaning} by {member.printed_name}" in text
+        assert "NOT VALID" not in text
+        await pilot.click("#rev-compare")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
+        await until(pilot, lambda: "1 changed" in screen_text(app), "the comparison")
+
+
+async def test_eco_approved_through_the_signature_dialog(make_station, person, make_uow):
+    """QA opens a reviewed ECO, taps, enters the PIN: the ECO is approved, rev B released."""
+    erin, eddie, quinn = person("engineer"), person("engineer"), person("qa")
+    parent, comp = _product(make_uow, erin)
+    _released(make_uow, (erin, eddie, quinn), parent, comp, "1")
+    number = _eco(make_uow, erin, parent, comp, "4")
+    _sign(make_uow, eco.submit_eco, number, erin)
+    _sign(make_uow, eco.review_eco, number, eddie)
+    station = make_station()
+    app = station.app
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, quinn)
+        app.push_screen(eco_list(backend))
+        await until(pilot, lambda: number in screen_text(app) or _has_row(app, number), "ECO list")
+        app.push_screen(EcoScreen(backend, number))
+        await until(pilot, lambda: app.screen.query_one("#eco-approve").display, "approve offered")
+        await pilot.click("#eco-approve")
+        await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
+        await until(pilot, lambda: number in screen_text(app), "what is signed")
+        station.reader.tap(quinn.badge_uid)
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await pilot.press(*quinn.pin, "enter")
+        await until(pilot, lambda: isinstance(app.screen, EcoScreen), "back on the ECO")
+        await until(pilot, lambda: "[APPROVED]" in screen_text(app), "approved")
+        assert f"Approved by {quinn.printed_name}" in screen_text(app)
+    with make_uow(quinn.username) as uow:
+        assert bom.get_bom(uow, parent, "B").summary.status == "released"
+
+
+async def test_operator_approval_is_refused_in_the_dialog(make_station, person, make_uow):
+    """An operator's badge cannot approve: the dialog shows the rule and waits for another."""
+    erin, eddie, quinn, olivia = (person(r) for r in ("engineer", "engineer", "qa", "operator"))
+    parent, comp = _product(make_uow, erin)
+    number = _eco(make_uow, erin, parent, comp, "4")
+    _sign(make_uow, eco.submit_eco, number, erin)
+    _sign(make_uow, eco.review_eco, number, eddie)
+    station = make_station()
+    app = station.app
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    async with app.run_test(size=(160, 50)) as pilot:
+        await sign_in(pilot, station, quinn)
+        app.push_screen(EcoScreen(backend, number))
+        await until(pilot, lambda: app.screen.query_one("#eco-approve").display, "approve offered")
+        await pilot.click("#eco-approve")
+        await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
+        station.reader.tap(olivia.badge_uid)
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await pilot.press(*olivia.pin, "enter")
+        await until(pilot, lambda: "eco.approve" in screen_text(app), "the refusal")
+        assert app.screen.has_class("-waiting")
+    with make_uow(quinn.username) as uow:
+        assert eco.get_eco(uow, number).status == "reviewed"
+
+
+def _has_row(app, key: str) -> bool:
+    table = app.screen.query_one("#ecos-table")
+    return any(k.value == key for k in table.rows)
