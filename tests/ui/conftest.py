@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from hardware.fakes import FakeCardReader
@@ -87,10 +88,17 @@ def person(session_factory: sessionmaker[Session], admin: str) -> Callable[..., 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -> None:
     """Let the app run (workers, timers) until ``predicate()`` holds; fail after 10 s."""
     loop_deadline = dt.datetime.now() + dt.timedelta(seconds=10)
-    while not predicate():
+    while not _holds(predicate):
         if dt.datetime.now() > loop_deadline:
             raise AssertionError(f"timed out waiting for: {what}")
         await pilot.pause(0.02)
+
+
+def _holds(predicate: Callable[[], object]) -> bool:
+    try:
+        return bool(predicate())
+    except NoMatches:  # the screen is still composing
+        return False
 
 
 def screen_text(app: WorkCellApp) -> str:

@@ -1,0 +1,121 @@
+"""Idle lock, unlock with input kept, and another person taking over (drafts parked)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from textual.widgets import Input
+
+from domain.services import drafts
+from screens.home import HomeScreen
+from screens.item_new import NewItemScreen
+from screens.modals.confirm import ConfirmModal
+from screens.modals.drafts import DraftOfferModal
+from screens.sign_in import SignInScreen
+from tests.ui.conftest import sign_in, tap_and_pin, until
+
+
+async def _type_new_item(pilot, app, number: str, description: str) -> None:
+    await pilot.click("#tile-item-new")
+    await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the new-item form")
+    await pilot.click("#item_number")
+    await pilot.press(*number)
+    await pilot.click("#description")
+    await pilot.press(*description)
+    await pilot.click("#key-3")
+    await pilot.click("#key-0")
+
+
+def _typed(app) -> tuple[str, str, str]:
+    screen = app.screen
+    return (
+        screen.query_one("#item_number", Input).value,
+        screen.query_one("#description", Input).value,
+        screen.query_one("#shelf_life").value,
+    )
+
+
+async def test_idle_lock_then_same_person_unlocks_with_input_intact(make_station, person):
+    """After the idle timeout the station locks; the same badge + PIN unlocks, input kept."""
+    erin = person("engineer")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, erin)
+        await _type_new_item(pilot, app, "WID-9", "Half typed")
+        # Pilot clicks reach the screen directly, not through the app's activity hook, so
+        # the short timeout starts after the typing (a real terminal's clicks do count).
+        app.settings = replace(app.settings, idle_timeout_s=1)
+        app.last_activity = time.monotonic()
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the idle lock")
+        assert app.screen.locked_for is not None
+        await tap_and_pin(pilot, station, erin, erin.pin)
+        await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "unlocked")
+        assert _typed(app) == ("WID-9", "Half typed", "30")
+        assert app.current_user.username == erin.username
+
+
+async def test_another_person_parks_the_input_which_is_offered_back(make_station, person, make_uow):
+    """Olivia signing in on Erin's lock parks Erin's input; Erin resumes it at next sign-in."""
+    erin, olivia = person("engineer"), person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, erin)
+        await _type_new_item(pilot, app, "WID-7", "Parked text")
+        app.lock()
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
+        await tap_and_pin(pilot, station, olivia, olivia.pin)
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        assert app.current_user.username == olivia.username
+        assert not any(isinstance(s, NewItemScreen) for s in app.screen_stack)
+        with make_uow(erin.username) as uow:
+            parked = drafts.parked_drafts(uow, erin.username, station.settings.name)
+        assert [d.payload["item_number"] for d in parked] == ["WID-7"]
+
+        app.lock()
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
+        await tap_and_pin(pilot, station, erin, erin.pin)
+        await until(pilot, lambda: isinstance(app.screen, DraftOfferModal), "the draft offer")
+        await pilot.click("#draft-resume")
+        await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the resumed form")
+        assert _typed(app) == ("WID-7", "Parked text", "30")
+    with make_uow(erin.username) as uow:
+        assert drafts.parked_drafts(uow, erin.username, station.settings.name) == []
+
+
+async def test_discarding_a_parked_draft_asks_first_and_is_audited(
+    make_station, person, make_uow, database
+):
+    """Discard needs a confirmation; afterwards the draft is gone and the trail says so."""
+    erin, olivia = person("engineer"), person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, erin)
+        await _type_new_item(pilot, app, "WID-8", "To be dropped")
+        app.lock()
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
+        await tap_and_pin(pilot, station, olivia, olivia.pin)
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        app.lock()
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
+        await tap_and_pin(pilot, station, erin, erin.pin)
+        await until(pilot, lambda: isinstance(app.screen, DraftOfferModal), "the draft offer")
+        await pilot.click("#draft-discard")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the confirmation")
+        await pilot.click("#confirm")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
+        with make_uow(erin.username) as uow:
+            await until(
+                pilot,
+                lambda: not drafts.parked_drafts(uow, erin.username, station.settings.name),
+                "the discard",
+            )
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT actor, reason FROM audit.entry WHERE table_name = 'workcell.kiosk_draft'"
+            " AND after->>'status' = 'discarded' AND after->'payload'->>'item_number' = 'WID-8'"
+        ).fetchone()
+    assert row is not None and row[0] == erin.username and "discarded" in row[1]

@@ -1,0 +1,93 @@
+"""The signature dialog: re-authentication each time, the signer named, refusals shown."""
+
+from __future__ import annotations
+
+from domain.services import items
+from screens.item_detail import ItemDetailScreen
+from screens.modals.signature import SignatureModal
+from tests.conftest import unique
+from tests.ui.conftest import screen_text, sign_in, until
+
+
+def _draft_item(make_uow, author: str) -> str:
+    number = unique("WID-").upper()
+    with make_uow(author) as uow:
+        items.create_item(uow, items.NewItem(number, "Widget housing", "component", "ea"))
+        uow.commit()
+    return number
+
+
+async def _open_approval(pilot, station, number: str) -> None:
+    app = station.app
+    app.push_screen(ItemDetailScreen(station.backend, number))
+    await until(
+        pilot, lambda: not app.screen.query_one("#item-approve").disabled, "approve enabled"
+    )
+    await pilot.click("#item-approve")
+    await until(pilot, lambda: isinstance(app.screen, SignatureModal), "the signature dialog")
+    await until(pilot, lambda: number in screen_text(app), "the record description")
+
+
+async def test_supervisor_signs_at_an_operators_station_without_signing_them_out(
+    make_station, person, make_uow
+):
+    """QA taps and signs on the operator's station: the signature is QA's, the operator stays."""
+    olivia, quinn, erin = person("operator"), person("qa"), person("engineer")
+    number = _draft_item(make_uow, erin.username)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, olivia)
+        await _open_approval(pilot, station, number)
+        text = screen_text(app)
+        assert "version 1" in text and "approved" in text.lower()
+        station.reader.tap(quinn.badge_uid)
+        await until(pilot, lambda: quinn.printed_name in screen_text(app), "the signer's name")
+        await pilot.press(*quinn.pin, "enter")
+        await until(pilot, lambda: isinstance(app.screen, ItemDetailScreen), "back on the item")
+        await until(pilot, lambda: "APPROVED" in screen_text(app), "the manifestation")
+        shown = screen_text(app)
+        assert quinn.printed_name in shown and "CET" in shown
+        assert app.current_user.username == olivia.username
+    with make_uow(olivia.username) as uow:
+        assert items.get_item(uow, number).status == "approved"
+
+
+async def test_author_cannot_approve_their_own_item_and_the_dialog_says_why(
+    make_station, person, make_uow
+):
+    """Segregation of duties: the author's approval is refused with the rule's reason."""
+    both = person("engineer", "qa")
+    number = _draft_item(make_uow, both.username)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, both)
+        await _open_approval(pilot, station, number)
+        station.reader.tap(both.badge_uid)
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await pilot.press(*both.pin, "enter")
+        await until(pilot, lambda: "refused" in screen_text(app).lower(), "the refusal")
+        assert isinstance(app.screen, SignatureModal)
+        assert app.screen.has_class("-waiting")  # ready for another person's badge
+    with make_uow(both.username) as uow:
+        assert items.get_item(uow, number).status == "draft"
+
+
+async def test_every_signature_asks_for_the_badge_again(make_station, person, make_uow):
+    """Being signed in is not enough: the dialog waits for a tap even for the same person."""
+    quinn, erin = person("qa"), person("engineer")
+    number = _draft_item(make_uow, erin.username)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, quinn)
+        await _open_approval(pilot, station, number)
+        assert app.screen.has_class("-waiting")
+        await pilot.press(*quinn.pin, "enter")  # a PIN without a badge does nothing
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SignatureModal)
+        await pilot.click("#sig-cancel")
+        await until(pilot, lambda: isinstance(app.screen, ItemDetailScreen), "cancelled")
+    with make_uow(quinn.username) as uow:
+        assert items.get_item(uow, number).status == "draft"
