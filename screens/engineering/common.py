@@ -66,7 +66,7 @@ def bom_body(view: BomView) -> str:
         refs = f"  [{' '.join(x.ref_designators)}]" if x.ref_designators else ""
         out.append(
             f"{x.position:>4}  {x.component:<12} {text_of(x.quantity_per):>8} {x.unit:<3}"
-            f"{scrap}{flag}{refs}\n      {x.description}"
+            f"{scrap}{flag}{refs}\n      ↳ {x.description}"
         )
     return "\n".join(out)
 

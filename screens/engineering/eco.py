@@ -100,9 +100,11 @@ class EcoScreen(StationScreen):
                 )
                 if r
             )
-            lines.append(f"{i.item_number}  {i.description}\n    {revs}")
+            lines.append(f"{i.item_number}  {i.description}\n  ↳ {revs}")
         for r in view.impact:
-            lines.append(f"    used in {r.used_in} rev {r.revision} (level {r.level})")
+            lines.append(
+                f"  ⇡ {r.item_number} is used in {r.used_in} rev {r.revision} (level {r.level})"
+            )
         return "\n".join(lines) or "No items yet: add the item whose BOM changes."
 
     @on(Button.Pressed, "#eco-submit")
