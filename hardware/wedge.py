@@ -124,13 +124,17 @@ class WedgeConfig:
         pattern = re.compile(self.badge_pattern) if self.badge_pattern else None
         object.__setattr__(self, "_badge_re", pattern)
 
-    def classify(self, data: str, *, badge: bool = False) -> BadgePresented | BarcodeScanned:
+    def classify(
+        self, data: str, *, badge: bool = False
+    ) -> BadgePresented | BarcodeScanned | ScanAborted:
         """Decide what a completed frame was. Also usable for a scan typed into a field."""
         looks_like_barcode = data[:1] in ("]", "(") or GS in data
         if badge or (
             not looks_like_barcode and self._badge_re and self._badge_re.fullmatch(data.strip())
         ):
-            uid = re.sub(r"[\s:]", "", data).upper()
+            uid = data.replace(" ", "").replace(":", "").upper()
+            if not uid or not uid.isprintable():
+                return ScanAborted(partial=data, reason="the badge reader sent no usable number")
             return BadgePresented(uid=uid, source=self.source)
         if self.gs_substitute:
             data = data.replace(self.gs_substitute, GS)
