@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text
+from sqlalchemy import DateTime, cast, select, text
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from domain.models.identity import SecurityEvent, Signature
@@ -109,13 +109,14 @@ def record_failure(
 def list_security_events(
     uow: UnitOfWork,
     *,
-    since: dt.datetime | None = None,
+    since: dt.datetime | str | None = None,
     kinds: Sequence[str] | None = None,
     user: str | None = None,
     unacknowledged_only: bool = False,
     limit: int = 200,
 ) -> list[SecurityEventView]:
-    """Newest first. Needs the security.view permission (supervisor, QA, admin, auditor)."""
+    """Newest first. Needs the security.view permission (supervisor, QA, admin, auditor).
+    ``since`` may be a datetime or a string the server parses (with or without zone)."""
     require_permission(uow, "security.view")
     subject = aliased(User)
     acker = aliased(User)
@@ -134,7 +135,8 @@ def list_security_events(
         .limit(limit)
     )
     if since is not None:
-        stmt = stmt.where(SecurityEvent.at >= since)
+        # a string is read by the server ("2026-11-26 08:00+01"), never the station clock
+        stmt = stmt.where(SecurityEvent.at >= cast(since, DateTime(timezone=True)))
     if kinds:
         stmt = stmt.where(SecurityEvent.kind.in_(list(kinds)))
     if user:

@@ -65,8 +65,14 @@ def _show_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="every matching row (streamed by pages)")
     p.add_argument("--oldest-first", action="store_true")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    # Issue 4 (identity) adds `--security` (security events) here and dispatches on it at
-    # the top of _show(); the entry listing below stays as it is.
+    # Issue 4 (identity): `--security` lists security events instead of audit entries.
+    p.add_argument(
+        "--security",
+        action="store_true",
+        help="security events (failed sign-ins, lockouts, revoked badges); needs --as",
+    )
+    p.add_argument("--as", dest="viewer", metavar="USERNAME", help="who reads (security.view)")
+    p.add_argument("--unacknowledged", action="store_true", help="with --security: open ones")
 
 
 def _seal(args: argparse.Namespace) -> int:
@@ -162,6 +168,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    if args.security:
+        return _show_security(args)
     svc = services(args)
     try:
         with svc.session_factory() as session:
@@ -171,6 +179,36 @@ def _show(args: argparse.Namespace) -> int:
             _print_rows(_pages(session, args), args.format)
     finally:
         svc.dispose()
+    return 0
+
+
+def _show_security(args: argparse.Namespace) -> int:
+    """Security events, newest first (domain/services/security.py; docs/signatures.md)."""
+    from domain.errors import InvalidInput
+    from domain.services.security import list_security_events
+    from kiosk.cli.common import print_rows
+
+    if not args.viewer:
+        raise InvalidInput("Say who is reading: --as USERNAME (supervisor, QA, admin, auditor).")
+    svc = services(args)
+    try:
+        with svc.uow(args.viewer) as uow:
+            events = list_security_events(
+                uow,
+                since=args.since,
+                user=args.user,
+                unacknowledged_only=args.unacknowledged,
+                limit=args.limit,
+            )
+    finally:
+        svc.dispose()
+    rows = [
+        (e.id, f"{e.at:%Y-%m-%d %H:%M:%S %Z}", e.kind, e.username or "-", e.station,
+         e.method or "-", e.detail, e.acknowledged_by or "")
+        for e in events
+    ]  # fmt: skip
+    headers = ("id", "at", "kind", "user", "station", "method", "detail", "acknowledged by")
+    print_rows(rows, headers, args.format)
     return 0
 
 

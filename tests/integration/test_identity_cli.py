@@ -177,3 +177,25 @@ def test_secrets_never_reach_output_logs_audit_or_events(
     for secret in (temp, mine, uid, uid.lower(), *hashes):
         for where, text in haystacks.items():
             assert secret not in text, f"a secret leaked into the {where}"
+
+
+def test_audit_show_security_lists_events_for_supervisors(
+    database: TestDatabase, session_factory: Factory, run: Run
+) -> None:
+    """`workcell audit show --security --as SUPERVISOR` lists lockouts; operators refused."""
+    admin = admin_for(database)
+    supervisor = enrol(session_factory, admin, roles=("supervisor",))
+    victim = enrol(session_factory, admin, roles=("operator",))
+    for _ in range(POLICY.max_failed_attempts):
+        with pytest.raises(Exception, match="Wrong PIN"):
+            identity.authenticate(
+                session_factory, victim.creds(new_pin()), station=STATION, policy=POLICY
+            )
+    code, out = run(
+        "audit", "show", "--security", "--as", supervisor.username, "--user", victim.username,
+        "--since", "2000-01-01 00:00+00",
+    )  # fmt: skip
+    assert code == 0
+    assert "account_locked" in out and out.count("auth_failed") == POLICY.max_failed_attempts
+    code, out = run("audit", "show", "--security", "--as", victim.username)
+    assert code == 2 and "security.view" in out
