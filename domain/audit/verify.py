@@ -72,9 +72,12 @@ def verify(engine: Engine, anchors: Sequence[Anchor] = (), grace_s: float = 60.0
             warnings: list[str] = []
             problems += check_triggers(conn)
             problems += check_entry_hashes(conn)
-            problems += check_chain(conn)
+            chain_problems = check_chain(conn)
+            problems += chain_problems
             low_water = _low_water(conn)
             entries, chained = _counts(conn, low_water)
+            if chain_problems:  # rows may point at deleted entries: do not trust the count
+                entries["below"] = -1
             problems += check_unchained(conn, low_water, entries, chained)
             pending, late = check_pending(conn, low_water, grace_s)
             problems += late
@@ -244,8 +247,7 @@ def _counts(conn: Connection, low_water: str) -> tuple[dict[str, int], int]:
         text(
             "SELECT (SELECT count(*) FROM audit.entry),"
             " (SELECT count(*) FROM audit.entry WHERE tx_id < CAST(:low AS xid8)),"
-            " (SELECT count(*) FROM audit.chain c"
-            "   WHERE EXISTS (SELECT 1 FROM audit.entry e WHERE e.id = c.entry_id))"
+            " (SELECT count(*) FROM audit.chain)"
         ),
         {"low": low_water},
     ).one()
@@ -266,7 +268,8 @@ def check_unchained(
     """Entries of sealed transactions that are not in the chain (inserted afterwards).
 
     Counting first avoids an anti-join of the whole table when the counts agree: the sealer
-    chains every entry below the low-water mark and chain entry ids are unique.
+    chains every entry below the low-water mark, chain entry ids are unique, and (when the
+    chain check found nothing) every chain row points at an existing entry.
     """
     if entries["below"] == chained:
         return []

