@@ -34,7 +34,7 @@ from tests.conftest import STATION_ROLE, TestDatabase, create_test_database, dro
 ACTOR = "bench_admin"
 PRELOAD = 20_000
 
-SETUP = """
+SETUP = r"""
 CREATE SCHEMA bench;
 CREATE TABLE bench.item_plain (LIKE workcell.item INCLUDING ALL);
 ALTER TABLE bench.item_plain ADD CONSTRAINT fk_plain_created_by
