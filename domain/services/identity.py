@@ -140,11 +140,12 @@ def identify_badge(uow: UnitOfWork, badge_uid: str) -> BadgeOwner:
 
 def _resolve(session: Session, creds: Credentials) -> tuple[User | None, Badge | None]:
     if creds.method == "badge+pin":
-        digest = badge_digest(session, creds.badge_uid or "")
+        uid = (creds.badge_uid or "").strip()
+        # one round trip: the database hashes the card id and looks it up
         row = session.execute(
             select(Badge, User)
             .join(User, User.id == Badge.user_id)
-            .where(Badge.badge_hash == digest)
+            .where(Badge.badge_hash == func.workcell.badge_digest(uid))
         ).first()
         return (row[1], row[0]) if row else (None, None)
     name = (creds.username or "").strip().lower()
