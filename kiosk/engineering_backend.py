@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.models import EcoItem, Item
+from domain.models import Item
 from domain.services import bom, compare, eco, effectivity, routing, signatures
 from domain.services.compare import Comparison
 from domain.services.eco_views import EcoSummary, EcoView
@@ -119,12 +119,6 @@ class KioskEngineeringBackend:
 
     def eco_step(self, actor: str, number: str, action: str, version: int) -> EcoStep:
         return EcoStep(self, actor, number, action, version)
-
-    def has_open_item(self, item_number: str) -> bool:
-        with self.uow("system") as uow:
-            stmt = select(EcoItem.id).join(Item, Item.id == EcoItem.item_id)
-            stmt = stmt.where(Item.item_number == item_number, EcoItem.eco_open)
-            return uow.session.scalar(stmt) is not None
 
 
 @dataclass(frozen=True)
