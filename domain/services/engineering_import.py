@@ -1,4 +1,4 @@
-"""CSV import of BOMs and routings into a draft revision.
+"""CSV import of items, and of BOMs and routings into a draft revision.
 
 All rows are read and checked before anything is written, every bad row is reported with
 its row number (the header is row 1, as in a spreadsheet), and the import runs in the
@@ -6,6 +6,9 @@ caller's single transaction: a file with one bad row imports nothing.
 
 BOM columns: component, quantity (required); unit, scrap (0.02 or 2%), optional (y/n),
 alternate_of, ref_designators (space or comma separated), notes, position.
+
+Item columns: item_number, description, type, unit (required); tracking, shelf_life_days,
+gtin. Items are created as drafts (approval is a signed step of its own).
 
 Routing columns, one row per data entry (or per step without data): op, work_centre,
 op_title, minutes, op_instructions, step, step_title, step_instructions, critical (y/n),
@@ -23,7 +26,12 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TypeVar
 
-from domain.services import bom, routing
+from sqlalchemy import select
+
+from domain.errors import InvalidInput
+from domain.models import Item
+from domain.services import bom, items, routing
+from domain.services.access import require_permission
 from domain.services.bom import BomLineInput, BomView, LineErrors
 from domain.services.engineering_rules import parse_decimal, parse_scrap
 from domain.services.items import load_item
@@ -264,3 +272,45 @@ def import_routing(
         return routing.replace_operations(uow, item.item_number, label, ops)
     except LineErrors as exc:
         raise ImportRejected(exc.problems, heading="Nothing was imported.") from exc
+
+
+ITEM_COLUMNS = (
+    "item_number", "description", "type", "unit", "tracking", "shelf_life_days", "gtin",
+)  # fmt: skip
+
+
+def parse_item_row(row: dict[str, str]) -> items.NewItem:
+    """One CSV row → a checked new item; InvalidInput/ValueError name what is wrong."""
+    shelf = row.get("shelf_life_days", "")
+    return items.validate_new_item(
+        items.NewItem(
+            row.get("item_number", ""), row.get("description", ""), row.get("type", "").lower(),
+            row.get("unit", ""), row.get("tracking", "").lower() or "lot",
+            _int(shelf, "shelf_life_days") if shelf else None, row.get("gtin") or None,
+        )
+    )  # fmt: skip
+
+
+def import_items(uow: UnitOfWork, text: str) -> list[items.ItemView]:
+    """Create draft items from CSV: every row checked first, all or nothing."""
+    require_permission(uow, "item.create")
+    rows, problems = read_rows(text, ITEM_COLUMNS, ("item_number", "description", "type", "unit"))
+    parsed: list[tuple[int, items.NewItem]] = []
+    for n, row in rows:
+        try:
+            parsed.append((n, parse_item_row(row)))
+        except (ValueError, InvalidInput) as exc:
+            problems.append(f"row {n}: {exc}")
+    numbers = [x.item_number for _, x in parsed]
+    existing = set(
+        uow.session.scalars(select(Item.item_number).where(Item.item_number.in_(numbers)))
+    )
+    for n, x in parsed:
+        if x.item_number in existing:
+            problems.append(f"row {n}: item {x.item_number} already exists")
+        elif numbers.count(x.item_number) > 1:
+            problems.append(f"row {n}: item {x.item_number} appears twice in the file")
+    if problems:
+        problems.sort(key=_row_number)
+        raise ImportRejected(problems, heading=f"Nothing was imported ({len(problems)} problems).")
+    return [items.create_item(uow, x) for _, x in parsed]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
-from domain.services import items
+from domain.services import engineering_import, items
 from kiosk.cli.common import add_actor, print_rows, services
 
 
@@ -23,6 +24,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--gtin")
     add_actor(p)
     p.set_defaults(func=_add)
+    p = itsub.add_parser("import", help="draft items from CSV; all rows or nothing")
+    p.add_argument("file", type=Path)
+    add_actor(p)
+    p.set_defaults(func=_import)
     p = itsub.add_parser("list", help="list items")
     p.add_argument("--search", default="")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -44,6 +49,17 @@ def _add(args: argparse.Namespace) -> int:
         view = items.create_item(uow, cmd)
         uow.commit()
     print(f"item {view.item_number} created as {view.status} (version {view.version})")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """CSV columns and checks: domain/services/engineering_import.py (docs/engineering.md)."""
+    text = args.file.read_text(encoding="utf-8-sig")
+    svc = services(args)
+    with svc.uow(args.actor) as uow:
+        created = engineering_import.import_items(uow, text)
+        uow.commit()
+    print(f"{len(created)} draft items imported from {args.file.name}")
     return 0
 
 

@@ -158,3 +158,34 @@ def test_lot_scan_of_a_component_not_on_the_bom_is_refused(make_uow) -> None:
         )
         with pytest.raises(engineering_import.ImportRejected, match="not on any"):
             engineering_import.import_routing(uow, part, csv_text)
+
+
+def test_item_csv_all_or_nothing_with_row_errors(make_uow, new_user, database) -> None:
+    """Items import: a bad type, a duplicate and a bad GTIN are each reported; nothing created."""
+    from domain.services import items
+    from tests.integration.engineering_helpers import grant_roles
+
+    user = new_user("itm")
+    grant_roles(database, user.username, "engineer")
+    a, b = (
+        f"IMP-{user.username[-6:].upper()}-1",
+        f"IMP-{user.username[-6:].upper()}-2",
+    )
+    bad = (
+        "item_number,description,type,unit,gtin\n"
+        f"{a},Bracket,component,ea,\n"
+        f"{b},Screw,gizmo,ea,\n"
+        f"{a},Again,component,ea,\n"
+        f"{b}X,Label,packaging,ea,12345\n"
+    )
+    with make_uow(user.username) as uow, pytest.raises(engineering_import.ImportRejected) as err:
+        engineering_import.import_items(uow, bad)
+    rows = [p.split(":")[0] for p in err.value.problems]
+    assert rows == ["row 2", "row 3", "row 4", "row 5"]
+    good = f"item_number,description,type,unit,tracking\n{a},Bracket,component,ea,serial\n"
+    with make_uow(user.username) as uow:
+        created = engineering_import.import_items(uow, good)
+        uow.commit()
+    assert [(i.item_number, i.tracking, i.status) for i in created] == [(a, "serial", "draft")]
+    with make_uow(user.username) as uow:
+        assert items.get_item(uow, a).description == "Bracket"
