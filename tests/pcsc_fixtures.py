@@ -85,14 +85,14 @@ class PcscDaemon:
     def start(self, *, readers: bool = True, timeout: float = 10.0) -> None:
         clean_stale_files()
         config = self.config if readers else self.empty_config
-        log = (self.workdir / "pcscd.log").open("ab")
-        self.process = subprocess.Popen(
-            ["pcscd", "--foreground", "--config", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
-        )
+        with (self.workdir / "pcscd.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                ["pcscd", "--foreground", "--config", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+            )
         self.owned = True
         wait_for_service(timeout, self.process)
 
