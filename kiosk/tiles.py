@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.screen import Screen
 
+from kiosk.admin_tiles import admin_tiles
 from kiosk.engineering_tiles import engineering_tiles
 from screens.backend import ItemsBackend
 from screens.home import Tile
@@ -41,6 +42,7 @@ def build_tiles(items: ItemsBackend) -> list[Tile]:
             permission=ITEM_CREATE,
         ),
         *engineering_tiles(items),
+        *admin_tiles(items),
     ]
 
 

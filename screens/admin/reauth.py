@@ -14,7 +14,6 @@ from textual.widgets import Input, Static
 
 from domain.errors import WorkCellError
 from screens.backend import RecordToSign
-
 from screens.modals import signature
 from screens.modals.signature import SignatureModal
 

@@ -1,0 +1,272 @@
+"""The station's implementation of the admin and security-event protocols
+(screens/admin/backend.py) on the identity services.
+
+An administrator action is a `Signable`: ``describe()`` says exactly what will happen,
+``sign(proof, comment)`` re-authenticates the signed-in administrator and performs the
+action in the same transaction (actor = that administrator, reason = the one given), so
+the audit trail shows who did it, when, why, and that they proved it was them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.errors import InvalidInput
+from domain.services import access, identity_admin, security, signatures, user_admin
+from domain.services.identity import IdentityPolicy
+from domain.services.signatures import RecordRef
+from domain.uow import UnitOfWork
+from kiosk.backend import credentials, signature_line
+from kiosk.settings import StationSettings
+from screens.admin import backend as ab
+from screens.backend import Proof, RecordToSign, SignatureLine
+
+
+def user_row(row: user_admin.PersonRow) -> ab.UserRow:
+    return ab.UserRow(
+        row.username,
+        row.printed_name,
+        row.status,
+        row.roles,
+        row.active_badges,
+        row.revoked_badges,
+        row.pin,
+        row.failed_attempts,
+    )
+
+
+class AdminStationBackend:
+    """Implements AdminBackend and SecurityBackend for one station."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: StationSettings) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+        self.station = settings.name
+        self.policy = IdentityPolicy.from_settings(settings)
+
+    def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, actor, reason)
+
+    # -- AdminBackend ----------------------------------------------------------------------
+
+    def list_users(
+        self, actor: str, search: str, role: str | None, status: str | None
+    ) -> list[ab.UserRow]:
+        with self.uow(actor) as uow:
+            rows = user_admin.list_people(uow, search=search, role=role, status=status)
+        return [user_row(r) for r in rows]
+
+    def user_card(self, actor: str, username: str) -> ab.UserCard:
+        with self.uow(actor) as uow:
+            row = user_admin.person(uow, username)
+            badges = identity_admin.list_badges(uow, username)
+        return ab.UserCard(
+            user_row(row),
+            tuple(
+                ab.BadgeRow(b.id, b.issued_at, b.revoked_at, b.revoke_reason, b.replaces_id)
+                for b in reversed(badges)
+            ),
+        )
+
+    def role_names(self) -> tuple[str, ...]:
+        return access.ROLES
+
+    def admin_action(self, actor: str, request: ab.AdminRequest) -> AdminAction:
+        return AdminAction(self, actor, request)
+
+    # -- SecurityBackend -------------------------------------------------------------------
+
+    def security_events(
+        self, actor: str, *, unacknowledged_only: bool, limit: int
+    ) -> list[ab.SecurityEventRow]:
+        with self.uow(actor) as uow:
+            views = security.list_security_events(
+                uow, unacknowledged_only=unacknowledged_only, limit=limit
+            )
+        return [
+            ab.SecurityEventRow(
+                v.id,
+                v.at,
+                v.kind,
+                v.username,
+                v.printed_name,
+                v.station,
+                v.detail,
+                v.acknowledged_by,
+                v.acknowledged_at,
+            )
+            for v in views
+        ]
+
+    def acknowledgement(self, actor: str, event_id: int) -> EventAcknowledgement:
+        return EventAcknowledgement(self, actor, event_id)
+
+
+@dataclass(frozen=True)
+class EventAcknowledgement:
+    """A pending signed acknowledgement of one security event."""
+
+    backend: AdminStationBackend
+    actor: str
+    event_id: int
+    meaning: str = "acknowledged"
+
+    def describe(self) -> RecordToSign:
+        with self.backend.uow(self.actor) as uow:
+            access.require_permission(uow, "security.view")
+            s = signatures.describe_record(uow, RecordRef("security_event", self.event_id))
+        return RecordToSign(s.title, s.version, s.lines, self.meaning)
+
+    def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
+        b = self.backend
+        reason = f"security event {self.event_id} acknowledged"
+        with b.uow(self.actor, reason=reason) as uow:
+            view = security.acknowledge_event(
+                uow,
+                self.event_id,
+                credentials(proof),
+                station=b.station,
+                policy=b.policy,
+                comment=comment,
+            )
+            uow.commit()
+        return signature_line(view)
+
+
+_NOW = select(func.now())
+
+# What each action does, and how it reads on the confirmation dialog.
+Perform = Callable[[UnitOfWork, ab.AdminRequest, IdentityPolicy], str]
+
+
+def _add_user(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    row = user_admin.add_person(uow, r.username, r.printed_name, r.roles)
+    return f"User {row.username} added ({', '.join(row.roles) or 'no roles'})."
+
+
+def _grant(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    access.grant_role(uow, r.username, r.role or "")
+    return f"{r.username} now has the {r.role} role."
+
+
+def _revoke(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    access.revoke_role(uow, r.username, r.role or "", r.reason)
+    return f"The {r.role} role was taken from {r.username}."
+
+
+def _issue(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    badge = identity_admin.add_badge(uow, r.username, r.badge_uid or "")
+    return f"Badge {badge.id} issued to {r.username}."
+
+
+def _replace(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    if r.badge_id is None:
+        raise InvalidInput("Choose the badge to replace.")
+    identity_admin.revoke_badge(uow, r.badge_id, r.reason)
+    badge = identity_admin.add_badge(
+        uow, r.username, r.badge_uid or "", replaces_badge_id=r.badge_id
+    )
+    return f"Badge {r.badge_id} revoked and replaced by badge {badge.id} for {r.username}."
+
+
+def _revoke_badge(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    if r.badge_id is None:
+        raise InvalidInput("Choose the badge to revoke.")
+    identity_admin.revoke_badge(uow, r.badge_id, r.reason)
+    return f"Badge {r.badge_id} of {r.username} revoked: it no longer opens anything."
+
+
+def _reset_pin(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    identity_admin.set_pin(uow, r.username, r.pin or "", policy=policy, reason=r.reason)
+    return f"{r.username} has a temporary PIN: they must choose their own before signing."
+
+
+def _unlock(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    identity_admin.unlock_user(uow, r.username, r.reason)
+    return f"{r.username} is unlocked."
+
+
+def _lock(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    identity_admin.lock_user(uow, r.username, r.reason)
+    return f"{r.username} is locked (all badges)."
+
+
+def _disable(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    user_admin.disable_person(uow, r.username, r.reason)
+    return f"{r.username} is disabled for good."
+
+
+ACTIONS: dict[str, tuple[str, Perform]] = {
+    ab.ADD_USER: ("Add user", _add_user),
+    ab.GRANT_ROLE: ("Grant role", _grant),
+    ab.REVOKE_ROLE: ("Revoke role", _revoke),
+    ab.ISSUE_BADGE: ("Issue badge", _issue),
+    ab.REPLACE_BADGE: ("Replace badge", _replace),
+    ab.REVOKE_BADGE: ("Revoke badge", _revoke_badge),
+    ab.RESET_PIN: ("Reset PIN", _reset_pin),
+    ab.UNLOCK: ("Unlock", _unlock),
+    ab.LOCK: ("Lock", _lock),
+    ab.DISABLE: ("Disable", _disable),
+}
+
+
+def describe_request(r: ab.AdminRequest) -> tuple[str, ...]:
+    """The lines of the confirmation dialog: what exactly will change."""
+    lines = [f"User: {r.username}" + (f" ({r.printed_name})" if r.printed_name else "")]
+    if r.roles:
+        lines.append(f"Roles: {', '.join(r.roles)}")
+    if r.role:
+        lines.append(f"Role: {r.role}")
+    if r.badge_id is not None:
+        lines.append(f"Badge: {r.badge_id}")
+    if r.badge_uid:
+        lines.append("New card: read from the reader (the card id is stored only as a hash)")
+    if r.pin:
+        lines.append("Temporary PIN: entered (the user must replace it before signing)")
+    if r.reason:
+        lines.append(f"Reason: {r.reason}")
+    if r.action == ab.DISABLE:
+        lines.append("This cannot be undone: a disabled account is never re-enabled.")
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class AdminAction:
+    """A pending administrator action; `SignatureModal`-compatible (a Signable)."""
+
+    backend: AdminStationBackend
+    actor: str
+    request: ab.AdminRequest
+
+    @property
+    def meaning(self) -> str:
+        return ACTIONS[self.request.action][0].lower()
+
+    def describe(self) -> RecordToSign:
+        title = ACTIONS[self.request.action][0]
+        return RecordToSign(title, 0, describe_request(self.request), "administrator action")
+
+    def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
+        """Re-authenticate the administrator, then act; one transaction, committed together."""
+        b, r = self.backend, self.request
+        label, perform = ACTIONS[r.action]
+        reason = r.reason.strip() or f"{label}: {r.username}"
+        with b.uow(self.actor, reason=reason) as uow:
+            who = user_admin.reauthenticate(
+                uow,
+                credentials(proof),
+                expected=self.actor,
+                station=b.station,
+                policy=b.policy,
+                action=f"{label.lower()} {r.username}",
+            )
+            uow.act_as(who.username)
+            done = perform(uow, r, b.policy)
+            now = uow.session.scalar(_NOW)
+            uow.commit()
+        return SignatureLine(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))

@@ -1,0 +1,59 @@
+"""Home tiles of the admin, security and audit areas, on the station's database and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.admin_backend import AdminStationBackend
+from kiosk.audit_backend import AuditStationBackend
+from screens.admin.backend import AdminBackend
+from screens.admin.user_detail import UserDetailScreen
+from screens.admin.users import UsersScreen
+from screens.audit.browser import AuditBrowserScreen
+from screens.audit.integrity import IntegrityScreen
+from screens.home import Tile
+from screens.security_events import SecurityEventsScreen
+
+
+def users_screen(admin: AdminBackend) -> UsersScreen:
+    return UsersScreen(admin, lambda name: UserDetailScreen(admin, name))
+
+
+def admin_tiles(station_backend: Any) -> list[Tile]:
+    """Tiles for users/badges, security events, the audit trail and its integrity."""
+    factory = getattr(station_backend, "session_factory", None)
+    settings = getattr(station_backend, "settings", None)
+    if factory is None or settings is None:
+        return []
+    admin = AdminStationBackend(factory, settings)
+    audit = AuditStationBackend(factory, settings)
+    return [
+        Tile(
+            "security",
+            "Security events",
+            "Failed sign-ins, lockouts",
+            lambda: SecurityEventsScreen(admin),
+            permission="security.view",
+        ),
+        Tile(
+            "audit",
+            "Audit trail",
+            "Who changed what, when, why",
+            lambda: AuditBrowserScreen(audit),
+            permission="audit.view",
+        ),
+        Tile(
+            "audit-integrity",
+            "Audit integrity",
+            "Seal, verify, export",
+            lambda: IntegrityScreen(audit),
+            permission="audit.view",
+        ),
+        Tile(
+            "users",
+            "Users and badges",
+            "Roles, badges, PINs",
+            lambda: users_screen(admin),
+            permission="user.administer",
+        ),
+    ]

@@ -1,0 +1,232 @@
+"""Small dialogs of the admin screens: a reason, a choice, a new user, a new card, a PIN.
+
+Each is typed by what it returns (``None`` = cancelled) and is usable with a finger (3-line
+buttons) and with a keyboard alone (Tab, Enter, Escape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Static
+
+from screens.admin.backend import AdminRequest
+from screens.messages import BadgePresented
+from screens.widgets import Keypad
+
+FORM_CSS = """
+FormModal { align: center middle; background: $background 85%; }
+FormModal > Vertical {
+    width: 76; max-width: 100%; height: auto; max-height: 100%;
+    border: thick $accent; background: $surface; padding: 0 1;
+}
+FormModal .form-title { text-style: bold; color: $accent; }
+FormModal .form-text { margin: 0 0 1 0; height: auto; }
+FormModal .form-error { color: $error; text-style: bold; height: auto; }
+FormModal .form-buttons { height: 3; margin-top: 1; }
+FormModal .form-buttons > Button { width: 1fr; margin: 0 1 0 0; }
+FormModal .presets { height: auto; }
+FormModal .presets > Button { width: 1fr; margin: 0 1 0 0; }
+FormModal Checkbox { height: 3; width: 1fr; }
+FormModal .choice { width: 1fr; height: 3; margin-bottom: 0; }
+FormModal VerticalScroll { height: auto; max-height: 14; }
+"""
+
+
+class FormModal(ModalScreen[object]):
+    DEFAULT_CSS = FORM_CSS
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def _buttons(self, ok: str, variant: str = "primary") -> ComposeResult:
+        with Horizontal(classes="form-buttons"):
+            yield Button("Cancel", id="form-cancel")
+            yield Button(ok, id="form-ok", variant=variant)  # type: ignore[arg-type]
+
+    def error(self, text: str) -> None:
+        self.query_one(".form-error", Static).update(text)
+
+    @on(Button.Pressed, "#form-cancel")
+    def cancel(self) -> None:
+        self.dismiss(None)
+
+    def key_escape(self) -> None:
+        self.dismiss(None)
+
+
+class ReasonModal(FormModal):
+    """A reason for the audit trail: a preset (one tap) or typed. Never empty."""
+
+    def __init__(
+        self, title: str, text: str, presets: Sequence[str] = (), ok: str = "Next"
+    ) -> None:
+        super().__init__()
+        self.title_text, self.text, self.presets, self.ok = title, text, presets, ok
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="form-title")
+            yield Static(self.text, classes="form-text")
+            with Horizontal(classes="presets"):
+                for n, preset in enumerate(self.presets):
+                    yield Button(preset, id=f"preset-{n}")
+            yield Input(placeholder="Reason (recorded in the audit trail)", id="reason")
+            yield Static("", classes="form-error")
+            yield from self._buttons(self.ok)
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    @on(Button.Pressed, ".presets > Button")
+    def preset(self, event: Button.Pressed) -> None:
+        self.query_one("#reason", Input).value = str(event.button.label)
+        self.submit()
+
+    @on(Input.Submitted, "#reason")
+    @on(Button.Pressed, "#form-ok")
+    def submit(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        if len(reason) < 3:
+            self.error("Give a reason: it is recorded in the audit trail.")
+            return
+        self.dismiss(reason)
+
+
+class ChoiceModal(FormModal):
+    """Pick one of a few values with big buttons. Returns the value."""
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, str]], text: str = "") -> None:
+        super().__init__()
+        self.title_text, self.choices, self.text = title, choices, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="form-title")
+            if self.text:
+                yield Static(self.text, classes="form-text")
+            with VerticalScroll():
+                for n, (_, label) in enumerate(self.choices):
+                    yield Button(label, id=f"choice-{n}", classes="choice")
+            if not self.choices:
+                yield Static("Nothing to choose from.", classes="form-text")
+            yield Static("", classes="form-error")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Cancel", id="form-cancel")
+
+    @on(Button.Pressed, ".choice")
+    def chosen(self, event: Button.Pressed) -> None:
+        index = int((event.button.id or "choice-0").removeprefix("choice-"))
+        self.dismiss(self.choices[index][0])
+
+
+class AddUserModal(FormModal):
+    """Username, printed name (it appears on every signature) and roles."""
+
+    def __init__(self, roles: Sequence[str]) -> None:
+        super().__init__()
+        self.roles = roles
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Add a user", classes="form-title")
+            yield Input(placeholder="Username (e.g. jsmith)", id="new-username")
+            yield Input(placeholder="Printed name (as on signatures)", id="new-printed")
+            with Horizontal(classes="presets"):
+                for role in self.roles:
+                    yield Checkbox(role, id=f"role-{role}")
+            yield Static("", classes="form-error")
+            yield from self._buttons("Next")
+
+    def on_mount(self) -> None:
+        self.query_one("#new-username", Input).focus()
+
+    @on(Button.Pressed, "#form-ok")
+    def submit(self) -> None:
+        username = self.query_one("#new-username", Input).value.strip().lower()
+        printed = self.query_one("#new-printed", Input).value.strip()
+        if not username or not printed:
+            self.error("Both the username and the printed name are needed.")
+            return
+        roles = tuple(r for r in self.roles if self.query_one(f"#role-{r}", Checkbox).value)
+        self.dismiss(AdminRequest("add-user", username, printed_name=printed, roles=roles))
+
+
+class CardCaptureModal(FormModal):
+    """Waits for the new card: tapped on the reader, or its number typed (over SSH)."""
+
+    ACCEPTS_BADGES = True
+
+    def __init__(self, username: str) -> None:
+        super().__init__()
+        self.username = username
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"New badge for {self.username}", classes="form-title")
+            yield Static(
+                "Tap the NEW card on the reader now.\n(Or type the card number and press Enter.)",
+                classes="form-text",
+            )
+            yield Input(placeholder="card number", password=True, id="card-typed")
+            yield Static("", classes="form-error")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Cancel", id="form-cancel")
+
+    @on(BadgePresented)
+    def tapped(self, message: BadgePresented) -> None:
+        message.stop()
+        self.dismiss(message.uid)
+
+    @on(Input.Submitted, "#card-typed")
+    def typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+        else:
+            self.error("No card number: tap the card or type its number.")
+
+
+class TemporaryPinModal(FormModal):
+    """A temporary PIN, entered twice on the keypad. The user must replace it."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__()
+        self.username = username
+        self.first: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Temporary PIN for {self.username}", classes="form-title")
+            yield Static(
+                "Enter a temporary PIN and press OK. Tell it to the user in person: it only\n"
+                "lets them choose their own PIN; they cannot sign with it.",
+                classes="form-text",
+                id="pin-text",
+            )
+            yield Keypad(masked=True, placeholder="temporary PIN", id="temp-pin")
+            yield Static("", classes="form-error")
+            with Horizontal(classes="form-buttons"):
+                yield Button("Cancel", id="form-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#temp-pin", Keypad).focus()
+
+    @on(Keypad.Submitted, "#temp-pin")
+    def entered(self, event: Keypad.Submitted) -> None:
+        event.keypad.clear()
+        if not event.value:
+            return
+        if self.first is None:
+            self.first = event.value
+            self.error("")
+            self.query_one("#pin-text", Static).update("Enter the same PIN again and press OK.")
+        elif event.value != self.first:
+            self.first = None
+            self.error("The two entries differ. Start again.")
+            self.query_one("#pin-text", Static).update("Enter a temporary PIN and press OK.")
+        else:
+            self.dismiss(event.value)

@@ -1,0 +1,224 @@
+"""One user: state, roles and badges, and every administrator action on them.
+
+Each action gathers what it needs (role, badge, reason, new card, temporary PIN), then
+opens the re-authentication dialog, which shows exactly what will change and performs it
+only with the administrator's badge/card + PIN. Irreversible ones are confirmed first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.widgets import Button, DataTable, Static
+
+from screens.admin import backend as ab
+from screens.admin.common import permitted
+from screens.admin.forms import CardCaptureModal, ChoiceModal, ReasonModal, TemporaryPinModal
+from screens.admin.reauth import ReauthModal
+from screens.admin.users import status_text
+from screens.base import StationScreen, call_backend
+from screens.modals.confirm import ConfirmModal
+from screens.station import fmt_time, station_of
+
+LOST = ("Reported lost", "Stolen", "Damaged", "Left the company")
+ACTION_BUTTONS = (
+    (ab.GRANT_ROLE, "Grant role"),
+    (ab.REVOKE_ROLE, "Revoke role"),
+    (ab.ISSUE_BADGE, "Issue badge"),
+    (ab.REPLACE_BADGE, "Replace badge"),
+    (ab.REVOKE_BADGE, "Revoke badge"),
+    (ab.RESET_PIN, "Reset PIN"),
+    (ab.UNLOCK, "Unlock"),
+    (ab.LOCK, "Lock"),
+    (ab.DISABLE, "Disable"),
+)
+
+
+class UserDetailScreen(StationScreen):
+    CSS_PATH = "user_detail.tcss"
+    TITLE_TEXT = "User"
+
+    def __init__(self, backend: ab.AdminBackend, username: str) -> None:
+        super().__init__()
+        self.backend = backend
+        self.username = username
+        self.card: ab.UserCard | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", classes="refusal")
+        yield Static("Loading…", id="user-facts")
+        with Grid(id="user-actions"):
+            for action, label in ACTION_BUTTONS:
+                variant = "error" if action in (ab.DISABLE, ab.REVOKE_BADGE) else "default"
+                yield Button(label, id=f"act-{action}", variant=variant)  # type: ignore[arg-type]
+        yield DataTable(id="user-badges", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#user-badges", DataTable)
+        table.add_columns("Badge", "Issued", "Status", "Reason", "Replaces")
+        if permitted(self, "user.administer") is None:
+            self.query_one("#user-actions").display = False
+            self.query_one("#user-facts").display = False
+            return
+        self.load()
+
+    def load(self) -> None:
+        user = permitted(self, "user.administer")
+        if user is not None:
+            name = self.username
+            call_backend(self, lambda: self.backend.user_card(user.username, name), self.show)
+
+    def show(self, card: ab.UserCard) -> None:
+        self.card = card
+        u, tz = card.user, station_of(self).tz
+        facts = Text.assemble(
+            (f"{u.printed_name}", "bold"),
+            f"  ({u.username})  ",
+            status_text(u.status),
+            "\n",
+            f"Roles: {', '.join(u.roles) or 'none'}   PIN: {u.pin}   ",
+            (f"Failed PIN attempts: {u.failed_attempts}", "bold red" if u.failed_attempts else ""),
+        )
+        self.query_one("#user-facts", Static).update(facts)
+        table = self.query_one("#user-badges", DataTable)
+        table.clear()
+        for b in card.badges:
+            state = (
+                Text(f"REVOKED {fmt_time(b.revoked_at, tz)}", style="bold red")
+                if b.revoked_at
+                else Text("ACTIVE", style="bold green")
+            )
+            table.add_row(
+                str(b.id),
+                fmt_time(b.issued_at, tz),
+                state,
+                b.revoke_reason or "",
+                "" if b.replaces_id is None else str(b.replaces_id),
+            )
+        self._enable(u)
+
+    def _enable(self, u: ab.UserRow) -> None:
+        active = [b for b in (self.card.badges if self.card else ()) if b.revoked_at is None]
+        open_ = u.status != "disabled"
+        allowed = {
+            ab.GRANT_ROLE: open_,
+            ab.REVOKE_ROLE: bool(u.roles),
+            ab.ISSUE_BADGE: open_,
+            ab.REPLACE_BADGE: open_ and bool(active),
+            ab.REVOKE_BADGE: bool(active),
+            ab.RESET_PIN: open_,
+            ab.UNLOCK: u.status == "locked",
+            ab.LOCK: u.status == "active",
+            ab.DISABLE: open_,
+        }
+        for action, ok in allowed.items():
+            self.query_one(f"#act-{action}", Button).disabled = not ok
+
+    @on(Button.Pressed, "#user-actions > Button")
+    def act(self, event: Button.Pressed) -> None:
+        self.run_flow((event.button.id or "").removeprefix("act-"))
+
+    @work(exclusive=True, group="admin-flow")
+    async def run_flow(self, action: str) -> None:
+        """Gather the action's inputs dialog by dialog, then re-authenticate and act."""
+        if self.card is None or permitted(self, "user.administer") is None:
+            return
+        request = await self._gather(action, self.card)
+        if request is None:
+            return
+        user = station_of(self).current_user
+        if user is None:
+            return
+        signable = self.backend.admin_action(user.username, request)
+        line = await self.app.push_screen_wait(ReauthModal(signable))
+        if line is not None:
+            self.notify(line.meaning, title="Done", timeout=6)
+        self.load()
+
+    async def _ask(self, screen: Any) -> Any:
+        return await self.app.push_screen_wait(screen)
+
+    async def _gather(self, action: str, card: ab.UserCard) -> ab.AdminRequest | None:
+        u = card.user
+        active = [b for b in card.badges if b.revoked_at is None]
+        name = u.username
+        if action == ab.GRANT_ROLE:
+            choices = [(r, r) for r in self.backend.role_names() if r not in u.roles]
+            role = await self._ask(ChoiceModal(f"Grant which role to {name}?", choices))
+            return None if role is None else ab.AdminRequest(action, name, role=role)
+        if action == ab.REVOKE_ROLE:
+            role = await self._ask(
+                ChoiceModal(f"Revoke which role from {name}?", [(r, r) for r in u.roles])
+            )
+            if role is None:
+                return None
+            reason = await self._ask(ReasonModal(f"Revoke {role} from {name}", "Why?"))
+            return None if reason is None else ab.AdminRequest(action, name, reason, role=role)
+        if action == ab.ISSUE_BADGE:
+            uid = await self._ask(CardCaptureModal(name))
+            return None if uid is None else ab.AdminRequest(action, name, badge_uid=uid)
+        if action in (ab.REPLACE_BADGE, ab.REVOKE_BADGE):
+            return await self._badge_flow(action, name, active)
+        return await self._state_flow(action, name)
+
+    async def _badge_flow(
+        self, action: str, name: str, active: list[ab.BadgeRow]
+    ) -> ab.AdminRequest | None:
+        tz = station_of(self).tz
+        choices = [(str(b.id), f"Badge {b.id}, issued {fmt_time(b.issued_at, tz)}") for b in active]
+        picked = (
+            choices[0][0]
+            if len(choices) == 1
+            else await self._ask(ChoiceModal(f"Which of {name}'s badges?", choices))
+        )
+        if picked is None:
+            return None
+        badge_id = int(picked)
+        verb = "Replace" if action == ab.REPLACE_BADGE else "Revoke"
+        reason = await self._ask(
+            ReasonModal(
+                f"{verb} badge {badge_id} of {name}",
+                "The old badge stops working at once and is never re-issued.",
+                LOST,
+            )
+        )
+        if reason is None:
+            return None
+        uid = None
+        if action == ab.REPLACE_BADGE:
+            uid = await self._ask(CardCaptureModal(name))
+            if uid is None:
+                return None
+        return ab.AdminRequest(action, name, reason, badge_id=badge_id, badge_uid=uid)
+
+    async def _state_flow(self, action: str, name: str) -> ab.AdminRequest | None:
+        pin = None
+        if action == ab.RESET_PIN:
+            pin = await self._ask(TemporaryPinModal(name))
+            if pin is None:
+                return None
+        if action == ab.DISABLE:
+            sure = await self._ask(
+                ConfirmModal(
+                    f"Disable {name}?",
+                    "A disabled account never signs in or signs again, and its username is "
+                    "never reused. Their records and signatures stay.",
+                    confirm="Disable",
+                    cancel="Keep",
+                )
+            )
+            if not sure:
+                return None
+        presets = {
+            ab.RESET_PIN: ("Forgotten PIN", "PIN may be known to others"),
+            ab.UNLOCK: ("Identity confirmed in person",),
+            ab.LOCK: ("Suspected misuse", "Extended absence"),
+            ab.DISABLE: ("Left the company", "Role ended"),
+        }[action]
+        title = dict(ACTION_BUTTONS)[action]
+        reason = await self._ask(ReasonModal(f"{title}: {name}", "Why?", presets))
+        return None if reason is None else ab.AdminRequest(action, name, reason, pin=pin)

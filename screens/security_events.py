@@ -1,0 +1,211 @@
+"""Security events: failed sign-ins and signatures, lockouts, revoked-badge attempts,
+admin actions on credentials and station clock skew, newest first, each acknowledged by a
+signature (supervisor or QA; never the person the event is about).
+
+The list refreshes itself: a worker fetches, and only when it has finished is the next
+fetch scheduled, so a slow database never piles up overlapping polls.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Static
+
+from domain.errors import WorkCellError
+from screens.admin.backend import SecurityBackend, SecurityEventRow
+from screens.admin.common import permitted
+from screens.backend import SignatureLine
+from screens.base import StationScreen, call_backend
+from screens.modals.signature import SignatureModal
+from screens.station import fmt_time, station_of
+
+REFRESH_S = 10.0
+LIMIT = 500
+PAGE = 25
+KIND_LABELS = {
+    "auth_failed": "Wrong PIN",
+    "account_locked": "Locked: too many wrong PINs",
+    "locked_account_attempt": "Locked account tried",
+    "disabled_account_attempt": "Disabled account tried",
+    "revoked_badge_attempt": "Revoked badge used",
+    "unknown_badge": "Unknown badge",
+    "unknown_username": "Unknown username",
+    "account_unlocked": "Unlocked by admin",
+    "account_locked_by_admin": "Locked by admin",
+    "badge_revoked": "Badge revoked",
+    "pin_reset": "PIN reset by admin",
+    "clock_skew": "Station clock skew",
+}
+SERIOUS = {"account_locked", "revoked_badge_attempt", "disabled_account_attempt", "clock_skew"}
+
+
+def kind_text(kind: str) -> Text:
+    label = KIND_LABELS.get(kind, kind.replace("_", " "))
+    return Text(label, style="bold red" if kind in SERIOUS else "bold")
+
+
+class SecurityEventsScreen(StationScreen):
+    CSS_PATH = "security_events.tcss"
+    TITLE_TEXT = "Security events"
+    BINDINGS = [
+        Binding("a", "acknowledge", "Acknowledge"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("u", "toggle_unacknowledged", "Unacknowledged only"),
+        Binding("pagedown", "page(1)", "Next page", show=False),
+        Binding("pageup", "page(-1)", "Previous page", show=False),
+    ]
+
+    def __init__(self, backend: SecurityBackend, *, refresh_s: float = REFRESH_S) -> None:
+        super().__init__()
+        self.backend = backend
+        self.refresh_s = refresh_s
+        self.unacknowledged_only = True
+        self.rows: list[SecurityEventRow] = []
+        self.page = 0
+        self._in_flight = False
+        self._timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", classes="refusal")
+        with Horizontal(id="sec-tools"):
+            yield Button("Acknowledge (a)", id="sec-ack", variant="warning")
+            yield Button("Showing: unacknowledged (u)", id="sec-toggle")
+            yield Button("Refresh (r)", id="sec-refresh")
+        yield Static("", id="sec-count")
+        yield DataTable(id="sec-table", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="sec-pager", classes="pager"):
+            yield Button("◀ Newer", id="sec-prev")
+            yield Static("", id="sec-page")
+            yield Button("Older ▶", id="sec-next")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sec-table", DataTable)
+        table.add_columns("When", "Event", "Person", "Station", "Detail", "Acknowledged")
+        if permitted(self, "security.view") is None:
+            for widget in self.query("#sec-tools, #sec-table, #sec-pager"):
+                widget.display = False
+            return
+        table.focus()
+        self.poll()
+
+    # -- refresh: one fetch at a time; the next is scheduled when this one is done ---------
+
+    def poll(self) -> None:
+        user = station_of(self).current_user
+        if self._in_flight or user is None:
+            return
+        self._in_flight = True
+        only = self.unacknowledged_only
+        call_backend(
+            self,
+            lambda: self.backend.security_events(
+                user.username, unacknowledged_only=only, limit=LIMIT
+            ),
+            self._polled,
+            failed=self._poll_failed,
+            group="security-events",
+        )
+
+    def _rearm(self) -> None:
+        self._in_flight = False
+        if self._timer is not None:
+            self._timer.stop()
+        if self.is_attached:
+            self._timer = self.set_timer(self.refresh_s, self.poll)
+
+    def _polled(self, rows: list[SecurityEventRow]) -> None:
+        self._rearm()
+        self.rows = rows
+        self.page = min(self.page, max(0, (len(rows) - 1) // PAGE))
+        self.render_page()
+
+    def _poll_failed(self, error: WorkCellError) -> None:
+        self._rearm()
+        self.query_one("#sec-count", Static).update(f"{error.title}: {error.message}")
+
+    def render_page(self) -> None:
+        tz = station_of(self).tz
+        table = self.query_one("#sec-table", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for e in self.rows[self.page * PAGE : (self.page + 1) * PAGE]:
+            who = e.printed_name or e.username or "—"
+            ack = (
+                Text(f"{e.acknowledged_by} {fmt_time(e.acknowledged_at, tz)}", style="green")
+                if e.acknowledged_by and e.acknowledged_at
+                else Text("NO", style="bold yellow")
+            )
+            when = fmt_time(e.at, tz, seconds=True)
+            table.add_row(when, kind_text(e.kind), who, e.station, e.detail, ack, key=str(e.id))
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+        self._counts()
+
+    def _counts(self) -> None:
+        pages = max(1, (len(self.rows) + PAGE - 1) // PAGE)
+        open_ = sum(1 for e in self.rows if e.acknowledged_by is None)
+        now = fmt_time(station_of(self).now(), station_of(self).tz, seconds=True)
+        what = "unacknowledged event(s)" if self.unacknowledged_only else "event(s)"
+        self.query_one("#sec-count", Static).update(
+            f"{len(self.rows)} {what}, {open_} awaiting acknowledgement — updated {now}"
+        )
+        self.query_one("#sec-page", Static).update(f"Page {self.page + 1} of {pages}")
+        self.query_one("#sec-prev", Button).disabled = self.page == 0
+        self.query_one("#sec-next", Button).disabled = self.page + 1 >= pages
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_page(self, step: int) -> None:
+        pages = max(1, (len(self.rows) + PAGE - 1) // PAGE)
+        self.page = max(0, min(pages - 1, self.page + step))
+        self.render_page()
+
+    @on(Button.Pressed, "#sec-prev")
+    def newer(self) -> None:
+        self.action_page(-1)
+
+    @on(Button.Pressed, "#sec-next")
+    def older(self) -> None:
+        self.action_page(1)
+
+    @on(Button.Pressed, "#sec-refresh")
+    def action_refresh(self) -> None:
+        self.poll()
+
+    @on(Button.Pressed, "#sec-toggle")
+    def action_toggle_unacknowledged(self) -> None:
+        self.unacknowledged_only = not self.unacknowledged_only
+        label = "unacknowledged" if self.unacknowledged_only else "all events"
+        self.query_one("#sec-toggle", Button).label = f"Showing: {label} (u)"
+        self.page = 0
+        self.poll()
+
+    def selected(self) -> SecurityEventRow | None:
+        table = self.query_one("#sec-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((e for e in self.rows if str(e.id) == key), None)
+
+    @on(Button.Pressed, "#sec-ack")
+    @on(DataTable.RowSelected, "#sec-table")
+    def action_acknowledge(self) -> None:
+        user = permitted(self, "security.view")
+        event = self.selected()
+        if user is None or event is None:
+            return
+        if event.acknowledged_by is not None:
+            self.notify(f"Already acknowledged by {event.acknowledged_by}.", title="Nothing to do")
+            return
+        signable = self.backend.acknowledgement(user.username, event.id)
+        self.app.push_screen(SignatureModal(signable), self._acknowledged)
+
+    def _acknowledged(self, line: SignatureLine | None) -> None:
+        if line is not None:
+            self.notify(f"Acknowledged by {line.printed_name}.", title="Signed")
+            self.poll()

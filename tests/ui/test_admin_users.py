@@ -1,0 +1,140 @@
+"""Admin screens: users list, add user, roles — each action re-authenticated and audited."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from domain.services import access, users
+from screens.admin.reauth import ReauthModal
+from screens.admin.user_detail import UserDetailScreen
+from screens.admin.users import UsersScreen
+from tests.conftest import unique
+from tests.ui.admin_helpers import click, confirm_as, open_user, users_screen
+from tests.ui.conftest import screen_text, sign_in, until
+
+
+async def test_operator_opening_the_users_screen_is_refused(make_station, person):
+    """An operator who reaches the users screen sees a refusal and no user data."""
+    olivia, bystander = person("operator"), person("qa")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, olivia)
+        app.push_screen(users_screen(station))
+        await until(pilot, lambda: "Not allowed" in screen_text(app), "the refusal")
+        await pilot.pause(0.2)
+        assert bystander.username not in screen_text(app)
+        assert not app.screen.query_one("#users-table").display
+
+
+async def test_admin_lists_and_filters_users_by_role_and_name(make_station, person):
+    """The list shows roles and state; the search and role filter narrow it."""
+    ada, quinn, olivia = person("admin"), person("qa"), person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(160, 50)) as pilot:
+        await sign_in(pilot, station, ada)
+        screen = users_screen(station)
+        app.push_screen(screen)
+        await until(pilot, lambda: any(r.username == quinn.username for r in screen.rows), "rows")
+        screen._role_chosen("qa")
+        await until(
+            pilot,
+            lambda: screen.rows and all("qa" in r.roles for r in screen.rows),
+            "qa only",
+        )
+        assert olivia.username not in {r.username for r in screen.rows}
+        app.screen.query_one("#users-search").value = quinn.username
+        await until(pilot, lambda: [r.username for r in screen.rows] == [quinn.username], "one")
+
+
+async def test_admin_adds_a_user_with_a_role_after_re_authenticating(
+    make_station, person, make_uow
+):
+    """Add user: form, then the admin's badge + PIN; the user exists with the role, audited."""
+    ada = person("admin")
+    name = unique("new")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, ada)
+        app.push_screen(users_screen(station))
+        await until(pilot, lambda: isinstance(app.screen, UsersScreen), "users")
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: "Add a user" in screen_text(app), "the form")
+        app.screen.query_one("#new-username").value = name
+        app.screen.query_one("#new-printed").value = "Nora New"
+        app.screen.query_one("#role-operator").value = True
+        await click(pilot, "#form-ok")
+        await confirm_as(pilot, station, ada)
+        await until(pilot, lambda: isinstance(app.screen, UsersScreen), "back on the list")
+    with make_uow(ada.username) as uow:
+        assert users.get_user(uow, name).printed_name == "Nora New"
+        assert access.roles_of(uow, name) == {"operator"}
+        actor = uow.session.execute(
+            text(
+                "SELECT actor FROM audit.entry WHERE table_name = 'workcell.users'"
+                " AND after->>'username' = :n"
+            ),
+            {"n": name},
+        ).scalar_one()
+    assert actor == ada.username
+
+
+async def test_wrong_pin_on_re_authentication_is_refused_and_nothing_changes(
+    make_station, person, make_uow
+):
+    """A wrong PIN in the confirmation dialog refuses the action and keeps the dialog open."""
+    ada, olivia = person("admin"), person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, ada)
+        screen = await open_user(pilot, station, olivia.username)
+        screen.run_flow("grant-role")
+        await until(pilot, lambda: "Grant which role" in screen_text(app), "role choice")
+        await click(pilot, "#choice-1")  # the second role not held: qa
+        wrong = "9" * len(ada.pin) if ada.pin != "9" * len(ada.pin) else "8" * len(ada.pin)
+        await confirm_as(pilot, station, ada, pin=wrong)
+        await until(pilot, lambda: "Wrong PIN" in screen_text(app), "the refusal")
+        assert isinstance(app.screen, ReauthModal)
+    with make_uow(ada.username) as uow:
+        assert access.roles_of(uow, olivia.username) == {"operator"}
+
+
+async def test_admin_revoking_their_own_last_admin_role_is_refused(make_station, person, make_uow):
+    """The last active administrator cannot take the admin role from themselves."""
+    ada = person("admin")
+    station = make_station()
+    app = station.app
+    with make_uow(ada.username) as uow:
+        others = (
+            uow.session.execute(
+                text(
+                    "SELECT u.username FROM workcell.users u JOIN workcell.user_role r"
+                    " ON r.user_id = u.id WHERE r.role = 'admin' AND u.status = 'active'"
+                    " AND u.username <> :me"
+                ),
+                {"me": ada.username},
+            )
+            .scalars()
+            .all()
+        )
+        for other in others:  # leave ada as the only active admin (test database only)
+            users.disable_user(uow, other, "pytest: make ada the last admin")
+        uow.commit()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, ada)
+        screen = await open_user(pilot, station, ada.username)
+        screen.run_flow("revoke-role")
+        await until(pilot, lambda: "Revoke which role" in screen_text(app), "role choice")
+        await click(pilot, "#choice-0")
+        await until(pilot, lambda: "Why?" in screen_text(app), "the reason")
+        app.screen.query_one("#reason").value = "testing the last-admin rule"
+        await pilot.press("enter")
+        await confirm_as(pilot, station, ada)
+        await until(pilot, lambda: "last active administrator" in screen_text(app), "refusal")
+        assert isinstance(app.screen, ReauthModal)
+    with make_uow(ada.username) as uow:
+        assert "admin" in access.roles_of(uow, ada.username)
+    assert UserDetailScreen  # the screen under test
