@@ -199,3 +199,33 @@ def test_audit_show_security_lists_events_for_supervisors(
     assert "account_locked" in out and out.count("auth_failed") == POLICY.max_failed_attempts
     code, out = run("audit", "show", "--security", "--as", victim.username)
     assert code == 2 and "security.view" in out
+
+
+def test_bootstrap_creates_the_first_admin_with_own_pin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On an empty installation `user add --bootstrap` makes an administrator with their
+    own PIN who can act at once; a second bootstrap is refused."""
+    from tests.conftest import create_test_database, drop_test_database
+
+    db = create_test_database("wcboot")
+    try:
+        monkeypatch.setenv("WORKCELL_DATABASE_URL", db.station)
+        monkeypatch.setenv("WORKCELL_CONFIG", str(tmp_path / "absent.toml"))
+        monkeypatch.setenv("WORKCELL_STATION", "pytest_boot")
+        pin = new_pin()
+
+        def invoke(*argv: str, stdin: tuple[str, ...]) -> int:
+            monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{s}\n" for s in stdin)))
+            return main(list(argv))
+
+        assert invoke("user", "add", "first.admin", "First Admin", "--bootstrap", "--pin-stdin",
+                      stdin=(pin,)) == 0  # fmt: skip
+        assert invoke("user", "add", "second", "Second", "--bootstrap", "--pin-stdin",
+                      stdin=(new_pin(),)) == 2  # fmt: skip
+        assert invoke("user", "add", "olga", "Olga Operator", "--as", "first.admin",
+                      "--pin-stdin", stdin=(pin,)) == 0  # fmt: skip
+        out = capsys.readouterr()
+        assert "first administrator" in out.out and "bootstrap" in out.err.lower()
+    finally:
+        drop_test_database(db)
