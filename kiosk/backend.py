@@ -32,6 +32,7 @@ from screens.backend import (
 
 # The actor of read-only look-ups made before anyone has proved who they are.
 SYSTEM_ACTOR = "system"
+GTIN_LENGTH = 14
 
 
 def credentials(proof: Proof) -> Credentials:
@@ -136,6 +137,8 @@ class KioskBackend:
 
     def list_items(self, actor: str, search: str) -> list[ItemRow]:
         with self.uow(actor) as uow:
+            if search.isdigit() and len(search) == GTIN_LENGTH:  # a scanned GTIN
+                return [item_row(v) for v in items.list_items(uow) if v.gtin == search]
             return [item_row(v) for v in items.list_items(uow, search=search)]
 
     def item_detail(self, actor: str, item_number: str) -> ItemDetail:

@@ -13,11 +13,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
+from domain.errors import WorkCellError
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
 from domain.services.items import NewItem
 from screens.backend import ItemRow, ItemsBackend
 from screens.base import StationScreen, call_backend
 from screens.messages import BarcodeScanned
+from screens.scans import scanned_gtin
 from screens.station import station_of
 from screens.widgets import Keypad
 
@@ -93,13 +95,18 @@ class NewItemScreen(StationScreen):
         self.notify(f"{row.item_number} created as {row.status.upper()}", title="Saved")
         self.dismiss(row)
 
-    def refused(self, error: Exception) -> None:
-        self.query_one("#new-error", Static).update(f"{error}")
+    def refused(self, error: WorkCellError) -> None:
+        self.query_one("#new-error", Static).update(f"{error.title}: {error.message}")
 
     @on(BarcodeScanned)
     def scanned(self, message: BarcodeScanned) -> None:
-        """A scan goes to the GTIN field (the form's only scan target)."""
-        self.query_one("#gtin", Input).value = message.data.strip()
+        """A scan goes to the GTIN field (the form's only scan target); GS1 is decoded."""
+        try:
+            gtin = scanned_gtin(message.data)
+        except WorkCellError as error:
+            self.refused(error)
+            return
+        self.query_one("#gtin", Input).value = gtin or message.data.strip()
 
     def unsaved_input(self) -> tuple[str, dict[str, Any]] | None:
         values = self.form()

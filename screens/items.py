@@ -12,9 +12,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
+from domain.errors import WorkCellError
 from screens.backend import ItemRow, ItemsBackend
 from screens.base import StationScreen, call_backend
 from screens.messages import BarcodeScanned
+from screens.scans import scanned_gtin
 from screens.station import station_of
 
 
@@ -78,8 +80,14 @@ class ItemsScreen(StationScreen):
 
     @on(BarcodeScanned)
     def scanned(self, message: BarcodeScanned) -> None:
-        """The search box is this screen's scan target: a scan replaces it and searches."""
-        self.query_one("#items-search", Input).value = message.data.strip()
+        """The search box is this screen's scan target: a scan replaces it and searches
+        (a GS1 barcode by its GTIN)."""
+        try:
+            gtin = scanned_gtin(message.data)
+        except WorkCellError as error:
+            station_of(self).report_problem(error)
+            return
+        self.query_one("#items-search", Input).value = gtin or message.data.strip()
         self.load()
 
     @on(DataTable.RowSelected, "#items-table")

@@ -109,15 +109,25 @@ def screen_text(app: WorkCellApp) -> str:
     return "\n".join(parts)
 
 
-async def tap_and_pin(pilot: Pilot[Any], station: Station, person: Person, pin: str) -> None:
-    """Tap the person's badge on the fake reader, wait for the keypad, type the PIN + OK."""
+async def tap_and_pin(
+    pilot: Pilot[Any], station: Station, person: Person, pin: str, *, touch: bool = False
+) -> None:
+    """Tap the person's badge on the fake reader, wait for the keypad, enter the PIN + OK
+    (typed, or with ``touch`` pressed on the on-screen keypad)."""
     assert person.badge_uid is not None
     station.reader.tap(person.badge_uid)
     await until(pilot, lambda: pilot.app.screen.has_class("-pin"), "the PIN prompt")
-    await pilot.press(*pin, "enter")
+    if touch:
+        for key in [*pin, "ok"]:
+            await pilot.click(f"#key-{key}")
+    else:
+        await pilot.press(*pin, "enter")
 
 
-async def sign_in(pilot: Pilot[Any], station: Station, person: Person) -> None:
+async def sign_in(
+    pilot: Pilot[Any], station: Station, person: Person, *, touch: bool = False
+) -> None:
     await until(pilot, lambda: isinstance(pilot.app.screen, SignInScreen), "the sign-in screen")
-    await tap_and_pin(pilot, station, person, person.pin)
+    await tap_and_pin(pilot, station, person, person.pin, touch=touch)
     await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen), "the home screen")
+    await until(pilot, lambda: pilot.app.screen.query(".tile").first().region, "tiles laid out")
