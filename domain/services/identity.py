@@ -125,15 +125,20 @@ def badge_digest(session: Session, badge_uid: str) -> str:
 
 
 def identify_badge(uow: UnitOfWork, badge_uid: str) -> BadgeOwner:
-    """Whose badge was tapped (shown before the PIN). Revoked or unknown badges are refused."""
-    digest = badge_digest(uow.session, badge_uid)
-    row = uow.session.execute(
-        select(Badge, User).join(User, User.id == Badge.user_id).where(Badge.badge_hash == digest)
-    ).first()
-    if row is None:
+    """Whose badge was tapped (shown before the PIN). Unknown or revoked badges are refused
+    and recorded as security events (without the card id)."""
+    if not badge_uid.strip():
+        raise InvalidInput("No badge was read. Tap the badge again.")
+    user, badge = _resolve(uow.session, Credentials(pin="", badge_uid=badge_uid))
+    if user is None or badge is None:
+        security.record_event_apart(
+            uow.session_factory, "unknown_badge", None, "badge+pin", "badge tap"
+        )
         raise AuthenticationFailed("Badge not recognised. Ask an administrator to register it.")
-    badge, user = row
     if badge.revoked_at is not None:
+        security.record_event_apart(
+            uow.session_factory, "revoked_badge_attempt", user.id, "badge+pin", "badge tap"
+        )
         raise BadgeRevoked("This badge was revoked. Use your replacement badge or see an admin.")
     return BadgeOwner(user.username, user.printed_name)
 

@@ -174,6 +174,8 @@ def test_revoked_badge_is_refused_at_once(database: TestDatabase, session_factor
         uow.commit()
     with UnitOfWork(session_factory, "system") as uow, pytest.raises(BadgeRevoked):
         identity.identify_badge(uow, person.badge_uid or "")
+    with UnitOfWork(session_factory, "system") as uow, pytest.raises(AuthenticationFailed):
+        identity.identify_badge(uow, new_badge_uid())
     with pytest.raises(BadgeRevoked):
         _auth(session_factory, person.creds())
     assert "revoked_badge_attempt" in _events(session_factory, admin, person)
