@@ -87,7 +87,7 @@ def test_concurrent_writers_are_each_sealed_exactly_once(tmp_path: Path) -> None
         engine = make_engine(db.station)
         statuses: list[SealerStatus] = []
         settings = StationSettings(name="pytest", data_dir=tmp_path, seal_interval_s=0.05)
-        sealer = Sealer(engine, settings, statuses.append)
+        sealer = Sealer(engine, settings, statuses.append, anchor_interval_s=0)
         sealer.start()
         writers = [Writer(db.dsn("station"), n) for n in range(WRITERS)]
         try:
