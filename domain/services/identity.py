@@ -186,6 +186,8 @@ def check_credentials(
     Does not judge a temporary or expired PIN: callers decide what it may be used for.
     """
     method = creds.method
+    if not creds.pin:
+        raise InvalidInput("Enter your PIN.")  # both components, always; not a failed attempt
     detail = f"{purpose} at {station}"
     if method == "username+pin" and not policy.allow_username_pin:
         raise AuthenticationFailed("This station accepts badge + PIN only. Tap your badge.")

@@ -244,10 +244,14 @@ def test_wrong_pin_while_signing_is_counted_though_signing_fails(
 def test_signature_needs_both_components(
     database: TestDatabase, session_factory: Factory, people: dict[str, Person]
 ) -> None:
-    """A PIN without a badge or username is refused before anything is checked."""
+    """A PIN without a badge or username, or a badge without a PIN, is refused before
+    anything is checked (§11.200(a)(1): two components)."""
     number = _item(session_factory, people["engineer"].username)
     with pytest.raises(Exception, match="Tap your badge"):
         _approve(session_factory, number, people["qa"], creds=Credentials(pin=people["qa"].pin))
+    no_pin = Credentials(pin="", badge_uid=people["qa"].badge_uid)
+    with pytest.raises(Exception, match="Enter your PIN"):
+        _approve(session_factory, number, people["qa"], creds=no_pin)
 
 
 def test_stale_version_is_refused(
