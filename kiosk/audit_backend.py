@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.audit import browse, query
 from domain.audit.anchors import read_anchors
 from domain.audit.export import export_bundle
-from domain.models.identity import SignableType
 from domain.services import access, signatures
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
@@ -36,6 +35,10 @@ from screens.audit.backend import (
 
 log = logging.getLogger(__name__)
 LAST_VERIFY = "last_verify.json"
+# table_name is a regclass: compare as one, whatever the search_path makes it print as.
+_SIGNABLE = text(
+    "SELECT record_type FROM workcell.signable_type WHERE table_name = to_regclass(:table)"
+)
 
 
 class AuditStationBackend:
@@ -75,9 +78,7 @@ class AuditStationBackend:
             self._check(uow)
             detail = query.detail(uow, entry_id)
             row = detail.row
-            signable = uow.session.scalar(
-                select(SignableType.record_type).where(SignableType.table_name == row.table_name)
-            )
+            signable = uow.session.scalar(_SIGNABLE, {"table": row.table_name})
             sigs: tuple[SignatureCheck, ...] = ()
             if signable is not None and row.record_key.isdigit():
                 record = RecordRef(signable, int(row.record_key))
