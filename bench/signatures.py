@@ -138,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=40, help="operations per signer")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--paced-ops", type=int, default=15, help="per signer, paced runs")
     parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"))
     args = parser.parse_args()
     db = create_test_database("wcbench")
@@ -152,10 +153,15 @@ def main() -> None:
         print(f"argon2id m={POLICY.argon2_memory_kib} KiB t={POLICY.argon2_time_cost} "
               f"p={POLICY.argon2_parallelism}; {args.ops} ops per signer")  # fmt: skip
         print(f"{'workload':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'ops/s':>7}")
+        # warm-up (connections, argon2 hasher, plan caches), not measured
+        for s in signers:
+            for number in _items(factory, author.username, 2, f"warm-{s.username}"):
+                _sign_in(factory, s, number)
+                _approve(factory, s, number)
         scenarios = [(n, None) for n in args.threads]
         scenarios += [(n, (args.think[0], args.think[1])) for n in args.threads if n > 1]
         for n, think in scenarios:
-            _scenario(factory, author, signers[:n], args.ops, think)
+            _scenario(factory, author, signers[:n], args.paced_ops if think else args.ops, think)
     finally:
         engine.dispose()
         drop_test_database(db)
