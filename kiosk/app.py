@@ -58,6 +58,8 @@ class WorkCellApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "WorkCell"
     ENABLE_COMMAND_PALETTE = False
+    # A touch terminal (50 rows and more) gets bigger keys and tiles than 80x24 over SSH.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
 
     problem: reactive[str] = reactive("")
     current_user: reactive[SignedInUser | None] = reactive(None)

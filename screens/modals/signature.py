@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -44,7 +44,8 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
         with Horizontal(id="sig-body"):
             with Vertical(id="sig-info"):
                 yield Static(f"Sign: {self.signable.meaning.upper()}", id="sig-heading")
-                yield Static("Loading the record…", id="sig-record")
+                with VerticalScroll(id="sig-record-box"):
+                    yield Static("Loading the record…", id="sig-record")
                 yield Input(placeholder="Comment (optional)", id="sig-comment")
                 yield Static("Tap your badge or card to sign", id="sig-prompt")
                 yield Static("", id="sig-error")

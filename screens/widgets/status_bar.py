@@ -1,10 +1,16 @@
-"""Top line of every screen: who is signed in, the station, and the server's time."""
+"""Top line of every screen: who is signed in, the station, and the server's time.
+
+The time (with its zone) is always shown in full; at narrow widths the username and then
+the site/zone give way first, and the person's name is cut last.
+"""
 
 from __future__ import annotations
 
 from textual.widgets import Static
 
 from screens.station import fmt_time, station_of
+
+SEPARATOR = "  │  "
 
 
 class StatusBar(Static):
@@ -19,9 +25,27 @@ class StatusBar(Static):
         self.refresh_line()
         self.set_interval(1.0, self.refresh_line)
 
+    def on_resize(self) -> None:
+        self.refresh_line()
+
     def refresh_line(self) -> None:
         station = station_of(self)
         user = station.current_user
-        who = f"{user.printed_name} ({user.username})" if user else "Not signed in"
         clock = fmt_time(station.now(), station.tz, seconds=True)
-        self.update(f"{who}  │  {station.station_name} · {station.station_place}  │  {clock}")
+        names = [f"{user.printed_name} ({user.username})", user.printed_name] if user else []
+        whos = names or ["Not signed in"]
+        places = [f"{station.station_name} · {station.station_place}", station.station_name]
+        width = max(self.content_size.width, 20) if self.is_mounted else 78
+        self.update(_fit(whos, places, clock, width))
+
+
+def _fit(whos: list[str], places: list[str], clock: str, width: int) -> str:
+    """The most informative line that fits ``width``; the clock is never cut."""
+    for place in places:
+        for who in whos:
+            line = f"{who}{SEPARATOR}{place}{SEPARATOR}{clock}"
+            if len(line) <= width:
+                return line
+    room = width - len(places[-1]) - len(clock) - 2 * len(SEPARATOR)
+    who = whos[-1] if room >= len(whos[-1]) else whos[-1][: max(room - 1, 1)] + "…"
+    return f"{who}{SEPARATOR}{places[-1]}{SEPARATOR}{clock}"

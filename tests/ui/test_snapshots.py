@@ -1,0 +1,182 @@
+"""Snapshots of the main screens at 80x24 (SSH) and 160x50 (touch terminal), clock frozen.
+
+People and items have fixed names (created once per test database) so the pictures are
+reproducible. Update with ``pytest tests/ui/test_snapshots.py --snapshot-update`` only after
+looking at the new SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.services import access, identity_admin, items, users
+from domain.services.identity import Credentials
+from domain.uow import UnitOfWork
+from hardware.fakes import FakeCardReader
+from kiosk.app import make_app
+from kiosk.backend import KioskBackend
+from kiosk.clock import frozen_clock
+from kiosk.settings import StationSettings
+from screens.item_detail import ItemDetailScreen
+from screens.item_new import NewItemScreen
+from screens.items import ItemsScreen
+from screens.modals.signature import SignatureModal
+from screens.sign_in import SignInScreen
+from tests.identity_helpers import POLICY, STATION, admin_for
+from tests.ui.conftest import FROZEN, until
+
+SIZES = [(80, 24), (160, 50)]
+ITEM = "SNAP-HOUSING-01"
+
+
+@dataclass(frozen=True)
+class Fixed:
+    username: str
+    printed_name: str
+    pin: str
+    badge: str
+
+
+ERIN = Fixed("snap.erin", "Erin Engineer", "731946", "04A1B2C3D4E5F6")
+QUINN = Fixed("snap.quinn", "Quinn Quality", "582613", "04C0FFEE123456")
+
+
+def _enrol(factory: sessionmaker[Session], admin: str, who: Fixed, *roles: str) -> None:
+    with UnitOfWork(factory, admin) as uow:
+        if any(u.username == who.username for u in users.list_users(uow)):
+            return
+        users.add_user(uow, who.username, who.printed_name)
+        for role in roles:
+            access.grant_role(uow, who.username, role)
+        identity_admin.set_pin(uow, who.username, who.pin, policy=POLICY, temporary=False)
+        identity_admin.add_badge(uow, who.username, who.badge)
+        identity_admin.verify_identity(uow, who.username, "photo ID checked (snapshots)")
+        uow.commit()
+    creds = Credentials(pin=who.pin, username=who.username)
+    identity_admin.acknowledge_policy(factory, creds, station=STATION, policy=POLICY)
+
+
+@pytest.fixture(scope="module")
+def snapshot_world(database, session_factory) -> sessionmaker[Session]:
+    admin = admin_for(database)
+    _enrol(session_factory, admin, ERIN, "engineer")
+    _enrol(session_factory, admin, QUINN, "qa")
+    with UnitOfWork(session_factory, ERIN.username) as uow:
+        if not items.list_items(uow, search=ITEM):
+            new = items.NewItem(ITEM, "Pump housing, 316L", "component", "ea", "lot", 730)
+            items.create_item(uow, new)
+            uow.commit()
+    return session_factory
+
+
+def _app(factory: sessionmaker[Session]) -> tuple[Any, FakeCardReader]:
+    settings = StationSettings(
+        name="line2-st04", site="PLANT-1", zone="LINE-2", timezone="Europe/Berlin"
+    )
+    reader = FakeCardReader()
+    backend = KioskBackend(factory, settings)
+    return make_app(settings, backend, reader=reader, clock=frozen_clock(FROZEN)), reader
+
+
+async def _signed_in(pilot, reader: FakeCardReader) -> None:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
+    reader.tap(ERIN.badge)
+    await until(pilot, lambda: app.screen.has_class("-pin"), "PIN prompt")
+    await pilot.press(*ERIN.pin, "enter")
+    await until(pilot, lambda: app.screen.query(".tile").first().region, "home")
+
+
+async def _settled(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+def _scenario(name: str, reader: FakeCardReader) -> Callable[[Any], Awaitable[None]]:
+    async def sign_in_waiting(pilot) -> None:
+        await until(pilot, lambda: isinstance(pilot.app.screen, SignInScreen), "sign-in")
+
+    async def sign_in_pin(pilot) -> None:
+        await sign_in_waiting(pilot)
+        reader.tap(ERIN.badge)
+        await until(pilot, lambda: "Erin Engineer" in _text(pilot.app), "the badge owner")
+        await pilot.press("7", "3")
+
+    async def home(pilot) -> None:
+        await _signed_in(pilot, reader)
+
+    async def items_list(pilot) -> None:
+        await _signed_in(pilot, reader)
+        await pilot.click("#tile-items")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ItemsScreen), "items")
+        await pilot.press(*"SNAP-", "enter")
+        await until(pilot, lambda: "1 item(s)" in _text(pilot.app), "filtered list")
+
+    async def item_detail(pilot) -> None:
+        await _signed_in(pilot, reader)
+        await pilot.app.push_screen(ItemDetailScreen(pilot.app.backend, ITEM))
+        await until(pilot, lambda: "Pump housing" in _text(pilot.app), "the item")
+
+    async def signature(pilot) -> None:
+        await item_detail(pilot)
+        await pilot.click("#item-approve")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SignatureModal), "dialog")
+        await until(pilot, lambda: "version 1" in _text(pilot.app), "the record")
+        reader.tap(QUINN.badge)
+        await until(pilot, lambda: "Quinn Quality" in _text(pilot.app), "the signer")
+
+    async def new_item(pilot) -> None:
+        await _signed_in(pilot, reader)
+        await pilot.click("#tile-item-new")
+        await until(pilot, lambda: isinstance(pilot.app.screen, NewItemScreen), "form")
+        await pilot.press(*"WID-100")
+        await pilot.click("#key-9")
+        await pilot.click("#key-0")
+
+    async def lock(pilot) -> None:
+        await _signed_in(pilot, reader)
+        pilot.app.lock()
+        await until(pilot, lambda: isinstance(pilot.app.screen, SignInScreen), "lock")
+
+    scenarios = {
+        "sign_in": sign_in_waiting,
+        "sign_in_pin": sign_in_pin,
+        "home": home,
+        "items": items_list,
+        "item_detail": item_detail,
+        "signature": signature,
+        "new_item": new_item,
+        "lock": lock,
+    }
+    chosen = scenarios[name]
+
+    async def run(pilot) -> None:
+        await chosen(pilot)
+        await _settled(pilot)
+
+    return run
+
+
+def _text(app) -> str:
+    from tests.ui.conftest import screen_text
+
+    return screen_text(app)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "screen",
+    ["sign_in", "sign_in_pin", "home", "items", "item_detail", "signature", "new_item", "lock"],
+)
+def test_screen_snapshot(snap_compare, snapshot_world, screen, size) -> None:
+    """The screen looks as last approved at this terminal size."""
+    app, reader = _app(snapshot_world)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=_scenario(screen, reader))
+    finally:
+        reader.stop()
