@@ -9,35 +9,20 @@ kept outside the database; the audit triggers of every regulated table (ENABLE A
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
 
 from domain.audit.anchors import Anchor
-
-GENESIS = "0" * 64
-_LIMIT = 100  # problems reported per check; the first one is what matters
-
-# Triggers that must exist and be ENABLE ALWAYS ('A'), by table.
-APPEND_ONLY_TABLES = ("audit.entry", "audit.chain", "audit.seal")
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str
-    message: str
-    position: int | None = None
-    entry_id: int | None = None
-
-    @property
-    def order(self) -> tuple[int, int]:
-        """Chain order first, then entries not in the chain by id, then the rest."""
-        if self.position is not None:
-            return (0, self.position)
-        if self.entry_id is not None:
-            return (1, self.entry_id)
-        return (2, 0)
+from domain.audit.verify_meta import (
+    GENESIS,
+    LIMIT,
+    Problem,
+    check_anchors,
+    check_seals,
+    check_triggers,
+)
 
 
 @dataclass(frozen=True)
@@ -59,21 +44,37 @@ class VerifyReport:
         return min(self.problems, key=lambda p: p.order) if self.problems else None
 
 
-def verify(engine: Engine, anchors: Sequence[Anchor] = (), grace_s: float = 60.0) -> VerifyReport:
-    """Run every check in one REPEATABLE READ snapshot, so they agree with each other."""
+Progress = Callable[[float, str], None]  # (fraction done, what is being checked)
+
+
+def verify(
+    engine: Engine,
+    anchors: Sequence[Anchor] = (),
+    grace_s: float = 60.0,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Run every check in one REPEATABLE READ snapshot, so they agree with each other.
+
+    ``progress`` (optional) is called before each check; the fractions are the measured
+    shares of the run time (hashing every entry dominates).
+    """
+    report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
+    problems: list[Problem] = []
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             # Hashing is CPU-bound: let both cores work, and keep the join's hash in memory.
             conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 2"))
             conn.execute(text("SET LOCAL work_mem = '256MB'"))
-            problems: list[Problem] = []
-            warnings: list[str] = []
+            report(0.02, "Checking the audit triggers of every regulated table")
             problems += check_triggers(conn)
+            report(0.05, "Recomputing the hash of every entry")
             problems += check_entry_hashes(conn)
+            report(0.55, "Checking every link of the chain")
             chain_problems = check_chain(conn)
             problems += chain_problems
+            report(0.85, "Looking for entries missing from the chain")
             low_water = _low_water(conn)
             entries, chained = _counts(conn, low_water)
             if chain_problems:  # rows may point at deleted entries: do not trust the count
@@ -81,8 +82,11 @@ def verify(engine: Engine, anchors: Sequence[Anchor] = (), grace_s: float = 60.0
             problems += check_unchained(conn, low_water, entries, chained)
             pending, late = check_pending(conn, low_water, grace_s)
             problems += late
+            report(0.95, "Checking seals and anchors")
             problems += check_seals(conn)
             problems += check_anchors(conn, anchors)
+    report(1.0, "Done")
+    warnings = []
     if not anchors:
         warnings.append(
             "No anchors given: a consistent rewrite of the chain by a superuser cannot be "
@@ -97,42 +101,6 @@ def verify(engine: Engine, anchors: Sequence[Anchor] = (), grace_s: float = 60.0
         problems=tuple(sorted(problems, key=lambda p: p.order)),
         warnings=tuple(warnings),
     )
-
-
-_TRIGGERS = text("""
-    WITH wanted (table_name, trigger_name) AS (
-        SELECT table_name, 'audit_row' FROM audit.regulated_table
-        UNION ALL SELECT table_name, 'audit_no_truncate' FROM audit.regulated_table
-        UNION ALL SELECT t, n FROM unnest(CAST(:append_only AS text[])) AS t,
-                                   unnest(ARRAY['append_only', 'append_only_truncate']) AS n)
-    SELECT w.table_name, w.trigger_name, to_regclass(w.table_name) IS NOT NULL, tg.tgenabled
-      FROM wanted w
-      LEFT JOIN pg_trigger tg ON tg.tgrelid = to_regclass(w.table_name)
-                             AND tg.tgname = w.trigger_name AND NOT tg.tgisinternal
-     WHERE tg.tgenabled IS DISTINCT FROM 'A'
-     ORDER BY w.table_name, w.trigger_name
-""")
-
-_STATE = {
-    "O": "plain ENABLE (skipped under session_replication_role = replica)",
-    "D": "DISABLED",
-    "R": "ENABLE REPLICA (skipped in normal sessions)",
-}
-
-
-def check_triggers(conn: Connection) -> list[Problem]:
-    """Every regulated table keeps audit_row ENABLE ALWAYS; audit tables stay append-only."""
-    problems = []
-    rows = conn.execute(_TRIGGERS, {"append_only": list(APPEND_ONLY_TABLES)})
-    for table, trigger, exists, state in rows:
-        if not exists:
-            what = f"regulated table {table} no longer exists"
-        elif state is None:
-            what = f"trigger {trigger} on {table} is missing"
-        else:
-            what = f"trigger {trigger} on {table} is {_STATE.get(state, state)}, not ENABLE ALWAYS"
-        problems.append(Problem("trigger", what + ": changes may go unrecorded."))
-    return problems
 
 
 _BAD_ENTRY_HASH = text("""
@@ -156,7 +124,7 @@ def check_entry_hashes(conn: Connection) -> list[Problem]:
     """
     if not conn.execute(_COUNT_BAD_ENTRY_HASH).scalar():
         return []
-    ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {"limit": _LIMIT})]
+    ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {"limit": LIMIT})]
     if not ids:
         return []
     positions: dict[int, int] = {int(e): int(p) for e, p in conn.execute(_POSITIONS, {"ids": ids})}
@@ -218,7 +186,7 @@ def check_chain(conn: Connection) -> list[Problem]:
     ):
         return []
     problems = []
-    params = {"genesis": GENESIS, "limit": _LIMIT}
+    params = {"genesis": GENESIS, "limit": LIMIT}
     for pos, entry_id, missing, differs, gap, bad_prev, _bad_link in conn.execute(_CHAIN, params):
         where = f"chain position {pos} (entry {entry_id})"
         if missing:
@@ -273,7 +241,7 @@ def check_unchained(
     """
     if entries["below"] == chained:
         return []
-    rows = conn.execute(_UNCHAINED, {"low": low_water, "limit": _LIMIT})
+    rows = conn.execute(_UNCHAINED, {"low": low_water, "limit": LIMIT})
     return [
         Problem(
             "not-sealed",
@@ -301,7 +269,7 @@ def check_pending(conn: Connection, low_water: str, grace_s: float) -> tuple[int
     late: list[Problem] = []
     for entry_id, age in conn.execute(_PENDING, {"low": low_water}):
         pending += 1
-        if age > grace_s and len(late) < _LIMIT:
+        if age > grace_s and len(late) < LIMIT:
             late.append(
                 Problem(
                     "unsealed",
@@ -314,89 +282,17 @@ def check_pending(conn: Connection, low_water: str, grace_s: float) -> tuple[int
     return pending, late
 
 
-_SEALS = text("""
-    WITH s AS (
-        SELECT id, first_position, last_position, head_hash,
-               lag(last_position) OVER (ORDER BY id) AS prev_last,
-               lag(id) OVER (ORDER BY id) AS prev_id
-          FROM audit.seal)
-    SELECT s.id, s.last_position, c.entry_id,
-           c.position IS NULL AS no_head, c.chain_hash IS DISTINCT FROM s.head_hash AS bad_head,
-           s.first_position <> coalesce(s.prev_last, 0) + 1 OR s.id <> coalesce(s.prev_id, 0) + 1
-               AS not_contiguous
-      FROM s LEFT JOIN audit.chain c ON c.position = s.last_position
-     WHERE c.position IS NULL OR c.chain_hash IS DISTINCT FROM s.head_hash
-        OR s.first_position <> coalesce(s.prev_last, 0) + 1 OR s.id <> coalesce(s.prev_id, 0) + 1
-     ORDER BY s.id LIMIT :limit
-""")
-
-
-def check_seals(conn: Connection) -> list[Problem]:
-    """Each seal's recorded head matches the chain; seals cover the chain without gaps."""
-    problems = []
-    for seal_id, last, entry_id, no_head, bad_head, _gap in conn.execute(_SEALS, {"limit": _LIMIT}):
-        if no_head:
-            msg = f"seal {seal_id} ends at position {last}, which is missing from the chain"
-        elif bad_head:
-            msg = f"seal {seal_id}: the chain head at position {last} differs from the sealed one"
-        else:
-            msg = f"seal {seal_id} does not follow the previous seal (seal rows removed)"
-        problems.append(Problem("seal", msg, last, entry_id))
-    row = conn.execute(
-        text(
-            "SELECT (SELECT max(position) FROM audit.chain),"
-            " (SELECT last_position FROM audit.seal ORDER BY id DESC LIMIT 1)"
-        )
-    ).one()
-    if (row[0] or 0) != (row[1] or 0):
-        problems.append(
-            Problem("seal", f"the chain ends at {row[0]} but the last seal at {row[1]}", row[1])
-        )
-    return problems
-
-
-def check_anchors(conn: Connection, anchors: Sequence[Anchor]) -> list[Problem]:
-    """Compare the chain with heads recorded outside the database."""
-    if not anchors:
-        return []
-    positions = sorted({a.position for a in anchors})
-    chain = {
-        pos: (entry_id, chain_hash)
-        for pos, entry_id, chain_hash in conn.execute(
-            text("SELECT position, entry_id, chain_hash FROM audit.chain WHERE position = ANY(:p)"),
-            {"p": positions},
-        )
-    }
-    good = sorted(a.position for a in anchors if chain.get(a.position, (0, ""))[1] == a.chain_hash)
-    problems = []
-    for anchor in sorted(anchors, key=lambda a: a.position):
-        found = chain.get(anchor.position)
-        if found is not None and found[1] == anchor.chain_hash:
-            continue
-        problems.append(_anchor_problem(conn, anchor, found, good))
-    return problems
-
-
-def _anchor_problem(
-    conn: Connection, anchor: Anchor, found: tuple[int, str] | None, good: list[int]
-) -> Problem:
-    if found is None:
-        return Problem(
-            "anchor",
-            f"anchored position {anchor.position} ({anchor.source}) is missing from the chain "
-            "(the chain was cut back)",
-            anchor.position,
-        )
-    # The change lies after the last anchor that still matches and at or before this one.
-    start = max((p for p in good if p < anchor.position), default=0) + 1
-    first = conn.execute(
-        text("SELECT entry_id FROM audit.chain WHERE position = :p"), {"p": start}
-    ).scalar()
-    return Problem(
-        "anchor",
-        f"chain hash at position {anchor.position} (entry {found[0]}) differs from the anchor "
-        f"{anchor.source}: history was rewritten; the altered entry lies between position "
-        f"{start} (entry {first}) and {anchor.position} (entry {found[0]})",
-        start,
-        first,
-    )
+__all__ = [
+    "GENESIS",
+    "Problem",
+    "Progress",
+    "VerifyReport",
+    "check_anchors",
+    "check_chain",
+    "check_entry_hashes",
+    "check_pending",
+    "check_seals",
+    "check_triggers",
+    "check_unchained",
+    "verify",
+]
