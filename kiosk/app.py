@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from textual import events
 from textual.app import App
 from textual.message import Message
@@ -23,6 +25,7 @@ from hardware.protocols import CardReader
 from hardware.wedge import Wedge
 from kiosk.bridge import HardwareBridge, wedge_config
 from kiosk.clock import Clock, ServerClock
+from kiosk.sealer import Sealer, SealerStatus
 from kiosk.settings import StationSettings
 from kiosk.shift import Shift
 from kiosk.tiles import Restorer, build_restorers, build_tiles
@@ -48,6 +51,14 @@ CONTRAST = Theme(
     dark=True,
 )
 CLOCK_SYNC_S = 300.0
+SEALER_FAILURES_SHOWN = 3
+
+
+@dataclass
+class SealerReported(Message):
+    ok: bool
+    failures: int
+    text: str
 
 
 class StationBackend(SessionBackend, DraftsBackend, ItemsBackend, Protocol):
@@ -92,6 +103,8 @@ class WorkCellApp(App[None]):
         self.last_activity = time.monotonic()
         self._db_problem = ""
         self._reader_problem = ""
+        self._sealer_problem = ""
+        self.sealer: Sealer | None = None
 
     # -- StationApp ------------------------------------------------------------------------
 
@@ -111,7 +124,8 @@ class WorkCellApp(App[None]):
             self._show_problems()
 
     def _show_problems(self) -> None:
-        self.problem = "\n".join(p for p in (self._db_problem, self._reader_problem) if p)
+        problems = (self._db_problem, self._reader_problem, self._sealer_problem)
+        self.problem = "\n".join(p for p in problems if p)
 
     def lock(self) -> None:
         self.shift.lock()
@@ -128,6 +142,8 @@ class WorkCellApp(App[None]):
         self.register_theme(CONTRAST)
         self.theme = CONTRAST.name
         self.bridge.start()
+        if self.sealer is not None:
+            self.sealer.start()
         self.shift.start()
         tick = min(1.0, max(0.1, self.settings.idle_timeout_s / 4))
         self.set_interval(tick, self.shift.check_idle)
@@ -147,6 +163,18 @@ class WorkCellApp(App[None]):
 
     def on_unmount(self) -> None:
         self.bridge.stop()
+        if self.sealer is not None:
+            self.sealer.stop()
+
+    def sealer_reported(self, status: SealerStatus) -> None:
+        """Called on the sealer's thread: post, never touch widgets here."""
+        self.post_message(SealerReported(status.ok, status.failures, status.message))
+
+    def on_sealer_reported(self, message: SealerReported) -> None:
+        # One failed pass is noise (a restart, a lock); a run of them needs someone.
+        failing = not message.ok and message.failures >= SEALER_FAILURES_SHOWN
+        self._sealer_problem = f"⚠ {message.text}" if failing else ""
+        self._show_problems()
 
     # -- input: activity, keyboard wedge -----------------------------------------------------
 
@@ -214,7 +242,12 @@ def make_app(
     reader: CardReader | None = None,
     clock: Clock | None = None,
     wedge: Wedge | bool | None = True,
+    sealer_engine: Engine | None = None,
 ) -> WorkCellApp:
-    """The station app. ``wedge=True`` builds the decoder from the station's [scanner]."""
+    """The station app. ``wedge=True`` builds the decoder from the station's [scanner];
+    with ``sealer_engine`` the app runs the background audit sealer (kiosk/sealer.py)."""
     decoder = Wedge(wedge_config(settings.scanner)) if wedge is True else (wedge or None)
-    return WorkCellApp(settings, backend, reader=reader, wedge=decoder, clock=clock)
+    app = WorkCellApp(settings, backend, reader=reader, wedge=decoder, clock=clock)
+    if sealer_engine is not None:
+        app.sealer = Sealer(sealer_engine, settings, app.sealer_reported)
+    return app

@@ -42,7 +42,9 @@ def run_station(settings: StationSettings) -> int:
     services = build_services(settings)
     try:
         backend = KioskBackend(services.session_factory, settings)
-        app = make_app(settings, backend, reader=card_reader(settings))
+        app = make_app(
+            settings, backend, reader=card_reader(settings), sealer_engine=services.engine
+        )
         app.run()
     finally:
         services.dispose()
