@@ -110,3 +110,20 @@ def test_seal_refuses_a_repeatable_read_transaction(database: TestDatabase) -> N
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         act(conn)
         assert _refused(conn, "SELECT audit.seal()").sqlstate == "WC007"
+
+
+def test_auditor_can_verify_the_trail(database: TestDatabase) -> None:
+    """Verify needs only read rights: the read-only auditor role can run every check."""
+    from sqlalchemy import create_engine
+
+    from domain.audit.verify import verify
+
+    engine = create_engine(database.admin, connect_args={"options": "-c role=workcell_auditor"})
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT current_user").scalar() == "workcell_auditor"
+        report = verify(engine, grace_s=3600)
+    finally:
+        engine.dispose()
+    assert report.entries > 0
+    assert [p for p in report.problems if p.kind == "trigger"] == []
