@@ -211,16 +211,18 @@ class RolledUp:
 
 def roll_up(lines: Iterable[ExplodedLine]) -> list[RolledUp]:
     """Total quantity of every item over all paths; optional and alternate branches excluded."""
-    totals: dict[str, RolledUp] = {}
     lines = list(lines)
     parents = {x.parent for x in lines}
+    totals: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    first: dict[str, ExplodedLine] = {}
     for x in lines:
-        if not x.counted:
-            continue
-        prev = totals.get(x.component)
-        quantity = x.extended + (prev.quantity if prev else 0)
-        count = (prev.occurrences if prev else 0) + 1
-        totals[x.component] = RolledUp(
-            x.component, x.description, x.item_unit, quantity, x.component in parents, count
-        )
-    return sorted(totals.values(), key=lambda r: (not r.made, r.item_number))
+        if x.counted:
+            totals[x.component] = totals.get(x.component, 0) + x.extended
+            counts[x.component] = counts.get(x.component, 0) + 1
+            first.setdefault(x.component, x)
+    rolled = [
+        RolledUp(n, first[n].description, first[n].item_unit, q, n in parents, counts[n])
+        for n, q in totals.items()
+    ]
+    return sorted(rolled, key=lambda r: (not r.made, r.item_number))

@@ -16,48 +16,78 @@ from sqlalchemy import text
 from domain.errors import NotFound
 from domain.services import effectivity
 from domain.services.bom import Explosion, WhereUsed
-from domain.services.engineering_rules import UNIT_FACTORS, ExplodedLine, roll_up
+from domain.services.engineering_rules import UNIT_FACTORS, ExplodedLine, RolledUp, roll_up
 from domain.services.items import load_item
 from domain.uow import UnitOfWork
 
 MAX_LEVELS = 40  # a guard only: cycles are refused on write
 
-_UNITS = ", ".join(f"('{u}', {f}::numeric)" for u, (_, f) in UNIT_FACTORS.items())
 
-_LINE_COLUMNS = """
-    r.item_id AS parent_id, r.revision AS parent_revision, l.position, l.component_id,
-    l.quantity_per, l.unit, l.scrap_factor"""
-_LINE_JOINS = """
-      JOIN workcell.bom_line l ON l.bom_revision_id = r.id
-      JOIN workcell.item c ON c.id = l.component_id
-      JOIN units fu ON fu.unit = l.unit
-      JOIN units cu ON cu.unit = c.unit"""
-_FACTOR = "l.quantity_per * (1 + l.scrap_factor) * fu.factor / cu.factor"
+def _factor_of(column: str) -> str:
+    cases = " ".join(f"WHEN '{u}' THEN {f}" for u, (_, f) in UNIT_FACTORS.items())
+    return f"CASE {column} {cases} END::numeric"
+
+
+# Unit conversion only when the line's unit differs from the component's stock unit.
+_FACTOR = (
+    "l.quantity_per * (1 + l.scrap_factor) * CASE WHEN l.unit = c.unit THEN 1 ELSE "
+    f"{_factor_of('l.unit')} / {_factor_of('c.unit')} END"
+)
 _COUNTED = "NOT l.optional AND l.alternate_of IS NULL"
+_COLUMNS = """r.revision AS parent_revision, l.position, l.component_id,
+           c.item_number AS component, c.description, l.quantity_per, l.unit, l.scrap_factor,
+           c.unit AS item_unit"""
+_JOINS = """
+      JOIN workcell.bom_line l ON l.bom_revision_id = r.id
+      JOIN workcell.item c ON c.id = l.component_id"""
 
+# Names and units travel down the recursion, so the result needs no second pass.
 EXPLODE_SQL = f"""
-WITH RECURSIVE units (unit, factor) AS (VALUES {_UNITS}),
-tree AS (
-    SELECT 1 AS level, ARRAY[l.position] AS path, {_LINE_COLUMNS},
+WITH RECURSIVE tree AS (
+    SELECT 1 AS level, ARRAY[l.position] AS path, CAST(:top_number AS text) AS parent,
+           {_COLUMNS},
            round(CAST(:qty AS numeric) * {_FACTOR}, 9) AS extended, {_COUNTED} AS counted
-      FROM workcell.bom_revision r {_LINE_JOINS}
+      FROM workcell.bom_revision r {_JOINS}
      WHERE r.item_id = :top AND r.effective @> CAST(:at AS timestamptz)
     UNION ALL
-    SELECT t.level + 1, t.path || l.position, {_LINE_COLUMNS},
+    SELECT t.level + 1, t.path || l.position, t.component,
+           {_COLUMNS},
            round(t.extended * {_FACTOR}, 9), t.counted AND {_COUNTED}
       FROM tree t
       JOIN workcell.bom_revision r
-        ON r.item_id = t.component_id AND r.effective @> CAST(:at AS timestamptz) {_LINE_JOINS}
+        ON r.item_id = t.component_id AND r.effective @> CAST(:at AS timestamptz) {_JOINS}
      WHERE t.level < {MAX_LEVELS}
 )
-SELECT t.level, t.path, p.item_number, t.parent_revision, t.position, c.item_number,
-       c.description, t.quantity_per, t.unit, t.scrap_factor, t.extended, c.unit, t.counted,
-       (SELECT cr.revision FROM workcell.bom_revision cr
-         WHERE cr.item_id = t.component_id AND cr.effective @> CAST(:at AS timestamptz))
+SELECT level, path, parent, parent_revision, position, component, description, quantity_per,
+       unit, scrap_factor, extended, item_unit, counted
+  FROM tree
+ ORDER BY path
+"""
+
+# The rolled-up totals alone: a lean recursion (ids and quantities only) and one GROUP BY,
+# so only one row per distinct item leaves the server.
+TOTALS_SQL = f"""
+WITH RECURSIVE tree AS (
+    SELECT 1 AS level, r.item_id AS parent_id, l.component_id,
+           round(CAST(:qty AS numeric) * {_FACTOR}, 9) AS extended, {_COUNTED} AS counted
+      FROM workcell.bom_revision r {_JOINS}
+     WHERE r.item_id = :top AND r.effective @> CAST(:at AS timestamptz)
+    UNION ALL
+    SELECT t.level + 1, r.item_id, l.component_id,
+           round(t.extended * {_FACTOR}, 9), t.counted AND {_COUNTED}
+      FROM tree t
+      JOIN workcell.bom_revision r
+        ON r.item_id = t.component_id AND r.effective @> CAST(:at AS timestamptz) {_JOINS}
+     WHERE t.level < {MAX_LEVELS}
+),
+parents AS (SELECT DISTINCT parent_id FROM tree)
+SELECT c.item_number, c.description, c.unit, sum(t.extended), p.parent_id IS NOT NULL, count(*)
   FROM tree t
-  JOIN workcell.item p ON p.id = t.parent_id
   JOIN workcell.item c ON c.id = t.component_id
- ORDER BY t.path
+  LEFT JOIN parents p ON p.parent_id = t.component_id
+ WHERE t.counted
+ GROUP BY c.item_number, c.description, c.unit, p.parent_id
+ ORDER BY p.parent_id IS NULL, c.item_number
 """
 
 SINGLE_LEVEL_SQL = """
@@ -98,27 +128,31 @@ def explode(
         raise NotFound(
             f"{item.item_number} has no BOM revision in effect at {at:%Y-%m-%d %H:%M %Z}."
         )
-    rows = uow.session.execute(text(EXPLODE_SQL), {"top": item.id, "at": at, "qty": quantity}).all()
+    params = {"top": item.id, "top_number": item.item_number, "at": at, "qty": quantity}
+    rows = uow.session.execute(text(EXPLODE_SQL), params).all()
+    # The revision used for a component is the one its own lines came from.
+    revision_of = {r[2]: r[3] for r in rows}
     lines = tuple(
         ExplodedLine(
-            level=r[0],
-            path=tuple(r[1]),
-            parent=r[2],
-            parent_revision=r[3],
-            position=r[4],
-            component=r[5],
-            description=r[6],
-            quantity_per=r[7],
-            unit=r[8],
-            scrap_factor=r[9],
-            extended=r[10],
-            item_unit=r[11],
-            counted=r[12],
-            component_revision=r[13],
+            r[0], tuple(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
+            r[12], revision_of.get(r[5]),
         )
         for r in rows
-    )
+    )  # fmt: skip
     return Explosion(item.item_number, top.revision, at, quantity, lines, tuple(roll_up(lines)))
+
+
+def rolled_up(
+    uow: UnitOfWork, item_number: str, at: dt.datetime, quantity: Decimal = Decimal(1)
+) -> list[RolledUp]:
+    """Only the totals of an explosion (same rules as `explode(...).totals`), computed in SQL."""
+    item = load_item(uow, item_number)
+    if effectivity.revision_at(uow, "bom", item.id, at) is None:
+        raise NotFound(
+            f"{item.item_number} has no BOM revision in effect at {at:%Y-%m-%d %H:%M %Z}."
+        )
+    params = {"top": item.id, "at": at, "qty": quantity}
+    return [RolledUp(*row) for row in uow.session.execute(text(TOTALS_SQL), params)]
 
 
 def where_used(uow: UnitOfWork, item_number: str, at: dt.datetime) -> list[WhereUsed]:
