@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from domain.errors import InvalidInput, NotFound
@@ -173,7 +174,14 @@ def search(
         f" ORDER BY e.id {'ASC' if ascending else 'DESC'} LIMIT :limit"
     )
     params["limit"] = limit + 1
-    rows = [_row(r) for r in _session(src).execute(text(sql), params)]
+    try:
+        rows = [_row(r) for r in _session(src).execute(text(sql), params)]
+    except DataError as exc:  # e.g. a time the server cannot read
+        _session(src).rollback()
+        raise InvalidInput(
+            "The search filters cannot be read: check the times "
+            "(for example 2026-11-26 08:00 or 2026-11-26 08:00+01)."
+        ) from exc
     has_more = len(rows) > limit
     rows = rows[:limit]
     if ascending == newest_first:

@@ -71,6 +71,8 @@ def test_filters_by_user_station_and_time(make_uow, session_factory, new_user) -
         past = query.search(session, query.AuditFilter(until="2000-01-01 00:00+00", text=marker))
         with pytest.raises(InvalidInput):
             query.search(session, query.AuditFilter(record="1"))
+        with pytest.raises(InvalidInput):
+            query.search(session, query.AuditFilter(since="yesterday-ish"))
     assert len(mine.rows) == 2 == len(station.rows)
     assert nobody.rows == () == future.rows == past.rows
 
