@@ -64,8 +64,8 @@ SELECT level, path, parent, parent_revision, position, component, description, q
  ORDER BY path
 """
 
-# The rolled-up totals alone: a lean recursion (ids and quantities only) and one GROUP BY,
-# so only one row per distinct item leaves the server.
+# The rolled-up totals alone: a lean recursion (ids and quantities only), grouped by id
+# (hash, no text sort), names joined after: one row per distinct item leaves the server.
 TOTALS_SQL = f"""
 WITH RECURSIVE tree AS (
     SELECT 1 AS level, r.item_id AS parent_id, l.component_id,
@@ -80,14 +80,14 @@ WITH RECURSIVE tree AS (
         ON r.item_id = t.component_id AND r.effective @> CAST(:at AS timestamptz) {_JOINS}
      WHERE t.level < {MAX_LEVELS}
 ),
-parents AS (SELECT DISTINCT parent_id FROM tree)
-SELECT c.item_number, c.description, c.unit, sum(t.extended), p.parent_id IS NOT NULL, count(*)
-  FROM tree t
-  JOIN workcell.item c ON c.id = t.component_id
-  LEFT JOIN parents p ON p.parent_id = t.component_id
- WHERE t.counted
- GROUP BY c.item_number, c.description, c.unit, p.parent_id
- ORDER BY p.parent_id IS NULL, c.item_number
+totals AS (
+    SELECT component_id, sum(extended) AS quantity, count(*) AS occurrences
+      FROM tree WHERE counted GROUP BY component_id
+)
+SELECT c.item_number, c.description, c.unit, x.quantity,
+       x.component_id IN (SELECT parent_id FROM tree), x.occurrences
+  FROM totals x JOIN workcell.item c ON c.id = x.component_id
+ ORDER BY 5 DESC, c.item_number COLLATE "C"
 """
 
 SINGLE_LEVEL_SQL = """
