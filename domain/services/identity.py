@@ -200,7 +200,8 @@ def check_credentials(
         raise AuthenticationFailed(f"{what} not recognised. Try again or ask a supervisor.")
     _refuse_state(uow, user, badge, method, detail)
     row = uow.session.execute(
-        select(UserPin, _expired(policy))
+        select(UserPin, _expired(policy), AuthState.failed_attempts)
+        .outerjoin(AuthState, AuthState.user_id == UserPin.user_id)
         .where(UserPin.user_id == user.id)
         .order_by(UserPin.id.desc())
         .limit(1)
@@ -210,10 +211,11 @@ def check_credentials(
         raise AuthenticationFailed(
             f"{user.printed_name} has no PIN yet. An administrator must set one."
         )
-    pin, expired = row
+    pin, expired, failed = row
     if not pin_matches(pin.pin_hash, creds.pin):
         _wrong_pin(uow, user, method, policy, detail)
-    _clear_failures(uow.session, user.id)
+    if failed:  # consecutive failures end with a success
+        uow.session.execute(_RESET, {"user_id": user.id})
     return CheckedPerson(
         user.id, user.username, user.printed_name, method, pin.temporary, bool(expired)
     )
@@ -240,12 +242,6 @@ def _wrong_pin(
         )
     plural = "attempt" if left == 1 else "attempts"
     raise AuthenticationFailed(f"Wrong PIN. {left} {plural} left before the account locks.")
-
-
-def _clear_failures(session: Session, user_id: int) -> None:
-    failed = session.scalar(select(AuthState.failed_attempts).where(AuthState.user_id == user_id))
-    if failed:
-        session.execute(_RESET, {"user_id": user_id})
 
 
 def require_usable_pin(person: CheckedPerson) -> None:
