@@ -10,6 +10,7 @@ from domain.errors import (
     AccountDisabled,
     AccountLocked,
     AuthenticationFailed,
+    NotFound,
     PermissionDenied,
     PinChangeRequired,
     PinExpired,
@@ -19,7 +20,13 @@ from domain.errors import (
 )
 from domain.services import identity_admin, item_approval, items, security, users
 from domain.services.identity import Credentials
-from domain.services.signatures import RecordRef, SignatureView, sign, signatures_for
+from domain.services.signatures import (
+    RecordRef,
+    SignatureView,
+    describe_record,
+    sign,
+    signatures_for,
+)
 from domain.uow import UnitOfWork
 from tests.conftest import TestDatabase, unique
 from tests.identity_helpers import (
@@ -355,3 +362,22 @@ def test_operator_cannot_list_security_events(
         pytest.raises(PermissionDenied, match=r"security\.view"),
     ):
         security.list_security_events(uow)
+
+
+def test_describe_record_shows_what_will_be_signed(
+    session_factory: Factory, people: dict[str, Person]
+) -> None:
+    """The signing dialog's summary: title, version, lines; unknown records are refused."""
+    number = _item(session_factory, people["engineer"].username)
+    with UnitOfWork(session_factory, "system") as uow:
+        item_id = items.get_item(uow, number).id
+        summary = describe_record(uow, RecordRef("workcell.item", item_id))
+        assert summary.title == f"Item {number} — Drip chamber"
+        assert summary.version == 1 and "Unit: ea" in summary.lines
+        with pytest.raises(NotFound):
+            describe_record(uow, RecordRef("item", item_id + 10_000_000))
+    with (
+        UnitOfWork(session_factory, "system") as uow,
+        pytest.raises(SignatureRefused, match="cannot be signed"),
+    ):
+        describe_record(uow, RecordRef("work_order", 1))
