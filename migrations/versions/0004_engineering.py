@@ -49,6 +49,9 @@ CREATE TABLE workcell.bom_revision (
         int8range(item_id, item_id, '[]') WITH &&, effective WITH &&)
 );
 CREATE INDEX ix_bom_revision_item ON workcell.bom_revision (item_id, status);
+-- "In effect at t": the latest start at or before t (one index probe per item in an explosion).
+CREATE INDEX ix_bom_revision_item_start ON workcell.bom_revision (item_id, lower(effective) DESC)
+    WHERE effective IS NOT NULL;
 
 CREATE TABLE workcell.bom_line (
     id               bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT pk_bom_line PRIMARY KEY,
@@ -94,6 +97,8 @@ CREATE TABLE workcell.routing_revision (
         int8range(item_id, item_id, '[]') WITH &&, effective WITH &&)
 );
 CREATE INDEX ix_routing_revision_item ON workcell.routing_revision (item_id, status);
+CREATE INDEX ix_routing_revision_item_start ON workcell.routing_revision (item_id, lower(effective) DESC)
+    WHERE effective IS NOT NULL;
 
 CREATE TABLE workcell.routing_operation (
     id                   bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT pk_routing_operation PRIMARY KEY,
