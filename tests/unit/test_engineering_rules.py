@@ -162,3 +162,24 @@ def test_routing_csv_contradicting_operation_rows_are_refused() -> None:
     text = "op,work_centre,op_title,step,step_title\n10,A,Op,1,S\n10,B,Op,2,T\n"
     _, problems = parse_routing_csv(text)
     assert problems == ["row 3: work_centre of operation 10 differs from its first row"]
+
+
+def test_as_of_date_means_midnight_in_the_site_zone() -> None:
+    """`--as-of 2026-12-01` at a Berlin site is 2026-11-30 23:00 UTC."""
+    import datetime as dt
+
+    from domain.services.effectivity import parse_instant
+
+    at = parse_instant("2026-12-01", "Europe/Berlin")
+    assert at.astimezone(dt.UTC) == dt.datetime(2026, 11, 30, 23, 0, tzinfo=dt.UTC)
+    explicit = parse_instant("2026-12-01T08:30:00+00:00", "Europe/Berlin")
+    assert explicit == dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.UTC)
+
+
+def test_as_of_rejects_garbage() -> None:
+    """A non-date is refused with a message saying what is expected."""
+    from domain.errors import InvalidInput
+    from domain.services.effectivity import parse_instant
+
+    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+        parse_instant("next tuesday", "UTC")
