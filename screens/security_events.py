@@ -85,7 +85,7 @@ class SecurityEventsScreen(StationScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#sec-table", DataTable)
-        table.add_columns("When", "Event", "Person", "Station", "Detail", "Acknowledged")
+        table.add_columns("When", "Event", "Person", "Detail", "Acknowledged", "Station")
         if permitted(self, "security.view") is None:
             for widget in self.query("#sec-tools, #sec-table, #sec-pager"):
                 widget.display = False
@@ -140,8 +140,8 @@ class SecurityEventsScreen(StationScreen):
                 if e.acknowledged_by and e.acknowledged_at
                 else Text("NO", style="bold yellow")
             )
-            when = fmt_time(e.at, tz, seconds=True)
-            table.add_row(when, kind_text(e.kind), who, e.station, e.detail, ack, key=str(e.id))
+            when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(when, kind_text(e.kind), who, e.detail, ack, e.station, key=str(e.id))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
         self._counts()
@@ -149,10 +149,11 @@ class SecurityEventsScreen(StationScreen):
     def _counts(self) -> None:
         pages = max(1, (len(self.rows) + PAGE - 1) // PAGE)
         open_ = sum(1 for e in self.rows if e.acknowledged_by is None)
-        now = fmt_time(station_of(self).now(), station_of(self).tz, seconds=True)
-        what = "unacknowledged event(s)" if self.unacknowledged_only else "event(s)"
+        tz = station_of(self).tz
+        now = station_of(self).now().astimezone(tz).strftime("%H:%M:%S")
+        what = "unacknowledged" if self.unacknowledged_only else "events"
         self.query_one("#sec-count", Static).update(
-            f"{len(self.rows)} {what}, {open_} awaiting acknowledgement — updated {now}"
+            f"{len(self.rows)} {what} · {open_} to acknowledge · updated {now} · times {tz.key}"
         )
         self.query_one("#sec-page", Static).update(f"Page {self.page + 1} of {pages}")
         self.query_one("#sec-prev", Button).disabled = self.page == 0

@@ -23,6 +23,7 @@ class ReauthModal(SignatureModal):
     DEFAULT_CSS = """
     ReauthModal #sig-comment { display: none; }
     ReauthModal #sig-heading { color: $warning; }
+    ReauthModal #sig-record { height: auto; max-height: 12; }
     """
 
     def on_mount(self) -> None:

@@ -24,7 +24,7 @@ from screens.base import StationScreen, call_backend
 from screens.modals.confirm import ConfirmModal
 from screens.station import fmt_time, station_of
 
-LOST = ("Reported lost", "Stolen", "Damaged", "Left the company")
+LOST = ("Reported lost", "Stolen", "Damaged", "Left company")
 ACTION_BUTTONS = (
     (ab.GRANT_ROLE, "Grant role"),
     (ab.REVOKE_ROLE, "Revoke role"),
@@ -47,6 +47,7 @@ class UserDetailScreen(StationScreen):
         self.backend = backend
         self.username = username
         self.card: ab.UserCard | None = None
+        self.TITLE_TEXT = f"User {username}"
 
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
@@ -117,6 +118,14 @@ class UserDetailScreen(StationScreen):
         }
         for action, ok in allowed.items():
             self.query_one(f"#act-{action}", Button).disabled = not ok
+        focused = self.focused
+        if not isinstance(focused, Button) or focused.disabled or focused.id == "nav-back":
+            first = next(
+                (b for b in self.query("#user-actions > Button").results(Button) if not b.disabled),
+                None,
+            )
+            if first is not None:
+                first.focus()
 
     @on(Button.Pressed, "#user-actions > Button")
     def act(self, event: Button.Pressed) -> None:
@@ -217,7 +226,7 @@ class UserDetailScreen(StationScreen):
             ab.RESET_PIN: ("Forgotten PIN", "PIN may be known to others"),
             ab.UNLOCK: ("Identity confirmed in person",),
             ab.LOCK: ("Suspected misuse", "Extended absence"),
-            ab.DISABLE: ("Left the company", "Role ended"),
+            ab.DISABLE: ("Left company", "Role ended"),
         }[action]
         title = dict(ACTION_BUTTONS)[action]
         reason = await self._ask(ReasonModal(f"{title}: {name}", "Why?", presets))

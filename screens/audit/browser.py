@@ -21,6 +21,8 @@ from screens.base import StationScreen, call_backend
 from screens.station import station_of
 
 PAGE = 50
+TIME_WIDE = "%Y-%m-%d %H:%M:%S"
+TIME_NARROW = "%m-%d %H:%M:%S"
 OP_STYLE = {"INSERT": "bold green", "UPDATE": "bold yellow", "DELETE": "bold red"}
 
 
@@ -30,6 +32,15 @@ def op_text(operation: str) -> Text:
 
 def short_table(name: str) -> str:
     return name.removeprefix("workcell.")
+
+
+def change_text(row: AuditRow) -> Text:
+    """What changed and why, in one cell: "description — reason"."""
+    what = {"INSERT": "created", "DELETE": "deleted"}.get(row.operation, ", ".join(row.changed))
+    text = Text(what or "(no field changed)", style="bold")
+    if row.reason:
+        text.append(f" — {row.reason}")
+    return text
 
 
 class AuditBrowserScreen(StationScreen):
@@ -59,6 +70,7 @@ class AuditBrowserScreen(StationScreen):
         self.has_older = False
         self.has_newer = False
         self.tables: tuple[str, ...] = ()
+        self.wide = True
         if title:
             self.TITLE_TEXT = title
 
@@ -75,8 +87,7 @@ class AuditBrowserScreen(StationScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)
-        table.add_columns("When", "User", "Op", "Table", "Record", "Changed", "Reason", "Station")
-        table.add_column("Entry", key="entry")
+        self._columns(table)
         user = permitted(self, "audit.view")
         if user is None:
             for widget in self.query("#audit-tools, #audit-table, #audit-summary"):
@@ -87,6 +98,23 @@ class AuditBrowserScreen(StationScreen):
         call_backend(
             self, lambda: self.backend.audit_tables(user.username), self._tables, group="tables"
         )
+
+    def _columns(self, table: DataTable[object]) -> None:
+        """Who, when and what first; "what changed and why" takes the width that is left.
+
+        Below 120 columns the date drops its year (the entry screen shows it in full).
+        """
+        width = self.app.size.width - 4
+        self.wide = width >= 120
+        when, user, record = (19, 12, 22) if self.wide else (14, 10, 16)
+        fixed = when + user + 6 + record + 2 * 5 + (16 + 8 + 4 if self.wide else 0)
+        table.add_column("When", width=when)
+        table.add_column("User", width=user)
+        table.add_column("Op", width=6)
+        table.add_column("Record", width=record)
+        table.add_column("Changed — reason", width=max(18, width - fixed))
+        table.add_column("Station", width=16)
+        table.add_column("Entry", width=8)
 
     def _tables(self, tables: tuple[str, ...]) -> None:
         self.tables = tables
@@ -133,15 +161,13 @@ class AuditBrowserScreen(StationScreen):
         table = self.query_one("#audit-table", DataTable)
         table.clear()
         for r in rows:
-            when = r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+            when = r.at.astimezone(tz).strftime(TIME_WIDE if self.wide else TIME_NARROW)
             table.add_row(
                 when,
                 r.actor,
                 op_text(r.operation),
-                short_table(r.table_name),
-                r.record_key,
-                ", ".join(r.changed),
-                r.reason or "",
+                f"{short_table(r.table_name)} {r.record_key}",
+                change_text(r),
                 r.station,
                 str(r.id),
                 key=str(r.id),

@@ -241,6 +241,7 @@ class ExportModal(ModalScreen[ExportOutcome | None]):
 
     def on_mount(self) -> None:
         self._describe()
+        self.query_one("#exp-progress").display = False
         self.query_one("#exp-go", Button).focus()
 
     def _describe(self) -> None:
@@ -275,6 +276,7 @@ class ExportModal(ModalScreen[ExportOutcome | None]):
         self.query_one("#exp-error", Static).update("")
         self.query_one("#exp-done", Static).update("")
         self.query_one("#exp-go", Button).disabled = True
+        self.query_one("#exp-progress").display = True
 
         def progress(fraction: float, message: str) -> None:
             app.call_from_thread(self._progress, fraction, message)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from sqlalchemy import text
 
+from domain.db import make_engine, make_session_factory
 from domain.services import access, users
+from domain.uow import UnitOfWork
+from hardware.fakes import FakeCardReader
+from kiosk.app import make_app
+from kiosk.backend import KioskBackend
+from kiosk.clock import frozen_clock
 from screens.admin.reauth import ReauthModal
-from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
-from tests.conftest import unique
+from tests.conftest import TestDatabase, create_test_database, drop_test_database, unique
+from tests.identity_helpers import admin_for, enrol
 from tests.ui.admin_helpers import click, confirm_as, open_user, users_screen
-from tests.ui.conftest import screen_text, sign_in, until
+from tests.ui.conftest import FROZEN, Station, screen_text, sign_in, until
 
 
 async def test_operator_opening_the_users_screen_is_refused(make_station, person):
@@ -102,39 +111,43 @@ async def test_wrong_pin_on_re_authentication_is_refused_and_nothing_changes(
         assert access.roles_of(uow, olivia.username) == {"operator"}
 
 
-async def test_admin_revoking_their_own_last_admin_role_is_refused(make_station, person, make_uow):
+@pytest.fixture
+def private_db() -> Iterator[TestDatabase]:
+    """A database of this test's own: making someone the *last* administrator must not
+    disable the administrators every other test shares."""
+    db = create_test_database("wcadm")
+    yield db
+    drop_test_database(db)
+
+
+async def test_admin_revoking_their_own_last_admin_role_is_refused(private_db, station_settings):
     """The last active administrator cannot take the admin role from themselves."""
-    ada = person("admin")
-    station = make_station()
-    app = station.app
-    with make_uow(ada.username) as uow:
-        others = (
-            uow.session.execute(
-                text(
-                    "SELECT u.username FROM workcell.users u JOIN workcell.user_role r"
-                    " ON r.user_id = u.id WHERE r.role = 'admin' AND u.status = 'active'"
-                    " AND u.username <> :me"
-                ),
-                {"me": ada.username},
-            )
-            .scalars()
-            .all()
-        )
-        for other in others:  # leave ada as the only active admin (test database only)
-            users.disable_user(uow, other, "pytest: make ada the last admin")
+    engine = make_engine(private_db.station)
+    factory = make_session_factory(engine)
+    founder = admin_for(private_db)
+    ada = enrol(factory, founder, roles=("admin",))
+    with UnitOfWork(factory, ada.username) as uow:
+        users.disable_user(uow, founder, "pytest: leave ada as the last administrator")
         uow.commit()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, station, ada)
-        screen = await open_user(pilot, station, ada.username)
-        screen.run_flow("revoke-role")
-        await until(pilot, lambda: "Revoke which role" in screen_text(app), "role choice")
-        await click(pilot, "#choice-0")
-        await until(pilot, lambda: "Why?" in screen_text(app), "the reason")
-        app.screen.query_one("#reason").value = "testing the last-admin rule"
-        await pilot.press("enter")
-        await confirm_as(pilot, station, ada)
-        await until(pilot, lambda: "last active administrator" in screen_text(app), "refusal")
-        assert isinstance(app.screen, ReauthModal)
-    with make_uow(ada.username) as uow:
-        assert "admin" in access.roles_of(uow, ada.username)
-    assert UserDetailScreen  # the screen under test
+    reader = FakeCardReader()
+    backend = KioskBackend(factory, station_settings)
+    app = make_app(station_settings, backend, reader=reader, clock=frozen_clock(FROZEN))
+    station = Station(app, reader, backend, station_settings)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in(pilot, station, ada)
+            screen = await open_user(pilot, station, ada.username)
+            screen.run_flow("revoke-role")
+            await until(pilot, lambda: "Revoke which role" in screen_text(app), "role choice")
+            await click(pilot, "#choice-0")
+            await until(pilot, lambda: "Why?" in screen_text(app), "the reason")
+            app.screen.query_one("#reason").value = "testing the last-admin rule"
+            await pilot.press("enter")
+            await confirm_as(pilot, station, ada)
+            await until(pilot, lambda: "last active administrator" in screen_text(app), "refusal")
+            assert isinstance(app.screen, ReauthModal)
+        with UnitOfWork(factory, ada.username) as uow:
+            assert "admin" in access.roles_of(uow, ada.username)
+    finally:
+        reader.stop()
+        engine.dispose()
