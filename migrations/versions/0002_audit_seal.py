@@ -94,14 +94,17 @@ AS $$
 $$;
 
 -- Running fold used as a window aggregate: chain hash at each row, seeded by the old head.
+-- No SET clause (a per-call configuration switch doubled the cost of sealing); every
+-- function and operator is schema-qualified instead.
 CREATE FUNCTION audit.chain_step(p_state text, p_seed text, p_position bigint, p_entry_hash text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RETURN encode(sha256(convert_to(coalesce(p_state, p_seed) || ':' || p_position::text
-                                    || ':' || p_entry_hash, 'UTF8')), 'hex');
+    RETURN pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+        coalesce(p_state, p_seed) OPERATOR(pg_catalog.||) ':'
+        OPERATOR(pg_catalog.||) p_position::pg_catalog.text
+        OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) p_entry_hash, 'UTF8')), 'hex');
 END $$;
 
 CREATE AGGREGATE audit.chain_fold(text, bigint, text) (
@@ -169,15 +172,17 @@ BEGIN
     v_horizon := greatest(audit.seal_horizon(), v_low);
     seal_id := coalesce(v_last.id, 0) + 1;
 
-    -- Deterministic order: by transaction, then entry id. The chain takes the hash the
+    -- Deterministic order: by transaction, then entry id (every window orders by the same
+    -- key as the index, so nothing is sorted). The chain takes the hash the
     -- trigger stored: recomputing it here would bless an entry edited (hash and all)
     -- before sealing just the same, and verify compares stored, recomputed and chained.
     INSERT INTO audit.chain (position, entry_id, entry_hash, prev_hash, chain_hash, seal_id)
-    SELECT pos, id, h, coalesce(lag(ch) OVER (ORDER BY pos), v_head), ch, seal_id
-      FROM (SELECT pos, id, h,
-                   audit.chain_fold(v_head, pos, h) OVER (ORDER BY pos ROWS UNBOUNDED PRECEDING) AS ch
-              FROM (SELECT v_pos + row_number() OVER (ORDER BY e.tx_id, e.id) AS pos,
-                           e.id, e.entry_hash AS h
+    SELECT pos, id, h, coalesce(lag(ch) OVER (ORDER BY tx_id, id), v_head), ch, seal_id
+      FROM (SELECT tx_id, id, h, pos,
+                   audit.chain_fold(v_head, pos, h)
+                       OVER (ORDER BY tx_id, id ROWS UNBOUNDED PRECEDING) AS ch
+              FROM (SELECT e.tx_id, e.id, e.entry_hash AS h,
+                           v_pos + row_number() OVER (ORDER BY e.tx_id, e.id) AS pos
                       FROM audit.entry e
                      WHERE e.tx_id >= v_low AND e.tx_id < v_horizon) AS numbered) AS folded;
     GET DIAGNOSTICS sealed = ROW_COUNT;
