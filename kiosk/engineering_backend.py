@@ -6,7 +6,7 @@ Each method opens its own UnitOfWork and returns frozen views; signed ECO steps 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models import Item
 from domain.services import bom, compare, eco, effectivity, routing, signatures
+from domain.services.bom import BomView
 from domain.services.compare import Comparison
 from domain.services.eco_views import EcoSummary, EcoView
 from domain.services.effectivity import RevisionSummary
+from domain.services.engineering_rules import parse_decimal
 from domain.services.identity import IdentityPolicy
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
@@ -83,6 +85,39 @@ class KioskEngineeringBackend:
         with self.uow(actor) as uow:
             fn = compare.compare_boms if kind == "bom" else compare.compare_routings
             return fn(uow, item_number, left, right)
+
+    def save_bom_line(
+        self,
+        actor: str,
+        item_number: str,
+        label: str,
+        component: str,
+        quantity: str,
+        scrap_percent: str,
+    ) -> BomView:
+        qty = parse_decimal(quantity, "Quantity per")
+        scrap = parse_decimal(scrap_percent, "Scrap %") / 100
+        with self.uow(actor, f"draft BOM {item_number} rev {label} edited on the station") as uow:
+            lines = list(bom.get_bom(uow, item_number, label).lines)
+            found = next((x for x in lines if x.component == component), None)
+            if found is None:
+                view = bom.add_bom_line(
+                    uow, item_number, label, bom.BomLineInput(component, qty, scrap_factor=scrap)
+                )
+            else:
+                kept = [bom.input_of(x) for x in lines if x is not found]
+                new = replace(bom.input_of(found), quantity_per=qty, scrap_factor=scrap)
+                view = bom.replace_bom_lines(uow, item_number, label, [*kept, new])
+            uow.commit()
+        return view
+
+    def remove_bom_line(self, actor: str, item_number: str, label: str, position: int) -> BomView:
+        with self.uow(
+            actor, f"draft BOM {item_number} rev {label}: line {position} removed"
+        ) as uow:
+            view = bom.remove_bom_line(uow, item_number, label, position)
+            uow.commit()
+        return view
 
     def ecos(self, actor: str, open_only: bool) -> list[EcoSummary]:
         with self.uow(actor) as uow:

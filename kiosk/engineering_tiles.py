@@ -7,6 +7,7 @@ from typing import Any
 from kiosk.engineering_backend import KioskEngineeringBackend
 from screens.engineering.backend import EngineeringBackend
 from screens.engineering.compare import CompareScreen
+from screens.engineering.draft_bom import DraftBomScreen
 from screens.engineering.eco import EcoScreen
 from screens.engineering.ecos import EcoListScreen
 from screens.engineering.items import EngineeringItemsScreen
@@ -24,7 +25,10 @@ def engineering_backend_for(station_backend: Any) -> EngineeringBackend | None:
 
 
 def eco_list(backend: EngineeringBackend) -> EcoListScreen:
-    return EcoListScreen(backend, lambda number: EcoScreen(backend, number))
+    def draft(item: str, label: str) -> DraftBomScreen:
+        return DraftBomScreen(backend, item, label)
+
+    return EcoListScreen(backend, lambda number: EcoScreen(backend, number, draft))
 
 
 def engineering_items(backend: EngineeringBackend) -> EngineeringItemsScreen:
@@ -33,7 +37,9 @@ def engineering_items(backend: EngineeringBackend) -> EngineeringItemsScreen:
 
     return EngineeringItemsScreen(
         backend,
-        lambda item: ItemRevisionsScreen(backend, item, compare),
+        lambda item: ItemRevisionsScreen(
+            backend, item, compare, lambda i, label: DraftBomScreen(backend, i, label)
+        ),
         lambda: eco_list(backend),
     )
 

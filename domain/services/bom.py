@@ -204,7 +204,7 @@ def replace_bom_lines(
 
 def add_bom_line(uow: UnitOfWork, item_number: str, label: str, line: BomLineInput) -> BomView:
     current = get_bom(uow, item_number, label)
-    kept = [_input_of(x) for x in current.lines]
+    kept = [input_of(x) for x in current.lines]
     return replace_bom_lines(uow, item_number, label, [*kept, line])
 
 
@@ -212,11 +212,12 @@ def remove_bom_line(uow: UnitOfWork, item_number: str, label: str, position: int
     current = get_bom(uow, item_number, label)
     if not any(x.position == position for x in current.lines):
         raise NotFound(f"{current.summary.title} has no line {position}.")
-    kept = [_input_of(x) for x in current.lines if x.position != position]
+    kept = [input_of(x) for x in current.lines if x.position != position]
     return replace_bom_lines(uow, item_number, label, kept)
 
 
-def _input_of(x: BomLineView) -> BomLineInput:
+def input_of(x: BomLineView) -> BomLineInput:
+    """The input that recreates a line (to keep it when the other lines are replaced)."""
     return BomLineInput(
         x.component,
         x.quantity_per,

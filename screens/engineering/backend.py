@@ -52,6 +52,22 @@ class EngineeringBackend(Protocol):
         self, actor: str, kind: str, item_number: str, left: str, right: str
     ) -> Comparison: ...
 
+    def save_bom_line(
+        self,
+        actor: str,
+        item_number: str,
+        label: str,
+        component: str,
+        quantity: str,
+        scrap_percent: str,
+    ) -> BomView:
+        """Add the component to a draft, or change its quantity and scrap if it is there."""
+        ...
+
+    def remove_bom_line(
+        self, actor: str, item_number: str, label: str, position: int
+    ) -> BomView: ...
+
     def ecos(self, actor: str, open_only: bool) -> list[EcoSummary]: ...
 
     def eco(self, actor: str, number: str) -> tuple[EcoView, tuple[SignatureLine, ...]]: ...

@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 from domain.services.compare import Comparison
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend
+from screens.engineering.tap_table import TapTable
 from screens.station import station_of
 
 MARKS = {
@@ -31,7 +32,7 @@ class CompareScreen(StationScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Comparing…", id="cmp-heading", markup=False, classes="eng-muted")
-        yield DataTable(id="cmp-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="cmp-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         _, _, left, right = self.args

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from domain.errors import WorkCellError
@@ -27,11 +31,19 @@ class EcoScreen(StationScreen):
     CSS_PATH = "engineering.tcss"
     TITLE_TEXT = "ECO"
 
-    def __init__(self, backend: EngineeringBackend, number: str) -> None:
+    def __init__(
+        self,
+        backend: EngineeringBackend,
+        number: str,
+        open_draft: Callable[[str, str], Screen[Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.number = number
+        self.open_draft = open_draft
         self.view: EcoView | None = None
+        self.drafts: dict[str, tuple[str, str]] = {}
+        self.loads = 0  # button ids are per load: removal of the old ones is not awaited
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="eng-row", id="eco-actions"):
@@ -44,6 +56,7 @@ class EcoScreen(StationScreen):
         with Horizontal(classes="eng-row", id="eco-add-row"):
             yield Input(placeholder="Item to change (new BOM draft)", id="eco-add-item")
             yield Button("Add item", id="eco-add", variant="primary")
+        yield Horizontal(classes="eng-row", id="eco-edit-row")
         with VerticalScroll(id="eco-scroll"):
             yield Static("Loading…", id="eco-facts", markup=False, classes="eng-box")
             yield Static("Affected items", classes="eng-title")
@@ -88,6 +101,30 @@ class EcoScreen(StationScreen):
             self.query_one(f"#eco-{action}", Button).display = action in offered
         self.query_one("#eco-cancel", Button).display = view.is_open
         self.query_one("#eco-add-row").display = view.status == "draft"
+        self._edit_buttons(view)
+
+    def _edit_buttons(self, view: EcoView) -> None:
+        """One button per draft BOM on a draft ECO: the way to change what the ECO carries."""
+        row = self.query_one("#eco-edit-row", Horizontal)
+        row.remove_children()
+        self.drafts = {}
+        self.loads += 1
+        if view.status != "draft" or self.open_draft is None:
+            row.display = False
+            return
+        for n, i in enumerate(x for x in view.items if x.bom_revision and x.bom_status == "draft"):
+            assert i.bom_revision is not None
+            key = f"eco-edit-{self.loads}-{n}"
+            self.drafts[key] = (i.item_number, i.bom_revision)
+            label = f"Edit {i.item_number} rev {i.bom_revision}"
+            row.mount(Button(label, id=key, classes="eco-edit", variant="warning"))
+        row.display = bool(self.drafts)
+
+    @on(Button.Pressed, ".eco-edit")
+    def edit_draft(self, event: Button.Pressed) -> None:
+        target = self.drafts.get(event.button.id or "")
+        if target is not None and self.open_draft is not None:
+            self.app.push_screen(self.open_draft(*target), lambda _: self.load())
 
     def _items(self, view: EcoView) -> str:
         lines = []

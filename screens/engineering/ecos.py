@@ -16,6 +16,7 @@ from domain.services.eco_views import EcoSummary, EcoView
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend
 from screens.engineering.common import STATUS
+from screens.engineering.tap_table import TapTable
 from screens.station import fmt_time, station_of
 
 EDIT = "engineering.edit"
@@ -84,7 +85,7 @@ class EcoListScreen(StationScreen):
             user = station_of(self).current_user
             if user is not None and user.may(EDIT):
                 yield Button("New ECO", id="ecos-new", variant="success")
-        yield DataTable(id="ecos-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="ecos-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#ecos-table", DataTable).add_columns(

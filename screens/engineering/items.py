@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend, EngineeringItem
+from screens.engineering.tap_table import TapTable
 from screens.messages import BarcodeScanned
 from screens.station import station_of
 
@@ -40,7 +41,7 @@ class EngineeringItemsScreen(StationScreen):
             yield Button("Search", id="eng-search-go", variant="primary")
             yield Button("ECOs", id="eng-ecos", variant="warning")
         yield Static("", id="eng-count", markup=False, classes="eng-muted")
-        table: DataTable[Text] = DataTable(id="eng-items", cursor_type="row", zebra_stripes=True)
+        table = TapTable(id="eng-items", cursor_type="row", zebra_stripes=True)
         yield table
 
     def on_mount(self) -> None:

@@ -23,9 +23,11 @@ from screens.engineering.common import (
     manifestations,
     routing_body,
 )
+from screens.engineering.tap_table import TapTable
 from screens.station import station_of
 
 OpenCompare = Callable[[str, str, str, str], Screen[Any]]
+OpenDraft = Callable[[str, str], Screen[Any]]
 
 
 class ItemRevisionsScreen(StationScreen):
@@ -33,9 +35,14 @@ class ItemRevisionsScreen(StationScreen):
     TITLE_TEXT = "Revisions"
 
     def __init__(
-        self, backend: EngineeringBackend, item_number: str, open_compare: OpenCompare
+        self,
+        backend: EngineeringBackend,
+        item_number: str,
+        open_compare: OpenCompare,
+        open_draft: OpenDraft | None = None,
     ) -> None:
         super().__init__()
+        self.open_draft = open_draft
         self.backend = backend
         self.item_number = item_number
         self.open_compare = open_compare
@@ -49,7 +56,8 @@ class ItemRevisionsScreen(StationScreen):
             yield Button("BOM", id="rev-bom", variant="primary")
             yield Button("Routing", id="rev-routing")
             yield Button("Compare", id="rev-compare", disabled=True)
-        yield DataTable(id="rev-history", cursor_type="row", zebra_stripes=True)
+            yield Button("Edit draft", id="rev-edit", variant="warning")
+        yield TapTable(id="rev-history", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="rev-scroll"):
             yield Static("Loading…", id="rev-header", markup=False, classes="eng-box")
             yield Static("", id="rev-body", markup=False)
@@ -58,7 +66,12 @@ class ItemRevisionsScreen(StationScreen):
 
     def on_mount(self) -> None:
         self.query_one("#rev-history", DataTable).add_columns("Rev", "Status", "Effective")
+        self.query_one("#rev-edit", Button).display = False
         self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.all:
+            self.load()
 
     def load(self) -> None:
         user = station_of(self).current_user
@@ -87,7 +100,9 @@ class ItemRevisionsScreen(StationScreen):
         self.query_one("#rev-routing", Button).variant = (
             "primary" if self.kind == "routing" else "default"
         )
-        current = next((r for r in mine if r.status == "released"), mine[-1] if mine else None)
+        kept = next((r for r in mine if r.revision == self.selected), None)
+        released = next((r for r in mine if r.status == "released"), None)
+        current = kept or released or (mine[-1] if mine else None)
         if current is None:
             self._empty()
             return
@@ -125,6 +140,8 @@ class ItemRevisionsScreen(StationScreen):
         self.query_one("#rev-signatures", Static).update(manifestations(detail.signatures, tz))
         labels = [r.revision for r in self._of_kind()]
         self.query_one("#rev-compare", Button).disabled = labels.index(detail.summary.revision) == 0
+        editable = detail.bom is not None and detail.summary.status == "draft"
+        self.query_one("#rev-edit", Button).display = editable and self.open_draft is not None
 
     @on(DataTable.RowSelected, "#rev-history")
     def row(self, event: DataTable.RowSelected) -> None:
@@ -135,7 +152,13 @@ class ItemRevisionsScreen(StationScreen):
     @on(Button.Pressed, "#rev-routing")
     def switch(self, event: Button.Pressed) -> None:
         self.kind = "bom" if event.button.id == "rev-bom" else "routing"
+        self.selected = None
         self.show_kind()
+
+    @on(Button.Pressed, "#rev-edit")
+    def edit(self) -> None:
+        if self.open_draft is not None and self.selected is not None:
+            self.app.push_screen(self.open_draft(self.item_number, self.selected))
 
     @on(Button.Pressed, "#rev-compare")
     def compare(self) -> None:

@@ -141,3 +141,69 @@ async def test_operator_approval_is_refused_in_the_dialog(make_station, person, 
 def _has_row(app, key: str) -> bool:
     table = app.screen.query_one("#ecos-table")
     return any(k.value == key for k in table.rows)
+
+
+async def test_engineer_edits_the_draft_and_submits_on_screen(make_station, person, make_uow):
+    """From a draft ECO: edit the BOM draft (change, add, refuse unknown, remove), then sign
+    the submission with badge + PIN; the ECO is in review with the edited content."""
+    from screens.engineering.draft_bom import DraftBomScreen
+
+    erin, eddie, quinn = person("engineer"), person("engineer"), person("qa")
+    parent, comp = _product(make_uow, erin)
+    _released(make_uow, (erin, eddie, quinn), parent, comp, "1")
+    extra = unique("PK").upper()
+    with make_uow(erin.username) as uow:
+        items.create_item(uow, items.NewItem(extra, "Pouch", "packaging", "ea"))
+        number = eco.create_eco(uow, "Pouch and qty", "UI authoring").number
+        eco.add_eco_item(uow, number, parent, new_bom=True)
+        uow.commit()
+    station = make_station()
+    app = station.app
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    from kiosk.engineering_tiles import eco_list as _eco_list
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, erin)
+        screen = _eco_list(backend)
+        app.push_screen(screen)
+        await until(pilot, lambda: _has_row(app, number), "ECO list")
+        app.push_screen(screen.open_eco(number))
+        await until(pilot, lambda: len(app.screen.query(".eco-edit")) == 1, "edit button")
+        await pilot.click(".eco-edit")
+        await until(pilot, lambda: isinstance(app.screen, DraftBomScreen), "draft editor")
+        await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 1, "lines")
+        await pilot.click("#draft-lines", offset=(4, 1))
+        await until(pilot, lambda: app.screen.query_one("#draft-qty").value == "1", "row picked")
+        app.screen.query_one("#draft-qty").value = "2"
+        await pilot.click("#draft-save")
+        await until(pilot, lambda: "2" in screen_text(app) and _cell(app, 0, 2) == "2", "qty 2")
+        for component in ("NOPE-404", extra):
+            app.screen.query_one("#draft-component").value = component
+            app.screen.query_one("#draft-qty").value = "1"
+            await pilot.click("#draft-save")
+            await pilot.pause(0.3)
+        await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 2, "added")
+        await pilot.click("#draft-lines", offset=(4, 2))
+        await until(pilot, lambda: not app.screen.query_one("#draft-remove").disabled, "picked")
+        await pilot.click("#draft-remove")
+        await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 1, "removed")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen.query_one("#eco-submit").display, "submit offered")
+        await pilot.click("#eco-submit")
+        await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
+        await until(pilot, lambda: number in screen_text(app), "what is signed")
+        station.reader.tap(erin.badge_uid)
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await pilot.press(*erin.pin, "enter")
+        await until(pilot, lambda: "[IN REVIEW]" in screen_text(app), "in review")
+    with make_uow(erin.username) as uow:
+        view = eco.get_eco(uow, number)
+        lines = bom.get_bom(uow, parent, "B").lines
+    assert view.status == "in_review"
+    assert [(x.component, x.quantity_per) for x in lines] == [(comp, Decimal(2))]
+
+
+def _cell(app, row: int, column: int) -> str:
+    table = app.screen.query_one("#draft-lines")
+    return str(table.get_row_at(row)[column]) if table.row_count > row else ""
