@@ -107,13 +107,13 @@ class AuditBrowserScreen(StationScreen):
         width = self.app.size.width - 4
         self.wide = width >= 120
         when, user, record = (19, 12, 22) if self.wide else (14, 10, 16)
-        fixed = when + user + 6 + record + 2 * 5 + (16 + 8 + 4 if self.wide else 0)
+        fixed = when + user + 6 + record + 2 * 5 + (20 + 8 + 4 if self.wide else 0)
         table.add_column("When", width=when)
         table.add_column("User", width=user)
         table.add_column("Op", width=6)
         table.add_column("Record", width=record)
         table.add_column("Changed — reason", width=max(18, width - fixed))
-        table.add_column("Station", width=16)
+        table.add_column("Station", width=20)
         table.add_column("Entry", width=8)
 
     def _tables(self, tables: tuple[str, ...]) -> None:

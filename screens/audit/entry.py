@@ -37,6 +37,10 @@ def show_value(value: Any, present: bool) -> Text:
     return Text(json.dumps(value, sort_keys=True))
 
 
+def _others(n: int) -> str:
+    return {0: "no other entry", 1: "1 other entry"}.get(n, f"{n} other entries")
+
+
 class EntryScreen(StationScreen):
     CSS_PATH = "entry.tcss"
     TITLE_TEXT = "Audit entry"
@@ -97,8 +101,8 @@ class EntryScreen(StationScreen):
                 f"  {fmt_time(r.at, tz, seconds=True)}\n",
                 "By ",
                 (r.actor, "bold"),
-                f" on {r.station} · transaction {r.tx_id} "
-                f"({len(d.same_transaction)} other entries) · {sealed}\n",
+                f" on {r.station} · transaction {r.tx_id} ({_others(len(d.same_transaction))})"
+                f" · {sealed}\n",
                 ("Reason: ", "bold"),
                 (r.reason or "— (none: a first entry needs none)", "" if r.reason else "dim"),
                 "\n",
