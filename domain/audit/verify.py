@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, text
 
 from domain.audit.anchors import Anchor
+from domain.audit.machinery import check_machinery
 from domain.audit.verify_meta import (
     GENESIS,
     LIMIT,
@@ -67,8 +68,9 @@ def verify(
             # Hashing is CPU-bound: let both cores work, and keep the join's hash in memory.
             conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 2"))
             conn.execute(text("SET LOCAL work_mem = '256MB'"))
-            report(0.02, "Checking the audit triggers of every regulated table")
+            report(0.02, "Checking the audit triggers and functions")
             problems += check_triggers(conn)
+            problems += check_machinery(conn)
             report(0.05, "Recomputing the hash of every entry")
             problems += check_entry_hashes(conn)
             report(0.55, "Checking every link of the chain")
@@ -290,6 +292,7 @@ __all__ = [
     "check_anchors",
     "check_chain",
     "check_entry_hashes",
+    "check_machinery",
     "check_pending",
     "check_seals",
     "check_triggers",

@@ -266,3 +266,19 @@ def test_entry_left_unsealed_beyond_grace_fails(trail: Trail) -> None:
     assert "waiting" in out and "to be sealed" in out
     assert trail.cli.run("audit", "seal")[0] == 0
     assert trail.verify("--grace", "1")[0] == 0
+
+
+def test_neutered_trigger_function_is_reported(trail: Trail) -> None:
+    """Replacing the trigger function by one that records nothing leaves the trigger attached
+    and ENABLE ALWAYS; verify still reports it, by the function's fingerprint."""
+    trail.superuser(
+        (
+            "CREATE OR REPLACE FUNCTION audit.record_change() RETURNS trigger"
+            " LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+            " SET timezone = 'UTC' AS $$ BEGIN RETURN NULL; END $$",
+            (),
+        )
+    )
+    code, out = trail.verify()
+    assert code == 1
+    assert "audit function audit.record_change() differs" in out
