@@ -87,6 +87,9 @@ class WorkCellApp(App[None]):
         restorers: dict[str, Restorer] | None = None,
     ) -> None:
         super().__init__()
+        # Before the first screen mounts: switching themes later restyles every widget.
+        self.register_theme(CONTRAST)
+        self.theme = CONTRAST.name
         self.settings = settings
         self.backend = backend
         self.session_backend: SessionBackend = backend
@@ -139,8 +142,6 @@ class WorkCellApp(App[None]):
     # -- lifecycle -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.register_theme(CONTRAST)
-        self.theme = CONTRAST.name
         self.bridge.start()
         if self.sealer is not None:
             self.sealer.start()

@@ -51,8 +51,6 @@ class ItemsScreen(StationScreen):
         yield table
 
     def on_mount(self) -> None:
-        table = self.query_one("#items-table", DataTable)
-        table.add_columns("Item", "Type", "Status", "Ver.")
         self.query_one("#items-search", Input).focus()
         self.load()
 
@@ -64,7 +62,8 @@ class ItemsScreen(StationScreen):
 
     def show(self, rows: list[ItemRow]) -> None:
         table = self.query_one("#items-table", DataTable)
-        table.clear()
+        table.clear(columns=True)  # column widths follow this result, not earlier ones
+        table.add_columns("Item", "Type", "Status", "Ver.")
         for row in rows:
             name = Text.assemble((row.item_number, "bold"), "\n", row.description)
             status = Text(row.status.upper(), style="bold")

@@ -1,0 +1,300 @@
+"""Kiosk latency: start to first usable screen, screen switch, badge tap to PIN prompt,
+PIN entry to committed signature — p50/p95, each with a baseline from the same run.
+
+    .venv/bin/python -m bench.kiosk [--repeat 20]
+
+Headless (Textual's test driver at 80x24), real PostgreSQL (a scratch database on the test
+server, as the test suite picks it), real domain services, the fake card reader (it posts
+from its own thread, like the PC/SC monitor). Baselines:
+- startup: an empty Textual app (one Static) to its first screen;
+- screen switch: pushing a screen with one Static in the same running app;
+- tap to prompt: a message posted from another thread to a handler in the same app (the
+  bare thread → event loop hop every tap must make);
+- signature: the same approval through the backend directly, without the dialog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from tempfile import mkdtemp
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Static
+
+from domain.db import make_engine, make_session_factory
+from domain.services import items
+from domain.uow import UnitOfWork
+from hardware.fakes import FakeCardReader
+from kiosk.app import make_app
+from kiosk.backend import KioskBackend
+from kiosk.clock import frozen_clock
+from kiosk.settings import StationSettings
+from screens.backend import Proof
+from screens.home import HomeScreen
+from screens.item_detail import ItemDetailScreen
+from screens.item_new import NewItemScreen
+from screens.items import ItemsScreen
+from screens.modals.signature import SignatureModal
+from screens.sign_in import SignInScreen
+from tests.conftest import create_test_database, drop_test_database
+from tests.identity_helpers import Person, admin_for, enrol
+from tests.ui.conftest import FROZEN
+
+SIZE = (80, 24)
+
+
+def p(samples: list[float], q: int) -> float:
+    ordered = sorted(samples)
+    if q == 50:
+        return statistics.median(ordered)
+    return ordered[max(0, round(q / 100 * len(ordered)) - 1)]
+
+
+def line(label: str, ours: list[float], base: list[float], aim: str) -> str:
+    return (
+        f"{label:<34} p50 {p(ours, 50):7.1f} ms  p95 {p(ours, 95):7.1f} ms   "
+        f"baseline p50 {p(base, 50):6.1f} ms  ratio {p(ours, 50) / p(base, 50):5.1f}   {aim}"
+    )
+
+
+async def until(check: Callable[[], object], pilot: Any, timeout: float = 15.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except Exception:  # still composing
+            pass
+        if time.perf_counter() > deadline:
+            raise TimeoutError("benchmark step did not complete")
+        await pilot.pause(0.001)
+
+
+# -- baselines ------------------------------------------------------------------------------
+
+
+class Ping(Message):
+    pass
+
+
+class EmptyApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("hello")
+
+    def on_mount(self) -> None:
+        self.pings = 0
+
+    def on_ping(self, _: Ping) -> None:
+        self.pings += 1
+
+
+class PlainScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("plain screen")
+
+
+async def empty_startup() -> float:
+    start = time.perf_counter()
+    app = EmptyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.query_one(Static).region, pilot)
+        return (time.perf_counter() - start) * 1000
+
+
+async def cross_thread_hop(app: App[Any], pilot: Any) -> float:
+    import threading
+
+    before = app.pings  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    threading.Thread(target=lambda: app.post_message(Ping())).start()
+    await until(lambda: app.pings > before, pilot)  # type: ignore[attr-defined]
+    return (time.perf_counter() - start) * 1000
+
+
+# -- the kiosk ------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    factory: Any
+    settings: StationSettings
+    erin: Person  # engineer: authors items, sees both item tiles
+    quinn: Person  # qa: approves
+
+
+def kiosk(world: World) -> tuple[Any, FakeCardReader]:
+    reader = FakeCardReader()
+    backend = KioskBackend(world.factory, world.settings)
+    return make_app(world.settings, backend, reader=reader, clock=frozen_clock(FROZEN)), reader
+
+
+async def kiosk_startup(world: World) -> float:
+    start = time.perf_counter()
+    app, reader = kiosk(world)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(
+                lambda: (
+                    isinstance(app.screen, SignInScreen)
+                    and app.screen.query_one("#tap-hint").region
+                ),
+                pilot,
+            )
+            return (time.perf_counter() - start) * 1000
+    finally:
+        reader.stop()
+
+
+async def sign_in(app: Any, reader: FakeCardReader, pilot: Any, who: Person) -> None:
+    await until(lambda: isinstance(app.screen, SignInScreen), pilot)
+    reader.tap(who.badge_uid or "")
+    await until(lambda: app.screen.has_class("-pin"), pilot)
+    await pilot.press(*who.pin, "enter")
+    await until(lambda: isinstance(app.screen, HomeScreen), pilot)
+
+
+async def switch(app: Any, pilot: Any, make: Callable[[], Screen[Any]]) -> float:
+    start = time.perf_counter()
+    await app.push_screen(make())
+    await pilot.pause()
+    elapsed = (time.perf_counter() - start) * 1000
+    await app.pop_screen()
+    await pilot.pause()
+    return elapsed
+
+
+async def measure_switches(world: World, repeat: int) -> dict[str, list[float]]:
+    app, reader = kiosk(world)
+    backend = app.backend
+    screens: dict[str, Callable[[], Screen[Any]]] = {
+        "plain (baseline)": PlainScreen,
+        "items list": lambda: ItemsScreen(backend, lambda n: ItemDetailScreen(backend, n)),
+        "item detail": lambda: ItemDetailScreen(backend, world.settings.name),
+        "new item form": lambda: NewItemScreen(backend),
+    }
+    results: dict[str, list[float]] = {name: [] for name in screens}
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await sign_in(app, reader, pilot, world.erin)
+            for _ in range(repeat):
+                for name, make in screens.items():
+                    results[name].append(await switch(app, pilot, make))
+    finally:
+        reader.stop()
+    return results
+
+
+async def measure_taps(world: World, repeat: int) -> tuple[list[float], list[float], list[float]]:
+    prompt, named = [], []
+    app, reader = kiosk(world)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: isinstance(app.screen, SignInScreen), pilot)
+            screen = app.screen
+            for _ in range(repeat):
+                start = time.perf_counter()
+                reader.tap(world.quinn.badge_uid or "")
+                await until(lambda: screen.has_class("-pin"), pilot)
+                prompt.append((time.perf_counter() - start) * 1000)
+                name = world.quinn.printed_name
+                await until(lambda: name in str(screen.query_one("#sign-in-who").render()), pilot)
+                named.append((time.perf_counter() - start) * 1000)
+                screen.reset()
+                reader.remove()
+    finally:
+        reader.stop()
+    hops = []
+    base = EmptyApp()
+    async with base.run_test(size=SIZE) as pilot:
+        for _ in range(repeat):
+            hops.append(await cross_thread_hop(base, pilot))
+    return prompt, named, hops
+
+
+def draft_items(world: World, count: int, tag: str) -> list[str]:
+    numbers = [f"BK-{tag}-{i:04d}" for i in range(count)]
+    with UnitOfWork(world.factory, world.erin.username) as uow:
+        for number in numbers:
+            items.create_item(uow, items.NewItem(number, "Bench part", "component", "ea"))
+        uow.commit()
+    return numbers
+
+
+async def measure_signatures(world: World, repeat: int) -> tuple[list[float], list[float]]:
+    ui: list[float] = []
+    app, reader = kiosk(world)
+    backend: KioskBackend = app.backend
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await sign_in(app, reader, pilot, world.erin)
+            for number in draft_items(world, repeat, "ui"):
+                await app.push_screen(SignatureModal(backend.approval("x", number, 1)))
+                modal = app.screen
+                await until(lambda m=modal: m.record is not None, pilot)
+                reader.tap(world.quinn.badge_uid or "")
+                await until(lambda m=modal: world.quinn.printed_name in _prompt(m), pilot)
+                start = time.perf_counter()
+                await pilot.press(*world.quinn.pin, "enter")
+                await until(lambda m=modal: not m.is_attached, pilot)
+                ui.append((time.perf_counter() - start) * 1000)
+                reader.remove()
+    finally:
+        reader.stop()
+    direct = []
+    proof = Proof(world.quinn.pin, badge_uid=world.quinn.badge_uid)
+    for number in draft_items(world, repeat, "direct"):
+        start = time.perf_counter()
+        backend.approval(world.erin.username, number, 1).sign(proof, None)
+        direct.append((time.perf_counter() - start) * 1000)
+    return ui, direct
+
+
+def _prompt(modal: Any) -> str:
+    return str(modal.query_one("#sig-prompt").render())
+
+
+async def run(world: World, repeat: int) -> None:
+    starts = [await kiosk_startup(world) for _ in range(max(5, repeat // 4))]
+    empties = [await empty_startup() for _ in range(max(5, repeat // 4))]
+    print(line("start to sign-in screen", starts, empties, "aim < 1500 ms"))
+    switches = await measure_switches(world, repeat)
+    base = switches.pop("plain (baseline)")
+    for name, samples in switches.items():
+        print(line(f"screen switch: {name}", samples, base, "aim < 100 ms"))
+    prompt, named, hops = await measure_taps(world, repeat)
+    print(line("badge tap to PIN prompt", prompt, hops, "aim < 300 ms"))
+    print(line("badge tap to owner's name shown", named, hops, ""))
+    ui, direct = await measure_signatures(world, repeat)
+    print(line("PIN OK to committed signature", ui, direct, "aim p95 < 250 ms"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    db = create_test_database("wckbench")
+    engine = make_engine(db.station)
+    try:
+        factory = make_session_factory(engine)
+        admin = admin_for(db)
+        erin = enrol(factory, admin, roles=("engineer",))
+        quinn = enrol(factory, admin, roles=("qa",))
+        settings = StationSettings(name="bench", data_dir=Path(mkdtemp()))
+        print(f"kiosk benchmark, {SIZE[0]}x{SIZE[1]} headless, repeat {args.repeat}")
+        asyncio.run(run(World(factory, settings, erin, quinn), args.repeat))
+    finally:
+        engine.dispose()
+        drop_test_database(db)
+
+
+if __name__ == "__main__":
+    main()
