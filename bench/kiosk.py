@@ -205,8 +205,7 @@ async def measure_taps(world: World, repeat: int) -> tuple[list[float], list[flo
                 reader.tap(world.quinn.badge_uid or "")
                 await until(lambda: screen.has_class("-pin"), pilot)
                 prompt.append((time.perf_counter() - start) * 1000)
-                name = world.quinn.printed_name
-                await until(lambda: name in str(screen.query_one("#sign-in-who").render()), pilot)
+                await until(lambda: _owner_shown(screen, world.quinn.printed_name), pilot)
                 named.append((time.perf_counter() - start) * 1000)
                 screen.reset()
                 reader.remove()
@@ -218,6 +217,10 @@ async def measure_taps(world: World, repeat: int) -> tuple[list[float], list[flo
         for _ in range(repeat):
             hops.append(await cross_thread_hop(base, pilot))
     return prompt, named, hops
+
+
+def _owner_shown(screen: Any, name: str) -> bool:
+    return name in str(screen.query_one("#sign-in-who").render())
 
 
 def draft_items(world: World, count: int, tag: str) -> list[str]:
