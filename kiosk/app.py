@@ -219,6 +219,12 @@ class WorkCellApp(App[None]):
             return
         self.last_activity = time.monotonic()
         screen = self.screen
+        if getattr(screen, "ACCEPTS_BADGES", False) and not getattr(screen, "ACCEPTS_SCANS", False):
+            # Where only a badge makes sense, a framed entry of another shape (a badge id
+            # typed by hand, a reader sending 10 hex digits) is tried as one.
+            uid = message.data.strip().replace(" ", "").replace(":", "").upper()
+            screen.post_message(messages.BadgePresented(uid, message.source, True))
+            return
         if not getattr(screen, "ACCEPTS_SCANS", False):
             self.notify("No scan is expected on this screen.", title="Scan ignored")
             return

@@ -129,3 +129,24 @@ async def test_scan_into_the_new_item_form_sets_the_gtin(make_station, person):
         await pilot.press(*scanner.keys(f"]C101{GTIN}17261231"))
         await until(pilot, lambda: app.screen.query_one("#gtin", Input).value == GTIN, "GTIN")
         assert app.screen.query_one("#item_number", Input).value == ""
+
+
+async def test_badge_id_of_another_length_typed_in_a_frame_is_tried_as_a_badge(
+    make_station, person, make_uow, admin
+):
+    """On the sign-in screen any framed entry is a badge attempt (e.g. a 10-digit badge id)."""
+    from domain.services import identity_admin
+
+    olivia = person("operator", badge=False)
+    with make_uow(admin) as uow:
+        identity_admin.add_badge(uow, olivia.username, "04A1C0FFEE")
+        uow.commit()
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
+        scanner = FakeScanner(wedge_config(station.settings.scanner))
+        await pilot.press(*scanner.keys("04a1c0ffee"))
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await pilot.press(*olivia.pin, "enter")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
