@@ -12,7 +12,7 @@ from screens.admin.users import UsersScreen
 from screens.audit.browser import AuditBrowserScreen
 from screens.audit.integrity import IntegrityScreen
 from screens.home import Tile
-from screens.security_events import SecurityEventsScreen
+from screens.security_events import SecurityEventsPanel, SecurityEventsScreen
 
 
 def users_screen(admin: AdminBackend) -> UsersScreen:
@@ -34,6 +34,7 @@ def admin_tiles(station_backend: Any) -> list[Tile]:
             "Failed sign-ins, lockouts",
             lambda: SecurityEventsScreen(admin),
             permission="security.view",
+            panel=lambda: SecurityEventsPanel(admin),
         ),
         Tile(
             "audit",

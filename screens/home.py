@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from screens.base import StationScreen
@@ -24,6 +25,9 @@ class Tile:
     hint: str
     open: Callable[[], Screen[object]]
     permission: str | None = None
+    # A live widget shown above the tiles to whoever may open the tile (e.g. the count of
+    # security events awaiting acknowledgement on a supervisor's home screen).
+    panel: Callable[[], Widget] | None = None
 
 
 class HomeScreen(StationScreen):
@@ -38,6 +42,9 @@ class HomeScreen(StationScreen):
     def compose_body(self) -> ComposeResult:
         user = station_of(self).current_user
         allowed = [t for t in self.tiles if user is not None and user.may(t.permission)]
+        for tile in allowed:
+            if tile.panel is not None:
+                yield tile.panel()
         with Grid(id="tiles"):
             for tile in allowed:
                 yield Button(f"{tile.label}\n{tile.hint}", id=f"tile-{tile.id}", classes="tile")

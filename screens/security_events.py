@@ -210,3 +210,64 @@ class SecurityEventsScreen(StationScreen):
         if line is not None:
             self.notify(f"Acknowledged by {line.printed_name}.", title="Signed")
             self.poll()
+
+
+class SecurityEventsPanel(Button):
+    """Home-screen line for supervisors: how many events await acknowledgement; tap to review.
+
+    Refreshes itself like the list does: the next fetch is armed only when one has finished.
+    """
+
+    DEFAULT_CSS = """
+    SecurityEventsPanel { width: 1fr; height: 3; margin: 0 2; }
+    """
+
+    def __init__(self, backend: SecurityBackend, *, refresh_s: float = 15.0) -> None:
+        super().__init__("Security events: checking…", id="security-panel")
+        self.backend = backend
+        self.refresh_s = refresh_s
+        self.open_events = -1
+        self._in_flight = False
+
+    def on_mount(self) -> None:
+        self.poll()
+
+    def poll(self) -> None:
+        user = station_of(self).current_user
+        if self._in_flight or user is None or not user.may("security.view"):
+            return
+        self._in_flight = True
+        call_backend(
+            self,
+            lambda: self.backend.security_events(
+                user.username, unacknowledged_only=True, limit=LIMIT
+            ),
+            self._counted,
+            failed=lambda _: self._rearm(),
+            group="security-panel",
+        )
+
+    def _rearm(self) -> None:
+        self._in_flight = False
+        if self.is_attached:
+            self.set_timer(self.refresh_s, self.poll)
+
+    def _counted(self, rows: list[SecurityEventRow]) -> None:
+        self._rearm()
+        self.open_events = len(rows)
+        if rows:
+            serious = sum(1 for e in rows if e.kind in SERIOUS)
+            more = "+" if len(rows) >= LIMIT else ""
+            self.label = (
+                f"⚠ {len(rows)}{more} security event(s) to acknowledge"
+                + (f", {serious} serious" if serious else "")
+                + " — tap to review"
+            )
+            self.variant = "warning"
+        else:
+            self.label = "Security events: nothing awaits acknowledgement"
+            self.variant = "default"
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.app.push_screen(SecurityEventsScreen(self.backend), lambda _: self.poll())

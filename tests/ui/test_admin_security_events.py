@@ -9,7 +9,7 @@ from domain.services import identity, security
 from screens.modals.signature import SignatureModal
 from screens.security_events import SecurityEventsScreen
 from tests.identity_helpers import POLICY
-from tests.ui.admin_helpers import admin_backend
+from tests.ui.admin_helpers import admin_backend, click
 from tests.ui.conftest import screen_text, sign_in, tap_and_pin, until
 
 
@@ -112,3 +112,31 @@ async def test_the_list_refreshes_itself_without_overlapping_polls(
         event_id = _wrong_pin(session_factory, olivia)
         await until(pilot, lambda: any(e.id == event_id for e in screen.rows), "the new event")
         assert len(app.workers._workers) <= 3  # no pile-up of pollers
+
+
+async def test_supervisor_home_screen_counts_open_events_and_opens_the_list(
+    make_station, person, session_factory
+):
+    """A supervisor's home shows the events awaiting acknowledgement; a tap opens the list."""
+    sam, olivia = person("supervisor"), person("operator")
+    _wrong_pin(session_factory, olivia)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, sam)
+        panel = app.screen.query_one("#security-panel")
+        await until(pilot, lambda: panel.open_events > 0, "the count")
+        assert "to acknowledge" in str(panel.label)
+        await click(pilot, "#security-panel")
+        await until(pilot, lambda: isinstance(app.screen, SecurityEventsScreen), "the list")
+
+
+async def test_operator_home_screen_has_no_security_panel(make_station, person):
+    """Operators see neither the security tile nor the panel."""
+    olivia = person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, olivia)
+        assert not app.screen.query("#security-panel")
+        assert not app.screen.query("#tile-security")
