@@ -25,6 +25,7 @@ from hardware.protocols import CardReader
 from hardware.wedge import Wedge
 from kiosk.bridge import HardwareBridge, wedge_config
 from kiosk.clock import Clock, ServerClock
+from kiosk.clock_watch import ClockSkewWatch
 from kiosk.sealer import Sealer, SealerStatus
 from kiosk.settings import StationSettings
 from kiosk.shift import Shift
@@ -98,6 +99,7 @@ class WorkCellApp(App[None]):
         self.tz = ZoneInfo(settings.timezone)
         self.allow_username_pin = settings.allow_username_pin
         self.server_clock = ServerClock() if clock is None else None
+        self.clock_watch = ClockSkewWatch(getattr(backend, "session_factory", None))
         self._clock: Clock = clock or self.server_clock  # type: ignore[assignment]
         self.tiles = list(tiles if tiles is not None else build_tiles(backend))
         self.restorers = restorers if restorers is not None else build_restorers(backend)
@@ -155,12 +157,11 @@ class WorkCellApp(App[None]):
     def _sync_clock(self) -> None:
         clock = self.server_clock
         if clock is not None:
-            call_backend(
-                self,
-                lambda: clock.sync(self.backend.server_time),
-                lambda _: None,
-                group="clock",
-            )
+            def sync() -> None:
+                clock.sync(self.backend.server_time)
+                self.clock_watch.check(clock)  # a skewed station becomes a security event
+
+            call_backend(self, sync, lambda _: None, group="clock")
 
     def on_unmount(self) -> None:
         self.bridge.stop()

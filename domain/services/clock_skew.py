@@ -1,0 +1,44 @@
+"""Station clock skew as a security event.
+
+API: ``skew_seconds(station_now, server_now) -> float`` (positive: the station is ahead);
+``report_skew(session_factory, skew_s, limit_s) -> bool`` records a 'clock_skew' event
+(in its own transaction, actor 'system') when the skew exceeds the limit.
+
+Records are never stamped with a station's time; the event is for the people who look
+after the stations (the kiosk shows server time, so a skewed station misleads nobody once
+it has synced, but a drifting clock is a sign of an unmanaged machine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.services import security
+
+DEFAULT_LIMIT_S = 5.0
+
+
+def skew_seconds(station_now: dt.datetime, server_now: dt.datetime) -> float:
+    return (station_now - server_now).total_seconds()
+
+
+def describe_skew(skew_s: float, limit_s: float) -> str:
+    side = "ahead of" if skew_s > 0 else "behind"
+    return (
+        f"station clock {abs(skew_s):.1f} s {side} the database server "
+        f"(limit {limit_s:.0f} s); records use the server's time — check the station's NTP"
+    )
+
+
+def report_skew(
+    session_factory: sessionmaker[Session], skew_s: float, limit_s: float = DEFAULT_LIMIT_S
+) -> bool:
+    """Record the skew if it is beyond the limit. Returns whether an event was recorded."""
+    if abs(skew_s) <= limit_s:
+        return False
+    security.record_event_apart(
+        session_factory, "clock_skew", None, None, describe_skew(skew_s, limit_s)
+    )
+    return True
