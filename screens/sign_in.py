@@ -18,10 +18,18 @@ from domain.errors import AuthenticationFailed, PinChangeRequired, WorkCellError
 from screens.backend import BadgeHolder, Proof, SignedInUser
 from screens.base import call_backend
 from screens.messages import BadgePresented
+from screens.stages import show_stage, stage_has_class
 from screens.station import station_of
 from screens.widgets import Banner, Keypad, StatusBar
 
 TAP_PROMPT = "Tap your badge or card on the reader"
+_VISIBLE = {
+    "tap-hint": frozenset({"-waiting"}),
+    "pin": frozenset({"-pin"}),
+    "cancel-pin": frozenset({"-pin", "-username"}),
+    "sign-in-username": frozenset({"-username"}),
+    "use-username": frozenset({"-waiting"}),
+}
 TAP_HINT = "▣\n\nTAP BADGE\nOR CARD\n\nthen enter\nyour PIN"
 
 
@@ -32,7 +40,8 @@ class SignInScreen(ModalScreen[SignedInUser]):
     ACCEPTS_BADGES = True
 
     def __init__(self, *, locked_for: SignedInUser | None = None) -> None:
-        super().__init__(classes="-waiting")
+        super().__init__()
+        self.stage_name = "-waiting"
         self.locked_for = locked_for
         self.badge_uid: str | None = None
         self.username: str | None = None
@@ -66,8 +75,12 @@ class SignInScreen(ModalScreen[SignedInUser]):
         )
 
     def _state(self, state: str) -> None:
-        for name in ("-waiting", "-username", "-pin"):
-            self.set_class(name == state, name)
+        self.stage_name = state
+        show_stage(self, _VISIBLE, state)
+
+    def has_class(self, *class_names: str) -> bool:
+        staged, others = stage_has_class(self.stage_name, class_names)
+        return staged and (not others or super().has_class(*others))
 
     def _error(self, text: str) -> None:
         self.query_one("#sign-in-error", Static).update(text)

@@ -23,8 +23,15 @@ from domain.errors import WorkCellError
 from screens.backend import BadgeHolder, Proof, RecordToSign, Signable, SignatureLine
 from screens.base import call_backend
 from screens.messages import BadgePresented
+from screens.stages import show_stage, stage_has_class
 from screens.station import station_of
 from screens.widgets import Banner, Keypad, StatusBar
+
+_VISIBLE = {
+    "sig-pin": frozenset({"-pin"}),
+    "sig-username": frozenset({"-username"}),
+    "sig-use-username": frozenset({"-waiting"}),
+}
 
 
 class SignatureModal(ModalScreen[SignatureLine | None]):
@@ -32,7 +39,8 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
     ACCEPTS_BADGES = True
 
     def __init__(self, signable: Signable) -> None:
-        super().__init__(classes="-waiting")
+        super().__init__()
+        self.stage_name = "-waiting"
         self.signable = signable
         self.record: RecordToSign | None = None
         self.badge_uid: str | None = None
@@ -74,8 +82,12 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
         self.query_one("#sig-record", Static).update(text)
 
     def _state(self, state: str) -> None:
-        for name in ("-waiting", "-username", "-pin"):
-            self.set_class(name == state, name)
+        self.stage_name = state
+        show_stage(self, _VISIBLE, state)
+
+    def has_class(self, *class_names: str) -> bool:
+        staged, others = stage_has_class(self.stage_name, class_names)
+        return staged and (not others or super().has_class(*others))
 
     def _error(self, text: str) -> None:
         self.query_one("#sig-error", Static).update(text)
