@@ -37,6 +37,7 @@ def user_row(row: user_admin.PersonRow) -> ab.UserRow:
         row.revoked_badges,
         row.pin,
         row.failed_attempts,
+        row.identity_verified,
     )
 
 
@@ -201,6 +202,11 @@ def _disable(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str
     return f"{r.username} is disabled for good."
 
 
+def _verify_identity(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+    identity_admin.verify_identity(uow, r.username, r.reason)
+    return f"{r.username}'s identity verification is recorded."
+
+
 ACTIONS: dict[str, tuple[str, Perform]] = {
     ab.ADD_USER: ("Add user", _add_user),
     ab.GRANT_ROLE: ("Grant role", _grant),
@@ -212,6 +218,7 @@ ACTIONS: dict[str, tuple[str, Perform]] = {
     ab.UNLOCK: ("Unlock", _unlock),
     ab.LOCK: ("Lock", _lock),
     ab.DISABLE: ("Disable", _disable),
+    ab.VERIFY_IDENTITY: ("Verify identity", _verify_identity),
 }
 
 
@@ -229,7 +236,8 @@ def describe_request(r: ab.AdminRequest) -> tuple[str, ...]:
     if r.pin:
         lines.append("Temporary PIN: entered (the user must replace it before signing)")
     if r.reason:
-        lines.append(f"Reason: {r.reason}")
+        label = "Checked by" if r.action == ab.VERIFY_IDENTITY else "Reason"
+        lines.append(f"{label}: {r.reason}")
     if r.action == ab.DISABLE:
         lines.append("This cannot be undone: a disabled account is never re-enabled.")
     return tuple(lines)

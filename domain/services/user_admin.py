@@ -23,7 +23,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from domain.errors import AuthenticationFailed, InvalidInput, RuleViolation
-from domain.models.identity import AuthState, Badge, UserPin, UserRole
+from domain.models.identity import AuthState, Badge, IdentityVerification, UserPin, UserRole
 from domain.models.users import User
 from domain.services import access, users
 from domain.services.identity import (
@@ -51,6 +51,7 @@ class PersonRow:
     pin: str
     failed_attempts: int
     created_at: dt.datetime
+    identity_verified: bool = False
 
 
 def _rows_query() -> Select[Any]:
@@ -77,13 +78,14 @@ def _rows_query() -> Select[Any]:
         .scalar_subquery()
     )
     failed = select(AuthState.failed_attempts).where(AuthState.user_id == User.id)
-    return select(User, roles, active, revoked, pin, failed.scalar_subquery()).where(
-        User.kind == "person"
-    )
+    verified = select(IdentityVerification.id).where(IdentityVerification.user_id == User.id)
+    return select(
+        User, roles, active, revoked, pin, failed.scalar_subquery(), verified.exists()
+    ).where(User.kind == "person")
 
 
 def _row(r: Any) -> PersonRow:
-    user, roles, active, revoked, temp, failed = r
+    user, roles, active, revoked, temp, failed, verified = r
     pin = "none" if temp is None else ("temporary" if temp else "own")
     return PersonRow(
         user.username,
@@ -95,6 +97,7 @@ def _row(r: Any) -> PersonRow:
         pin,
         int(failed or 0),
         user.created_at,
+        bool(verified),
     )
 
 

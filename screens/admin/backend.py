@@ -24,6 +24,7 @@ RESET_PIN = "reset-pin"
 UNLOCK = "unlock"
 LOCK = "lock"
 DISABLE = "disable"
+VERIFY_IDENTITY = "verify-identity"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class UserRow:
     revoked_badges: int
     pin: str  # none | temporary | own
     failed_attempts: int
+    identity_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class AdminRequest:
 
     action: str
     username: str
-    reason: str = ""
+    reason: str = ""  # for verify-identity: how the identity was checked
     role: str | None = None
     roles: tuple[str, ...] = ()
     printed_name: str = ""

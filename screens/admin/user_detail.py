@@ -35,6 +35,7 @@ ACTION_BUTTONS = (
     (ab.UNLOCK, "Unlock"),
     (ab.LOCK, "Lock"),
     (ab.DISABLE, "Disable"),
+    (ab.VERIFY_IDENTITY, "Verify ID"),
 )
 
 
@@ -82,6 +83,10 @@ class UserDetailScreen(StationScreen):
             status_text(u.status),
             "\n",
             f"Roles: {', '.join(u.roles) or 'none'}   PIN: {u.pin}   ",
+            (
+                "ID verified   " if u.identity_verified else "ID NOT VERIFIED   ",
+                "" if u.identity_verified else "bold yellow",
+            ),
             (f"Failed PIN attempts: {u.failed_attempts}", "bold red" if u.failed_attempts else ""),
         )
         self.query_one("#user-facts", Static).update(facts)
@@ -115,6 +120,7 @@ class UserDetailScreen(StationScreen):
             ab.UNLOCK: u.status == "locked",
             ab.LOCK: u.status == "active",
             ab.DISABLE: open_,
+            ab.VERIFY_IDENTITY: open_,
         }
         for action, ok in allowed.items():
             self.query_one(f"#act-{action}", Button).disabled = not ok
@@ -222,6 +228,16 @@ class UserDetailScreen(StationScreen):
             )
             if not sure:
                 return None
+        if action == ab.VERIFY_IDENTITY:
+            how = await self._ask(
+                ReasonModal(
+                    f"Verify the identity of {name}",
+                    "How was it checked? (11.100(b): before anyone signs)",
+                    ("Photo ID checked", "Passport checked"),
+                    ok="Next",
+                )
+            )
+            return None if how is None else ab.AdminRequest(action, name, how)
         presets = {
             ab.RESET_PIN: ("Forgotten PIN", "PIN may be known to others"),
             ab.UNLOCK: ("Identity confirmed in person",),

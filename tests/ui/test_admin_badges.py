@@ -176,3 +176,21 @@ async def test_admin_disables_a_user_after_confirming_and_cannot_disable_themsel
     with make_uow(ada.username) as uow:
         assert users.get_user(uow, olivia.username).status == "disabled"
         assert users.get_user(uow, ada.username).status == "active"
+
+
+async def test_admin_records_an_identity_verification(make_station, person):
+    """Verify ID: how the identity was checked is recorded, and the user shows as verified."""
+    ada, nora = person("admin"), person("operator", verified=False)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, ada)
+        screen = await open_user(pilot, station, nora.username)
+        assert "ID NOT VERIFIED" in screen_text(app)
+        screen.run_flow("verify-identity")
+        await until(pilot, lambda: "How was it checked" in screen_text(app), "the question")
+        app.screen.query_one("#reason").value = "Passport checked, HR file 4711"
+        await pilot.press("enter")
+        await confirm_as(pilot, station, ada)
+        await until(pilot, lambda: screen.card and screen.card.user.identity_verified, "verified")
+        assert "ID verified" in screen_text(app)
