@@ -151,3 +151,21 @@ async def test_admin_revoking_their_own_last_admin_role_is_refused(private_db, s
     finally:
         reader.stop()
         engine.dispose()
+
+
+async def test_another_persons_badge_cannot_confirm_an_admin_action(make_station, person, make_uow):
+    """Re-authentication must be by the signed-in administrator, not whoever taps next."""
+    ada, bob, olivia = person("admin"), person("admin"), person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, ada)
+        screen = await open_user(pilot, station, olivia.username)
+        screen.run_flow("grant-role")
+        await until(pilot, lambda: "Grant which role" in screen_text(app), "role choice")
+        await click(pilot, "#choice-0")
+        await confirm_as(pilot, station, bob)
+        await until(pilot, lambda: "Only the signed-in administrator" in screen_text(app), "no")
+        assert isinstance(app.screen, ReauthModal)
+    with make_uow(ada.username) as uow:
+        assert access.roles_of(uow, olivia.username) == {"operator"}
