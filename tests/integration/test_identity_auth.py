@@ -320,3 +320,28 @@ def test_last_five_pins_cannot_be_reused(database: TestDatabase, session_factory
         identity.change_pin(
             session_factory, person.username, new_pin(), new_pin(), station=STATION, policy=POLICY
         )
+
+
+def test_concurrent_wrong_pins_are_all_counted(
+    database: TestDatabase, session_factory: Factory
+) -> None:
+    """Five wrong PINs at the same moment from five stations lock the user exactly once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = admin_for(database)
+    person = enrol(session_factory, admin, roles=("operator",))
+
+    def attempt(_: int) -> str:
+        try:
+            _auth(session_factory, person.creds(new_pin()))
+        except AuthenticationFailed as exc:
+            return type(exc).__name__
+        return "accepted"
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        outcomes = list(pool.map(attempt, range(POLICY.max_failed_attempts)))
+    assert "accepted" not in outcomes and "AccountLocked" in outcomes
+    assert _status(session_factory, person.username) == "locked"
+    kinds = _events(session_factory, admin, person)
+    assert kinds.count("auth_failed") == POLICY.max_failed_attempts
+    assert kinds.count("account_locked") == 1
