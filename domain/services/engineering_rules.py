@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 # Unit → (dimension, factor to the dimension's smallest unit). A BOM line may state its
 # quantity in any unit of the component's dimension (grams of a resin stocked in kg).
@@ -179,9 +180,11 @@ def revision_problems(lines: Sequence[LineFacts]) -> list[str]:
     return problems
 
 
-@dataclass(frozen=True)
-class ExplodedLine:
-    """One node of a multi-level explosion (extended = per the exploded quantity of the top)."""
+class ExplodedLine(NamedTuple):
+    """One node of a multi-level explosion (extended = per the exploded quantity of the top).
+
+    A NamedTuple, not a frozen dataclass: an explosion builds thousands of these, and a
+    frozen dataclass pays one object.__setattr__ per field."""
 
     level: int
     path: tuple[int, ...]
