@@ -11,7 +11,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Static
 
 from domain.errors import WorkCellError
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
@@ -22,6 +22,7 @@ from screens.messages import BarcodeScanned
 from screens.scans import scanned_gtin
 from screens.station import station_of
 from screens.widgets import Keypad
+from screens.widgets.choice import ChoiceButton
 
 _TEXT_FIELDS = ("item_number", "description", "gtin")
 _CHOICES = {"item_type": ITEM_TYPES, "unit": UNITS, "tracking": TRACKING}
@@ -49,9 +50,9 @@ class NewItemScreen(StationScreen):
                 yield Label("Description")
                 yield Input(self.values.get("description", ""), id="description")
                 for name, options in _CHOICES.items():
-                    yield Label(name.replace("_", " ").capitalize())
-                    value = self.values.get(name) or ("lot" if name == "tracking" else Select.NULL)
-                    yield Select([(o, o) for o in options], value=value, id=name)
+                    title = name.replace("_", " ").capitalize()
+                    value = self.values.get(name) or ("lot" if name == "tracking" else "")
+                    yield ChoiceButton(title, options, value, id=name)
                 yield Label("GTIN (scan or type)")
                 yield Input(self.values.get("gtin", ""), id="gtin")
             yield Keypad(placeholder="Shelf life (days)", max_length=5, id="shelf_life")
@@ -63,8 +64,7 @@ class NewItemScreen(StationScreen):
     def form(self) -> dict[str, Any]:
         values: dict[str, Any] = {n: self.query_one(f"#{n}", Input).value for n in _TEXT_FIELDS}
         for name in _CHOICES:
-            selected = self.query_one(f"#{name}", Select).value
-            values[name] = "" if selected is Select.NULL else str(selected)
+            values[name] = self.query_one(f"#{name}", ChoiceButton).value
         values["shelf_life"] = self.query_one("#shelf_life", Keypad).value
         return values
 

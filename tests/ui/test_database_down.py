@@ -6,11 +6,13 @@ import pytest
 from textual.widgets import Input
 
 from domain.db import make_engine, make_session_factory
+from domain.models.items import ITEM_TYPES, UNITS
 from domain.services import items
 from screens.home import HomeScreen
 from screens.item_new import NewItemScreen
 from screens.sign_in import SignInScreen
 from screens.widgets import Banner
+from screens.widgets.choice import ChoiceModal
 from tests.conftest import unique
 from tests.ui.conftest import sign_in, tap_and_pin, until
 
@@ -40,8 +42,14 @@ async def test_save_while_unreachable_shows_banner_keeps_input_then_saves(
         form = app.screen
         form.query_one("#item_number", Input).value = number
         form.query_one("#description", Input).value = "Typed before the outage"
-        form.query_one("#item_type").value = "component"
-        form.query_one("#unit").value = "ea"
+        for field, choice, options in (
+            ("item_type", "component", ITEM_TYPES),
+            ("unit", "ea", UNITS),
+        ):  # the touch path: the choice button opens big options
+            await pilot.click(f"#{field}")
+            await until(pilot, lambda: isinstance(app.screen, ChoiceModal), "the options")
+            await pilot.click(f"#choice-{options.index(choice)}")
+            await until(pilot, lambda f=field, c=choice: form.query_one(f"#{f}").value == c, field)
 
         live_factory = station.backend.session_factory
         station.backend.session_factory = dead_factory
