@@ -13,6 +13,7 @@ from domain.uow import UnitOfWork
 from tests.conftest import TestDatabase
 
 STATION = "line1"
+pytestmark = pytest.mark.pg18  # audit trigger and immutability on the embedded server too
 
 
 def _park(make_uow: Callable[..., UnitOfWork], actor: str, owner: str, **kw: object):
