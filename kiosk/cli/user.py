@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--replaces", type=int, metavar="BADGE_ID", help="the lost badge it replaces")
     p = _cmd(ussub, "revoke-badge", _revoke_badge, "revoke a badge at once", reason=True)
     p.add_argument("badge_id", type=int)
-    p = ussub.add_parser("badges", help="list a person's badges (ids are never shown)")
+    p = ussub.add_parser("badges", help="list a person's badges (card ids are never shown)")
     p.add_argument("username")
     p.set_defaults(func=_badges)
     for name, func, text in (("lock", _lock, "lock an account"), ("unlock", _unlock, "unlock")):
