@@ -119,3 +119,21 @@ async def test_discarding_a_parked_draft_asks_first_and_is_audited(
             " AND after->>'status' = 'discarded' AND after->'payload'->>'item_number' = 'WID-8'"
         ).fetchone()
     assert row is not None and row[0] == erin.username and "discarded" in row[1]
+
+
+async def test_badge_tapped_on_a_signed_in_screen_switches_person_after_the_pin(
+    make_station, person
+):
+    """A tap away from any sign-in locks the station and asks that badge's owner for the PIN."""
+    erin, olivia = person("engineer"), person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, erin)
+        station.reader.tap(olivia.badge_uid)
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        assert app.current_user.username == erin.username  # nothing changes before the PIN
+        await pilot.press(*olivia.pin, "enter")
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        assert app.current_user.username == olivia.username
