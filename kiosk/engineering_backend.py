@@ -6,7 +6,7 @@ Each method opens its own UnitOfWork and returns frozen views; signed ECO steps 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -165,6 +165,7 @@ class EcoStep:
     number: str
     action: str
     version: int
+    shown: dict[str, str] = field(default_factory=dict)  # content hash described to the signer
 
     @property
     def meaning(self) -> str:
@@ -174,13 +175,16 @@ class EcoStep:
         with self.backend.uow(self.actor) as uow:
             view = eco.get_eco(uow, self.number)
             summary = signatures.describe_record(uow, RecordRef("eco", view.id))
+        self.shown["hash"] = view.content_hash
         lines = (*summary.lines, "Each listed revision is signed with the same meaning.")
         return RecordToSign(summary.title, summary.version, lines, self.meaning)
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
         b = self.backend
         fn: Any = STEPS[self.action][0]
-        signing = eco.Signing(credentials(proof), b.station, b.policy, comment, self.version)
+        signing = eco.Signing(
+            credentials(proof), b.station, b.policy, comment, self.version, self.shown.get("hash")
+        )
         with b.uow(self.actor) as uow:
             view = fn(uow, self.number, signing)
             uow.commit()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.models import BomRevision, Eco, EcoItem, EcoTransition, Item, RoutingRevision
@@ -46,6 +46,7 @@ class Signing:
     policy: IdentityPolicy
     comment: str | None = None
     expected_version: int | None = None  # the ECO version the signer was shown
+    expected_hash: str | None = None  # the content hash of what the signer was shown
 
 
 def get_eco(uow: UnitOfWork, number: str) -> EcoView:
@@ -282,6 +283,14 @@ def _in_status(
         )
     if signing.expected_version is not None and signing.expected_version != eco.version:
         raise RuleViolation(f"{eco.number} changed while you were looking at it. Reload it.")
+    # Lines of a draft revision change without touching the ECO's version: the content hash
+    # of what was shown is the guarantee that nothing is signed unseen.
+    if signing.expected_hash is not None:
+        current = uow.session.scalar(text("SELECT workcell.eco_hash(:id)"), {"id": eco.id})
+        if current != signing.expected_hash:
+            raise RuleViolation(
+                f"{eco.number} or one of its revisions changed since it was shown. Reload it."
+            )
     return eco
 
 

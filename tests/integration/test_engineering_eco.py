@@ -270,3 +270,18 @@ def test_wrong_pin_signs_nothing(make_uow, team) -> None:
         view = eco.get_eco(uow, number)
         assert view.status == "draft"
         assert signatures.signatures_for(uow, RecordRef("eco", view.id)) == []
+
+
+def test_signing_what_was_not_shown_is_refused(make_uow, team) -> None:
+    """A line edited after the reviewer loaded the ECO: the review with the old hash is refused."""
+    _, parent, comp = _product(make_uow)
+    number = _draft_eco(make_uow, team.author, parent)
+    with make_uow() as uow:
+        shown = eco.get_eco(uow, number).content_hash
+    with make_uow(ENGINEER, reason="late edit") as uow:
+        bom.replace_bom_lines(uow, parent, "B", [bom.BomLineInput(comp, D(9))])
+        uow.commit()
+    stale = eco.Signing(signing(team.author).creds, "station_pytest", signing(team.author).policy,
+                        expected_hash=shown)  # fmt: skip
+    with make_uow(team.author) as uow, pytest.raises(RuleViolation, match="changed since"):
+        eco.submit_eco(uow, number, stale)
