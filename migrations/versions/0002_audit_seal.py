@@ -21,8 +21,10 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# pg_advisory_xact_lock key of the sealer ("WCSE"); also in domain/audit/seal.py.
+# pg_advisory_xact_lock key of the sealer ("WCSE" = 1464030021, written literally in
+# audit.seal() below; pg_advisory_xact_lock keys are per database).
 SEAL_LOCK_KEY = 0x5743_5345
+assert SEAL_LOCK_KEY == 1464030021
 
 TABLES = """
 CREATE TABLE audit.seal (
