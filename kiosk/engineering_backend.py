@@ -39,6 +39,7 @@ class KioskEngineeringBackend:
     def __init__(self, session_factory: sessionmaker[Session], settings: StationSettings) -> None:
         self.session_factory = session_factory
         self.station = settings.name
+        self.timezone = settings.timezone
         self.policy = IdentityPolicy.from_settings(settings)
 
     def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
@@ -129,9 +130,10 @@ class KioskEngineeringBackend:
             sigs = signatures.signatures_for(uow, RecordRef("eco", view.id))
         return view, tuple(signature_line(s) for s in sigs)
 
-    def create_eco(self, actor: str, title: str, reason: str) -> EcoView:
+    def create_eco(self, actor: str, title: str, reason: str, effective: str = "") -> EcoView:
+        start = effectivity.parse_instant(effective, self.timezone) if effective.strip() else None
         with self.uow(actor) as uow:
-            view = eco.create_eco(uow, title, reason)
+            view = eco.create_eco(uow, title, reason, effective_from=start)
             uow.commit()
         return view
 

@@ -72,7 +72,9 @@ class EngineeringBackend(Protocol):
 
     def eco(self, actor: str, number: str) -> tuple[EcoView, tuple[SignatureLine, ...]]: ...
 
-    def create_eco(self, actor: str, title: str, reason: str) -> EcoView: ...
+    def create_eco(self, actor: str, title: str, reason: str, effective: str = "") -> EcoView:
+        """``effective``: YYYY-MM-DD (00:00 site time) or blank for "when approved"."""
+        ...
 
     def add_eco_item(
         self, actor: str, number: str, item_number: str, bom: bool, routing: bool

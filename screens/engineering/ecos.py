@@ -22,8 +22,8 @@ from screens.station import fmt_time, station_of
 EDIT = "engineering.edit"
 
 
-class NewEcoModal(ModalScreen[tuple[str, str] | None]):
-    """Title and reason of a new ECO (the rest is added on the ECO screen)."""
+class NewEcoModal(ModalScreen[tuple[str, str, str] | None]):
+    """Title, reason and requested start of a new ECO (items are added on the ECO screen)."""
 
     DEFAULT_CSS = """
     NewEcoModal { align: center middle; background: $background 80%; }
@@ -39,6 +39,9 @@ class NewEcoModal(ModalScreen[tuple[str, str] | None]):
             yield Static("New engineering change order", classes="eng-title")
             yield Input(placeholder="Title (what changes)", id="new-eco-title")
             yield Input(placeholder="Reason (why)", id="new-eco-reason")
+            yield Input(
+                placeholder="Effective from YYYY-MM-DD (blank: when approved)", id="new-eco-date"
+            )
             with Horizontal():
                 yield Button("Cancel", id="new-eco-cancel")
                 yield Button("Create", id="new-eco-create", variant="success")
@@ -47,16 +50,19 @@ class NewEcoModal(ModalScreen[tuple[str, str] | None]):
         self.query_one("#new-eco-title", Input).focus()
 
     @on(Input.Submitted, "#new-eco-title")
-    def next_field(self) -> None:
-        self.query_one("#new-eco-reason", Input).focus()
-
     @on(Input.Submitted, "#new-eco-reason")
+    def next_field(self, event: Input.Submitted) -> None:
+        following = "#new-eco-reason" if event.input.id == "new-eco-title" else "#new-eco-date"
+        self.query_one(following, Input).focus()
+
+    @on(Input.Submitted, "#new-eco-date")
     @on(Button.Pressed, "#new-eco-create")
     def create(self) -> None:
         title = self.query_one("#new-eco-title", Input).value.strip()
         reason = self.query_one("#new-eco-reason", Input).value.strip()
+        date = self.query_one("#new-eco-date", Input).value.strip()
         if title and reason:
-            self.dismiss((title, reason))
+            self.dismiss((title, reason, date))
         else:
             self.notify("Give a title and a reason.", severity="warning")
 
@@ -131,14 +137,15 @@ class EcoListScreen(StationScreen):
     def new(self) -> None:
         self.app.push_screen(NewEcoModal(), self.create)
 
-    def create(self, answer: tuple[str, str] | None) -> None:
+    def create(self, answer: tuple[str, str, str] | None) -> None:
         user = station_of(self).current_user
         if answer is None or user is None:
             return
-        title, reason = answer
+        title, reason, date = answer
+        # Its own worker group: the list's reload on resume must not cancel the creation.
         call_backend(
-            self, lambda: self.backend.create_eco(user.username, title, reason), self.created,
-            failed=self.refused,
+            self, lambda: self.backend.create_eco(user.username, title, reason, date), self.created,
+            failed=self.refused, group="create",
         )  # fmt: skip
 
     def created(self, view: EcoView) -> None:

@@ -207,3 +207,27 @@ async def test_engineer_edits_the_draft_and_submits_on_screen(make_station, pers
 def _cell(app, row: int, column: int) -> str:
     table = app.screen.query_one("#draft-lines")
     return str(table.get_row_at(row)[column]) if table.row_count > row else ""
+
+
+async def test_new_eco_with_a_requested_effective_date(make_station, person, make_uow):
+    """New ECO on screen: title, reason and a date; it opens with 00:00 site time as its start."""
+    erin = person("engineer")
+    station = make_station()
+    app = station.app
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, erin)
+        app.push_screen(eco_list(backend))
+        await until(pilot, lambda: app.screen.query("#ecos-new"), "New ECO offered")
+        await pilot.click("#ecos-new")
+        await until(pilot, lambda: app.screen.query("#new-eco-title"), "the form")
+        await pilot.press(*"Bigger pouch", "enter", *"Complaint CC-7", "enter")
+        await pilot.press(*"2030-01-15", "enter")
+        await until(pilot, lambda: isinstance(app.screen, EcoScreen), "the new ECO")
+        await until(pilot, lambda: "Effective: 2030-01-15 00:00 CET" in screen_text(app), "start")
+        number = app.screen.number
+    with make_uow(erin.username) as uow:
+        view = eco.get_eco(uow, number)
+    assert view.created_by == erin.username and view.effective_from is not None
+    assert view.effective_from.isoformat().startswith("2030-01-14T23:00")
