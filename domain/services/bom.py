@@ -256,36 +256,37 @@ def check_lines(
     next_pos = 10
     for n, x in enumerate(lines, start=1):
         where = names[n - 1] if names else f"line {n}"
-        number = x.component.strip().upper()
         position = x.position if x.position is not None else next_pos
         next_pos = (position // 10 + 1) * 10
-        comp = found.get(number)
+        comp = found.get(x.component.strip().upper())
         if comp is None:
-            problems.append(f"{where}: no item {number!r}")
+            problems.append(f"{where}: no item {x.component.strip().upper()!r}")
             continue
-        fact = LineFacts(
-            position,
-            x.quantity_per,
-            x.unit or comp.unit,
-            x.scrap_factor,
-            x.optional,
-            x.alternate_of,
-            tuple(r.strip().upper() for r in x.ref_designators if r.strip()),
-        )
-        found_problems = line_problems(
-            fact,
-            ComponentFacts(comp.item_number, comp.unit, comp.tracking, comp.status),
-            parent.item_number,
-        )
-        if comp.id in containing:
-            found_problems.append(
-                f"BOM cycle: {comp.item_number} already contains {parent.item_number}"
-            )
-        problems.extend(f"{where} ({number}): {p}" for p in found_problems)
+        fact, found_problems = _check_line(x, position, comp, parent, comp.id in containing)
+        problems.extend(f"{where} ({comp.item_number}): {p}" for p in found_problems)
         facts.append(fact)
         built.append(_new_line(fact, comp.id, x.notes))
     problems.extend(revision_problems(facts))
     return built, problems
+
+
+def _check_line(
+    x: BomLineInput, position: int, comp: Item, parent: Item, closes_cycle: bool
+) -> tuple[LineFacts, list[str]]:
+    fact = LineFacts(
+        position,
+        x.quantity_per,
+        x.unit or comp.unit,
+        x.scrap_factor,
+        x.optional,
+        x.alternate_of,
+        tuple(r.strip().upper() for r in x.ref_designators if r.strip()),
+    )
+    component = ComponentFacts(comp.item_number, comp.unit, comp.tracking, comp.status)
+    problems = line_problems(fact, component, parent.item_number)
+    if closes_cycle:
+        problems.append(f"BOM cycle: {comp.item_number} already contains {parent.item_number}")
+    return fact, problems
 
 
 def _new_line(fact: LineFacts, component_id: int, notes: str) -> BomLine:

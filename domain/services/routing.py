@@ -341,7 +341,6 @@ def _clear(uow: UnitOfWork, revision_id: int) -> None:
 def _insert(
     uow: UnitOfWork, rev: RoutingRevision, ops: Sequence[OperationSpec], components: dict[str, int]
 ) -> None:
-    s = uow.session
     for o in ops:
         op = RoutingOperation(
             routing_revision_id=rev.id,
@@ -351,36 +350,32 @@ def _insert(
             instructions=o.instructions.strip(),
             standard_minutes=o.standard_minutes,
         )
-        s.add(op)
+        uow.session.add(op)
         uow.flush()
         for st in o.steps:
-            step = RoutingStep(
-                operation_id=op.id,
-                step_number=st.step_number,
-                title=st.title.strip(),
-                instructions=st.instructions.strip(),
-                critical=st.critical,
-            )
-            s.add(step)
-            uow.flush()
-            for n, d in enumerate(st.data, start=1):
-                s.add(
-                    RoutingStepData(
-                        step_id=step.id,
-                        position=n,
-                        code=d.code,
-                        label=d.label.strip(),
-                        kind=d.kind,
-                        unit=d.unit,
-                        lower_limit=d.lower_limit,
-                        upper_limit=d.upper_limit,
-                        target=d.target,
-                        component_id=components.get(d.component) if d.component else None,
-                        required=d.required,
-                    )
-                )
-            for n, g in enumerate(st.signoffs, start=1):
-                s.add(
-                    RoutingStepSignoff(step_id=step.id, position=n, meaning=g.meaning, role=g.role)
-                )
+            _insert_step(uow, op.id, st, components)
     uow.flush()
+
+
+def _insert_step(uow: UnitOfWork, op_id: int, st: StepSpec, components: dict[str, int]) -> None:
+    s = uow.session
+    step = RoutingStep(
+        operation_id=op_id,
+        step_number=st.step_number,
+        title=st.title.strip(),
+        instructions=st.instructions.strip(),
+        critical=st.critical,
+    )
+    s.add(step)
+    uow.flush()
+    for n, d in enumerate(st.data, start=1):
+        s.add(
+            RoutingStepData(
+                step_id=step.id, position=n, code=d.code, label=d.label.strip(), kind=d.kind,
+                unit=d.unit, lower_limit=d.lower_limit, upper_limit=d.upper_limit,
+                target=d.target, required=d.required,
+                component_id=components.get(d.component) if d.component else None,
+            )
+        )  # fmt: skip
+    for n, g in enumerate(st.signoffs, start=1):
+        s.add(RoutingStepSignoff(step_id=step.id, position=n, meaning=g.meaning, role=g.role))

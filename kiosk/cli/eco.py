@@ -60,13 +60,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add_actor(p)
     add_reason(p)
     p.set_defaults(func=_remove_item)
-    for name, (_, text) in SIGNING.items():
-        p = esub.add_parser(name, help=text)
-        p.add_argument("number")
-        p.add_argument("--comment", required=name == "reject")
-        p.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
-        add_actor(p)
-        p.set_defaults(func=_sign, action=name)
+    _register_signing(esub)
     p = esub.add_parser("cancel", help="close an open ECO without releasing anything")
     p.add_argument("number")
     add_actor(p)
@@ -80,6 +74,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--item", help="only ECOs listing this item")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=_list)
+
+
+def _register_signing(esub: argparse._SubParsersAction[Any]) -> None:
+    for name, (_, text) in SIGNING.items():
+        p = esub.add_parser(name, help=text)
+        p.add_argument("number")
+        p.add_argument("--comment", required=name == "reject")
+        p.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
+        add_actor(p)
+        p.set_defaults(func=_sign, action=name)
 
 
 def _create(args: argparse.Namespace) -> int:
