@@ -38,6 +38,7 @@ def user_row(row: user_admin.PersonRow) -> ab.UserRow:
         row.pin,
         row.failed_attempts,
         row.identity_verified,
+        row.user_id,
     )
 
 

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.audit.query import AuditFilter
 from kiosk.admin_backend import AdminStationBackend
 from kiosk.audit_backend import AuditStationBackend
 from screens.admin.backend import AdminBackend
 from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
+from screens.audit.backend import AuditBackend
 from screens.audit.browser import AuditBrowserScreen
 from screens.audit.integrity import IntegrityScreen
 from screens.home import Tile
 from screens.security_events import SecurityEventsPanel, SecurityEventsScreen
 
 
-def users_screen(admin: AdminBackend) -> UsersScreen:
-    return UsersScreen(admin, lambda name: UserDetailScreen(admin, name))
+def users_screen(admin: AdminBackend, audit: AuditBackend | None = None) -> UsersScreen:
+    def trail(flt: AuditFilter, title: str) -> AuditBrowserScreen:
+        assert audit is not None
+        return AuditBrowserScreen(audit, flt, title=title)
+
+    opener = trail if audit is not None else None
+    return UsersScreen(admin, lambda name: UserDetailScreen(admin, name, opener))
 
 
 def admin_tiles(station_backend: Any) -> list[Tile]:
@@ -54,7 +61,7 @@ def admin_tiles(station_backend: Any) -> list[Tile]:
             "users",
             "Users and badges",
             "Roles, badges, PINs",
-            lambda: users_screen(admin),
+            lambda: users_screen(admin, audit),
             permission="user.administer",
         ),
     ]

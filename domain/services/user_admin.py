@@ -52,6 +52,7 @@ class PersonRow:
     failed_attempts: int
     created_at: dt.datetime
     identity_verified: bool = False
+    user_id: int = 0  # the users row's id: its key in the audit trail
 
 
 def _rows_query() -> Select[Any]:
@@ -98,6 +99,7 @@ def _row(r: Any) -> PersonRow:
         int(failed or 0),
         user.created_at,
         bool(verified),
+        user.id,
     )
 
 

@@ -38,6 +38,7 @@ class UserRow:
     pin: str  # none | temporary | own
     failed_attempts: int
     identity_verified: bool = False
+    user_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,17 @@ only with the administrator's badge/card + PIN. Irreversible ones are confirmed 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid
+from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
+from domain.audit.query import AuditFilter
 from screens.admin import backend as ab
 from screens.admin.common import permitted
 from screens.admin.forms import CardCaptureModal, ChoiceModal, ReasonModal, TemporaryPinModal
@@ -43,10 +46,16 @@ class UserDetailScreen(StationScreen):
     CSS_PATH = "user_detail.tcss"
     TITLE_TEXT = "User"
 
-    def __init__(self, backend: ab.AdminBackend, username: str) -> None:
+    def __init__(
+        self,
+        backend: ab.AdminBackend,
+        username: str,
+        open_trail: Callable[[AuditFilter, str], Screen[Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.username = username
+        self.open_trail = open_trail
         self.card: ab.UserCard | None = None
         self.TITLE_TEXT = f"User {username}"
 
@@ -56,7 +65,10 @@ class UserDetailScreen(StationScreen):
         with Grid(id="user-actions"):
             for action, label in ACTION_BUTTONS:
                 variant = "error" if action in (ab.DISABLE, ab.REVOKE_BADGE) else "default"
-                yield Button(label, id=f"act-{action}", variant=variant)  # type: ignore[arg-type]
+                yield Button(label, id=f"act-{action}", variant=variant, classes="action")  # type: ignore[arg-type]
+            if self.open_trail is not None:
+                yield Button("Activity ▶", id="trail-by", classes="trail")
+                yield Button("History ▶", id="trail-of", classes="trail")
         yield DataTable(id="user-badges", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -127,13 +139,30 @@ class UserDetailScreen(StationScreen):
         focused = self.focused
         if not isinstance(focused, Button) or focused.disabled or focused.id == "nav-back":
             first = next(
-                (b for b in self.query("#user-actions > Button").results(Button) if not b.disabled),
+                (
+                    b
+                    for b in self.query("#user-actions > .action").results(Button)
+                    if not b.disabled
+                ),
                 None,
             )
             if first is not None:
                 first.focus()
 
-    @on(Button.Pressed, "#user-actions > Button")
+    @on(Button.Pressed, ".trail")
+    def trail(self, event: Button.Pressed) -> None:
+        """The audit trail of what this person did, or of changes to their account."""
+        if self.open_trail is None or self.card is None:
+            return
+        u = self.card.user
+        if event.button.id == "trail-by":
+            flt, title = AuditFilter(user=u.username), f"Actions of {u.username}"
+        else:
+            flt = AuditFilter(table="users", record=str(u.user_id))
+            title = f"Account history: {u.username}"
+        self.app.push_screen(self.open_trail(flt, title))
+
+    @on(Button.Pressed, "#user-actions > Button.action")
     def act(self, event: Button.Pressed) -> None:
         self.run_flow((event.button.id or "").removeprefix("act-"))
 

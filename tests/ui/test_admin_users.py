@@ -15,6 +15,7 @@ from kiosk.app import make_app
 from kiosk.backend import KioskBackend
 from kiosk.clock import frozen_clock
 from screens.admin.reauth import ReauthModal
+from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
 from tests.conftest import TestDatabase, create_test_database, drop_test_database, unique
 from tests.identity_helpers import admin_for, enrol
@@ -169,3 +170,36 @@ async def test_another_persons_badge_cannot_confirm_an_admin_action(make_station
         assert isinstance(app.screen, ReauthModal)
     with make_uow(ada.username) as uow:
         assert access.roles_of(uow, olivia.username) == {"operator"}
+
+
+async def test_user_screen_opens_their_actions_and_their_account_history(make_station, person):
+    """From a user: the audit trail of what they did, and of every change to their account."""
+    from kiosk.audit_backend import AuditStationBackend
+    from screens.audit.browser import AuditBrowserScreen
+    from tests.ui.admin_helpers import admin_backend
+
+    ada, olivia = person("admin"), person("operator")
+    station = make_station()
+    app = station.app
+    audit = AuditStationBackend(station.backend.session_factory, station.settings)
+
+    def trail(flt, title):
+        return AuditBrowserScreen(audit, flt, title=title)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, ada)
+        screen = UserDetailScreen(admin_backend(station), olivia.username, trail)
+        app.push_screen(screen)
+        await until(pilot, lambda: screen.card is not None, "the user")
+        await click(pilot, "#trail-by")
+        await until(pilot, lambda: isinstance(app.screen, AuditBrowserScreen), "their actions")
+        mine = app.screen
+        await until(pilot, lambda: mine.page is not None and mine.page.rows, "rows")
+        assert {r.actor for r in mine.page.rows} == {olivia.username}
+        app.pop_screen()
+        await click(pilot, "#trail-of")
+        await until(pilot, lambda: app.screen is not screen, "the account history")
+        history = app.screen
+        await until(pilot, lambda: history.page is not None and history.page.rows, "rows")
+        assert {r.table_name for r in history.page.rows} == {"workcell.users"}
+        assert history.page.rows[-1].operation == "INSERT"
