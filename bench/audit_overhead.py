@@ -2,7 +2,8 @@
 without the audit trigger and with it (background sealer running), 4 and 16 clients, in
 one run; then `verify` over 1,000,000 entries.
 
-    .venv/bin/python -m bench.audit_overhead [--seconds 20] [--clients 4 16] [--entries 1000000]
+    .venv/bin/python -m bench.audit_overhead [--seconds 20] [--rounds 4] [--clients 4 16]
+        [--entries 1000000]
 
 The workload runs in pgbench (a C client: Python threads would be the bottleneck on two
 cores and hide the trigger's cost). Uses a scratch database on the test server
@@ -144,8 +145,9 @@ def seal_lag(db: TestDatabase, since_entry: int) -> tuple[float, float, float]:
     return float(row[0] or 0), float(row[1] or 0), float(row[2] or 0)
 
 
-def overhead(db: TestDatabase, clients: int, seconds: int, interval: float) -> None:
-    plain = run_pgbench(db, "bench.item_plain", clients, seconds)
+def overhead(db: TestDatabase, clients: int, seconds: int, interval: float, rounds: int) -> None:
+    """Alternate plain and audited slices (``rounds`` each, ``seconds`` in total per table),
+    so a change in the machine's load during the run hits both sides alike."""
     with db.connect("admin") as conn:
         start_entry = conn.execute("SELECT coalesce(max(id), 0) FROM audit.entry").fetchone()[0]  # type: ignore[index]
     engine = make_engine(db.station)
@@ -155,18 +157,25 @@ def overhead(db: TestDatabase, clients: int, seconds: int, interval: float) -> N
     )
     sealer = Sealer(engine, settings, statuses.append)
     sealer.start()
+    plain: list[float] = []
+    audited: list[float] = []
+    slice_s = max(2, seconds // rounds)
     try:
-        audited = run_pgbench(db, "workcell.item", clients, seconds)
+        for _ in range(rounds):
+            plain.append(run_pgbench(db, "bench.item_plain", clients, slice_s))
+            audited.append(run_pgbench(db, "workcell.item", clients, slice_s))
     finally:
         sealer.stop()
     seal(engine)
     engine.dispose()
     median, p99, worst = seal_lag(db, start_entry)
     failures = sum(1 for s in statuses if not s.ok)
+    p, a = sum(plain) / rounds, sum(audited) / rounds
+    slices = " ".join(f"{x / y:.2f}" for x, y in zip(audited, plain, strict=True))
     print(
-        f"{clients:>2} clients: unaudited {plain:8.0f} tx/s  audited {audited:8.0f} tx/s  "
-        f"ratio {audited / plain:4.2f}  seal lag median {median:.2f} s p99 {p99:.2f} s "
-        f"max {worst:.2f} s  (sealer every {interval} s, {failures} failed runs)",
+        f"{clients:>2} clients: unaudited {p:8.0f} tx/s  audited {a:8.0f} tx/s  "
+        f"ratio {a / p:4.2f} (per slice {slices})  seal lag median {median:.2f} s "
+        f"p99 {p99:.2f} s max {worst:.2f} s  (sealer every {interval} s, {failures} failed runs)",
         flush=True,
     )
 
@@ -228,12 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", default=[4, 16])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--seal-interval", type=float, default=0.5)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating slices per table")
     args = parser.parse_args(argv)
     db = create_test_database("wcbench")
     try:
         prepare(db)
         for clients in args.clients:
-            overhead(db, clients, args.seconds, args.seal_interval)
+            overhead(db, clients, args.seconds, args.seal_interval, args.rounds)
         if args.entries:
             verify_speed(db, args.entries)
     finally:
