@@ -84,8 +84,9 @@ class StationScreen(Screen[Any]):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Banner()
-        yield NavBar(self.TITLE_TEXT, back=self.BACK)
         yield from self.compose_body()
+        # Docked at the bottom; composed last so Tab reaches the screen's own controls first.
+        yield NavBar(self.TITLE_TEXT, back=self.BACK)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -31,7 +31,22 @@ def card_reader(settings: StationSettings) -> CardReader | None:
         if settings.reader == "pcsc":
             raise SystemExit("reader = 'pcsc' but pyscard is not installed")
         return None
+    if settings.reader == "auto" and not _pcscd_answers():
+        # "auto" on a station without a smart-card service: keyboard wedge only, no alarm.
+        # (With reader = "pcsc" a missing pcscd is shown in the banner until it is back.)
+        log.info("no smart-card service answers; using the keyboard wedge only")
+        return None
     return PcscReader(settings.reader_filter or None)
+
+
+def _pcscd_answers() -> bool:
+    from smartcard import scard
+
+    hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if hresult != scard.SCARD_S_SUCCESS:
+        return False
+    scard.SCardReleaseContext(context)
+    return True
 
 
 def run_station(settings: StationSettings) -> int:
