@@ -131,7 +131,9 @@ class SecurityEventsScreen(StationScreen):
     def render_page(self) -> None:
         tz = station_of(self).tz
         table = self.query_one("#sec-table", DataTable)
-        keep = table.cursor_row
+        # Keep the cursor on the same event (not the same line) when new events arrive on
+        # top, so Acknowledge never lands on a different event than the one looked at.
+        chosen = self.selected()
         table.clear()
         for e in self.rows[self.page * PAGE : (self.page + 1) * PAGE]:
             who = e.printed_name or e.username or "—"
@@ -142,8 +144,9 @@ class SecurityEventsScreen(StationScreen):
             )
             when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
             table.add_row(when, kind_text(e.kind), who, e.detail, ack, e.station, key=str(e.id))
-        if table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+        keys = [str(e.id) for e in self.rows[self.page * PAGE : (self.page + 1) * PAGE]]
+        if chosen is not None and str(chosen.id) in keys:
+            table.move_cursor(row=keys.index(str(chosen.id)))
         self._counts()
 
     def _counts(self) -> None:

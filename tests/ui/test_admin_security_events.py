@@ -140,3 +140,24 @@ async def test_operator_home_screen_has_no_security_panel(make_station, person):
         await sign_in(pilot, station, olivia)
         assert not app.screen.query("#security-panel")
         assert not app.screen.query("#tile-security")
+
+
+async def test_cursor_stays_on_the_same_event_when_new_ones_arrive(
+    make_station, person, session_factory
+):
+    """A refresh that adds events on top keeps the cursor on the event being looked at."""
+    quinn, olivia, oscar = person("qa"), person("operator"), person("operator")
+    first = _wrong_pin(session_factory, olivia)
+    _wrong_pin(session_factory, oscar)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, quinn)
+        screen = SecurityEventsScreen(admin_backend(station), refresh_s=0.2)
+        app.push_screen(screen)
+        await until(pilot, lambda: any(e.id == first for e in screen.rows), "the events")
+        _select(screen, first)
+        newest = _wrong_pin(session_factory, oscar)
+        await until(pilot, lambda: any(e.id == newest for e in screen.rows), "the new event")
+        await pilot.pause(0.1)
+        assert screen.selected().id == first
