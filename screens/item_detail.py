@@ -43,6 +43,7 @@ class ItemDetailScreen(StationScreen):
             )
 
     def show(self, detail: ItemDetail) -> None:
+        first_load = self.detail is None
         self.detail = detail
         item = detail.item
         self.query_one("#item-heading", Static).update(
@@ -52,7 +53,10 @@ class ItemDetailScreen(StationScreen):
         facts = "\n".join(f"{k:<{width}}  {v}" for k, v in detail.facts)
         self.query_one("#item-facts", Static).update(facts)
         self.query_one("#item-signatures", Static).update(self._manifestation(detail.signatures))
-        self.query_one("#item-approve", Button).disabled = not detail.can_approve
+        approve = self.query_one("#item-approve", Button)
+        approve.disabled = not detail.can_approve
+        if detail.can_approve and first_load:
+            approve.focus()  # keyboard users: Enter approves (the dialog still asks)
 
     def _manifestation(self, signatures: tuple[SignatureLine, ...]) -> str:
         if not signatures:
