@@ -35,6 +35,7 @@ from screens.audit.backend import (
 
 log = logging.getLogger(__name__)
 LAST_VERIFY = "last_verify.json"
+_PRINTED_NAME = text("SELECT printed_name FROM workcell.users WHERE username = :u")
 # table_name is a regclass: compare as one, whatever the search_path makes it print as.
 _SIGNABLE = text(
     "SELECT record_type FROM workcell.signable_type WHERE table_name = to_regclass(:table)"
@@ -96,7 +97,8 @@ class AuditStationBackend:
                     )
                     for s in signatures.signatures_for(uow, record)
                 )
-        return EntryView(detail, sigs, signable is not None)
+            name = uow.session.scalar(_PRINTED_NAME, {"u": row.actor})
+        return EntryView(detail, sigs, signable is not None, name)
 
     def audit_tables(self, actor: str) -> tuple[str, ...]:
         with self._reader(actor) as uow:

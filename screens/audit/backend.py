@@ -39,6 +39,7 @@ class EntryView:
     detail: AuditDetail
     signatures: tuple[SignatureCheck, ...]
     signable: bool  # the record's table carries signatures at all
+    actor_name: str | None = None  # the acting user's printed name
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ class EntryScreen(StationScreen):
                 (f" {short_table(r.table_name)} {r.record_key}", "bold"),
                 f"  {fmt_time(r.at, tz, seconds=True)}\n",
                 "By ",
-                (r.actor, "bold"),
+                (f"{view.actor_name} ({r.actor})" if view.actor_name else r.actor, "bold"),
                 f" on {r.station} · transaction {r.tx_id} ({_others(len(d.same_transaction))})"
                 f" · {sealed}\n",
                 ("Reason: ", "bold"),

@@ -107,7 +107,8 @@ async def test_entry_detail_shows_before_after_reason_transaction_and_signatures
         entry = app.screen
         await until(pilot, lambda: entry.view is not None, "the entry loaded")
         text = screen_text(app)
-        assert "Reason: pytest change 2" in text and erin.username in text
+        assert "Reason: pytest change 2" in text
+        assert f"{erin.printed_name} ({erin.username})" in text
         changes = entry.query_one("#entry-changes")
         first_row = [str(c) for c in changes.get_row_at(0)]
         assert first_row[0] == "●" and first_row[1] == "description"
