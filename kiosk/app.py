@@ -34,6 +34,7 @@ from screens import messages
 from screens.backend import DraftsBackend, ItemsBackend, SessionBackend, SignedInUser
 from screens.base import call_backend
 from screens.home import Tile
+from screens.modals.confirm import ConfirmModal
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,16 @@ class WorkCellApp(App[None]):
     def request_sign_out(self) -> None:
         self.shift.request_sign_out()
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q asks first: closing the station app ends everyone's session on it."""
+        if isinstance(self.screen, ConfirmModal):
+            return
+        text = "Whoever is signed in is signed out; unsaved input is lost."
+        self.push_screen(
+            ConfirmModal("Close WorkCell on this station?", text, confirm="Close", cancel="Stay"),
+            lambda yes: self.exit() if yes else None,
+        )
+
     def signed_in(self, user: SignedInUser) -> None:
         self.shift.signed_in(user)
 
@@ -157,6 +168,7 @@ class WorkCellApp(App[None]):
     def _sync_clock(self) -> None:
         clock = self.server_clock
         if clock is not None:
+
             def sync() -> None:
                 clock.sync(self.backend.server_time)
                 self.clock_watch.check(clock)  # a skewed station becomes a security event

@@ -34,3 +34,21 @@ async def test_card_without_uid_is_refused_with_a_notification(make_station):
             "the refusal",
         )
         assert app.screen.has_class("-waiting") and app.current_user is None
+
+
+async def test_ctrl_q_asks_before_closing_the_station_app(make_station):
+    """Quitting is confirmed first; Stay keeps the app running as it was."""
+    from screens.modals.confirm import ConfirmModal
+
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
+        await pilot.click("#cancel")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "still running")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
+        await pilot.click("#confirm")
+        await until(pilot, lambda: app._exit, "the app told to exit")
