@@ -203,3 +203,31 @@ async def test_user_screen_opens_their_actions_and_their_account_history(make_st
         await until(pilot, lambda: history.page is not None and history.page.rows, "rows")
         assert {r.table_name for r in history.page.rows} == {"workcell.users"}
         assert history.page.rows[-1].operation == "INSERT"
+
+
+async def test_admin_over_ssh_adds_a_user_with_the_keyboard_alone(make_station, person, make_uow):
+    """SSH, no reader: form by Tab and typing, confirmation by username + PIN, all keys."""
+    ada = person("admin")
+    name = unique("ssh")
+    station = make_station(allow_username_pin=True)
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, ada)
+        app.push_screen(users_screen(station))
+        await until(pilot, lambda: isinstance(app.screen, UsersScreen), "users")
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: "Add a user" in screen_text(app), "the form")
+        await pilot.press(*name, "tab", *"Sam Shell", "tab", "space")  # + operator role
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab", "tab", "enter")  # Next
+        await until(pilot, lambda: "Confirm:" in screen_text(app), "the confirmation")
+        for _ in range(10):  # Tab to "Use username"
+            if app.focused is not None and app.focused.id == "sig-use-username":
+                break
+            await pilot.press("tab")
+        await pilot.press("enter", *ada.username, "enter")
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await pilot.press(*ada.pin, "enter")
+        await until(pilot, lambda: isinstance(app.screen, UsersScreen), "back on the list")
+    with make_uow(ada.username) as uow:
+        assert users.get_user(uow, name).printed_name == "Sam Shell"
+        assert access.roles_of(uow, name) == {"operator"}
