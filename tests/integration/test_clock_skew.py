@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import text
 
 from domain.services.clock_skew import describe_skew, report_skew
 from kiosk.clock_watch import ClockSkewWatch
+
+pytestmark = pytest.mark.pg18
 
 SERVER = dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC)
 
