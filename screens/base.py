@@ -20,7 +20,7 @@ from textual.screen import Screen
 
 from domain.errors import DatabaseUnavailable, WorkCellError, translate
 from screens.station import station_of
-from screens.widgets import Banner, NavBar, StatusBar
+from screens.widgets import NavBar, StationHeader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,8 +82,7 @@ class StationScreen(Screen[Any]):
     BACK = True
 
     def compose(self) -> ComposeResult:
-        yield StatusBar()
-        yield Banner()
+        yield StationHeader()
         yield from self.compose_body()
         # Docked at the bottom; composed last so Tab reaches the screen's own controls first.
         yield NavBar(self.TITLE_TEXT, back=self.BACK)

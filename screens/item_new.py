@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
-from domain.errors import WorkCellError
+from domain.errors import DatabaseUnavailable, WorkCellError
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
 from domain.services.items import NewItem
 from screens.backend import ItemRow, ItemsBackend
@@ -96,7 +96,10 @@ class NewItemScreen(StationScreen):
         self.dismiss(row)
 
     def refused(self, error: WorkCellError) -> None:
-        self.query_one("#new-error", Static).update(f"{error.title}: {error.message}")
+        text = f"{error.title}: {error.message}"
+        if isinstance(error, DatabaseUnavailable):  # the banner says why; say what it means
+            text = "Not saved yet: your entry is kept. Press Save again when it is back."
+        self.query_one("#new-error", Static).update(text)
 
     @on(BarcodeScanned)
     def scanned(self, message: BarcodeScanned) -> None:

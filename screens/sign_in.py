@@ -20,7 +20,7 @@ from screens.base import call_backend
 from screens.messages import BadgePresented
 from screens.stages import show_stage, stage_has_class
 from screens.station import station_of
-from screens.widgets import Banner, Keypad, StatusBar
+from screens.widgets import Keypad, StationHeader
 
 TAP_PROMPT = "Tap your badge or card on the reader"
 _VISIBLE = {
@@ -49,8 +49,7 @@ class SignInScreen(ModalScreen[SignedInUser]):
         self.pin = self.new_pin = ""
 
     def compose(self) -> ComposeResult:
-        yield StatusBar()
-        yield Banner()
+        yield StationHeader()
         with Horizontal(id="sign-in-body"):
             with Vertical(id="sign-in-info"):
                 yield Static(self._title(), id="sign-in-title")

@@ -25,7 +25,7 @@ from screens.base import call_backend
 from screens.messages import BadgePresented
 from screens.stages import show_stage, stage_has_class
 from screens.station import station_of
-from screens.widgets import Banner, Keypad, StatusBar
+from screens.widgets import Keypad, StationHeader
 
 _VISIBLE = {
     "sig-pin": frozenset({"-pin"}),
@@ -47,8 +47,7 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
         self.username: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield StatusBar()
-        yield Banner()
+        yield StationHeader()
         with Horizontal(id="sig-body"):
             with Vertical(id="sig-info"):
                 yield Static(f"Sign: {self.signable.meaning.upper()}", id="sig-heading")

@@ -9,7 +9,7 @@ from textual.widgets import Static
 class Banner(Static):
     DEFAULT_CSS = """
     Banner {
-        dock: top; height: auto; width: 1fr; padding: 0 1; display: none;
+        height: auto; width: 1fr; padding: 0 1; display: none;
         background: $error; color: $text; text-style: bold;
     }
     Banner.-shown { display: block; }

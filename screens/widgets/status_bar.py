@@ -16,7 +16,7 @@ SEPARATOR = "  │  "
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar {
-        dock: top; height: 1; width: 1fr; padding: 0 1;
+        height: 1; width: 1fr; padding: 0 1;
         background: $primary; color: $text; text-style: bold;
     }
     """
