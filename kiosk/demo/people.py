@@ -29,15 +29,15 @@ class DemoPerson:
 
 
 PEOPLE = [
-    DemoPerson("admin", "Avery Admin", "admin", "04A1000001", "135790"),
-    DemoPerson("olivia", "Olivia Operator", "operator", "04A1000002", "246801"),
-    DemoPerson("oscar", "Oscar Operator", "operator", "04A1000003", "258036"),
-    DemoPerson("sam", "Sam Supervisor", "supervisor", "04A1000004", "314159"),
-    DemoPerson("quinn", "Quinn QA", "qa", "04A1000005", "271828"),
-    DemoPerson("rita", "Rita Reviewer (QA)", "qa", "04A1000006", "577215"),
-    DemoPerson("erin", "Erin Engineer", "engineer", "04A1000007", "161803"),
-    DemoPerson("eddie", "Eddie Engineer", "engineer", "04A1000008", "141421"),
-    DemoPerson("aude", "Aude Auditor", "auditor", "04A1000009", "173205"),
+    DemoPerson("admin", "Avery Admin", "admin", "04A10001", "135790"),
+    DemoPerson("olivia", "Olivia Operator", "operator", "04A10002", "246801"),
+    DemoPerson("oscar", "Oscar Operator", "operator", "04A10003", "258036"),
+    DemoPerson("sam", "Sam Supervisor", "supervisor", "04A10004", "314159"),
+    DemoPerson("quinn", "Quinn QA", "qa", "04A10005", "271828"),
+    DemoPerson("rita", "Rita Reviewer (QA)", "qa", "04A10006", "577215"),
+    DemoPerson("erin", "Erin Engineer", "engineer", "04A10007", "161803"),
+    DemoPerson("eddie", "Eddie Engineer", "engineer", "04A10008", "141421"),
+    DemoPerson("aude", "Aude Auditor", "auditor", "04A10009", "173205"),
 ]
 
 
