@@ -12,13 +12,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from domain.errors import InvalidInput, PermissionDenied
 from domain.services import access, identity, identity_admin, users
 from domain.services.identity import Credentials, IdentityPolicy
+from domain.uow import UnitOfWork
 from kiosk.bootstrap import Services
 from kiosk.cli.common import add_actor, add_reason, print_rows, services
+
+T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -125,6 +129,17 @@ def _reauth(svc: Services, args: argparse.Namespace, permission: str) -> identit
     return who
 
 
+def _as_admin(args: argparse.Namespace, permission: str, action: Callable[[UnitOfWork], T]) -> T:
+    """Re-authenticate the acting administrator, then run ``action`` in one committed
+    transaction in their name."""
+    svc = services(args)
+    _reauth(svc, args, permission)
+    with svc.uow(args.actor) as uow:
+        result = action(uow)
+        uow.commit()
+    return result
+
+
 def _add(args: argparse.Namespace) -> int:
     svc = services(args)
     if args.bootstrap:
@@ -162,11 +177,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    svc = services(args)
-    _reauth(svc, args, "user.administer")
-    with svc.uow(args.actor) as uow:
-        view = users.disable_user(uow, args.username, args.reason)
-        uow.commit()
+    view = _as_admin(
+        args, "user.administer", lambda uow: users.disable_user(uow, args.username, args.reason)
+    )
     print(f"user {view.username} is now {view.status}")
     return 0
 
@@ -211,11 +224,11 @@ def _add_badge(args: argparse.Namespace) -> int:
 
 
 def _revoke_badge(args: argparse.Namespace) -> int:
-    svc = services(args)
-    _reauth(svc, args, "user.administer")
-    with svc.uow(args.actor) as uow:
-        view = identity_admin.revoke_badge(uow, args.badge_id, args.reason)
-        uow.commit()
+    view = _as_admin(
+        args,
+        "user.administer",
+        lambda uow: identity_admin.revoke_badge(uow, args.badge_id, args.reason),
+    )
     print(f"badge {view.id} of {view.username} revoked")
     return 0
 
@@ -232,41 +245,39 @@ def _badges(args: argparse.Namespace) -> int:
 
 
 def _lock(args: argparse.Namespace) -> int:
-    svc = services(args)
-    _reauth(svc, args, "user.administer")
-    with svc.uow(args.actor) as uow:
-        view = identity_admin.lock_user(uow, args.username, args.reason)
-        uow.commit()
+    view = _as_admin(
+        args,
+        "user.administer",
+        lambda uow: identity_admin.lock_user(uow, args.username, args.reason),
+    )
     print(f"user {view.username} is now {view.status}")
     return 0
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    svc = services(args)
-    _reauth(svc, args, "user.administer")
-    with svc.uow(args.actor) as uow:
-        view = identity_admin.unlock_user(uow, args.username, args.reason)
-        uow.commit()
+    view = _as_admin(
+        args,
+        "user.administer",
+        lambda uow: identity_admin.unlock_user(uow, args.username, args.reason),
+    )
     print(f"user {view.username} is now {view.status}")
     return 0
 
 
 def _grant(args: argparse.Namespace) -> int:
-    svc = services(args)
-    _reauth(svc, args, "role.grant")
-    with svc.uow(args.actor) as uow:
-        roles = access.grant_role(uow, args.username, args.role)
-        uow.commit()
+    roles = _as_admin(
+        args, "role.grant", lambda uow: access.grant_role(uow, args.username, args.role)
+    )
     print(f"{args.username}: {', '.join(sorted(roles))}")
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    svc = services(args)
-    _reauth(svc, args, "role.grant")
-    with svc.uow(args.actor) as uow:
-        roles = access.revoke_role(uow, args.username, args.role, args.reason)
-        uow.commit()
+    roles = _as_admin(
+        args,
+        "role.grant",
+        lambda uow: access.revoke_role(uow, args.username, args.role, args.reason),
+    )
     print(f"{args.username}: {', '.join(sorted(roles)) or 'no roles'}")
     return 0
 
