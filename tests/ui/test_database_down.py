@@ -61,6 +61,10 @@ async def test_save_while_unreachable_shows_banner_keeps_input_then_saves(
         assert form.query_one("#description", Input).value == "Typed before the outage"
 
         station.backend.session_factory = live_factory
+        # The banner pushed the form down: let that layout land before tapping Save again,
+        # or the tap goes to where the button was.
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.1)
         await pilot.click("#new-save")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "saved and back home")
         assert app.screen.query_one(Banner).message == ""
