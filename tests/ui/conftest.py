@@ -118,6 +118,9 @@ async def tap_and_pin(
     station.reader.tap(person.badge_uid)
     await until(pilot, lambda: pilot.app.screen.has_class("-pin"), "the PIN prompt")
     if touch:
+        # The keypad has just been laid out: let that land, or a tap goes to a stale place.
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.1)
         for key in [*pin, "ok"]:
             await pilot.click(f"#key-{key}")
     else:
