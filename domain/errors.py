@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC013 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC042 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -67,6 +67,12 @@ class AuthenticationFailed(WorkCellError):
     title = "Not recognised"
 
 
+class ChallengeExpired(AuthenticationFailed):
+    """The PIN prompt was not answered in time, or was overtaken: ask again (not a failure)."""
+
+    title = "Try again"
+
+
 class AccountLocked(AuthenticationFailed):
     title = "Account locked"
 
@@ -123,6 +129,20 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC022": RuleViolation,  # BOM cycle
     "WC023": RuleViolation,  # effectivity change refused
     "WC024": RuleViolation,  # status transition not allowed
+    # the database proves the person (migration 0007)
+    "WC030": PermissionDenied,  # station not registered / disabled / method not allowed
+    "WC031": ChallengeExpired,  # challenge expired, used or overtaken
+    "WC032": AuthenticationFailed,  # not recognised, wrong PIN (attempts left)
+    "WC033": PermissionDenied,  # station blocked
+    "WC034": AccountLocked,
+    "WC035": PinChangeRequired,
+    "WC036": AccountDisabled,
+    "WC037": BadgeRevoked,
+    "WC038": PinExpired,
+    "WC039": PermissionDenied,
+    "WC040": NotFound,
+    "WC041": InvalidInput,  # PIN reuse
+    "WC042": InvalidInput,  # card already issued
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,
@@ -164,7 +184,7 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
         constraint = getattr(diag, "constraint_name", "")
         return f"A value is not allowed here ({constraint})."
     hint = getattr(diag, "message_hint", None)
-    if sqlstate in ("WC011", "WC012", "WC013") and hint:
+    if hint and (sqlstate in ("WC011", "WC012", "WC013") or sqlstate.startswith("WC03")):
         return f"{primary} {hint}"
     return primary
 

@@ -1,4 +1,11 @@
-"""Unit of work: one database transaction that names its actor (and reason) for the audit trigger.
+"""Unit of work: one database transaction that names its session (and reason) for the audit
+trigger and every guard.
+
+The person acting is whoever the database issued the session token to (workcell.sign_in);
+the station never claims a name. A unit of work without a session can read, and call the
+database functions that need no actor (challenges, sign-in); every write it tries is refused
+by the database. ``UnitOfWork.system`` is owner-side system work (demo seed, bootstrap,
+tests' set-up): it only works on an owner or superuser connection.
 
 Rolls back unless committed. Database refusals are translated to WorkCellError here, so
 callers see one exception family.
@@ -6,35 +13,69 @@ callers see one exception family.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import AttributionError, WorkCellError, translate
+from domain.errors import WorkCellError, translate
 
-_SET = text(
-    "SELECT set_config('workcell.actor', :actor, true),"
+_OPEN = text(
+    "SELECT set_config('workcell.session', :token, true),"
+    " set_config('workcell.reason', :reason, true), workcell.touch_session()"
+)
+_READ = text("SELECT set_config('workcell.reason', :reason, true)")
+_SYSTEM = text(
+    "SELECT set_config('role', 'workcell_owner', true),"
+    " set_config('workcell.system_actor', :actor, true),"
     " set_config('workcell.reason', :reason, true)"
 )
 _SET_REASON = text("SELECT set_config('workcell.reason', :reason, true)")
-_SET_ACTOR = text("SELECT set_config('workcell.actor', :actor, true)")
+
+
+@dataclass(frozen=True)
+class StationSession:
+    """A person signed in at this station: the database's session token and who it names.
+
+    The token never appears in a log line or a repr."""
+
+    token: str = field(repr=False)
+    user_id: int
+    username: str
+    printed_name: str
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    method: str = "badge+pin"
+    idle_s: int = 180
 
 
 class UnitOfWork:
-    """``with UnitOfWork(factory, actor="alice", reason="...") as uow: ...; uow.commit()``"""
+    """``with UnitOfWork(factory, session, reason="...") as uow: ...; uow.commit()``"""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], actor: str, reason: str | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        session: StationSession | None,
+        reason: str | None = None,
+        *,
+        system_actor: str | None = None,
     ) -> None:
-        if not actor or not actor.strip():
-            raise AttributionError("No acting user: sign in first.")
         self._factory = session_factory
-        self.actor = actor.strip().lower()
+        self.station_session = session
+        self._system_actor = system_actor
+        self.actor = system_actor or (session.username if session else "")
         self._reason = reason
         self._session: Session | None = None
         self._committed = False
+
+    @classmethod
+    def system(
+        cls, session_factory: sessionmaker[Session], actor: str = "system", reason: str = ""
+    ) -> UnitOfWork:
+        """Owner-side system work, attributed to a system actor (owner/superuser login only)."""
+        return cls(session_factory, None, reason, system_actor=actor)
 
     @property
     def session(self) -> Session:
@@ -42,32 +83,31 @@ class UnitOfWork:
             raise RuntimeError("UnitOfWork used outside its with-block")
         return self._session
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        """For work that must commit on its own (e.g. recording a refused PIN attempt)."""
+        return self._factory
+
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
+        reason = self._reason or ""
         try:
-            self._session.execute(_SET, {"actor": self.actor, "reason": self._reason or ""})
+            if self._system_actor:
+                self._session.execute(_SYSTEM, {"actor": self._system_actor, "reason": reason})
+            elif self.station_session is not None:
+                token = self.station_session.token
+                self._session.execute(_OPEN, {"token": token, "reason": reason})
+            elif reason:
+                self._session.execute(_READ, {"reason": reason})
         except Exception as exc:
             self._session.close()
             self._session = None
             raise _translated(exc) from exc
         return self
 
-    @property
-    def session_factory(self) -> sessionmaker[Session]:
-        """For work that must commit on its own (e.g. recording a failed PIN attempt)."""
-        return self._factory
-
-    def act_as(self, username: str) -> None:
-        """Attribute the rest of this transaction to ``username``.
-
-        Only after the caller has re-authenticated that person (a signature: the signer's
-        rows are theirs). Pending changes are flushed first, under the previous actor.
-        """
-        if not username or not username.strip():
-            raise AttributionError("No acting user: sign in first.")
-        self.flush()
-        self.actor = username.strip().lower()
-        self.session.execute(_SET_ACTOR, {"actor": self.actor})
+    def signed_by(self, username: str) -> None:
+        """The database attributed the rest of this transaction to a signer (workcell.sign)."""
+        self.actor = username
 
     def set_reason(self, reason: str) -> None:
         """Reason for the changes that follow in this transaction (audit trail)."""

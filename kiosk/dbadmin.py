@@ -92,10 +92,29 @@ def status(admin_url: str) -> tuple[str | None, str | None]:
         engine.dispose()
 
 
-def add_station(admin_url: str, role: str, password: str | None = None) -> bool:
+def add_station(
+    admin_url: str,
+    role: str,
+    password: str | None = None,
+    *,
+    name: str | None = None,
+    methods: tuple[str, ...] = ("badge+pin",),
+    concurrent: bool = False,
+    site: str = "",
+    zone: str = "",
+) -> bool:
+    """Create the station's login role and register the station (11.10(h)): where it is and
+    which sign-in methods it may use (username + PIN only on admin terminals)."""
     with (
         cluster_role_lock(admin_url),
         psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn,
         conn.cursor() as cur,
     ):
-        return create_station_role(cur, role, password)
+        created = create_station_role(cur, role, password)
+        cur.execute("SET ROLE workcell_owner")
+        cur.execute(
+            "SELECT workcell.register_station(%s, %s, %s, %s, %s, %s)",
+            (name or role, role, site, zone, list(methods), concurrent),
+        )
+        cur.execute("RESET ROLE")
+        return created

@@ -56,6 +56,13 @@ def init_roles(cursor: Any, database: str) -> None:
         cursor.execute(f"GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {db} TO {OWNER}")
         cursor.execute(f"GRANT CONNECT ON DATABASE {db} TO {APP}, {AUDITOR}")
         cursor.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        # A station may own nothing, temporary objects included: no table or function of its
+        # own to hang a trigger on (the audit writer only answers triggers).
+        cursor.execute(f"REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC")
+        cursor.execute("SHOW server_version_num")
+        if int(cursor.fetchone()[0]) >= 150000 and row and row[0]:
+            # owner-side SECURITY DEFINER functions declare the system actor in a SET clause
+            cursor.execute(f"GRANT SET ON PARAMETER workcell.system_actor TO {OWNER}")
     finally:
         cursor.execute("SELECT pg_advisory_unlock(%s)", (ROLE_LOCK_KEY,))
 

@@ -70,7 +70,6 @@ class UserPin(Base):
 
     id: Mapped[IdPk]
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
-    pin_hash: Mapped[str] = mapped_column(Text)
     temporary: Mapped[bool] = mapped_column(Boolean)
     set_at: Mapped[ServerTime]
     set_by: Mapped[int] = mapped_column(
@@ -89,7 +88,6 @@ class Badge(Base):
 
     id: Mapped[IdPk]
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
-    badge_hash: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[ServerTime]
     issued_by: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("users.id"), server_default="workcell.current_actor_id()"
@@ -143,15 +141,6 @@ class SecurityEvent(Base):
     method: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
-
-
-class AuthState(Base):
-    __tablename__ = "auth_state"
-
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), primary_key=True)
-    failed_attempts: Mapped[int] = mapped_column(Integer)
-    last_failure_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SignableType(Base):

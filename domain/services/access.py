@@ -16,9 +16,9 @@ holding the admin role).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, text
 
-from domain.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from domain.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation, translate
 from domain.models.identity import Permission, Role, RolePermission, UserRole
 from domain.models.users import User
 from domain.uow import UnitOfWork
@@ -83,7 +83,7 @@ def grant_role(uow: UnitOfWork, username: str, role: str) -> frozenset[str]:
         raise RuleViolation("Nobody grants a role to themselves; ask another administrator.")
     if role in roles_of(uow, user.username):
         raise InvalidInput(f"{user.username} already has the {role} role.")
-    uow.session.add(UserRole(user_id=user.id, role=role))
+    _call(uow, "SELECT workcell.grant_role(:u, :r)", u=user.username, r=role)
     uow.flush()
     return roles_of(uow, user.username)
 
@@ -100,8 +100,8 @@ def revoke_role(uow: UnitOfWork, username: str, role: str, reason: str) -> froze
         raise RuleViolation(
             f"{user.username} is the last active administrator; grant admin to someone else first."
         )
-    uow.set_reason(reason)
-    uow.session.execute(delete(UserRole).where(UserRole.user_id == user.id, UserRole.role == role))
+    _call(uow, "SELECT workcell.revoke_role(:u, :r, :reason)", u=user.username, r=role,
+          reason=reason)  # fmt: skip
     return roles_of(uow, user.username)
 
 
@@ -113,6 +113,13 @@ def _active_admins(uow: UnitOfWork) -> int:
         .where(UserRole.role == "admin", User.status == "active")
     )
     return int(uow.session.scalar(stmt) or 0)
+
+
+def _call(uow: UnitOfWork, sql: str, **params: object) -> None:
+    try:
+        uow.session.execute(text(sql), params)
+    except Exception as exc:
+        raise (translate(exc) or exc) from exc
 
 
 def role_matrix(uow: UnitOfWork) -> dict[str, frozenset[str]]:

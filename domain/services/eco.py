@@ -28,7 +28,7 @@ from domain.services.eco_views import EcoSummary, EcoView, eco_view, list_ecos, 
 from domain.services.identity import Credentials
 from domain.services.items import load_item
 from domain.services.pin_policy import IdentityPolicy
-from domain.services.signatures import RecordRef, SignatureView, sign
+from domain.services.signatures import RecordRef, Shown, SignatureView, sign, sign_many
 from domain.uow import UnitOfWork
 
 __all__ = ["EcoSummary", "EcoView", "Signing", "get_eco", "list_ecos"]
@@ -207,6 +207,7 @@ def reject_eco(uow: UnitOfWork, number: str, signing: Signing) -> SignatureView:
     signature = sign(
         uow, RecordRef("eco", eco.id), "rejected", signing.creds, station=signing.station,
         policy=signing.policy, comment=signing.comment, expected_version=eco.version,
+        expected_hash=signing.expected_hash,
     )  # fmt: skip
     for _, rev in _revisions(uow, eco):
         effectivity.set_status(uow, rev, "draft")
@@ -241,16 +242,12 @@ def _step(
     meaning: str,
     move: tuple[str, str | None, str],
 ) -> SignatureView:
-    """Sign the ECO and each revision with one meaning, then move the statuses."""
-    signature = sign(
-        uow, RecordRef("eco", eco.id), meaning, signing.creds, station=signing.station,
-        policy=signing.policy, comment=signing.comment, expected_version=eco.version,
-    )  # fmt: skip
-    for kind, rev in revisions:
-        sign(
-            uow, RecordRef(f"{kind}_revision", rev.id), meaning, signing.creds,
-            station=signing.station, policy=signing.policy, comment=f"{eco.number}",
-        )  # fmt: skip
+    """Sign the ECO and each revision with one meaning (one PIN entry), then move the statuses."""
+    shown = [Shown(RecordRef("eco", eco.id), eco.version, signing.expected_hash)]
+    shown += [Shown(RecordRef(f"{kind}_revision", rev.id), rev.version) for kind, rev in revisions]
+    signature = sign_many(
+        uow, shown, meaning, signing.creds, station=signing.station, comment=signing.comment
+    )[0]
     action, revision_status, eco_status = move
     if revision_status:
         for _, rev in revisions:

@@ -1,74 +1,93 @@
-"""Who is at the station: badge/username + PIN checks, lockout, PIN changes.
+"""Who is at the station: sign-in, PIN changes, and the station's half of every PIN check.
 
-API (stable; the kiosk calls these):
+The database proves the person (migration 0007). For each check the station asks the
+database for a challenge (the salt and argon2id cost of the person's current PIN, and a
+single-use nonce), derives the argon2id output from the PIN typed here and answers with a
+SCRAM proof (domain/services/scram.py). The database verifies it, counts every failure on
+rollback-proof counters and locks the person at the policy's limit. The station never sees
+a verifier; the PIN never leaves the station.
+
+API (stable; the kiosk and the CLI call these):
   Credentials(pin, badge_uid=None, username=None)          frozen; .method derived
-  IdentityPolicy(...)                                      re-exported from pin_policy
   authenticate(session_factory, creds, *, station, policy, allow_pin_change=False) -> Identity
-  identify_badge(uow, badge_uid) -> BadgeOwner(username, printed_name)
-  change_pin(session_factory, username_or_badge, old_pin, new_pin, *, station, policy) -> None
-  check_credentials(uow, creds, *, station, policy, purpose) -> CheckedPerson   (signatures)
+  sign_out(session_factory, session, reason) -> None
+  change_pin(session_factory, creds, new_pin, *, station, policy) -> None
+  answer(session_factory, creds, purpose) -> Answer       a proof for one database call
+  refusals_recorded(session_factory, answer, detail)      context: commit the refusal apart
+  server_policy(session_factory) -> ServerPolicy
 
 Refusals (domain.errors): AuthenticationFailed (attempts left in the message), AccountLocked,
-AccountDisabled, BadgeRevoked, PinChangeRequired / PinExpired (a PIN set by an admin, or an
-expired one, only serves to choose a new PIN). Every failed PIN is counted in its own
-committed transaction; at policy.max_failed_attempts the *user* is locked (all badges).
-Nothing secret (PIN, badge id, hashes) appears in messages, logs or the audit trail.
+AccountDisabled, BadgeRevoked, ChallengeExpired, PinChangeRequired / PinExpired (a PIN set
+by an admin, or an expired one, only serves to choose a new PIN). Nothing secret (PIN, badge
+id, proof, token) appears in messages, logs or the audit trail.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func, literal, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import (
-    AccountDisabled,
-    AccountLocked,
     AuthenticationFailed,
-    BadgeRevoked,
+    ChallengeExpired,
     InvalidInput,
     NotFound,
     PinChangeRequired,
-    PinExpired,
+    translate,
 )
-from domain.models.identity import AuthState, Badge, UserPin
+from domain.models.identity import RolePermission, UserRole
 from domain.models.users import User
-from domain.services import security
-from domain.services.access import permissions_of, roles_of
-from domain.services.pin_policy import (
-    IdentityPolicy,
-    burn_time,
-    check_new_pin,
-    hash_pin,
-    pin_matches,
-    reuses_recent,
-)
-from domain.uow import UnitOfWork
+from domain.services import scram
+from domain.services.pin_policy import IdentityPolicy, check_new_pin
+from domain.uow import StationSession, UnitOfWork
 
 __all__ = [
-    "BadgeOwner",
-    "CheckedPerson",
+    "Answer",
     "Credentials",
     "Identity",
     "IdentityPolicy",
+    "ServerPolicy",
+    "answer",
     "authenticate",
-    "badge_digest",
     "change_pin",
-    "check_credentials",
-    "identify_badge",
+    "refusals_recorded",
+    "server_policy",
+    "sign_out",
 ]
 
-_DIGEST = text("SELECT workcell.badge_digest(:uid)")
-_RESET = text("SELECT workcell.reset_auth_failures(:user_id)")
+log = logging.getLogger(__name__)
+
+_CHALLENGE = text(
+    "SELECT challenge_id, auth_message, salt, memory_kib, time_cost, parallelism, history"
+    " FROM workcell.auth_challenge(:method, :identifier, :purpose)"
+)
+_SIGN_IN = text(
+    "SELECT token, user_id, username, printed_name, idle_s FROM workcell.sign_in(:c, :proof)"
+)
+_REFUSAL = text("SELECT workcell.record_refusal(:c, :detail)")
+_END = text("SELECT set_config('workcell.session', :token, true), workcell.end_session(:reason)")
+_CHANGE_PIN = text(
+    "SELECT workcell.change_pin(:c, :proof, :salt, :m, :t, :p, :stored_key,"
+    " CAST(:history AS text[]))"
+)
+_POLICY = text(
+    "SELECT max_failed_attempts, pin_history, pin_expiry_days, session_idle_s,"
+    " argon2_memory_kib, argon2_time_cost, argon2_parallelism, signature_policy_version"
+    " FROM workcell.identity_policy WHERE id = 1"
+)
 
 
 @dataclass(frozen=True)
 class Credentials:
     """Both components of an electronic signature. Never stored, never logged."""
 
-    pin: str
-    badge_uid: str | None = None
+    pin: str = field(repr=False)
+    badge_uid: str | None = field(default=None, repr=False)
     username: str | None = None
 
     @property
@@ -80,6 +99,10 @@ class Credentials:
         if self.username and self.username.strip():
             return "username+pin"
         raise InvalidInput("Tap your badge (or enter your username) first.")
+
+    @property
+    def identifier(self) -> str:
+        return ((self.badge_uid if self.method == "badge+pin" else self.username) or "").strip()
 
     def __repr__(self) -> str:  # neither the PIN nor the card id may reach a log line
         return f"Credentials(username={self.username!r}, badge=***, pin=***)"
@@ -96,167 +119,102 @@ class Identity:
     permissions: frozenset[str]
     must_change_pin: bool = False
     method: str = "badge+pin"
+    session: StationSession | None = None
 
 
 @dataclass(frozen=True)
-class BadgeOwner:
-    username: str
-    printed_name: str
+class ServerPolicy:
+    """The database's identity policy (workcell.identity_policy): it decides, not the station."""
+
+    max_failed_attempts: int
+    pin_history: int
+    pin_expiry_days: int
+    session_idle_s: int
+    cost: scram.Cost
+    signature_policy_version: str
 
 
 @dataclass(frozen=True)
-class CheckedPerson:
-    """A person whose both components were just verified (not yet judged for purpose)."""
-
-    user_id: int
-    username: str
-    printed_name: str
-    method: str
-    pin_temporary: bool
-    pin_expired: bool
+class Challenge:
+    id: int
+    auth_message: str
+    salt: str
+    cost: scram.Cost
+    history: tuple[tuple[str, scram.Cost], ...]
 
 
-def badge_digest(session: Session, badge_uid: str) -> str:
-    """The peppered hash of a card id, computed by the database (the pepper never leaves it)."""
-    uid = badge_uid.strip()
-    if not uid:
-        raise InvalidInput("No badge was read. Tap the badge again.")
-    return str(session.scalar(_DIGEST, {"uid": uid}))
+@dataclass(frozen=True)
+class Answer:
+    """The station's answer to one challenge: usable once, for the purpose it was asked for."""
+
+    challenge_id: int
+    proof: str = field(repr=False)
+    method: str = "badge+pin"
 
 
-def identify_badge(uow: UnitOfWork, badge_uid: str) -> BadgeOwner:
-    """Whose badge was tapped (shown before the PIN). Unknown or revoked badges are refused
-    and recorded as security events (without the card id)."""
-    if not badge_uid.strip():
-        raise InvalidInput("No badge was read. Tap the badge again.")
-    user, badge = _resolve(uow.session, Credentials(pin="", badge_uid=badge_uid))
-    if user is None or badge is None:
-        security.record_event_apart(
-            uow.session_factory, "unknown_badge", None, "badge+pin", "badge tap"
-        )
-        raise AuthenticationFailed("Badge not recognised. Ask an administrator to register it.")
-    if badge.revoked_at is not None:
-        security.record_event_apart(
-            uow.session_factory, "revoked_badge_attempt", user.id, "badge+pin", "badge tap"
-        )
-        raise BadgeRevoked("This badge was revoked. Use your replacement badge or see an admin.")
-    return BadgeOwner(user.username, user.printed_name)
+def server_policy(session_factory: sessionmaker[Session]) -> ServerPolicy:
+    with session_factory() as session:
+        r = session.execute(_POLICY).one()
+    return ServerPolicy(
+        r.max_failed_attempts,
+        r.pin_history,
+        r.pin_expiry_days,
+        r.session_idle_s,
+        scram.Cost(r.argon2_memory_kib, r.argon2_time_cost, r.argon2_parallelism),
+        r.signature_policy_version,
+    )
 
 
-def _resolve(session: Session, creds: Credentials) -> tuple[User | None, Badge | None]:
-    if creds.method == "badge+pin":
-        uid = (creds.badge_uid or "").strip()
-        # one round trip: the database hashes the card id and looks it up
-        row = session.execute(
-            select(Badge, User)
-            .join(User, User.id == Badge.user_id)
-            .where(Badge.badge_hash == func.workcell.badge_digest(uid))
-        ).first()
-        return (row[1], row[0]) if row else (None, None)
-    name = (creds.username or "").strip().lower()
-    return session.scalar(select(User).where(User.username == name)), None
-
-
-def _refuse_state(
-    uow: UnitOfWork, user: User, badge: Badge | None, method: str, purpose: str
-) -> None:
-    factory = uow.session_factory
-    if badge is not None and badge.revoked_at is not None:
-        security.record_event_apart(factory, "revoked_badge_attempt", user.id, method, purpose)
-        raise BadgeRevoked(
-            "This badge was revoked. Use your replacement badge, or see an administrator."
-        )
-    if user.kind != "person":
-        raise AuthenticationFailed("System accounts cannot sign in or sign.")
-    if user.status == "disabled":
-        security.record_event_apart(factory, "disabled_account_attempt", user.id, method, purpose)
-        raise AccountDisabled(f"{user.printed_name}'s account is disabled. See an administrator.")
-    if user.status == "locked":
-        security.record_event_apart(factory, "locked_account_attempt", user.id, method, purpose)
-        raise AccountLocked(
-            f"{user.printed_name}'s account is locked. An administrator must unlock it."
-        )
-
-
-def check_credentials(
-    uow: UnitOfWork, creds: Credentials, *, station: str, policy: IdentityPolicy, purpose: str
-) -> CheckedPerson:
-    """Verify both components against the database; count and record every failure.
-
-    Does not judge a temporary or expired PIN: callers decide what it may be used for.
-    """
-    method = creds.method
+def _challenge(
+    session_factory: sessionmaker[Session], creds: Credentials, purpose: str
+) -> Challenge:
     if not creds.pin:
-        raise InvalidInput("Enter your PIN.")  # both components, always; not a failed attempt
-    detail = f"{purpose} at {station}"
-    if method == "username+pin" and not policy.allow_username_pin:
-        raise AuthenticationFailed("This station accepts badge + PIN only. Tap your badge.")
-    user, badge = _resolve(uow.session, creds)
-    if user is None:
-        burn_time(policy, creds.pin)
-        kind = "unknown_badge" if method == "badge+pin" else "unknown_username"
-        security.record_event_apart(uow.session_factory, kind, None, method, detail)
-        what = "Badge" if method == "badge+pin" else "Username or PIN"
-        raise AuthenticationFailed(f"{what} not recognised. Try again or ask a supervisor.")
-    _refuse_state(uow, user, badge, method, detail)
-    row = uow.session.execute(
-        select(UserPin, _expired(policy), AuthState.failed_attempts)
-        .outerjoin(AuthState, AuthState.user_id == UserPin.user_id)
-        .where(UserPin.user_id == user.id)
-        .order_by(UserPin.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        burn_time(policy, creds.pin)
-        raise AuthenticationFailed(
-            f"{user.printed_name} has no PIN yet. An administrator must set one."
-        )
-    pin, expired, failed = row
-    if not pin_matches(pin.pin_hash, creds.pin):
-        _wrong_pin(uow, user, method, policy, detail)
-    if failed:  # consecutive failures end with a success
-        uow.session.execute(_RESET, {"user_id": user.id})
-    return CheckedPerson(
-        user.id, user.username, user.printed_name, method, pin.temporary, bool(expired)
+        raise InvalidInput("Enter your PIN.")  # both components, always
+    params = {"method": creds.method, "identifier": creds.identifier, "purpose": purpose}
+    with session_factory() as session:
+        try:
+            r = session.execute(_CHALLENGE, params).one()
+            session.commit()  # a challenge is answered only once it is committed
+        except Exception as exc:
+            raise (translate(exc) or exc) from exc
+    history = tuple(
+        (h["salt"], scram.Cost(h["memory_kib"], h["time_cost"], h["parallelism"]))
+        for h in (r.history or [])
     )
+    cost = scram.Cost(r.memory_kib, r.time_cost, r.parallelism)
+    return Challenge(r.challenge_id, r.auth_message, r.salt, cost, history)
 
 
-def _expired(policy: IdentityPolicy) -> ColumnElement[bool]:
-    """Server-time expiry (the station clock is never trusted); 0 days = never expires."""
-    if policy.pin_expiry_days <= 0:
-        return literal(False)
-    cutoff = func.now() - func.make_interval(0, 0, 0, policy.pin_expiry_days)
-    return UserPin.set_at < cutoff
+def answer(session_factory: sessionmaker[Session], creds: Credentials, purpose: str) -> Answer:
+    """Ask the database for a challenge and answer it with ``creds`` (argon2id runs here)."""
+    challenge = _challenge(session_factory, creds, purpose)
+    return _answer(challenge, creds)
 
 
-def _wrong_pin(
-    uow: UnitOfWork, user: User, method: str, policy: IdentityPolicy, detail: str
-) -> None:
-    left = security.record_failure(
-        uow.session_factory, user.id, method, policy.max_failed_attempts, detail
-    )
-    if left <= 0:
-        raise AccountLocked(
-            f"Wrong PIN. {user.printed_name}'s account is now locked after "
-            f"{policy.max_failed_attempts} failed attempts; an administrator must unlock it."
-        )
-    plural = "attempt" if left == 1 else "attempts"
-    raise AuthenticationFailed(f"Wrong PIN. {left} {plural} left before the account locks.")
+def _answer(challenge: Challenge, creds: Credentials) -> Answer:
+    salted = scram.salted_password(creds.pin, bytes.fromhex(challenge.salt), challenge.cost)
+    return Answer(challenge.id, scram.client_proof(salted, challenge.auth_message), creds.method)
 
 
-def require_usable_pin(person: CheckedPerson) -> None:
-    """A temporary (admin-set) or expired PIN only serves to choose a new PIN."""
-    if person.pin_temporary:
-        raise PinChangeRequired(
-            f"{person.printed_name}, your PIN was set by an administrator. "
-            "Choose your own PIN before you sign in or sign.",
-            username=person.username,
-        )
-    if person.pin_expired:
-        raise PinExpired(
-            f"{person.printed_name}, your PIN has expired. Choose a new PIN.",
-            username=person.username,
-        )
+@contextmanager
+def refusals_recorded(
+    session_factory: sessionmaker[Session], ans: Answer, detail: str
+) -> Iterator[None]:
+    """A refused PIN check rolls its transaction back; commit the refusal (access log, security
+    event, lockout) in a transaction of its own. The counters moved whatever happens."""
+    try:
+        yield
+    except AuthenticationFailed as exc:
+        if not isinstance(exc, (PinChangeRequired, ChallengeExpired)):
+            record_refusal(session_factory, ans.challenge_id, detail)
+        raise
+
+
+def record_refusal(session_factory: sessionmaker[Session], challenge_id: int, detail: str) -> None:
+    with UnitOfWork(session_factory, None) as uow:
+        uow.session.execute(_REFUSAL, {"c": challenge_id, "detail": detail})
+        uow.commit()
+    log.warning("refused PIN check (challenge %s): %s", challenge_id, detail)
 
 
 def authenticate(
@@ -267,69 +225,85 @@ def authenticate(
     policy: IdentityPolicy,
     allow_pin_change: bool = False,
 ) -> Identity:
-    """Sign-in / unlock. With ``allow_pin_change`` a temporary or expired PIN returns an
-    Identity with ``must_change_pin=True`` (the caller must then force a PIN change);
-    otherwise it raises PinChangeRequired / PinExpired."""
-    with UnitOfWork(session_factory, security.SYSTEM_ACTOR) as uow:
-        person = check_credentials(uow, creds, station=station, policy=policy, purpose="sign-in")
-        must_change = person.pin_temporary or person.pin_expired
-        if must_change and not allow_pin_change:
-            require_usable_pin(person)
-        identity = Identity(
-            person.user_id,
-            person.username,
-            person.printed_name,
-            roles_of(uow, person.username),
-            permissions_of(uow, person.username),
-            must_change,
-            person.method,
+    """Sign-in / unlock: opens a database session for this station. With ``allow_pin_change``
+    a temporary or expired PIN returns an Identity with ``must_change_pin=True`` and no
+    session (the caller must then force a PIN change); otherwise it raises."""
+    ans = answer(session_factory, creds, "sign_in")
+    try:
+        with refusals_recorded(session_factory, ans, f"sign-in at {station}"):
+            with UnitOfWork(session_factory, None, "sign-in") as uow:
+                r = uow.session.execute(_SIGN_IN, {"c": ans.challenge_id, "proof": ans.proof}).one()
+                roles, permissions = _access_of(uow.session, r.user_id)
+                uow.commit()
+    except PinChangeRequired:
+        if not allow_pin_change:
+            raise
+        return Identity(0, creds.username or "", "", frozenset(), frozenset(), True, ans.method)
+    session = StationSession(
+        r.token, r.user_id, r.username, r.printed_name, roles, permissions, ans.method, r.idle_s
+    )
+    return Identity(
+        r.user_id, r.username, r.printed_name, roles, permissions, False, ans.method, session
+    )
+
+
+def _access_of(session: Session, user_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
+    permissions = frozenset(
+        session.scalars(
+            select(RolePermission.permission)
+            .join(UserRole, UserRole.role == RolePermission.role)
+            .where(UserRole.user_id == user_id)
         )
+    )
+    return roles, permissions
+
+
+def sign_out(session_factory: sessionmaker[Session], session: StationSession, reason: str) -> None:
+    """End a database session (sign-out, lock, idle lock). Idempotent."""
+    with UnitOfWork(session_factory, None) as uow:
+        uow.session.execute(_END, {"token": session.token, "reason": reason})
         uow.commit()
-    return identity
 
 
 def change_pin(
     session_factory: sessionmaker[Session],
-    username_or_badge: str,
-    old_pin: str,
+    creds: Credentials,
     new_pin: str,
     *,
     station: str,
     policy: IdentityPolicy,
 ) -> None:
-    """A person replaces their own PIN (also the way out of a temporary or expired PIN)."""
+    """A person replaces their own PIN (also the way out of a temporary or expired PIN).
+
+    The database never sees a PIN, so its complexity is checked here; the database enforces
+    the cost, the history (the station shows it the new PIN's keys under the last PINs'
+    salts) and who may change it."""
     check_new_pin(policy, new_pin)
-    with UnitOfWork(session_factory, security.SYSTEM_ACTOR) as uow:
-        creds = _credentials_for(uow, username_or_badge, old_pin)
-        person = check_credentials(uow, creds, station=station, policy=policy, purpose="PIN change")
-        uow.commit()  # keep the cleared failure counter even if the new PIN is refused
-    with UnitOfWork(session_factory, person.username, "PIN changed by its owner") as uow:
-        recent = list(
-            uow.session.scalars(
-                select(UserPin.pin_hash)
-                .where(UserPin.user_id == person.user_id)
-                .order_by(UserPin.id.desc())
-                .limit(policy.pin_history)
-            )
-        )
-        if reuses_recent(new_pin, recent):
-            raise InvalidInput(
-                f"That PIN was one of your last {policy.pin_history}. Choose a different PIN."
-            )
-        uow.session.add(
-            UserPin(user_id=person.user_id, pin_hash=hash_pin(policy, new_pin), temporary=False)
-        )
-        uow.commit()
+    cost = server_policy(session_factory).cost
+    challenge = _challenge(session_factory, creds, "pin_change")
+    ans = _answer(challenge, creds)
+    verifier = scram.new_verifier(new_pin, cost)
+    history = [scram.stored_key_under(new_pin, salt, c) for salt, c in challenge.history]
+    params = {
+        "c": ans.challenge_id,
+        "proof": ans.proof,
+        "salt": verifier.salt,
+        "m": cost.memory_kib,
+        "t": cost.time_cost,
+        "p": cost.parallelism,
+        "stored_key": verifier.stored_key,
+        "history": history,
+    }
+    with refusals_recorded(session_factory, ans, f"PIN change at {station}"):
+        with UnitOfWork(session_factory, None) as uow:
+            uow.session.execute(_CHANGE_PIN, params)
+            uow.commit()
 
 
-def _credentials_for(uow: UnitOfWork, username_or_badge: str, pin: str) -> Credentials:
-    value = username_or_badge.strip()
-    if not value:
-        raise InvalidInput("Tap your badge (or enter your username) first.")
-    digest = badge_digest(uow.session, value)
-    if uow.session.scalar(select(Badge.id).where(Badge.badge_hash == digest)) is not None:
-        return Credentials(pin=pin, badge_uid=value)
-    return Credentials(pin=pin, username=value)
+def new_verifier_for(session_factory: sessionmaker[Session], pin: str) -> scram.Verifier:
+    """A verifier for a PIN set by an administrator (with the server policy's cost)."""
+    return scram.new_verifier(pin, server_policy(session_factory).cost)
 
 
 def user_id_of(uow: UnitOfWork, username: str) -> int:
@@ -337,3 +311,6 @@ def user_id_of(uow: UnitOfWork, username: str) -> int:
     if user_id is None:
         raise NotFound(f"No user named {username!r}.")
     return int(user_id)
+
+
+__all__ += ["ChallengeExpired", "new_verifier_for", "record_refusal", "user_id_of"]

@@ -1,15 +1,16 @@
 """Administering credentials: PIN resets, badges, lock/unlock, identity verification,
-policy acknowledgement. Every action is audited by the database trigger; each needs the
-acting administrator's permission (checked here, on the transaction's actor).
+policy acknowledgement. Each action is a SECURITY DEFINER function in the database that
+checks the session holder's permission and the segregation rules (no self-service, the last
+administrator stays); stations have no direct write on any identity table.
 
 API (stable; the CLI and the admin screens call these; the caller commits):
-  bootstrap_admin(uow, username, pin, *, policy)                  actor 'bootstrap' only
-  set_pin(uow, username, pin, *, policy, temporary=True, reason)  admin reset
+  bootstrap_admin(uow, username, printed_name, pin, *, policy)     owner-side, once
+  set_pin(uow, username, pin, *, policy, reason)                     always temporary
   add_badge(uow, username, badge_uid, *, replaces_badge_id=None) -> BadgeView
   revoke_badge(uow, badge_id, reason) -> BadgeView
-  list_badges(uow, username) -> list[BadgeView]                   (no card ids: never stored)
-  lock_user(uow, username, reason) / unlock_user(uow, username, reason) -> UserView
-  verify_identity(uow, username, method) -> None                  11.100(b)
+  list_badges(uow, username) -> list[BadgeView]                     (no card ids: never stored)
+  lock_user(uow, username, reason) / unlock_user(uow, username, reason, admin_creds) -> UserView
+  verify_identity(uow, username, method) -> None                    11.100(b)
   acknowledge_policy(session_factory, creds, *, station, policy) -> None   11.10(j)
 """
 
@@ -17,36 +18,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import InvalidInput, NotFound, RuleViolation
-from domain.models.identity import (
-    Badge,
-    IdentityVerification,
-    PolicyAcknowledgement,
-    UserPin,
-    UserRole,
-)
+from domain.errors import InvalidInput, NotFound, translate
+from domain.models.identity import Badge
 from domain.models.users import User
-from domain.services import security
-from domain.services.access import require_permission
 from domain.services.identity import (
     Credentials,
-    badge_digest,
-    check_credentials,
-    require_usable_pin,
-    user_id_of,
+    answer,
+    new_verifier_for,
+    refusals_recorded,
 )
-from domain.services.pin_policy import IdentityPolicy, check_new_pin, hash_pin
+from domain.services.pin_policy import IdentityPolicy, check_new_pin
 from domain.services.users import UserView, get_user
 from domain.uow import UnitOfWork
-
-_ALREADY_ISSUED = (
-    "This card was already issued (perhaps to someone else, perhaps revoked); "
-    "card ids are never reassigned. Use a new card."
-)
 
 
 @dataclass(frozen=True)
@@ -59,25 +47,34 @@ class BadgeView:
     replaces_id: int | None
 
 
-def _person(uow: UnitOfWork, username: str) -> User:
-    user = uow.session.scalar(select(User).where(User.username == username.strip().lower()))
-    if user is None:
-        raise NotFound(f"No user named {username!r}.")
-    if user.kind != "person":
-        raise InvalidInput("System actors have no credentials.")
-    return user
+def call(uow: UnitOfWork, sql: str, **params: Any) -> Any:
+    """One administrative database function; its refusal becomes a WorkCellError."""
+    try:
+        return uow.session.execute(text(sql), params).scalar()
+    except Exception as exc:
+        raise (translate(exc) or exc) from exc
 
 
-def bootstrap_admin(uow: UnitOfWork, username: str, pin: str, *, policy: IdentityPolicy) -> None:
-    """The very first administrator: admin role and their own PIN, in the transaction that
-    created them (the database closes the bootstrap actor once a person exists)."""
-    if uow.actor != "bootstrap":
-        raise RuleViolation("Only the bootstrap set-up creates the first administrator.")
-    user = _person(uow, username)
+def bootstrap_admin(
+    uow: UnitOfWork, username: str, printed_name: str, pin: str, *, policy: IdentityPolicy
+) -> int:
+    """The very first administrator with their own PIN (owner connection; refused once a
+    person exists)."""
     check_new_pin(policy, pin)
-    uow.session.add(UserRole(user_id=user.id, role="admin"))
-    uow.session.add(UserPin(user_id=user.id, pin_hash=hash_pin(policy, pin), temporary=False))
-    uow.flush()
+    verifier = new_verifier_for(uow.session_factory, pin)
+    return int(
+        call(
+            uow,
+            "SELECT workcell.bootstrap_admin(:u, :n, :salt, :m, :t, :p, :key)",
+            u=username,
+            n=printed_name,
+            salt=verifier.salt,
+            m=verifier.cost.memory_kib,
+            t=verifier.cost.time_cost,
+            p=verifier.cost.parallelism,
+            key=verifier.stored_key,
+        )
+    )
 
 
 def set_pin(
@@ -86,114 +83,87 @@ def set_pin(
     pin: str,
     *,
     policy: IdentityPolicy,
-    temporary: bool = True,
     reason: str = "PIN reset by an administrator",
 ) -> None:
-    """Admin sets a PIN. Temporary (the default) means it only serves to choose a new one."""
-    require_permission(uow, "user.administer")
-    user = _person(uow, username)
-    if user.username == uow.actor:
-        raise RuleViolation("Change your own PIN with change-pin, not as an administrator.")
+    """An administrator sets a PIN: always temporary, it only serves to choose a new one."""
     check_new_pin(policy, pin)
-    uow.session.add(UserPin(user_id=user.id, pin_hash=hash_pin(policy, pin), temporary=temporary))
-    security.record_event(uow, "pin_reset", user.id, None, f"{reason} (by {uow.actor})")
-    uow.flush()
+    verifier = new_verifier_for(uow.session_factory, pin)
+    call(
+        uow,
+        "SELECT workcell.admin_set_pin(:u, :salt, :m, :t, :p, :key, :reason)",
+        u=username,
+        salt=verifier.salt,
+        m=verifier.cost.memory_kib,
+        t=verifier.cost.time_cost,
+        p=verifier.cost.parallelism,
+        key=verifier.stored_key,
+        reason=reason,
+    )
 
 
 def add_badge(
     uow: UnitOfWork, username: str, badge_uid: str, *, replaces_badge_id: int | None = None
 ) -> BadgeView:
     """Issue a badge. A card id ever issued (revoked included) is never issued again."""
-    require_permission(uow, "user.administer")
-    user = _person(uow, username)
-    digest = badge_digest(uow.session, badge_uid)
-    if uow.session.scalar(select(Badge.id).where(Badge.badge_hash == digest)) is not None:
-        raise InvalidInput(_ALREADY_ISSUED)
-    if replaces_badge_id is not None:
-        old = uow.session.get(Badge, replaces_badge_id)
-        if old is None or old.user_id != user.id:
-            raise InvalidInput(f"Badge {replaces_badge_id} is not one of {user.username}'s.")
-    badge = Badge(user_id=user.id, badge_hash=digest, replaces_id=replaces_badge_id)
-    uow.session.add(badge)
-    try:
-        uow.flush()
-    except InvalidInput as exc:  # issued meanwhile; the database's detail names the hash
-        if "badge_hash" in str(exc):
-            raise InvalidInput(_ALREADY_ISSUED) from None
-        raise
-    uow.session.refresh(badge)
-    return _badge_view(badge, user.username)
+    if not badge_uid.strip():
+        raise InvalidInput("No badge was read. Tap the badge again.")
+    badge_id = call(
+        uow,
+        "SELECT workcell.issue_badge(:u, :uid, :replaces)",
+        u=username,
+        uid=badge_uid.strip(),
+        replaces=replaces_badge_id,
+    )
+    return _badge(uow, int(badge_id))
 
 
 def revoke_badge(uow: UnitOfWork, badge_id: int, reason: str) -> BadgeView:
     """Deauthorise a lost or compromised badge at once (11.300(c))."""
-    require_permission(uow, "user.administer")
     if not reason.strip():
         raise InvalidInput("Give a reason (e.g. 'reported lost').")
-    badge = uow.session.get(Badge, badge_id)
-    if badge is None:
-        raise NotFound(f"No badge {badge_id}.")
-    if badge.revoked_at is not None:
-        raise InvalidInput(f"Badge {badge_id} is already revoked.")
-    revoked_by = user_id_of(uow, uow.actor)  # before any attribute changes (autoflush)
-    uow.set_reason(reason.strip())
-    badge.revoked_at = func.now()
-    badge.revoked_by = revoked_by
-    badge.revoke_reason = reason.strip()
-    security.record_event(uow, "badge_revoked", badge.user_id, "badge", reason.strip())
-    uow.flush()
-    uow.session.refresh(badge)
-    owner = uow.session.get(User, badge.user_id)
-    return _badge_view(badge, owner.username if owner else "?")
+    call(uow, "SELECT workcell.revoke_badge(:b, :reason)", b=badge_id, reason=reason.strip())
+    return _badge(uow, badge_id)
 
 
 def list_badges(uow: UnitOfWork, username: str) -> list[BadgeView]:
     user = _person(uow, username)
-    badges = uow.session.scalars(select(Badge).where(Badge.user_id == user.id).order_by(Badge.id))
-    return [_badge_view(b, user.username) for b in badges]
+    rows = uow.session.execute(_BADGES.where(Badge.user_id == user.id).order_by(Badge.id))
+    return [BadgeView(r.id, user.username, *r[1:]) for r in rows]
 
 
 def lock_user(uow: UnitOfWork, username: str, reason: str) -> UserView:
-    """Lock an account at once (all badges); unlock_user reverses it."""
-    require_permission(uow, "user.administer")
-    user = _status_change(uow, username, reason, frm="active", to="locked")
-    security.record_event(uow, "account_locked_by_admin", user.id, None, reason.strip())
-    return get_user(uow, user.username)
-
-
-def unlock_user(uow: UnitOfWork, username: str, reason: str) -> UserView:
-    """Unlock after a lockout (audited; the failed-attempt count starts again)."""
-    require_permission(uow, "user.administer")
-    user = _status_change(uow, username, reason, frm="locked", to="active")
-    security.reset_failures(uow, user.id)
-    security.record_event(uow, "account_unlocked", user.id, None, reason.strip())
-    return get_user(uow, user.username)
-
-
-def _status_change(uow: UnitOfWork, username: str, reason: str, *, frm: str, to: str) -> User:
+    """Lock an account at once (all badges, every open session)."""
     if not reason.strip():
         raise InvalidInput("Give a reason for the change.")
-    user = _person(uow, username)
-    if user.username == uow.actor:
-        raise RuleViolation("Administrators cannot lock or unlock their own account.")
-    if user.status != frm:
-        raise RuleViolation(f"{user.username} is {user.status}, not {frm}.")
-    uow.set_reason(reason.strip())
-    user.status = to
-    uow.flush()
-    return user
+    call(uow, "SELECT workcell.lock_user(:u, :reason)", u=username, reason=reason.strip())
+    return get_user(uow, username)
+
+
+def unlock_user(
+    uow: UnitOfWork, username: str, reason: str, admin_creds: Credentials, *, station: str
+) -> UserView:
+    """Unlock after a lockout, with the administrator's fresh badge/username + PIN; the
+    person's failure count starts again."""
+    if not reason.strip():
+        raise InvalidInput("Give a reason for the change.")
+    ans = answer(uow.session_factory, admin_creds, "sign")
+    with refusals_recorded(uow.session_factory, ans, f"unlock of {username} at {station}"):
+        call(
+            uow,
+            "SELECT workcell.unlock_user(:u, :reason, :c, :proof)",
+            u=username,
+            reason=reason.strip(),
+            c=ans.challenge_id,
+            proof=ans.proof,
+        )
+    return get_user(uow, username)
 
 
 def verify_identity(uow: UnitOfWork, username: str, method: str) -> None:
     """Record who verified the person's identity, how and when (before they may sign)."""
-    require_permission(uow, "identity.verify")
-    user = _person(uow, username)
-    if user.username == uow.actor:
-        raise RuleViolation("Nobody verifies their own identity; ask another administrator.")
     if not method.strip():
         raise InvalidInput("Say how the identity was checked (e.g. 'passport, HR file 123').")
-    uow.session.add(IdentityVerification(user_id=user.id, method=method.strip()))
-    uow.flush()
+    call(uow, "SELECT workcell.verify_identity(:u, :m)", u=username, m=method.strip())
 
 
 def acknowledge_policy(
@@ -205,26 +175,33 @@ def acknowledge_policy(
 ) -> None:
     """The person, authenticated with both components, acknowledges that their electronic
     signature is the legally binding equivalent of their handwritten one (11.10(j))."""
-    with UnitOfWork(session_factory, security.SYSTEM_ACTOR) as uow:
-        person = check_credentials(
-            uow, creds, station=station, policy=policy, purpose="policy acknowledgement"
-        )
-        require_usable_pin(person)
-        uow.act_as(person.username)
-        uow.session.add(
-            PolicyAcknowledgement(
-                user_id=person.user_id, policy_version=policy.signature_policy_version
-            )
-        )
-        uow.commit()
+    ans = answer(session_factory, creds, "sign")
+    with refusals_recorded(session_factory, ans, f"policy acknowledgement at {station}"):
+        with UnitOfWork(session_factory, None) as uow:
+            call(uow, "SELECT workcell.acknowledge_policy(:c, :proof)", c=ans.challenge_id,
+                 proof=ans.proof)  # fmt: skip
+            uow.commit()
 
 
-def _badge_view(badge: Badge, username: str) -> BadgeView:
-    return BadgeView(
-        badge.id,
-        username,
-        badge.issued_at,
-        badge.revoked_at,
-        badge.revoke_reason,
-        badge.replaces_id,
-    )
+_BADGES = select(
+    Badge.id, Badge.issued_at, Badge.revoked_at, Badge.revoke_reason, Badge.replaces_id
+)
+
+
+def _person(uow: UnitOfWork, username: str) -> User:
+    user = uow.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    if user.kind != "person":
+        raise InvalidInput("System actors have no credentials.")
+    return user
+
+
+def _badge(uow: UnitOfWork, badge_id: int) -> BadgeView:
+    row = uow.session.execute(
+        _BADGES.add_columns(User.username)
+        .join(User, User.id == Badge.user_id)
+        .where(Badge.id == badge_id)
+    ).one()
+    return BadgeView(row.id, row.username, row.issued_at, row.revoked_at, row.revoke_reason,
+                     row.replaces_id)  # fmt: skip

@@ -5,13 +5,10 @@ API (stable):
   list_security_events(uow, *, since=None, kinds=None, user=None, unacknowledged_only=False,
                        limit=200) -> list[SecurityEventView]
   acknowledge_event(uow, event_id, creds, *, station, policy, comment=None) -> SignatureView
-  record_event(uow, kind, user_id, method, detail) -> int   (inside the caller's transaction)
-  record_failure(session_factory, user_id, method, max_attempts, detail) -> int attempts left
-  record_event_apart(session_factory, kind, user_id, method, detail) -> None
 
-Failures are recorded in their own short transaction (actor 'system'), so they are
-committed even though the sign-in or signature they belong to fails. Nothing secret is
-ever part of an event: no PIN, no badge id, no hash.
+Events are written by the database only (the PIN check, the administration functions and
+the sealer's reconciliation of the failure counters); stations cannot insert them. Nothing
+secret is ever part of an event: no PIN, no badge id, no hash.
 """
 
 from __future__ import annotations
@@ -22,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, cast, select, text
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy import DateTime, cast, select
+from sqlalchemy.orm import aliased
 
 from domain.models.identity import SecurityEvent, Signature
 from domain.models.users import User
@@ -36,11 +33,6 @@ if TYPE_CHECKING:
     from domain.services.signatures import SignatureView
 
 log = logging.getLogger(__name__)
-
-SYSTEM_ACTOR = "system"
-_RECORD = text("SELECT workcell.record_security_event(:kind, :user_id, :method, :detail)")
-_RESET = text("SELECT workcell.reset_auth_failures(:user_id)")
-_FAILURE = text("SELECT workcell.record_auth_failure(:user_id, :method, :max, :detail)")
 
 
 @dataclass(frozen=True)
@@ -55,55 +47,6 @@ class SecurityEventView:
     detail: str
     acknowledged_by: str | None = None
     acknowledged_at: dt.datetime | None = None
-
-
-def record_event(
-    uow: UnitOfWork, kind: str, user_id: int | None, method: str | None, detail: str
-) -> int:
-    """Record an event as part of the caller's transaction (e.g. an admin unlock)."""
-    params = {"kind": kind, "user_id": user_id, "method": method, "detail": detail}
-    event_id = uow.session.scalar(_RECORD, params)
-    return int(event_id or 0)
-
-
-def reset_failures(uow: UnitOfWork, user_id: int) -> None:
-    """Start the failed-attempt count again (successful check or admin unlock)."""
-    uow.session.execute(_RESET, {"user_id": user_id})
-
-
-def record_event_apart(
-    session_factory: sessionmaker[Session],
-    kind: str,
-    user_id: int | None,
-    method: str | None,
-    detail: str,
-) -> None:
-    """Record an event in its own transaction, committed whatever the caller does next."""
-    with UnitOfWork(session_factory, SYSTEM_ACTOR, f"security event: {kind}") as uow:
-        record_event(uow, kind, user_id, method, detail)
-        uow.commit()
-    log.warning("security event %s (user id %s, %s): %s", kind, user_id, method, detail)
-
-
-def record_failure(
-    session_factory: sessionmaker[Session],
-    user_id: int,
-    method: str,
-    max_attempts: int,
-    detail: str,
-) -> int:
-    """Count one wrong PIN in its own transaction; lock the user at the limit.
-
-    Returns the attempts left (0: the account is now locked, all badges with it).
-    """
-    with UnitOfWork(session_factory, SYSTEM_ACTOR, f"failed PIN attempt: {detail}") as uow:
-        params = {"user_id": user_id, "method": method, "max": max_attempts, "detail": detail}
-        left = int(uow.session.scalar(_FAILURE, params) or 0)
-        uow.commit()
-    log.warning(
-        "wrong PIN for user id %s (%s, %s); %s attempts left", user_id, method, detail, left
-    )
-    return left
 
 
 def list_security_events(

@@ -14,25 +14,27 @@ where the station's policy allows it) — stricter than §11.200(a)(1)(i), which
 one component for later signings in a continuous session. The database computes the
 content hash (workcell.apply_signature) and enforces the signing rules; this module never
 supplies a hash. After a successful check the rest of the transaction is attributed to the
-signer (``uow.act_as``), so the workflow transition and its signature commit together.
+signer (by the database), so the workflow transition and its signature commit together.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
 from domain.errors import InvalidInput, NotFound, translate
-from domain.services.identity import Credentials, check_credentials, require_usable_pin
+from domain.services.identity import Credentials, answer, refusals_recorded
 from domain.services.pin_policy import IdentityPolicy
 from domain.uow import UnitOfWork
 
-_APPLY = text(
-    "SELECT workcell.apply_signature(:record_type, :record_id, :meaning, :method, :comment, "
-    ":expected_version)"
+_SIGN = text("SELECT workcell.sign(:c, :proof, :meaning, CAST(:records AS jsonb), :comment)")
+_CURRENT = text(
+    "SELECT (workcell.record_summary(:record_type, :record_id)->>'version')::int AS version,"
+    " workcell.record_content_hash(:record_type, :record_id) AS hash"
 )
 _MANIFEST = (
     "SELECT id, record_type, record_id, record_version, meaning, printed_name, username,"
@@ -47,6 +49,7 @@ _JUST_SIGNED = text(
     " FROM workcell.signature s JOIN workcell.users u ON u.id = s.signer_id WHERE s.id = :id"
 )
 _VERIFY = text("SELECT valid, reason FROM workcell.verify_signature(:id)")
+_HASH = text("SELECT workcell.record_content_hash(:record_type, :record_id)")
 _SUMMARY = text("SELECT workcell.record_summary(:record_type, :record_id)")
 
 
@@ -73,6 +76,7 @@ class RecordSummary:
     title: str
     version: int
     lines: tuple[str, ...]
+    content_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,31 +133,77 @@ def sign(
     policy: IdentityPolicy,
     comment: str | None = None,
     expected_version: int | None = None,
+    expected_hash: str | None = None,
 ) -> SignatureView:
-    """Re-authenticate the signer and sign ``record`` with ``meaning`` in the caller's
-    transaction (the caller commits). Refusals: the identity errors, SignatureRefused
-    (rules), StaleRecord (``expected_version`` no longer current)."""
+    """Sign one record; see ``sign_many``."""
+    shown = Shown(record, expected_version, expected_hash)
+    return sign_many(uow, [shown], meaning, creds, station=station, comment=comment)[0]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A record as the signing dialog showed it: the database refuses if it moved on."""
+
+    record: RecordRef
+    version: int | None = None
+    content_hash: str | None = None
+
+
+def sign_many(
+    uow: UnitOfWork,
+    records: list[Shown],
+    meaning: str,
+    creds: Credentials,
+    *,
+    station: str,
+    comment: str | None = None,
+) -> list[SignatureView]:
+    """Re-authenticate the signer (one PIN entry, one argon2 run) and sign every record with
+    ``meaning`` in the caller's transaction (the caller commits). The database verifies the
+    proof, records the method it verified and attributes the rest of the transaction to the
+    signer. A record shown without its content hash is bound to its content now, at the
+    version shown (callers that display content pass the hash they displayed).
+
+    Refusals: the identity errors, SignatureRefused (rules), StaleRecord (the record is not
+    at the version or content shown)."""
     if not meaning or not meaning.strip():
         raise InvalidInput("Choose what the signature means (e.g. approved).")
-    purpose = f"signing {record} as {meaning}"
-    person = check_credentials(uow, creds, station=station, policy=policy, purpose=purpose)
-    require_usable_pin(person)
-    uow.act_as(person.username)
+    payload = [_shown_payload(uow, s) for s in records]
+    purpose = f"signing {', '.join(str(s.record) for s in records[:3])} as {meaning}"
+    ans = answer(uow.session_factory, creds, "sign")
     params = {
-        "record_type": record.record_type,
-        "record_id": record.record_id,
+        "c": ans.challenge_id,
+        "proof": ans.proof,
         "meaning": meaning.strip(),
-        "method": person.method,
+        "records": json.dumps(payload),
         "comment": comment,
-        "expected_version": expected_version,
     }
-    try:
-        signature_id = int(uow.session.scalar(_APPLY, params) or 0)
-    except Exception as exc:
-        raise (translate(exc) or exc) from exc
-    # just written under the rules by this transaction, so valid by construction: no need
-    # to recompute the content hash through the manifest view here
-    return _view(uow.session.execute(_JUST_SIGNED, {"id": signature_id}).one())
+    with refusals_recorded(uow.session_factory, ans, f"{purpose} at {station}"):
+        try:
+            ids = [int(i) for i in uow.session.scalars(_SIGN, params)]
+        except Exception as exc:
+            raise (translate(exc) or exc) from exc
+    views = [_view(uow.session.execute(_JUST_SIGNED, {"id": i}).one()) for i in ids]
+    uow.signed_by(views[0].username)
+    return views
+
+
+def _shown_payload(uow: UnitOfWork, shown: Shown) -> dict[str, object]:
+    version, content_hash = shown.version, shown.content_hash
+    if version is None or content_hash is None:
+        now = uow.session.execute(
+            _CURRENT, {"record_type": shown.record.record_type, "record_id": shown.record.record_id}
+        ).one_or_none()
+        if now is None or now.version is None:
+            raise NotFound(f"There is no {shown.record}.")
+        version = now.version if version is None else version
+        content_hash = now.hash if content_hash is None else content_hash
+    return {
+        "type": shown.record.record_type,
+        "id": shown.record.record_id,
+        "version": version,
+        "hash": content_hash,
+    }
 
 
 def signatures_for(uow: UnitOfWork, record: RecordRef) -> list[SignatureView]:
@@ -178,8 +228,14 @@ def describe_record(uow: UnitOfWork, record: RecordRef) -> RecordSummary:
         raise (translate(exc) or exc) from exc
     if summary is None:
         raise NotFound(f"There is no {record.record_type} {record.record_id}.")
+    content_hash = uow.session.scalar(
+        _HASH, {"record_type": record.record_type, "record_id": record.record_id}
+    )
     return RecordSummary(
-        str(summary["title"]), int(summary["version"]), tuple(str(x) for x in summary["lines"])
+        str(summary["title"]),
+        int(summary["version"]),
+        tuple(str(x) for x in summary["lines"]),
+        str(content_hash or ""),
     )
 
 

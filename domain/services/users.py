@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, translate
 from domain.models import User
 from domain.uow import UnitOfWork
 
@@ -47,11 +47,13 @@ def add_user(uow: UnitOfWork, username: str, printed_name: str) -> UserView:
             f"Username {name} was already issued (to {existing.printed_name}, now "
             f"{existing.status}); usernames are never reused. Choose another."
         )
-    user = User(username=name, printed_name=printed_name.strip())
-    uow.session.add(user)
-    uow.flush()
-    uow.session.refresh(user)
-    return _view(user)
+    try:
+        uow.session.execute(
+            text("SELECT workcell.add_user(:u, :n)"), {"u": name, "n": printed_name.strip()}
+        )
+    except Exception as exc:
+        raise (translate(exc) or exc) from exc
+    return get_user(uow, name)
 
 
 def get_user(uow: UnitOfWork, username: str) -> UserView:
@@ -71,10 +73,15 @@ def disable_user(uow: UnitOfWork, username: str, reason: str) -> UserView:
     user = _load(uow, username)
     if user.kind != "person":
         raise InvalidInput("System actors cannot be disabled.")
-    uow.set_reason(reason)
-    user.status = "disabled"
-    uow.flush()
-    return _view(user)
+    try:
+        uow.session.execute(
+            text("SELECT workcell.disable_user(:u, :reason)"),
+            {"u": user.username, "reason": reason},
+        )
+    except Exception as exc:
+        raise (translate(exc) or exc) from exc
+    uow.session.expire_all()
+    return get_user(uow, user.username)
 
 
 def _load(uow: UnitOfWork, username: str) -> User:
