@@ -21,10 +21,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.db import make_engine, make_session_factory
-from domain.services import users
+from domain.services import identity_admin, users
 from domain.uow import UnitOfWork
 from kiosk import dbadmin
 from kiosk.database import normalise, start_embedded
+from tests import sessions
 
 LOCAL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 EMBEDDED_DIR = Path(os.environ.get("WORKCELL_TEST_EMBEDDED_DIR", "/tmp/wc-test-pg"))
@@ -82,9 +83,26 @@ def create_test_database(prefix: str = "wct") -> TestDatabase:
     admin = make_url(base).set(database=name)
     admin_s = admin.render_as_string(hide_password=False)
     dbadmin.upgrade(admin_s)
-    dbadmin.add_station(admin_s, STATION_ROLE)
+    # the tests' station is an admin terminal serving many sessions at once (xdist, CLI)
+    dbadmin.add_station(
+        admin_s, STATION_ROLE, methods=("badge+pin", "username+pin"), concurrent=True
+    )
+    cheap_argon2(admin_s)
     station = admin.set(username=STATION_ROLE, password=None)
     return TestDatabase(name, admin_s, station.render_as_string(hide_password=False), embedded)
+
+
+def cheap_argon2(admin_url: str) -> None:
+    """The test database's policy row: argon2id at its smallest cost (the real code path,
+    cheap parameters). Production keeps OWASP's m=19 MiB, t=2."""
+    plain = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as conn:
+        sessions.as_system(conn, reason="test database: cheap argon2id")
+        conn.execute(
+            "UPDATE workcell.identity_policy SET argon2_memory_kib = 64, argon2_time_cost = 1,"
+            " version = version + 1 WHERE id = 1"
+        )
+        conn.commit()
 
 
 def drop_test_database(db: TestDatabase) -> None:
@@ -96,13 +114,18 @@ def drop_test_database(db: TestDatabase) -> None:
 @pytest.fixture(scope="session")
 def database() -> Iterator[TestDatabase]:
     db = create_test_database()
-    # The first person is created by the bootstrap actor, as in a real installation.
-    engine = make_engine(db.station)
+    # The first person is created by the bootstrap function, as in a real installation.
+    admin_engine, engine = make_engine(db.admin), make_engine(db.station)
     try:
-        with UnitOfWork(make_session_factory(engine), "bootstrap") as uow:
-            users.add_user(uow, TEST_ADMIN, "Pytest Administrator")
+        pin = sessions.new_pin()
+        with UnitOfWork.system(make_session_factory(admin_engine), "bootstrap") as uow:
+            identity_admin.bootstrap_admin(
+                uow, TEST_ADMIN, "Pytest Administrator", pin, policy=sessions.POLICY
+            )
             uow.commit()
+        sessions.remember_pin(make_session_factory(engine), TEST_ADMIN, pin)
     finally:
+        admin_engine.dispose()
         engine.dispose()
     yield db
     drop_test_database(db)
@@ -122,10 +145,11 @@ def session_factory(app_engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def make_uow(session_factory: sessionmaker[Session]) -> Callable[..., UnitOfWork]:
-    """``with make_uow("alice", reason="...") as uow: ...``"""
+    """``with make_uow("alice", reason="...") as uow: ...`` — alice signed in at the test
+    station through the real functions (she must have a PIN: see ``new_user``)."""
 
     def factory(actor: str = TEST_ADMIN, reason: str | None = None) -> UnitOfWork:
-        return UnitOfWork(session_factory, actor, reason)
+        return UnitOfWork(session_factory, sessions.session_of(session_factory, actor), reason)
 
     return factory
 
@@ -136,14 +160,21 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture
-def new_user(make_uow: Callable[..., UnitOfWork]) -> Callable[..., users.UserView]:
-    """Create a person with a unique username (created by the test administrator)."""
+def new_user(
+    make_uow: Callable[..., UnitOfWork], session_factory: sessionmaker[Session]
+) -> Callable[..., users.UserView]:
+    """Create a person with a unique username (created by the test administrator) and a PIN
+    of their own, so tests can act as them."""
 
-    def factory(prefix: str = "u", printed_name: str | None = None) -> users.UserView:
+    def factory(
+        prefix: str = "u", printed_name: str | None = None, *, pin: bool = True
+    ) -> users.UserView:
         name = unique(prefix)
         with make_uow(TEST_ADMIN) as uow:
             view = users.add_user(uow, name, printed_name or f"Test {name.title()}")
             uow.commit()
+        if pin:
+            sessions.own_pin(session_factory, TEST_ADMIN, name)
         return view
 
     return factory

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.db import make_engine, make_session_factory
 from domain.services import access, identity_admin, users
 from domain.services.identity import Credentials
-from domain.services.pin_policy import IdentityPolicy, is_trivial
+from domain.services.pin_policy import IdentityPolicy
 from domain.uow import UnitOfWork
-from tests.conftest import TestDatabase, unique
+from tests.conftest import TEST_ADMIN, TestDatabase, unique
+from tests.sessions import POLICY, STATION, as_system, new_pin, own_pin, session_of, token_of
 
-POLICY = IdentityPolicy(allow_username_pin=True)
 BADGE_ONLY = IdentityPolicy(allow_username_pin=False)
-STATION = "pytest-station"
+__all__ = ["BADGE_ONLY", "POLICY", "STATION", "Person", "admin_for", "enrol", "new_pin"]
 
 _ADMINS: dict[str, str] = {}
 
@@ -43,31 +44,26 @@ class Person:
         return Credentials(pin=pin or self.pin, username=self.username)
 
 
-def new_pin(digits: int = 6) -> str:
-    while True:
-        pin = "".join(secrets.choice("0123456789") for _ in range(digits))
-        if not is_trivial(pin):
-            return pin
-
-
 def new_badge_uid() -> str:
     return secrets.token_hex(7).upper()
 
 
 def admin_for(database: TestDatabase) -> str:
-    """An active administrator (role admin, own PIN) for this database; created once."""
+    """An active administrator (role admin, own PIN) for this database; created once, by the
+    test administrator."""
     if database.name in _ADMINS:
         return _ADMINS[database.name]
     name = unique("adm")
-    with database.connect("admin") as conn:
-        conn.execute("SELECT set_config('workcell.actor', 'system', true)")
-        row = conn.execute(
-            "INSERT INTO workcell.users (username, printed_name) VALUES (%s, %s) RETURNING id",
-            (name, f"Admin {name}"),
-        ).fetchone()
-        assert row is not None
-        conn.execute("INSERT INTO workcell.user_role (user_id, role) VALUES (%s, 'admin')", row)
-        conn.commit()
+    engine = make_engine(database.station)
+    try:
+        factory = make_session_factory(engine)
+        with UnitOfWork(factory, session_of(factory, TEST_ADMIN)) as uow:
+            users.add_user(uow, name, f"Admin {name}")
+            access.grant_role(uow, name, "admin")
+            uow.commit()
+        own_pin(factory, TEST_ADMIN, name)
+    finally:
+        engine.dispose()
     _ADMINS[database.name] = name
     return name
 
@@ -88,16 +84,18 @@ def enrol(
     name = unique(prefix)
     pin = new_pin()
     uid = new_badge_uid() if badge else None
-    with UnitOfWork(session_factory, admin) as uow:
+    with UnitOfWork(session_factory, session_of(session_factory, admin)) as uow:
         view = users.add_user(uow, name, f"Test {name.title()}")
         for role in roles:
             access.grant_role(uow, name, role)
-        identity_admin.set_pin(uow, name, pin, policy=policy, temporary=temporary)
+        identity_admin.set_pin(uow, name, pin, policy=policy)
         if uid:
             identity_admin.add_badge(uow, name, uid)
         if verified:
             identity_admin.verify_identity(uow, name, "photo ID checked (pytest)")
         uow.commit()
+    if not temporary:
+        pin = own_pin(session_factory, admin, name)
     person = Person(name, view.printed_name, pin, uid)
     if acknowledged and not temporary:
         identity_admin.acknowledge_policy(
@@ -125,7 +123,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                               'stamped_at', d.stamped_at)
       FROM workcell.pytest_doc d WHERE d.id = p_id
 $$;
-SELECT set_config('workcell.actor', 'system', true);
 INSERT INTO workcell.permission (name, kind, description) VALUES
     ('pytest.perform', 'sign', 'pytest: perform'), ('pytest.verify', 'sign', 'pytest: verify');
 INSERT INTO workcell.role_permission (role, permission) VALUES
@@ -154,15 +151,20 @@ def register_test_doc(database: TestDatabase) -> None:
             "SELECT 1 FROM workcell.signable_type WHERE record_type = 'pytest_doc'"
         ).fetchone()
         if not exists:
-            conn.execute("SET LOCAL ROLE workcell_owner")
+            as_system(conn, reason="pytest_doc registered")
             conn.execute(_DOC_SQL)
         conn.commit()
     _DOCS.add(database.name)
 
 
 def new_doc(database: TestDatabase, author: str, body: str = "batch record page") -> int:
+    engine = make_engine(database.station)
+    try:
+        token = token_of(make_session_factory(engine), author)
+    finally:
+        engine.dispose()
     with database.connect() as conn:
-        conn.execute("SELECT set_config('workcell.actor', %s, true)", (author,))
+        conn.execute("SELECT set_config('workcell.session', %s, true)", (token,))
         row = conn.execute(
             "INSERT INTO workcell.pytest_doc (body) VALUES (%s) RETURNING id", (body,)
         ).fetchone()
