@@ -20,16 +20,19 @@ from sqlalchemy import Connection, create_engine, text
 
 from domain.audit.verify_meta import Problem
 
-# function -> SHA-256 of "<prosrc>|<prosecdef>|<proconfig>"
+# function -> SHA-256 of "<prosrc>|<prosecdef>|<proconfig>" (migration 0007: record_change
+# is SECURITY INVOKER and hands the entry to append_entry, which writes it; seal declares
+# its system actor in a SET clause)
 EXPECTED = {
-    "audit.record_change()": "81032102d530e3494cd373c6d1381200f5cf63ed9adcf6cd4c5105e70fe49f73",
+    "audit.record_change()": "9114f5915097126e528e7a349a5a2ca994eb14fd2b961c5255a80dba0737de72",
+    "audit.append_entry(bigint,text,text,text,jsonb,jsonb,text)": "2ec220ba3e9c199b571afc6ce9061ae2aa7b013a2997bf5f87c908314b09996e",  # noqa: E501
     "audit.canonical(audit.entry)": "7fd7053f99bf16ebbae20cea4dd37723ae66d5baecb4239e4ee31ad89ff7db9a",  # noqa: E501
     "audit.entry_hash(audit.entry)": "f16248fd8b151a76cbb141b24c13e1b429ba2ea6d363f25f792c6a5c69030ff4",  # noqa: E501
     "audit.refuse_change()": "63805e45bd766f208d5579d9148e8ff44d955ea1dc310b5ddab3fc5899168c41",
     "audit.link_hash(text,bigint,text)": "7bd47d119e1e292e3a9fccb3d9ae88b1898db4e10160cba4fa85256ac38a0e46",  # noqa: E501
     "audit.chain_step(text,text,bigint,text)": "e65252e8197ad25be3141c6bed5521252364a5d1e7e37dda945b09cf76c0d677",  # noqa: E501
     "audit.seal_horizon()": "184a3f8b2cd7c04dd4f7ad4924ac42f8c320c1032d222eed2896c5c3fb5639ec",
-    "audit.seal()": "43d094954262ab07ed0984deb8c9bb21a59d4add26c8fa28f827f9be78ef161b",
+    "audit.seal()": "f2be78cc45896547fd693ec95cae411629ba3664d210c5ecb69f7194b9776f9e",
 }
 
 _FINGERPRINTS = text("""

@@ -13,10 +13,12 @@ import psycopg
 import pytest
 
 from domain.db import make_engine, make_session_factory
-from domain.services import users
+from domain.services import identity_admin
 from domain.uow import UnitOfWork
 from kiosk.cli import main
+from tests import sessions
 from tests.conftest import TEST_ADMIN, TestDatabase, create_test_database, drop_test_database
+from tests.integration.identity_fixtures import busy_station_policy
 
 INSERT_ITEM = (
     "INSERT INTO workcell.item (item_number, description, item_type, unit) "
@@ -27,41 +29,78 @@ UPDATE_ITEM = "UPDATE workcell.item SET description = %s, version = version + 1 
 
 @contextlib.contextmanager
 def fresh_database(prefix: str = "wcaud") -> Iterator[TestDatabase]:
-    """A database of its own, with the first administrator created by the bootstrap actor."""
+    """A database of its own, with the first administrator created by the bootstrap function
+    (as in a real installation) and signed in at the test station."""
     db = create_test_database(prefix)
-    engine = make_engine(db.station)
     try:
-        with UnitOfWork(make_session_factory(engine), "bootstrap") as uow:
-            users.add_user(uow, TEST_ADMIN, "Pytest Administrator")
-            uow.commit()
-    finally:
-        engine.dispose()
-    try:
+        busy_station_policy(db.admin)
+        admin_engine, engine = make_engine(db.admin), make_engine(db.station)
+        try:
+            pin = sessions.new_pin()
+            with UnitOfWork.system(make_session_factory(admin_engine), "bootstrap") as uow:
+                identity_admin.bootstrap_admin(
+                    uow, TEST_ADMIN, "Pytest Administrator", pin, policy=sessions.POLICY
+                )
+                uow.commit()
+            factory = make_session_factory(engine)
+            sessions.remember_pin(factory, TEST_ADMIN, pin)
+            sessions.session_of(factory, TEST_ADMIN)  # the sign-in's entries come first
+        finally:
+            admin_engine.dispose()
+            engine.dispose()
         yield db
     finally:
         drop_test_database(db)
 
 
-def act(conn: psycopg.Connection, actor: str = TEST_ADMIN, reason: str | None = None) -> None:
-    """Name the actor (and reason) of the current transaction, as the UnitOfWork does."""
+def token(db: TestDatabase, actor: str = TEST_ADMIN) -> str:
+    """``actor``'s session token at the test station of ``db`` (signed in once, reused), its
+    idle time started afresh (a committed touch), so it stays valid for a while."""
+    engine = make_engine(db.station)
+    try:
+        factory = make_session_factory(engine)
+        session = sessions.session_of(factory, actor)
+        with UnitOfWork(factory, session) as uow:
+            uow.commit()
+        return session.token
+    finally:
+        engine.dispose()
+
+
+def act(
+    conn: psycopg.Connection, db: TestDatabase, actor: str = TEST_ADMIN, reason: str | None = None
+) -> None:
+    """Name the session (and reason) of the current transaction, as the UnitOfWork does."""
+    act_with(conn, token(db, actor), reason)
+
+
+def act_with(
+    conn: psycopg.Connection, session_token: str, reason: str | None = None, *, touch: bool = False
+) -> None:
+    """``touch`` moves the session's "last seen" on, as the UnitOfWork does (and so takes the
+    session row's lock when it is due: two open transactions of one session can wait on each
+    other, which the tests that hold a transaction open avoid)."""
     conn.execute(
-        "SELECT set_config('workcell.actor', %s, true), set_config('workcell.reason', %s, true)",
-        (actor, reason or ""),
+        "SELECT set_config('workcell.session', %s, true), set_config('workcell.reason', %s, true)",
+        (session_token, reason or ""),
     )
+    if touch:
+        conn.execute("SELECT workcell.touch_session()")
 
 
 def write_items(db: TestDatabase, count: int, prefix: str, *, updates: int = 0) -> list[int]:
     """Insert ``count`` items in one transaction and update each ``updates`` times (one
     transaction per round); returns the item ids."""
+    session_token = token(db)
     with db.connect() as conn:
-        act(conn)
+        act_with(conn, session_token)
         ids = [
             conn.execute(INSERT_ITEM, (f"{prefix}{n}".upper(), f"{prefix} {n}")).fetchone()[0]  # type: ignore[index]
             for n in range(count)
         ]
         conn.commit()
         for round_ in range(updates):
-            act(conn, reason=f"round {round_}")
+            act_with(conn, session_token, reason=f"round {round_}")
             for item_id in ids:
                 conn.execute(UPDATE_ITEM, (f"{prefix} rev {round_}", item_id))
             conn.commit()

@@ -18,7 +18,13 @@ from domain.audit.verify import verify
 from domain.db import make_engine
 from kiosk.sealer import Sealer, SealerStatus
 from kiosk.settings import StationSettings
-from tests.integration.audit_fixtures import INSERT_ITEM, UPDATE_ITEM, act, fresh_database
+from tests.integration.audit_fixtures import (
+    INSERT_ITEM,
+    UPDATE_ITEM,
+    act_with,
+    fresh_database,
+    token,
+)
 
 pytestmark = pytest.mark.pg18
 
@@ -30,9 +36,10 @@ class Writer(threading.Thread):
     """Makes exactly CHANGES committed changes; some transactions are long (several changes
     with pauses while others commit), some are rolled back (and must leave no entry)."""
 
-    def __init__(self, dsn: str, number: int) -> None:
+    def __init__(self, dsn: str, session_token: str, number: int) -> None:
         super().__init__(name=f"writer-{number}")
         self.dsn = dsn
+        self.token = session_token
         self.number = number
         self.rng = random.Random(number)
         self.committed: list[tuple[int, int]] = []  # (item id, version) per change
@@ -50,7 +57,7 @@ class Writer(threading.Thread):
     def _transaction(self, conn: psycopg.Connection) -> None:
         long = self.rng.random() < 0.15
         size = min(self.rng.randint(3, 8) if long else 1, CHANGES - len(self.committed))
-        act(conn, reason=f"writer {self.number}")
+        act_with(conn, self.token, reason=f"writer {self.number}", touch=True)
         done: list[tuple[int, int]] = []
         versions = dict(self.versions)
         for _ in range(size):
@@ -89,7 +96,8 @@ def test_concurrent_writers_are_each_sealed_exactly_once(tmp_path: Path) -> None
         settings = StationSettings(name="pytest", data_dir=tmp_path, seal_interval_s=0.05)
         sealer = Sealer(engine, settings, statuses.append, anchor_interval_s=0)
         sealer.start()
-        writers = [Writer(db.dsn("station"), n) for n in range(WRITERS)]
+        session_token = token(db)  # one administrator signed in, writing from 8 connections
+        writers = [Writer(db.dsn("station"), session_token, n) for n in range(WRITERS)]
         try:
             for w in writers:
                 w.start()

@@ -108,7 +108,7 @@ def test_seal_refuses_a_repeatable_read_transaction(database: TestDatabase) -> N
     """A REPEATABLE READ snapshot could miss the previous sealer's rows: refused (WC007)."""
     with database.connect() as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        act(conn)
+        act(conn, database)
         assert _refused(conn, "SELECT audit.seal()").sqlstate == "WC007"
 
 

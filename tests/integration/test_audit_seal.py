@@ -25,9 +25,9 @@ from tests.integration.audit_fixtures import INSERT_ITEM, act
 pytestmark = pytest.mark.pg18
 
 
-def _insert(conn: psycopg.Connection) -> int:
+def _insert(conn: psycopg.Connection, database: TestDatabase) -> int:
     """Insert an item in the connection's open transaction; returns its audit entry id."""
-    act(conn)
+    act(conn, database)
     item_id = conn.execute(INSERT_ITEM, (unique("S").upper(), "seal test")).fetchone()[0]  # type: ignore[index]
     row = conn.execute(
         "SELECT id FROM audit.entry WHERE table_name = 'workcell.item' AND record_key = %s",
@@ -55,8 +55,8 @@ def test_entries_wait_for_every_older_running_transaction(database: TestDatabase
     """An entry committed while an older transaction still runs is not sealed yet: the older
     one may commit an entry with a smaller id later. Then both are sealed, oldest first."""
     with database.connect() as older, database.connect() as newer:
-        old_entry = _insert(older)  # older transaction: has its xid, stays open
-        new_entry = _insert(newer)
+        old_entry = _insert(older, database)  # older transaction: has its xid, stays open
+        new_entry = _insert(newer, database)
         newer.commit()
         _seal(database)
         assert _position(database, new_entry) is None
@@ -70,7 +70,7 @@ def test_entries_wait_for_every_older_running_transaction(database: TestDatabase
 def test_rolled_back_entries_are_never_sealed(database: TestDatabase) -> None:
     """An aborted transaction's entry never becomes visible, so it is never chained."""
     with database.connect() as conn:
-        lost = _insert(conn)
+        lost = _insert(conn, database)
         conn.rollback()
     _seal(database)
     assert _position(database, lost) is None
@@ -85,7 +85,7 @@ def test_transaction_in_another_database_does_not_hold_sealing_back(
     try:
         other.execute("SELECT pg_current_xact_id()")  # holds an xid, older than ours
         with database.connect() as conn:
-            entry = _insert(conn)
+            entry = _insert(conn, database)
             conn.commit()
         _seal(database)
         assert _position(database, entry) is not None
@@ -97,14 +97,14 @@ def test_transaction_in_another_database_does_not_hold_sealing_back(
 def test_concurrent_sealers_take_turns(database: TestDatabase) -> None:
     """A second sealer waits for the first one's lock and continues after its last position."""
     with database.connect() as conn:
-        first = _insert(conn)
+        first = _insert(conn, database)
         conn.commit()
     holder = database.connect()
     holder.execute("SELECT * FROM audit.seal()")  # keeps the advisory lock until commit
     result: list[tuple[int, int]] = []
     waiter = threading.Thread(target=lambda: result.append(_seal(database)))
     with database.connect() as conn:
-        second = _insert(conn)
+        second = _insert(conn, database)
         conn.commit()
     waiter.start()
     time.sleep(0.3)
@@ -123,7 +123,7 @@ def test_canonical_string_is_the_documented_recipe(database: TestDatabase) -> No
     """The canonical string parses to the entry's fields (UTC time, text xid) whatever the
     session TimeZone, and its SHA-256 is the stored entry hash."""
     with database.connect() as conn:
-        entry = _insert(conn)
+        entry = _insert(conn, database)
         conn.commit()
         conn.execute("SET TimeZone = 'America/Los_Angeles'")
         canonical, stored, *fields = conn.execute(
@@ -159,7 +159,7 @@ def test_sealer_reports_a_missing_database_and_recovers(
     engine = make_engine(database.station)
     try:
         with database.connect() as conn:
-            _insert(conn)
+            _insert(conn, database)
             conn.commit()
         sealer = Sealer(engine, settings, statuses.append)
         sealer.start()
