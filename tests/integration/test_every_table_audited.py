@@ -2,6 +2,9 @@
 
 Guards future migrations: a new table in schema `workcell` fails this test until it is
 attached to the audit trail (or consciously listed as exempt below, with the reason).
+Secrets and operational state of the identity layer (PIN verifiers, challenges, sessions,
+counters) live in schema ``auth``, outside ``workcell``: no station or auditor reads them,
+and what they decide is recorded in workcell.access_log and workcell.security_event.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ pytestmark = pytest.mark.pg18
 # Tables deliberately outside the audit trail, and why.
 EXEMPT = {
     "workcell.alembic_version": "schema bookkeeping written only by migrations",
-    "workcell.auth_state": "failed-attempt counters; every failure is a security event",
     "workcell.installation_secret": "badge pepper; no station or auditor can read it",
 }
 
@@ -48,6 +50,9 @@ def test_every_workcell_table_is_registered_with_an_always_enabled_audit_trigger
         if name not in EXEMPT and (enabled != "A" or not registered)
     ]
     assert rows and missing == []
+    # migration 0007's tables are regulated like the rest
+    new = {"workcell.identity_policy", "workcell.station", "workcell.access_log"}
+    assert new <= {name for name, _, registered in rows if registered}
 
 
 def test_station_cannot_disable_any_audit_trigger(database: TestDatabase) -> None:
