@@ -17,7 +17,11 @@ from kiosk import dbadmin
 from tests.conftest import TestDatabase
 from tests.sessions import as_system, session_of, token_of
 
+# A floor kiosk (badge + PIN only, one person at a time): a second registered station login.
+KIOSK = "station_pytest_kiosk"
+
 __all__ = [
+    "KIOSK",
     "as_person",
     "backdate_pin",
     "busy_station_policy",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.services import identity
 from tests.conftest import TEST_ADMIN, TestDatabase, unique
-from tests.integration.identity_fixtures import dsn_of, extra_station
+from tests.integration.identity_fixtures import KIOSK, dsn_of, extra_station
 from tests.sessions import as_system, forget_session, session_of, token_of
 
 pytestmark = pytest.mark.pg18
@@ -27,8 +27,6 @@ INSERT_ITEM = (
     "INSERT INTO workcell.item (item_number, description, item_type, unit) "
     "VALUES (%s, 'attack', 'raw', 'kg')"
 )
-# another registered station login (a kiosk): a token issued there is no good here
-OTHER_STATION = "station_pytest_kiosk"
 
 
 def _attempt(
@@ -118,7 +116,7 @@ def test_token_of_another_station_is_refused(
 ) -> None:
     """A token is good only at the station it was issued to: the same token presented by
     another station login is refused (WC002), although that station is registered."""
-    url = extra_station(database, OTHER_STATION)
+    url = extra_station(database, KIOSK)
     token = token_of(session_factory, TEST_ADMIN)
     with psycopg.connect(dsn_of(url)) as conn:
         conn.execute(SESSION, (token,))
