@@ -20,6 +20,7 @@ from kiosk.demo import people
 from kiosk.settings import StationSettings
 from tests.conftest import TestDatabase, create_test_database, drop_test_database
 from tests.identity_helpers import POLICY, STATION, admin_for, enrol
+from tests.integration.identity_fixtures import as_person
 
 Factory = sessionmaker[Session]
 
@@ -42,7 +43,7 @@ EXPECTED = {
 
 def test_role_permission_matrix(session_factory: Factory) -> None:
     """Every role holds exactly its identity-area permissions; no admin signing permission."""
-    with UnitOfWork(session_factory, "system") as uow:
+    with UnitOfWork(session_factory, None) as uow:
         matrix = access.role_matrix(uow)
         sign_perms = set(
             uow.session.scalars(select(Permission.name).where(Permission.kind == "sign"))
@@ -59,10 +60,10 @@ def test_grant_and_revoke_are_audited(database: TestDatabase, session_factory: F
     """A grant shows in the person's permissions; a revoke needs a reason kept in the trail."""
     admin = admin_for(database)
     person = enrol(session_factory, admin, roles=("operator",))
-    with UnitOfWork(session_factory, admin) as uow:
+    with as_person(session_factory, admin) as uow:
         assert access.grant_role(uow, person.username, "supervisor") == {"operator", "supervisor"}
         uow.commit()
-    with UnitOfWork(session_factory, admin) as uow:
+    with as_person(session_factory, admin) as uow:
         assert "security.view" in access.permissions_of(uow, person.username)
         assert access.revoke_role(uow, person.username, "supervisor", "moved to day shift") == {
             "operator"
@@ -81,7 +82,7 @@ def test_role_refusals(database: TestDatabase, session_factory: Factory) -> None
     """No self-grant, no unknown role, no double grant, no grant without role.grant."""
     admin = admin_for(database)
     person = enrol(session_factory, admin, roles=("qa",))
-    with UnitOfWork(session_factory, admin) as uow:
+    with as_person(session_factory, admin) as uow:
         with pytest.raises(RuleViolation, match="themselves"):
             access.grant_role(uow, admin, "qa")
         with pytest.raises(InvalidInput, match="Unknown role"):
@@ -89,7 +90,7 @@ def test_role_refusals(database: TestDatabase, session_factory: Factory) -> None
         with pytest.raises(InvalidInput, match="already has"):
             access.grant_role(uow, person.username, "qa")
     with (
-        UnitOfWork(session_factory, person.username) as uow,
+        as_person(session_factory, person.username) as uow,
         pytest.raises(PermissionDenied, match=r"role\.grant permission \(admin\)"),
     ):
         access.grant_role(uow, person.username, "admin")
@@ -112,15 +113,17 @@ def test_demo_people_cover_every_role_and_can_work() -> None:
         roles = {p.role for p in people.PEOPLE}
         assert roles == set(access.ROLES)
         by_name = {p.username: p for p in people.PEOPLE}
+        signed_in = {}
         for person in people.PEOPLE:
             creds = identity.Credentials(pin=person.pin, badge_uid=person.badge_uid)
             who = identity.authenticate(svc.session_factory, creds, station="demo", policy=POLICY)
-            assert person.role in who.roles
-        with svc.uow("erin") as uow:
+            assert person.role in who.roles and who.session is not None
+            signed_in[person.username] = who.session
+        with svc.uow(signed_in["erin"]) as uow:
             items.create_item(uow, items.NewItem("DEMO-1", "Tubing", "raw", "m"))
             uow.commit()
         quinn = by_name["quinn"]
-        with svc.uow("quinn") as uow:
+        with svc.uow(signed_in["quinn"]) as uow:
             sig = item_approval.approve_item(
                 uow,
                 "DEMO-1",
@@ -130,7 +133,10 @@ def test_demo_people_cover_every_role_and_can_work() -> None:
             )
             uow.commit()
         assert sig.valid and sig.printed_name == "Quinn QA"
-        with svc.uow("admin") as uow, pytest.raises(RuleViolation, match="last active admin"):
+        with (
+            svc.uow(signed_in["admin"]) as uow,
+            pytest.raises(RuleViolation, match="last active admin"),
+        ):
             access.revoke_role(uow, "admin", "admin", "leaving")
     finally:
         engine.dispose()
