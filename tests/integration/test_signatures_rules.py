@@ -3,6 +3,7 @@ refusal with a message a person can act on. Item approval is the first workflow.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,7 @@ from domain.errors import (
     StaleRecord,
 )
 from domain.services import identity_admin, item_approval, items, security, users
+from domain.services.access_log import list_access
 from domain.services.identity import Credentials
 from domain.services.signatures import (
     RecordRef,
@@ -39,21 +41,28 @@ from tests.identity_helpers import (
     new_pin,
     register_test_doc,
 )
+from tests.integration.identity_fixtures import as_person, backdate_pin, holding_session
+from tests.sessions import as_system, session_of
 
 Factory = sessionmaker[Session]
 
 
 def _item(session_factory: Factory, author: str) -> str:
     number = unique("IT").upper()
-    with UnitOfWork(session_factory, author) as uow:
+    with as_person(session_factory, author) as uow:
         items.create_item(uow, items.NewItem(number, "Drip chamber", "component", "ea"))
         uow.commit()
     return number
 
 
-def _approve(session_factory: Factory, number: str, signer: Person, **kw: object) -> SignatureView:
+def _approve(
+    session_factory: Factory, number: str, signer: Person, *, signed_in: bool = True, **kw: object
+) -> SignatureView:
+    """The signer approves at the test station, signed in there (or, ``signed_in=False``, in
+    a transaction with no session: the signature itself names the person)."""
     creds = kw.pop("creds", None) or signer.creds()
-    with UnitOfWork(session_factory, signer.username) as uow:
+    session = session_of(session_factory, signer.username) if signed_in else None
+    with UnitOfWork(session_factory, session) as uow:
         view = item_approval.approve_item(
             uow,
             number,
@@ -67,7 +76,7 @@ def _approve(session_factory: Factory, number: str, signer: Person, **kw: object
 
 
 def _sign_doc(session_factory: Factory, doc: int, meaning: str, signer: Person) -> SignatureView:
-    with UnitOfWork(session_factory, signer.username) as uow:
+    with as_person(session_factory, signer.username) as uow:
         view = sign(
             uow,
             RecordRef("pytest_doc", doc),
@@ -103,7 +112,7 @@ def test_qa_approves_an_item(
     )
     assert sig.station == "station_pytest" and sig.comment == "checked against drawing"
     assert sig.manifestation().line.startswith(f"Approved by {people['qa'].printed_name} on ")
-    with UnitOfWork(session_factory, "system") as uow:
+    with UnitOfWork(session_factory, None) as uow:
         item = items.get_item(uow, number)
     assert (item.status, sig.record_version) == ("approved", 1)
     with database.connect() as conn:
@@ -139,8 +148,7 @@ def test_admin_is_refused_a_signing_meaning(
 def test_admin_role_cannot_be_given_a_signing_permission(database: TestDatabase) -> None:
     """The database refuses granting a 'sign' permission to the admin role (WC012)."""
     with database.connect("admin") as conn:
-        conn.execute("SET ROLE workcell_owner")
-        conn.execute("SELECT set_config('workcell.actor', 'system', true)")
+        as_system(conn, reason="test: admin signing permission")
         with pytest.raises(Exception, match="admin role cannot hold the signing permission"):
             conn.execute(
                 "INSERT INTO workcell.role_permission (role, permission) "
@@ -180,16 +188,30 @@ def test_policy_not_acknowledged_cannot_sign(
 
 
 def test_identity_cannot_be_self_verified(database: TestDatabase, session_factory: Factory) -> None:
-    """An administrator cannot record their own identity check (service and database)."""
+    """An administrator cannot record their own identity check: the service, the database
+    function (WC012), no direct write for a station, and owner-side the table's check."""
     admin = admin_for(database)
-    with UnitOfWork(session_factory, admin) as uow, pytest.raises(RuleViolation):
+    with as_person(session_factory, admin) as uow, pytest.raises(RuleViolation):
         identity_admin.verify_identity(uow, admin, "I know me")
     with database.connect() as conn:
-        conn.execute("SELECT set_config('workcell.actor', %s, true)", (admin,))
-        with pytest.raises(Exception, match="ck_identity_verification_not_self"):
+        holding_session(conn, session_factory, admin)
+        with pytest.raises(psycopg.Error) as err:
+            conn.execute("SELECT workcell.verify_identity(%s, 'me')", (admin,))
+        assert err.value.sqlstate == "WC012"
+        conn.rollback()
+        holding_session(conn, session_factory, admin)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(
                 "INSERT INTO workcell.identity_verification (user_id, method) "
                 "SELECT id, 'me' FROM workcell.users WHERE username = %s",
+                (admin,),
+            )
+    with database.connect("admin") as conn:
+        as_system(conn, reason="test: self-verification")
+        with pytest.raises(Exception, match="ck_identity_verification_not_self"):
+            conn.execute(
+                "INSERT INTO workcell.identity_verification (user_id, method, verified_by) "
+                "SELECT id, 'me', id FROM workcell.users WHERE username = %s",
                 (admin,),
             )
 
@@ -198,27 +220,19 @@ def test_identity_cannot_be_self_verified(database: TestDatabase, session_factor
 def test_unusable_accounts_cannot_sign(
     database: TestDatabase, session_factory: Factory, people: dict[str, Person], state: str
 ) -> None:
-    """Disabled, locked, admin-set-PIN and expired-PIN users are refused a signature."""
+    """Disabled, locked, admin-set-PIN and expired-PIN users are refused a signature (at a
+    station where they are not signed in: none of them could sign in)."""
     admin = admin_for(database)
     qa = enrol(session_factory, admin, roles=("qa",), temporary=state == "temporary")
     if state in ("disabled", "locked"):
-        with UnitOfWork(session_factory, admin) as uow:
+        with as_person(session_factory, admin) as uow:
             if state == "disabled":
                 users.disable_user(uow, qa.username, "left")
             else:
                 identity_admin.lock_user(uow, qa.username, "investigation")
             uow.commit()
     if state == "expired":
-        with database.connect("admin") as conn:
-            conn.execute("SELECT set_config('workcell.actor', 'system', true)")
-            conn.execute(
-                "INSERT INTO workcell.user_pin (user_id, pin_hash, temporary, set_at) "
-                "SELECT user_id, pin_hash, false, now() - interval '400 days' "
-                "FROM workcell.user_pin WHERE user_id = "
-                "(SELECT id FROM workcell.users WHERE username = %s)",
-                (qa.username,),
-            )
-            conn.commit()
+        backdate_pin(database, qa.username, 400)
     expected = {
         "disabled": AccountDisabled,
         "locked": AccountLocked,
@@ -227,8 +241,8 @@ def test_unusable_accounts_cannot_sign(
     }[state]
     number = _item(session_factory, people["engineer"].username)
     with pytest.raises(expected):
-        _approve(session_factory, number, qa)
-    with UnitOfWork(session_factory, "system") as uow:
+        _approve(session_factory, number, qa, signed_in=False)
+    with UnitOfWork(session_factory, None) as uow:
         assert items.get_item(uow, number).status == "draft"
 
 
@@ -240,11 +254,13 @@ def test_wrong_pin_while_signing_is_counted_though_signing_fails(
     number = _item(session_factory, people["engineer"].username)
     with pytest.raises(AuthenticationFailed, match="4 attempts left"):
         _approve(session_factory, number, qa, creds=qa.creds(new_pin()))
-    with UnitOfWork(session_factory, admin_for(database)) as uow:
+    with as_person(session_factory, admin_for(database)) as uow:
         events = security.list_security_events(uow, user=qa.username, kinds=["auth_failed"])
+        refused = list_access(uow, user=qa.username, outcome="refused")
     assert len(events) == 1
     assert "signing item" in events[0].detail
-    with UnitOfWork(session_factory, "system") as uow:
+    assert [(r.purpose, r.method) for r in refused] == [("sign", "badge+pin")]
+    with UnitOfWork(session_factory, None) as uow:
         assert signatures_for(uow, RecordRef("item", items.get_item(uow, number).id)) == []
 
 
@@ -307,10 +323,10 @@ def test_unknown_meaning_lists_the_allowed_ones(
 ) -> None:
     """A meaning without a rule is refused, naming the meanings that exist."""
     number = _item(session_factory, people["engineer"].username)
-    with UnitOfWork(session_factory, "system") as uow:
+    with UnitOfWork(session_factory, None) as uow:
         item_id = items.get_item(uow, number).id
     with (
-        UnitOfWork(session_factory, people["qa"].username) as uow,
+        as_person(session_factory, people["qa"].username) as uow,
         pytest.raises(SignatureRefused, match="Meanings allowed: approved"),
     ):
         sign(
@@ -333,18 +349,18 @@ def test_security_event_acknowledged_by_signature(
         _approve(
             session_factory, _item(session_factory, admin), target, creds=target.creds(new_pin())
         )
-    with UnitOfWork(session_factory, people["supervisor"].username) as uow:
+    with as_person(session_factory, people["supervisor"].username) as uow:
         (event,) = security.list_security_events(uow, user=target.username, kinds=["auth_failed"])
     with (
-        UnitOfWork(session_factory, target.username) as uow,
+        as_person(session_factory, target.username) as uow,
         pytest.raises(SignatureRefused, match="author"),
     ):
         security.acknowledge_event(uow, event.id, target.creds(), station=STATION, policy=POLICY)
     sup = people["supervisor"]
-    with UnitOfWork(session_factory, sup.username) as uow:
+    with as_person(session_factory, sup.username) as uow:
         security.acknowledge_event(uow, event.id, sup.creds(), station=STATION, policy=POLICY)
         uow.commit()
-    with UnitOfWork(session_factory, sup.username) as uow:
+    with as_person(session_factory, sup.username) as uow:
         (seen,) = security.list_security_events(uow, user=target.username, kinds=["auth_failed"])
         assert seen.acknowledged_by == sup.printed_name
         pending = security.list_security_events(uow, user=target.username, unacknowledged_only=True)
@@ -358,7 +374,7 @@ def test_operator_cannot_list_security_events(
 ) -> None:
     """Security events are for supervisors, QA, admins and auditors."""
     with (
-        UnitOfWork(session_factory, people["operator"].username) as uow,
+        as_person(session_factory, people["operator"].username) as uow,
         pytest.raises(PermissionDenied, match=r"security\.view"),
     ):
         security.list_security_events(uow)
@@ -369,7 +385,7 @@ def test_describe_record_shows_what_will_be_signed(
 ) -> None:
     """The signing dialog's summary: title, version, lines; unknown records are refused."""
     number = _item(session_factory, people["engineer"].username)
-    with UnitOfWork(session_factory, "system") as uow:
+    with UnitOfWork(session_factory, None) as uow:
         item_id = items.get_item(uow, number).id
         summary = describe_record(uow, RecordRef("workcell.item", item_id))
         assert summary.title == f"Item {number} — Drip chamber"
@@ -377,7 +393,7 @@ def test_describe_record_shows_what_will_be_signed(
         with pytest.raises(NotFound):
             describe_record(uow, RecordRef("item", item_id + 10_000_000))
     with (
-        UnitOfWork(session_factory, "system") as uow,
+        UnitOfWork(session_factory, None) as uow,
         pytest.raises(SignatureRefused, match="cannot be signed"),
     ):
         describe_record(uow, RecordRef("work_order", 1))
