@@ -18,7 +18,7 @@ from domain.uow import UnitOfWork
 from kiosk.cli import main
 from tests import sessions
 from tests.conftest import TEST_ADMIN, TestDatabase, create_test_database, drop_test_database
-from tests.integration.identity_fixtures import busy_station_policy
+from tests.integration.identity_fixtures import busy_station_policy, token_at
 
 INSERT_ITEM = (
     "INSERT INTO workcell.item (item_number, description, item_type, unit) "
@@ -54,17 +54,8 @@ def fresh_database(prefix: str = "wcaud") -> Iterator[TestDatabase]:
 
 
 def token(db: TestDatabase, actor: str = TEST_ADMIN) -> str:
-    """``actor``'s session token at the test station of ``db`` (signed in once, reused), its
-    idle time started afresh (a committed touch), so it stays valid for a while."""
-    engine = make_engine(db.station)
-    try:
-        factory = make_session_factory(engine)
-        session = sessions.session_of(factory, actor)
-        with UnitOfWork(factory, session) as uow:
-            uow.commit()
-        return session.token
-    finally:
-        engine.dispose()
+    """``actor``'s session token at the test station of ``db``, valid for a while."""
+    return token_at(db, actor)
 
 
 def act(

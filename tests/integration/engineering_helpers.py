@@ -13,11 +13,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.services import bom, eco, effectivity, identity_admin, items, users
+from domain.services import bom, eco, effectivity, identity, identity_admin, items, users
 from domain.services.identity import Credentials
 from domain.services.pin_policy import IdentityPolicy
 from domain.uow import UnitOfWork
 from tests.conftest import TEST_ADMIN, TestDatabase, unique
+from tests.sessions import as_system, new_pin, pin_of, remember_pin, session_of
 
 D = Decimal
 
@@ -70,8 +71,7 @@ def released_bom(
 ENGINEER = "pytest_engineer"
 STATION = "station_pytest"
 PIN = "482916"
-# Cheap argon2 parameters: the tests exercise the rules, not the hash cost.
-POLICY = IdentityPolicy(allow_username_pin=True, argon2_memory_kib=1024, argon2_time_cost=1)
+POLICY = IdentityPolicy(allow_username_pin=True)
 
 _GRANT = (
     "INSERT INTO workcell.user_role (user_id, role) "
@@ -81,19 +81,41 @@ _GRANT = (
 
 
 def grant_roles(database: TestDatabase, username: str, *roles: str) -> None:
-    """Grant roles as the test administrator (through SQL: fixtures set up, tests attack)."""
+    """Grant roles owner-side (fixtures set up, tests attack): the 'system' actor on the
+    superuser connection, audited like any change."""
     with database.connect("admin") as conn:
-        conn.execute("SELECT set_config('workcell.actor', %s, true)", (TEST_ADMIN,))
+        as_system(conn, reason="test fixture: roles")
         conn.execute(_GRANT, (list(roles), username))
         conn.commit()
 
 
+def _own_pin(factory: sessionmaker[Session], username: str, reason: str) -> None:
+    """The test administrator sets a temporary PIN; the person replaces it with PIN."""
+    temporary = new_pin()
+    with UnitOfWork(factory, session_of(factory, TEST_ADMIN), reason) as uow:
+        identity_admin.set_pin(uow, username, temporary, policy=POLICY, reason=reason)
+        uow.commit()
+    identity.change_pin(
+        factory, Credentials(temporary, username=username), PIN, station=STATION, policy=POLICY
+    )
+    remember_pin(factory, username, PIN)
+
+
 def ensure_engineer(database: TestDatabase, factory: sessionmaker[Session]) -> str:
-    """The editing engineer used by the engineering tests (created once per database)."""
-    with UnitOfWork(factory, TEST_ADMIN) as uow:
-        if ENGINEER not in {u.username for u in users.list_users(uow)}:
+    """The editing engineer used by the engineering tests (created once per database, with
+    their own PIN, so the tests can act in their session)."""
+    with UnitOfWork(factory, session_of(factory, TEST_ADMIN)) as uow:
+        exists = ENGINEER in {u.username for u in users.list_users(uow)}
+        if not exists:
             users.add_user(uow, ENGINEER, "Pytest Engineer")
             uow.commit()
+    if not exists:
+        _own_pin(factory, ENGINEER, "test engineer")
+    else:
+        try:
+            pin_of(factory, ENGINEER)
+        except KeyError:  # created by an earlier process: give them a PIN we know
+            _own_pin(factory, ENGINEER, "test engineer")
     grant_roles(database, ENGINEER, "engineer")
     return ENGINEER
 
@@ -101,17 +123,17 @@ def ensure_engineer(database: TestDatabase, factory: sessionmaker[Session]) -> s
 def make_signer(
     database: TestDatabase, factory: sessionmaker[Session], prefix: str, *roles: str
 ) -> str:
-    """A person who can sign: roles, a permanent PIN, identity verified, policy acknowledged."""
+    """A person who can sign: roles, their own PIN (PIN), identity verified, policy
+    acknowledged."""
     name = unique(prefix)
-    grant_roles(database, TEST_ADMIN, "admin")
-    with UnitOfWork(factory, TEST_ADMIN) as uow:
+    with UnitOfWork(factory, session_of(factory, TEST_ADMIN)) as uow:
         users.add_user(uow, name, f"{prefix.title()} {name[-4:]}")
         uow.commit()
     grant_roles(database, name, *roles)
-    with UnitOfWork(factory, TEST_ADMIN, "test signer") as uow:
-        identity_admin.set_pin(uow, name, PIN, policy=POLICY, temporary=False, reason="test")
+    with UnitOfWork(factory, session_of(factory, TEST_ADMIN), "test signer") as uow:
         identity_admin.verify_identity(uow, name, "test fixture: known person")
         uow.commit()
+    _own_pin(factory, name, "test signer")
     identity_admin.acknowledge_policy(
         factory, Credentials(PIN, username=name), station=STATION, policy=POLICY
     )

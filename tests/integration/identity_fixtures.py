@@ -29,6 +29,7 @@ __all__ = [
     "extra_station",
     "holding_session",
     "station_factory",
+    "token_at",
 ]
 
 
@@ -46,6 +47,20 @@ def holding_session(
     conn.execute(
         "SELECT set_config('workcell.session', %s, true)", (token_of(session_factory, username),)
     )
+
+
+def token_at(database: TestDatabase, username: str) -> str:
+    """``username``'s session token at the test station of ``database`` (signed in once,
+    reused), its idle time started afresh (a committed touch) so it stays valid a while."""
+    engine = make_engine(database.station)
+    try:
+        factory = make_session_factory(engine)
+        session = session_of(factory, username)
+        with UnitOfWork(factory, session) as uow:
+            uow.commit()
+        return session.token
+    finally:
+        engine.dispose()
 
 
 def busy_station_policy(admin_url: str) -> None:

@@ -11,6 +11,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.services import drafts
 from domain.uow import UnitOfWork
 from tests.conftest import TestDatabase
+from tests.integration.identity_fixtures import token_at
 
 STATION = "line1"
 pytestmark = pytest.mark.pg18  # audit trigger and immutability on the embedded server too
@@ -87,9 +88,9 @@ def test_what_was_typed_cannot_be_edited_or_deleted_by_the_station_role(
     parked = _park(make_uow, other.username, owner.username)
     with database.connect("station") as conn:
         conn.execute(
-            "SELECT set_config('workcell.actor', %s, true),"
+            "SELECT set_config('workcell.session', %s, true),"
             " set_config('workcell.reason', 'x', true)",
-            (owner.username,),
+            (token_at(database, owner.username),),
         )
         with pytest.raises(psycopg.Error) as edit:
             conn.execute(
@@ -99,7 +100,9 @@ def test_what_was_typed_cannot_be_edited_or_deleted_by_the_station_role(
             )
         assert edit.value.sqlstate == "WC006"
         conn.rollback()
-        conn.execute("SELECT set_config('workcell.actor', %s, true)", (owner.username,))
+        conn.execute(
+            "SELECT set_config('workcell.session', %s, true)", (token_at(database, owner.username),)
+        )
         with pytest.raises(psycopg.Error) as delete:
             conn.execute("DELETE FROM workcell.kiosk_draft WHERE id = %s", (parked.id,))
         assert delete.value.sqlstate in ("WC005", "42501")

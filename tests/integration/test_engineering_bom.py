@@ -20,11 +20,12 @@ from tests.integration.engineering_helpers import (
     release_bom,
     released_bom,
 )
+from tests.integration.identity_fixtures import token_at
 
 pytestmark = [pytest.mark.pg18, pytest.mark.usefixtures("engineer")]
 
-SET_ACTOR = (
-    "SELECT set_config('workcell.actor', %s, true), set_config('workcell.reason', 'attack', true)"
+SET_SESSION = (
+    "SELECT set_config('workcell.session', %s, true), set_config('workcell.reason', 'attack', true)"
 )
 
 
@@ -42,7 +43,7 @@ def _released_pair(make_uow) -> tuple[str, str, int]:
 
 def _sql_attempt(database: TestDatabase, sql: str, params: tuple[object, ...]) -> psycopg.Error:
     with database.connect() as conn:
-        conn.execute(SET_ACTOR, (TEST_ADMIN,))
+        conn.execute(SET_SESSION, (token_at(database, TEST_ADMIN),))
         with pytest.raises(psycopg.Error) as err:
             conn.execute(sql, params)
         return err.value
@@ -118,7 +119,7 @@ def test_overlapping_effectivity_refused_by_database(make_uow, database: TestDat
     """Two revisions of one item in effect at the same instant violate the exclusion constraint."""
     first, second = _two_in_review(make_uow)
     with database.connect() as conn:
-        conn.execute(SET_ACTOR, (TEST_ADMIN,))
+        conn.execute(SET_SESSION, (token_at(database, TEST_ADMIN),))
         conn.execute(RELEASE_SQL.format("now() + interval '1 day'"), (first,))
         with pytest.raises(psycopg.errors.ExclusionViolation):
             conn.execute(RELEASE_SQL.format("now() + interval '2 days'"), (second,))

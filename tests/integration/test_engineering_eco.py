@@ -22,6 +22,7 @@ from tests.integration.engineering_helpers import (
     released_bom,
     signing,
 )
+from tests.integration.identity_fixtures import token_at
 
 pytestmark = [pytest.mark.pg18, pytest.mark.usefixtures("engineer")]
 
@@ -215,7 +216,9 @@ def test_one_open_eco_per_item_service_and_database(make_uow, team, database) ->
     with make_uow(ENGINEER) as uow, pytest.raises(RuleViolation, match="one open ECO"):
         eco.add_eco_item(uow, other, parent, new_bom=True)
     with database.connect() as conn:
-        conn.execute("SELECT set_config('workcell.actor', %s, true)", (ENGINEER,))
+        conn.execute(
+            "SELECT set_config('workcell.session', %s, true)", (token_at(database, ENGINEER),)
+        )
         with pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute(
                 "INSERT INTO workcell.eco_item (eco_id, item_id, bom_revision_id) "
@@ -248,9 +251,9 @@ def test_submitted_eco_content_is_frozen_in_the_database(make_uow, team, databas
     _act(make_uow, eco.submit_eco, number, team.author)
     with database.connect() as conn:
         conn.execute(
-            "SELECT set_config('workcell.actor', %s, true), "
+            "SELECT set_config('workcell.session', %s, true), "
             "set_config('workcell.reason', 'sneak', true)",
-            (TEST_ADMIN,),
+            (token_at(database, TEST_ADMIN),),
         )
         with pytest.raises(psycopg.Error) as err:
             conn.execute(

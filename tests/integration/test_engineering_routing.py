@@ -20,6 +20,7 @@ from tests.integration.engineering_helpers import (
     make_signer,
     signing,
 )
+from tests.integration.identity_fixtures import token_at
 
 pytestmark = [pytest.mark.pg18, pytest.mark.usefixtures("engineer")]
 
@@ -108,9 +109,9 @@ def test_released_routing_refused_through_sql(make_uow, people, database, sql: s
         rev_id = routing.get_routing(uow, item, "A").summary.id
     with database.connect() as conn:
         conn.execute(
-            "SELECT set_config('workcell.actor', %s, true), "
+            "SELECT set_config('workcell.session', %s, true), "
             "set_config('workcell.reason', 'attack', true)",
-            (TEST_ADMIN,),
+            (token_at(database, TEST_ADMIN),),
         )
         with pytest.raises(psycopg.Error) as err:
             conn.execute(sql, (rev_id,))
