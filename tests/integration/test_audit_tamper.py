@@ -282,3 +282,23 @@ def test_neutered_trigger_function_is_reported(trail: Trail) -> None:
     code, out = trail.verify()
     assert code == 1
     assert "audit function audit.record_change() differs" in out
+
+
+def test_neutered_entry_writer_is_reported(trail: Trail) -> None:
+    """The trigger hands each entry to audit.append_entry (migration 0007); a writer that
+    writes nothing is reported the same way."""
+    trail.superuser(
+        (
+            "CREATE OR REPLACE FUNCTION audit.append_entry(p_actor_id bigint, p_table text,"
+            " p_key text, p_operation text, p_before jsonb, p_after jsonb, p_reason text)"
+            " RETURNS void LANGUAGE plpgsql SECURITY DEFINER"
+            " SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'"
+            " AS $$ BEGIN RETURN; END $$",
+            (),
+        )
+    )
+    code, out = trail.verify()
+    assert code == 1
+    assert (
+        "audit function audit.append_entry(bigint,text,text,text,jsonb,jsonb,text) differs" in out
+    )
