@@ -111,22 +111,27 @@ def drop_test_database(db: TestDatabase) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def database() -> Iterator[TestDatabase]:
-    db = create_test_database()
-    # The first person is created by the bootstrap function, as in a real installation.
+def bootstrap_test_admin(
+    db: TestDatabase, username: str = TEST_ADMIN, printed_name: str = "Pytest Administrator"
+) -> None:
+    """The first person, created by the bootstrap function as in a real installation, with a
+    PIN of their own (remembered, so ``sessions.session_of`` can sign them in)."""
     admin_engine, engine = make_engine(db.admin), make_engine(db.station)
     try:
         pin = sessions.new_pin()
         with UnitOfWork.system(make_session_factory(admin_engine), "bootstrap") as uow:
-            identity_admin.bootstrap_admin(
-                uow, TEST_ADMIN, "Pytest Administrator", pin, policy=sessions.POLICY
-            )
+            identity_admin.bootstrap_admin(uow, username, printed_name, pin, policy=sessions.POLICY)
             uow.commit()
-        sessions.remember_pin(make_session_factory(engine), TEST_ADMIN, pin)
+        sessions.remember_pin(make_session_factory(engine), username, pin)
     finally:
         admin_engine.dispose()
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[TestDatabase]:
+    db = create_test_database()
+    bootstrap_test_admin(db)
     yield db
     drop_test_database(db)
 

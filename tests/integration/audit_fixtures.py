@@ -12,12 +12,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.db import make_engine, make_session_factory
-from domain.services import identity_admin
-from domain.uow import UnitOfWork
 from kiosk.cli import main
-from tests import sessions
-from tests.conftest import TEST_ADMIN, TestDatabase, create_test_database, drop_test_database
+from tests.conftest import (
+    TEST_ADMIN,
+    TestDatabase,
+    bootstrap_test_admin,
+    create_test_database,
+    drop_test_database,
+)
 from tests.integration.identity_fixtures import busy_station_policy, token_at
 
 INSERT_ITEM = (
@@ -34,20 +36,8 @@ def fresh_database(prefix: str = "wcaud") -> Iterator[TestDatabase]:
     db = create_test_database(prefix)
     try:
         busy_station_policy(db.admin)
-        admin_engine, engine = make_engine(db.admin), make_engine(db.station)
-        try:
-            pin = sessions.new_pin()
-            with UnitOfWork.system(make_session_factory(admin_engine), "bootstrap") as uow:
-                identity_admin.bootstrap_admin(
-                    uow, TEST_ADMIN, "Pytest Administrator", pin, policy=sessions.POLICY
-                )
-                uow.commit()
-            factory = make_session_factory(engine)
-            sessions.remember_pin(factory, TEST_ADMIN, pin)
-            sessions.session_of(factory, TEST_ADMIN)  # the sign-in's entries come first
-        finally:
-            admin_engine.dispose()
-            engine.dispose()
+        bootstrap_test_admin(db)
+        token_at(db, TEST_ADMIN)  # the sign-in's entries come first
         yield db
     finally:
         drop_test_database(db)
