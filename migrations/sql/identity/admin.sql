@@ -467,21 +467,39 @@ BEGIN
     VALUES ('station_cleared', NULL, NULL, format('%s: %s', st.name, auth.require_reason(p_reason)));
 END $$;
 
--- The policy is changed by an administrator with a reason, audited like every change.
-CREATE FUNCTION workcell.set_identity_policy(p_changes jsonb, p_reason text) RETURNS void
+-- The policy is changed by an administrator with a reason and fresh credentials (an
+-- administrator holds no signing permission, so this is a re-authentication recorded in the
+-- access log beside the audited change, not a signature row).
+CREATE FUNCTION workcell.set_identity_policy(p_changes jsonb, p_reason text,
+                                             p_challenge_id bigint, p_proof text) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET workcell.system_actor = ''
 AS $$
 DECLARE
+    a workcell.users := auth.require_permission('user.administer');
+    c auth.challenge;
     p workcell.identity_policy;
 BEGIN
-    PERFORM auth.require_permission('user.administer');
-    PERFORM auth.require_reason(p_reason);
-    IF p_changes IS NULL OR jsonb_typeof(p_changes) <> 'object'
+    IF p_changes IS NULL OR jsonb_typeof(p_changes) <> 'object' OR p_changes = '{}'::jsonb
        OR p_changes ?| ARRAY['id', 'version'] THEN
         RAISE EXCEPTION 'Give the policy settings to change as a JSON object' USING ERRCODE = '22023';
     END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_object_keys(p_changes) k
+                WHERE k NOT IN (SELECT attname FROM pg_attribute
+                                 WHERE attrelid = 'workcell.identity_policy'::regclass AND attnum > 0
+                                   AND NOT attisdropped)) THEN
+        RAISE EXCEPTION 'Unknown policy setting in %', p_changes USING ERRCODE = '22023';
+    END IF;
+    c := auth.verify_challenge(p_challenge_id, p_proof, 'sign');
+    IF c.user_id <> a.id THEN
+        RAISE EXCEPTION 'The credentials given are not those of the signed-in administrator'
+            USING ERRCODE = 'WC012';
+    END IF;
+    PERFORM auth.require_usable_pin(c);
+    PERFORM auth.require_reason(p_reason);
+    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
+    VALUES (a.id, c.method, 'sign', 'success', 'identity policy change', c.id);
     SELECT * INTO p FROM workcell.identity_policy WHERE id = 1 FOR UPDATE;
     p := jsonb_populate_record(p, p_changes);
     UPDATE workcell.identity_policy SET
