@@ -3,15 +3,19 @@ concurrent signers, against a baseline measured in the same run.
 
     .venv/bin/python -m bench.signatures [--ops 40] [--threads 1 8] [--think 1 3]
 
-One operation = what a QA signer's "Approve" button costs: a UnitOfWork, badge digest and
-user look-up, argon2id verification of the PIN (m=19 MiB, t=2, p=1), the database's
-apply_signature (rules, content hash, append-only insert, audit entry), the item's status
-update (approval lock trigger, audit entry) and the commit. The baseline is the same
-operation with the argon2 verification replaced by a constant "match" — the same code path
-and transaction minus the PIN hash — so the ratio shows what argon2 costs. A sign-in
-(authenticate: PIN check only, no write) is measured too. Signers work back to back
-(saturation: n threads always busy) and, with n > 1, also "paced": each signer waits a
-random 1-3 s between signatures (8 people signing on one floor at once, not a load test).
+One operation = what a QA signer's "Approve" button costs, with the database proving the
+person (migration 0007): a UnitOfWork in the signer's session, a committed challenge from
+the database (salt and cost of the PIN, single-use nonce), argon2id of the PIN at the
+station (m=19 MiB, t=2, p=1, the shipped cost restored in the scratch database's policy
+row), the SCRAM proof, workcell.sign (proof check, rollback-proof counters, rules, content
+hash, append-only insert, access-log line, audit entries), the item's status update
+(approval lock trigger, audit entry) and the commit. The baseline is the same operation
+with the argon2id output taken from a cache filled before the run — the same code path,
+challenge and transactions minus the PIN hash — so the ratio shows what argon2 costs. A
+sign-in (authenticate: challenge, argon2id, workcell.sign_in opening a session and writing
+an access-log line) is measured too. Signers work back to back (saturation: n threads
+always busy) and, with n > 1, also "paced": each signer waits a random 1-3 s between
+signatures (8 people signing on one floor at once, not a load test).
 Uses a scratch database on the test server (WORKCELL_TEST_DATABASE_URL, else
 127.0.0.1:5432, else the embedded server).
 """
@@ -28,20 +32,24 @@ from contextlib import contextmanager, nullcontext
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.scratch import scratch_database
 from domain.db import make_engine, make_session_factory
-from domain.services import identity, item_approval, items
+from domain.services import identity, item_approval, items, scram
 from domain.services.pin_policy import IdentityPolicy
-from domain.uow import UnitOfWork
-from tests.conftest import create_test_database, drop_test_database
+from domain.uow import StationSession, UnitOfWork
+from tests.conftest import drop_test_database
 from tests.identity_helpers import Person, admin_for, enrol
+from tests.sessions import session_of
 
-POLICY = IdentityPolicy()  # shipped parameters, badge + PIN only
+POLICY = IdentityPolicy()  # shipped PIN rules; the argon2id cost is the database's
 STATION = "bench"
+# The signers' sessions at the bench station, opened before each measured run.
+_SIGNED_IN: dict[str, StationSession] = {}
 
 
 def _items(factory: sessionmaker[Session], author: str, count: int, tag: str) -> list[str]:
     numbers = [f"BS-{tag}-{i:05d}" for i in range(count)]
-    with UnitOfWork(factory, author) as uow:
+    with UnitOfWork(factory, session_of(factory, author)) as uow:
         for n in numbers:
             items.create_item(uow, items.NewItem(n, "Bench part", "component", "ea"))
         uow.commit()
@@ -49,7 +57,7 @@ def _items(factory: sessionmaker[Session], author: str, count: int, tag: str) ->
 
 
 def _approve(factory: sessionmaker[Session], signer: Person, number: str) -> None:
-    with UnitOfWork(factory, signer.username) as uow:
+    with UnitOfWork(factory, _SIGNED_IN[signer.username]) as uow:
         item_approval.approve_item(uow, number, signer.creds(), station=STATION, policy=POLICY)
         uow.commit()
 
@@ -59,13 +67,25 @@ def _sign_in(factory: sessionmaker[Session], signer: Person, _: str) -> None:
 
 
 @contextmanager
-def _without_argon2() -> Iterator[None]:
-    original = identity.pin_matches
-    identity.pin_matches = lambda _hash, _pin: True  # type: ignore[assignment]
+def _without_argon2(factory: sessionmaker[Session], signers: list[Person]) -> Iterator[None]:
+    """argon2id outputs from a cache: filled by one sign-in per signer (not measured), then
+    every PIN check of the run finds its salted PIN there."""
+    original = scram.salted_password
+    cache: dict[tuple[str, bytes, scram.Cost], bytes] = {}
+
+    def cached(pin: str, salt: bytes, cost: scram.Cost) -> bytes:
+        key = (pin, salt, cost)
+        if key not in cache:
+            cache[key] = original(pin, salt, cost)
+        return cache[key]
+
+    scram.salted_password = cached  # type: ignore[assignment]
     try:
+        for signer in signers:
+            _sign_in(factory, signer, "")
         yield
     finally:
-        identity.pin_matches = original  # type: ignore[assignment]
+        scram.salted_password = original  # type: ignore[assignment]
 
 
 Op = Callable[[sessionmaker[Session], Person, str], None]
@@ -80,6 +100,8 @@ def _run(
     """Each (signer, items) pair runs in its own thread; returns latencies (ms), wall (s)."""
     latencies: list[float] = []
     lock = threading.Lock()
+    for signer, _ in work:  # each signer signed in at the station (not measured)
+        _SIGNED_IN[signer.username] = session_of(factory, signer.username)
 
     def worker(signer: Person, numbers: list[str]) -> None:
         mine = []
@@ -116,14 +138,14 @@ def _scenario(
     mode = f"x{n}" + (f" paced {think[0]:g}-{think[1]:g}s" if think else "")
     results = {}
     for label, op, baseline in (
-        ("sign-in (PIN check only)", _sign_in, False),
+        ("sign-in (PIN check + session)", _sign_in, False),
         ("approve: PIN check + signature", _approve, False),
         ("baseline: same, no argon2", _approve, True),
     ):
         tag = f"{n}{'p' if think else ''}-{label[:4]}"
         work = [(s, _items(factory, author.username, ops, f"{tag}-{i}"))
                 for i, s in enumerate(signers)]  # fmt: skip
-        with _without_argon2() if baseline else nullcontext():
+        with _without_argon2(factory, signers) if baseline else nullcontext():
             lat, wall = _run(factory, op, work, think)
         results[label] = lat
         print(f"{label + ' ' + mode:<44} {len(lat):>5} {_p(lat, 50):>8.1f} "
@@ -141,7 +163,7 @@ def main() -> None:
     parser.add_argument("--paced-ops", type=int, default=15, help="per signer, paced runs")
     parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"))
     args = parser.parse_args()
-    db = create_test_database("wcbench")
+    db = scratch_database("wcbench", shipped_argon2=True)
     engine = make_engine(db.station, pool_size=max(args.threads) + 2)
     try:
         factory = make_session_factory(engine)
@@ -150,11 +172,13 @@ def main() -> None:
         signers = [
             enrol(factory, admin, roles=("qa",), prefix="bqa") for _ in range(max(args.threads))
         ]
-        print(f"argon2id m={POLICY.argon2_memory_kib} KiB t={POLICY.argon2_time_cost} "
-              f"p={POLICY.argon2_parallelism}; {args.ops} ops per signer")  # fmt: skip
+        cost = identity.server_policy(factory).cost
+        print(f"argon2id m={cost.memory_kib} KiB t={cost.time_cost} "
+              f"p={cost.parallelism}; {args.ops} ops per signer")  # fmt: skip
         print(f"{'workload':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'ops/s':>7}")
         # warm-up (connections, argon2 hasher, plan caches), not measured
         for s in signers:
+            _SIGNED_IN[s.username] = session_of(factory, s.username)
             for number in _items(factory, author.username, 2, f"warm-{s.username}"):
                 _sign_in(factory, s, number)
                 _approve(factory, s, number)
