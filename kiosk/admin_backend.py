@@ -4,24 +4,28 @@
 An administrator action is a `Signable`: ``describe()`` says exactly what will happen,
 ``sign(proof, comment)`` re-authenticates the signed-in administrator and performs the
 action in the same transaction (actor = that administrator, reason = the one given), so
-the audit trail shows who did it, when, why, and that they proved it was them.
+the audit trail shows who did it, when, why, and that they proved it was them. The
+database checks the proof: an unlock passes it to workcell.unlock_user; every other
+action signs the administrator in afresh in its own transaction (user_admin.reauthenticate)
+and the station keeps that new session once the action has committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import InvalidInput
 from domain.services import access, identity_admin, security, signatures, user_admin
-from domain.services.identity import IdentityPolicy
+from domain.services.identity import Credentials, IdentityPolicy
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
-from kiosk.backend import credentials, signature_line
+from kiosk.backend import credentials, record_to_sign, signature_line
+from kiosk.sessions import SessionBook, end_session
 from kiosk.settings import StationSettings
 from screens.admin import backend as ab
 from screens.backend import Proof, RecordToSign, SignatureLine
@@ -45,14 +49,22 @@ def user_row(row: user_admin.PersonRow) -> ab.UserRow:
 class AdminStationBackend:
     """Implements AdminBackend and SecurityBackend for one station."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: StationSettings) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: StationSettings,
+        *,
+        sessions: SessionBook | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.settings = settings
         self.station = settings.name
         self.policy = IdentityPolicy.from_settings(settings)
+        self.sessions = sessions or SessionBook(session_factory)
 
     def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor, reason)
+        """A unit of work in ``actor``'s database session (AttributionError: sign in first)."""
+        return self.sessions.uow(actor, reason)
 
     # -- AdminBackend ----------------------------------------------------------------------
 
@@ -117,16 +129,19 @@ class EventAcknowledgement:
     actor: str
     event_id: int
     meaning: str = "acknowledged"
+    shown: dict[str, RecordToSign] = field(default_factory=dict)  # what the dialog showed
 
     def describe(self) -> RecordToSign:
         with self.backend.uow(self.actor) as uow:
             access.require_permission(uow, "security.view")
             s = signatures.describe_record(uow, RecordRef("security_event", self.event_id))
-        return RecordToSign(s.title, s.version, s.lines, self.meaning)
+        self.shown["record"] = record = record_to_sign(s, self.meaning)
+        return record
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
         b = self.backend
         reason = f"security event {self.event_id} acknowledged"
+        shown = self.shown.get("record")
         with b.uow(self.actor, reason=reason) as uow:
             view = security.acknowledge_event(
                 uow,
@@ -135,6 +150,8 @@ class EventAcknowledgement:
                 station=b.station,
                 policy=b.policy,
                 comment=comment,
+                expected_version=shown.version if shown else None,
+                expected_hash=shown.content_hash if shown else None,
             )
             uow.commit()
         return signature_line(view)
@@ -142,31 +159,42 @@ class EventAcknowledgement:
 
 _NOW = select(func.now())
 
+
+@dataclass(frozen=True)
+class Confirmed:
+    """What an action needs besides the request: the station's policy, and the
+    administrator's fresh proof (an unlock hands it to the database itself)."""
+
+    policy: IdentityPolicy
+    creds: Credentials
+    station: str
+
+
 # What each action does, and how it reads on the confirmation dialog.
-Perform = Callable[[UnitOfWork, ab.AdminRequest, IdentityPolicy], str]
+Perform = Callable[[UnitOfWork, ab.AdminRequest, Confirmed], str]
 
 
-def _add_user(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _add_user(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     row = user_admin.add_person(uow, r.username, r.printed_name, r.roles)
     return f"User {row.username} added ({', '.join(row.roles) or 'no roles'})."
 
 
-def _grant(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _grant(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     access.grant_role(uow, r.username, r.role or "")
     return f"{r.username} now has the {r.role} role."
 
 
-def _revoke(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _revoke(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     access.revoke_role(uow, r.username, r.role or "", r.reason)
     return f"The {r.role} role was taken from {r.username}."
 
 
-def _issue(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _issue(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     badge = identity_admin.add_badge(uow, r.username, r.badge_uid or "")
     return f"Badge {badge.id} issued to {r.username}."
 
 
-def _replace(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _replace(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     if r.badge_id is None:
         raise InvalidInput("Choose the badge to replace.")
     identity_admin.revoke_badge(uow, r.badge_id, r.reason)
@@ -176,34 +204,34 @@ def _replace(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str
     return f"Badge {r.badge_id} revoked and replaced by badge {badge.id} for {r.username}."
 
 
-def _revoke_badge(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _revoke_badge(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     if r.badge_id is None:
         raise InvalidInput("Choose the badge to revoke.")
     identity_admin.revoke_badge(uow, r.badge_id, r.reason)
     return f"Badge {r.badge_id} of {r.username} revoked: it no longer opens anything."
 
 
-def _reset_pin(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
-    identity_admin.set_pin(uow, r.username, r.pin or "", policy=policy, reason=r.reason)
+def _reset_pin(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
+    identity_admin.set_pin(uow, r.username, r.pin or "", policy=c.policy, reason=r.reason)
     return f"{r.username} has a temporary PIN: they must choose their own before signing."
 
 
-def _unlock(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
-    identity_admin.unlock_user(uow, r.username, r.reason)
+def _unlock(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
+    identity_admin.unlock_user(uow, r.username, r.reason, c.creds, station=c.station)
     return f"{r.username} is unlocked."
 
 
-def _lock(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _lock(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     identity_admin.lock_user(uow, r.username, r.reason)
     return f"{r.username} is locked (all badges)."
 
 
-def _disable(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _disable(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     user_admin.disable_person(uow, r.username, r.reason)
     return f"{r.username} is disabled for good."
 
 
-def _verify_identity(uow: UnitOfWork, r: ab.AdminRequest, policy: IdentityPolicy) -> str:
+def _verify_identity(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     identity_admin.verify_identity(uow, r.username, r.reason)
     return f"{r.username}'s identity verification is recorded."
 
@@ -265,17 +293,25 @@ class AdminAction:
         b, r = self.backend, self.request
         label, perform = ACTIONS[r.action]
         reason = r.reason.strip() or f"{label}: {r.username}"
+        creds = credentials(proof)
+        renewed = None
         with b.uow(self.actor, reason=reason) as uow:
-            who = user_admin.reauthenticate(
-                uow,
-                credentials(proof),
-                expected=self.actor,
-                station=b.station,
-                policy=b.policy,
-                action=f"{label.lower()} {r.username}",
-            )
-            uow.act_as(who.username)
-            done = perform(uow, r, b.policy)
+            if r.action != ab.UNLOCK:  # unlock_user checks the proof in the database itself
+                renewed = user_admin.reauthenticate(
+                    uow,
+                    creds,
+                    expected=self.actor,
+                    station=b.station,
+                    policy=b.policy,
+                    action=f"{label.lower()} {r.username}",
+                )
+            done = perform(uow, r, Confirmed(b.policy, creds, b.station))
             now = uow.session.scalar(_NOW)
             uow.commit()
+        if renewed is not None:  # the fresh sign-in replaces the administrator's session
+            previous = b.sessions.get(self.actor)
+            b.sessions.add(renewed)
+            if previous is not None and previous.token != renewed.token:
+                end_session(b.session_factory, previous, "re-authenticated for an admin action")
+        who = b.sessions.require(self.actor)
         return SignatureLine(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))

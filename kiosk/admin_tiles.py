@@ -32,8 +32,9 @@ def admin_tiles(station_backend: Any) -> list[Tile]:
     settings = getattr(station_backend, "settings", None)
     if factory is None or settings is None:
         return []
-    admin = AdminStationBackend(factory, settings)
-    audit = AuditStationBackend(factory, settings)
+    sessions = getattr(station_backend, "sessions", None)  # one SessionBook per station
+    admin = AdminStationBackend(factory, settings, sessions=sessions)
+    audit = AuditStationBackend(factory, settings, sessions=sessions)
     return [
         Tile(
             "security",

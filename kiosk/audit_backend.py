@@ -23,6 +23,7 @@ from domain.audit.export import export_bundle
 from domain.services import access, signatures
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
+from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
 from screens.audit.backend import (
     EntryView,
@@ -45,9 +46,16 @@ _SIGNABLE = text(
 class AuditStationBackend:
     """Implements AuditBackend for one station."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: StationSettings) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: StationSettings,
+        *,
+        sessions: SessionBook | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.settings = settings
+        self.sessions = sessions or SessionBook(session_factory)
 
     @property
     def engine(self) -> Engine:
@@ -56,7 +64,8 @@ class AuditStationBackend:
         return bind
 
     def _reader(self, actor: str) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor)
+        """``actor``'s database session (AttributionError: sign in first)."""
+        return self.sessions.uow(actor)
 
     def _check(self, uow: UnitOfWork) -> None:
         access.require_permission(uow, "audit.view")

@@ -1,14 +1,16 @@
 """The station's implementation of the screens' backend protocols (screens/backend.py).
 
-Each method opens its own UnitOfWork, calls domain services and returns the screens' frozen
-DTOs; no Session or ORM object leaves this module. Every method may block (database,
-argon2): screens call them from thread workers only.
+Each method opens its own UnitOfWork in the acting person's database session (looked up
+by username in the station's SessionBook, kiosk/sessions.py: set at sign-in, ended at
+sign-out or lock), calls domain services and returns the screens' frozen DTOs; no Session
+or ORM object leaves this module. Every method may block (database, argon2): screens call
+them from thread workers only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.services import drafts, identity, item_approval, items, signatures
 from domain.services.identity import Credentials, IdentityPolicy
-from domain.services.signatures import RecordRef
+from domain.services.signatures import RecordRef, RecordSummary
 from domain.uow import UnitOfWork
+from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
 from screens.backend import (
     BadgeHolder,
@@ -30,13 +33,22 @@ from screens.backend import (
     SignedInUser,
 )
 
-# The actor of read-only look-ups made before anyone has proved who they are.
-SYSTEM_ACTOR = "system"
 GTIN_LENGTH = 14
+# Shown once a badge is read: the database names its holder only to the right PIN.
+BADGE_READ = BadgeHolder("", "Badge read")
 
 
 def credentials(proof: Proof) -> Credentials:
     return Credentials(pin=proof.pin, badge_uid=proof.badge_uid, username=proof.username)
+
+
+def record_to_sign(
+    summary: RecordSummary, meaning: str, lines: tuple[str, ...] = ()
+) -> RecordToSign:
+    """What the signing dialog shows, with the content hash the signature will bind."""
+    return RecordToSign(
+        summary.title, summary.version, (*summary.lines, *lines), meaning, summary.content_hash
+    )
 
 
 def signature_line(view: Any) -> SignatureLine:
@@ -59,39 +71,57 @@ def item_row(view: items.ItemView) -> ItemRow:
 class KioskBackend:
     """Implements SessionBackend, DraftsBackend and ItemsBackend for one station."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: StationSettings) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: StationSettings,
+        *,
+        sessions: SessionBook | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.settings = settings
         self.station = settings.name
         self.policy = IdentityPolicy.from_settings(settings)
+        # shared with the station's other backends (kiosk/tiles.py passes it on)
+        self.sessions = sessions or SessionBook(session_factory)
 
     def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor, reason)
+        """A unit of work in ``actor``'s database session (AttributionError: sign in first)."""
+        return self.sessions.uow(actor, reason)
 
     # -- SessionBackend ------------------------------------------------------------------
 
     def identify_badge(self, uid: str) -> BadgeHolder:
-        with self.uow(SYSTEM_ACTOR) as uow:
-            owner = identity.identify_badge(uow, uid)
-        return BadgeHolder(owner.username, owner.printed_name)
+        # No database call: the database tells who holds a badge only to its PIN.
+        return BADGE_READ
 
     def sign_in(self, proof: Proof) -> SignedInUser:
         who = identity.authenticate(
             self.session_factory, credentials(proof), station=self.station, policy=self.policy
         )
+        if who.session is not None:
+            self.sessions.add(who.session)
         return SignedInUser(
             who.username,
             who.printed_name,
             frozenset(who.roles),
             frozenset(who.permissions),
             who.must_change_pin,
+            who.session.idle_s if who.session is not None else None,
         )
+
+    def sign_out(self, username: str, reason: str) -> None:
+        self.sessions.end(username, reason)
+
+    def keep_alive(self, username: str) -> None:
+        # Opening the session moves its "last seen" on; committing keeps that.
+        with self.uow(username) as uow:
+            uow.commit()
 
     def change_pin(self, proof: Proof, new_pin: str) -> None:
         identity.change_pin(
             self.session_factory,
-            proof.badge_uid or proof.username or "",
-            proof.pin,
+            credentials(proof),
             new_pin,
             station=self.station,
             policy=self.policy,
@@ -178,15 +208,18 @@ class ItemApproval:
     item_number: str
     version: int
     meaning: str = "approved"
+    shown: dict[str, RecordToSign] = field(default_factory=dict)  # what the dialog showed
 
     def describe(self) -> RecordToSign:
         with self.backend.uow(self.actor) as uow:
             view = items.get_item(uow, self.item_number)
             summary = signatures.describe_record(uow, RecordRef("workcell.item", view.id))
-        return RecordToSign(summary.title, summary.version, tuple(summary.lines), self.meaning)
+        self.shown["record"] = record = record_to_sign(summary, self.meaning)
+        return record
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
         b = self.backend
+        shown = self.shown.get("record")
         with b.uow(self.actor, reason=f"Item {self.item_number} approved") as uow:
             view = item_approval.approve_item(
                 uow,
@@ -195,6 +228,8 @@ class ItemApproval:
                 station=b.station,
                 policy=b.policy,
                 comment=comment,
+                expected_version=shown.version if shown else self.version,
+                expected_hash=shown.content_hash if shown else None,
             )
             uow.commit()
         return signature_line(view)

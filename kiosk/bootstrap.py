@@ -1,5 +1,10 @@
 """Composition root: settings → database URLs → engine → services. `build_services` is
-what the CLI, the kiosk app and the tests use."""
+what the CLI, the kiosk app and the tests use.
+
+The engine is the station's own login (a person acts through a database session issued to
+it); ``admin=True`` connects with the owner/admin URL instead, for owner-side work only
+(migrations, station registration, the first administrator, demo seeding).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.db import make_engine, make_session_factory
-from domain.uow import UnitOfWork
+from domain.uow import StationSession, UnitOfWork
 from kiosk import dbadmin
 from kiosk.database import DatabaseUrls, resolve_urls, station_role_name
 from kiosk.settings import StationSettings, load_settings
+
+# The embedded (demo / single-machine) station is an admin terminal: badge or username
+# with the PIN, and several sessions at once (the kiosk and CLI commands beside it).
+EMBEDDED_METHODS = ("badge+pin", "username+pin")
 
 
 @dataclass
@@ -24,29 +33,46 @@ class Services:
     engine: Engine
     session_factory: sessionmaker[Session]
 
-    def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor, reason)
+    def uow(self, session: StationSession | None, reason: str | None = None) -> UnitOfWork:
+        """A unit of work in a signed-in person's session (None: reads only)."""
+        return UnitOfWork(self.session_factory, session, reason)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 def prepare_embedded(settings: StationSettings) -> DatabaseUrls:
-    """Embedded mode: start the server, migrate, and make sure this station's login exists."""
+    """Embedded mode: start the server, migrate, and make sure this station's login exists
+    and is registered (as an admin terminal: the CLI and the demo sign in by username)."""
     urls = resolve_urls(settings)
     if urls.embedded:
         current, head = dbadmin.status(urls.admin)
         if current != head:
             dbadmin.upgrade(urls.admin)
-        role = make_url(urls.station).username or station_role_name(settings.name)
-        dbadmin.add_station(urls.admin, role)
+        role = make_url(urls.station_url()).username or station_role_name(settings.name)
+        dbadmin.add_station(
+            urls.admin,
+            role,
+            name=station_name(settings.name),
+            methods=EMBEDDED_METHODS,
+            concurrent=True,
+            site=settings.site[:40],
+            zone=settings.zone[:40],
+        )
     return urls
+
+
+def station_name(name: str) -> str:
+    """A station's registered name (letters, digits, '.', '_' and '-'; 63 at most)."""
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in name.strip())
+    cleaned = cleaned.lstrip("._-")[:63]
+    return cleaned or "station"
 
 
 def build_services(settings: StationSettings | None = None, *, admin: bool = False) -> Services:
     settings = settings or load_settings()
     urls = prepare_embedded(settings)
-    engine = make_engine(urls.admin if admin else urls.station)
+    engine = make_engine(urls.admin if admin else urls.station_url())
     return Services(settings, urls, engine, make_session_factory(engine))
 
 

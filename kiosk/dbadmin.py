@@ -111,6 +111,15 @@ def add_station(
         conn.cursor() as cur,
     ):
         created = create_station_role(cur, role, password)
+        wanted = (name or role, site, zone, sorted(methods), concurrent)
+        cur.execute(
+            "SELECT name, site, zone, methods, concurrent_sessions FROM workcell.station"
+            " WHERE login_role = %s",
+            (role,),
+        )
+        row = cur.fetchone()
+        if row is not None and (row[0], row[1], row[2], sorted(row[3]), row[4]) == wanted:
+            return created  # registered as asked already: nothing to change (or audit)
         cur.execute("SET ROLE workcell_owner")
         cur.execute(
             "SELECT workcell.register_station(%s, %s, %s, %s, %s, %s)",

@@ -22,7 +22,8 @@ from domain.services.engineering_rules import parse_decimal
 from domain.services.identity import IdentityPolicy
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
-from kiosk.backend import credentials, signature_line
+from kiosk.backend import credentials, record_to_sign, signature_line
+from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.engineering.backend import EngineeringItem, RevisionDetail
@@ -36,14 +37,22 @@ STEPS = {
 
 
 class KioskEngineeringBackend:
-    def __init__(self, session_factory: sessionmaker[Session], settings: StationSettings) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: StationSettings,
+        *,
+        sessions: SessionBook | None = None,
+    ) -> None:
         self.session_factory = session_factory
         self.station = settings.name
         self.timezone = settings.timezone
         self.policy = IdentityPolicy.from_settings(settings)
+        self.sessions = sessions or SessionBook(session_factory)
 
     def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, actor, reason)
+        """A unit of work in ``actor``'s database session (AttributionError: sign in first)."""
+        return self.sessions.uow(actor, reason)
 
     def engineering_items(self, actor: str, search: str) -> list[EngineeringItem]:
         with self.uow(actor) as uow:
@@ -167,7 +176,7 @@ class EcoStep:
     number: str
     action: str
     version: int
-    shown: dict[str, str] = field(default_factory=dict)  # content hash described to the signer
+    shown: dict[str, RecordToSign] = field(default_factory=dict)  # what the dialog showed
 
     @property
     def meaning(self) -> str:
@@ -177,16 +186,18 @@ class EcoStep:
         with self.backend.uow(self.actor) as uow:
             view = eco.get_eco(uow, self.number)
             summary = signatures.describe_record(uow, RecordRef("eco", view.id))
-        self.shown["hash"] = view.content_hash
-        lines = (*summary.lines, "Each listed revision is signed with the same meaning.")
-        return RecordToSign(summary.title, summary.version, lines, self.meaning)
+        extra = ("Each listed revision is signed with the same meaning.",)
+        self.shown["record"] = record = record_to_sign(summary, self.meaning, extra)
+        return record
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
         b = self.backend
         fn: Any = STEPS[self.action][0]
+        shown = self.shown.get("record")
         signing = eco.Signing(
-            credentials(proof), b.station, b.policy, comment, self.version, self.shown.get("hash")
-        )
+            credentials(proof), b.station, b.policy, comment,
+            shown.version if shown else self.version, shown.content_hash if shown else None,
+        )  # fmt: skip
         with b.uow(self.actor) as uow:
             view = fn(uow, self.number, signing)
             uow.commit()

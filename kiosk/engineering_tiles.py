@@ -21,7 +21,8 @@ def engineering_backend_for(station_backend: Any) -> EngineeringBackend | None:
     settings = getattr(station_backend, "settings", None)
     if factory is None or settings is None:
         return None
-    return KioskEngineeringBackend(factory, settings)
+    sessions = getattr(station_backend, "sessions", None)  # one SessionBook per station
+    return KioskEngineeringBackend(factory, settings, sessions=sessions)
 
 
 def eco_list(backend: EngineeringBackend) -> EcoListScreen:

@@ -1,5 +1,10 @@
 """Background sealer: chains committed audit entries every few seconds and anchors the head.
 
+After each seal it has the database reconcile the rollback-proof failure counters
+(workcell.reconcile_counters, in a transaction of its own): failed PIN attempts a station
+rolled back instead of recording become security events, and a person over the limit is
+locked.
+
 The kiosk app starts one per station (``Sealer(engine, settings, on_status).start()``).
 It never raises into the app: when the database is away it reports the failure through the
 callback and retries with back-off. Several stations sealing at once is safe (the database
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from domain.audit.anchors import append_anchor, last_anchor
 from domain.audit.seal import SealResult, seal
@@ -29,6 +34,13 @@ MAX_BACKOFF_S = 30.0
 # Minimum time between two anchors written by the background sealer. Entries sealed since
 # the last anchor are protected by the chain but not yet by an anchor (docs/audit.md).
 ANCHOR_INTERVAL_S = 10.0
+_RECONCILE = text("SELECT workcell.reconcile_counters()")
+
+
+def reconcile_counters(engine: Engine) -> int:
+    """One reconciliation pass, committed on its own; returns the security events raised."""
+    with engine.connect() as conn, conn.begin():
+        return int(conn.execute(_RECONCILE).scalar() or 0)
 
 
 @dataclass(frozen=True)
@@ -82,18 +94,19 @@ class Sealer:
             self._thread = None
 
     def run_once(self) -> SealerStatus:
-        """One pass: seal, anchor a new head, report. Never raises."""
+        """One pass: seal, anchor a new head, reconcile the counters, report. Never raises."""
+        step = "Audit sealing"
         try:
             result = seal(self._engine)
             self._anchor(result)
+            step = "Failed-attempt reconciliation"
+            reconcile_counters(self._engine)
         except Exception as exc:  # the sealer must outlive any failure; it reports and retries
             self._failures += 1
             friendly = translate(exc)
             message = friendly.message if friendly else f"{type(exc).__name__}: {exc}"
-            log.warning("audit sealing failed (%d in a row): %s", self._failures, message)
-            status = SealerStatus(
-                False, f"Audit sealing failed: {message}", failures=self._failures
-            )
+            log.warning("%s failed (%d in a row): %s", step, self._failures, message)
+            status = SealerStatus(False, f"{step} failed: {message}", failures=self._failures)
         else:
             self._failures = 0
             status = SealerStatus(

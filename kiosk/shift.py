@@ -1,8 +1,11 @@
 """Who is at the station: sign-in, idle lock, unlock, another person taking over, drafts.
 
 Rules (docs/kiosk.md):
-- After ``idle_timeout_s`` without a key or touch the station locks: the lock screen is
-  pushed over the open screens, which keep their unsaved input underneath.
+- After ``idle_timeout_s`` without a key or touch the station locks (sooner when the
+  database's session idle time, less a grace of 30 s, is shorter): the lock screen is
+  pushed over the open screens, which keep their unsaved input underneath. Locking,
+  signing out and another person taking over end the person's database session; while
+  someone is busy at the station their session is kept from idling out in the database.
 - The same person's badge + PIN unlocks with everything as it was.
 - Anyone else signing in parks the previous person's unsaved input as their draft on this
   station (hidden from the newcomer) before the screens are closed; if parking fails the
@@ -16,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import WorkCellError
+from domain.errors import AttributionError, WorkCellError
 from screens.backend import Draft, SignedInUser
 from screens.base import call_backend
 from screens.home import HomeScreen
@@ -29,11 +32,17 @@ if TYPE_CHECKING:
 
 Parked = list[tuple[str, str, dict[str, Any]]]
 
+# The station locks this long before the database would end an idle session.
+SESSION_GRACE_S = 30
+MIN_KEEP_ALIVE_S = 5.0
+
 
 class Shift:
     def __init__(self, app: WorkCellApp) -> None:
         self.app = app
         self.locked = False
+        self._alive_at = time.monotonic()  # when the session was last kept alive
+        self._alive_busy = False
 
     def start(self) -> None:
         self.app.push_screen(SignInScreen(), self.signed_in)
@@ -44,7 +53,7 @@ class Shift:
         if user is None:
             return
         self.app.current_user = user
-        self.app.last_activity = time.monotonic()
+        self.app.last_activity = self._alive_at = time.monotonic()
         self.app.push_screen(HomeScreen(self.app.tiles))
         self.offer_drafts(user)
 
@@ -57,7 +66,21 @@ class Shift:
 
     def _sign_out(self, confirmed: bool | None) -> None:
         if confirmed:
+            user = self.app.current_user
+            if user is not None:
+                self.end_session(user, "signed out")
             self.app.run_worker(self._close_all(then_sign_in=True), group="shift")
+
+    def end_session(self, user: SignedInUser, reason: str) -> None:
+        """End ``user``'s database session (in a worker: it may wait for the database)."""
+        backend = self.app.backend
+        call_backend(
+            self.app,
+            lambda: backend.sign_out(user.username, reason),
+            lambda _: None,
+            failed=lambda _: None,
+            group=f"sign-out-{user.username}",
+        )
 
     async def _close_all(self, *, then_sign_in: bool) -> None:
         while len(self.app.screen_stack) > 1:
@@ -69,24 +92,64 @@ class Shift:
 
     # -- idle lock ---------------------------------------------------------------------------
 
+    def idle_limit(self) -> float:
+        """Seconds without a key or touch before the station locks."""
+        limit = float(self.app.settings.idle_timeout_s)
+        user = self.app.current_user
+        if user is not None and user.idle_s:
+            limit = min(limit, float(max(1, user.idle_s - SESSION_GRACE_S)))
+        return limit
+
     def check_idle(self) -> None:
         idle = time.monotonic() - self.app.last_activity
-        if idle >= self.app.settings.idle_timeout_s:
-            self.lock()
+        if idle >= self.idle_limit():
+            self.lock("idle lock")
+            return
+        self._keep_alive()
 
-    def lock(self) -> None:
+    def lock(self, reason: str = "station locked") -> None:
         user = self.app.current_user
         if user is None or self.locked:
             return
         self.locked = True
         self.app.push_screen(SignInScreen(locked_for=user), self._unlocked)
+        self.end_session(user, reason)
+
+    def _keep_alive(self) -> None:
+        """Someone busy at the station (keys, touches) without a database call in a while
+        keeps their session: the database ends a session idle for its idle time."""
+        user = self.app.current_user
+        if user is None or self.locked or self._alive_busy:
+            return
+        now = time.monotonic()
+        interval = max(MIN_KEEP_ALIVE_S, (user.idle_s or self.idle_limit()) / 4)
+        if self.app.last_activity <= self._alive_at or now - self._alive_at < interval:
+            return
+        self._alive_at, self._alive_busy = now, True
+        backend = self.app.backend
+
+        def done(_: object) -> None:
+            self._alive_busy = False
+
+        def failed(error: WorkCellError) -> None:
+            self._alive_busy = False
+            if isinstance(error, AttributionError) and self.app.current_user == user:
+                # ended in the database (an administrator locked the account, the station
+                # was disabled, or the session timed out): the station locks too
+                self.app.notify(error.message, title="Signed out", severity="warning")
+                self.lock("session ended in the database")
+
+        call_backend(
+            self.app, lambda: backend.keep_alive(user.username), done, failed=failed,
+            group="keep-alive",
+        )  # fmt: skip
 
     def _unlocked(self, user: SignedInUser | None) -> None:
         previous = self.app.current_user
         if user is None or previous is None:
             return
         self.locked = False
-        self.app.last_activity = time.monotonic()
+        self.app.last_activity = self._alive_at = time.monotonic()
         if user.username == previous.username:
             self.app.current_user = user
             return
@@ -134,6 +197,7 @@ class Shift:
                 severity="error",
                 timeout=10,
             )
+            self.end_session(user, "take-over refused: unsaved input not kept")
             self.lock()
 
         call_backend(

@@ -31,7 +31,8 @@ class Proof:
 
 @dataclass(frozen=True)
 class BadgeHolder:
-    """Who a badge belongs to, shown before the PIN is checked."""
+    """What the screens show once a badge is read, before the PIN. The database names a
+    badge's holder only to the PIN that proves it, so this is neutral ("Badge read")."""
 
     username: str
     printed_name: str
@@ -44,6 +45,9 @@ class SignedInUser:
     roles: frozenset[str] = frozenset()
     permissions: frozenset[str] = frozenset()
     must_change_pin: bool = False
+    # the database session's idle time (workcell.identity_policy.session_idle_s): the
+    # station locks before the database would end the session
+    idle_s: int | None = None
 
     def may(self, permission: str | None) -> bool:
         return permission is None or permission in self.permissions
@@ -57,6 +61,7 @@ class RecordToSign:
     version: int
     lines: tuple[str, ...]
     meaning: str
+    content_hash: str = ""  # what the database will bind the signature to (SHA-256)
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,22 @@ class Signable(Protocol):
 
 
 class SessionBackend(Protocol):
-    """Sign-in, badge look-up and the server's clock."""
+    """Sign-in, sign-out, badge look-up and the server's clock."""
 
-    def identify_badge(self, uid: str) -> BadgeHolder: ...
+    def identify_badge(self, uid: str) -> BadgeHolder:
+        """What to show while the PIN is asked for (never who holds the badge)."""
+        ...
 
     def sign_in(self, proof: Proof) -> SignedInUser: ...
+
+    def sign_out(self, username: str, reason: str) -> None:
+        """End the person's session at this station (sign-out, lock, idle lock, take-over)."""
+        ...
+
+    def keep_alive(self, username: str) -> None:
+        """The person is busy at the station: keep their database session from idling out
+        (AttributionError when it has ended: locked or disabled by an administrator)."""
+        ...
 
     def change_pin(self, proof: Proof, new_pin: str) -> None:
         """Replace the PIN (``proof`` carries the current one) when the service asks for it."""

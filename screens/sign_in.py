@@ -98,7 +98,7 @@ class SignInScreen(ModalScreen[SignedInUser]):
         self.reset()
         self._error("")
         self.badge_uid = message.uid
-        self._ask_pin("Badge read — looking up its owner…")
+        self._ask_pin("Badge read")
         backend = station_of(self).session_backend
         call_backend(
             self, lambda: backend.identify_badge(message.uid), self._owner, failed=self._refused

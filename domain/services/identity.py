@@ -230,11 +230,13 @@ def authenticate(
     session (the caller must then force a PIN change); otherwise it raises."""
     ans = answer(session_factory, creds, "sign_in")
     try:
-        with refusals_recorded(session_factory, ans, f"sign-in at {station}"):
-            with UnitOfWork(session_factory, None, "sign-in") as uow:
-                r = uow.session.execute(_SIGN_IN, {"c": ans.challenge_id, "proof": ans.proof}).one()
-                roles, permissions = _access_of(uow.session, r.user_id)
-                uow.commit()
+        with (
+            refusals_recorded(session_factory, ans, f"sign-in at {station}"),
+            UnitOfWork(session_factory, None, "sign-in") as uow,
+        ):
+            r = uow.session.execute(_SIGN_IN, {"c": ans.challenge_id, "proof": ans.proof}).one()
+            roles, permissions = _access_of(uow.session, r.user_id)
+            uow.commit()
     except PinChangeRequired:
         if not allow_pin_change:
             raise
@@ -295,10 +297,12 @@ def change_pin(
         "stored_key": verifier.stored_key,
         "history": history,
     }
-    with refusals_recorded(session_factory, ans, f"PIN change at {station}"):
-        with UnitOfWork(session_factory, None) as uow:
-            uow.session.execute(_CHANGE_PIN, params)
-            uow.commit()
+    with (
+        refusals_recorded(session_factory, ans, f"PIN change at {station}"),
+        UnitOfWork(session_factory, None) as uow,
+    ):
+        uow.session.execute(_CHANGE_PIN, params)
+        uow.commit()
 
 
 def new_verifier_for(session_factory: sessionmaker[Session], pin: str) -> scram.Verifier:

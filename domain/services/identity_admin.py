@@ -176,11 +176,13 @@ def acknowledge_policy(
     """The person, authenticated with both components, acknowledges that their electronic
     signature is the legally binding equivalent of their handwritten one (11.10(j))."""
     ans = answer(session_factory, creds, "sign")
-    with refusals_recorded(session_factory, ans, f"policy acknowledgement at {station}"):
-        with UnitOfWork(session_factory, None) as uow:
-            call(uow, "SELECT workcell.acknowledge_policy(:c, :proof)", c=ans.challenge_id,
-                 proof=ans.proof)  # fmt: skip
-            uow.commit()
+    with (
+        refusals_recorded(session_factory, ans, f"policy acknowledgement at {station}"),
+        UnitOfWork(session_factory, None) as uow,
+    ):
+        call(uow, "SELECT workcell.acknowledge_policy(:c, :proof)", c=ans.challenge_id,
+             proof=ans.proof)  # fmt: skip
+        uow.commit()
 
 
 _BADGES = select(

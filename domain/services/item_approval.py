@@ -2,7 +2,7 @@
 
 API (stable):
   approve_item(uow, item_number, creds, *, station, policy, comment=None,
-               expected_version=None) -> SignatureView
+               expected_version=None, expected_hash=None) -> SignatureView
   return_to_draft(uow, item_number, reason) -> ItemView     (item.return: QA or engineer)
   edit_draft_item(uow, item_number, changes: ItemChanges, reason) -> ItemView   (item.create)
 
@@ -48,9 +48,12 @@ def approve_item(
     policy: IdentityPolicy,
     comment: str | None = None,
     expected_version: int | None = None,
+    expected_hash: str | None = None,
 ) -> SignatureView:
     """Sign the draft item as 'approved' and move it to approved, in the caller's
-    transaction (the caller commits). The signer becomes the actor of the change."""
+    transaction (the caller commits). The signer becomes the actor of the change.
+    ``expected_version``/``expected_hash``: what the signing dialog showed (the database
+    refuses if the item moved on)."""
     item = load_item(uow, item_number)
     if item.status != "draft":
         raise RuleViolation(
@@ -66,6 +69,7 @@ def approve_item(
         policy=policy,
         comment=comment,
         expected_version=version,
+        expected_hash=expected_hash,
     )
     uow.set_reason(f"approved by signature {signature.id}")
     item.status = "approved"

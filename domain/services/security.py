@@ -4,7 +4,8 @@ admin unlocks — recorded by the database, listed for supervisors, acknowledged
 API (stable):
   list_security_events(uow, *, since=None, kinds=None, user=None, unacknowledged_only=False,
                        limit=200) -> list[SecurityEventView]
-  acknowledge_event(uow, event_id, creds, *, station, policy, comment=None) -> SignatureView
+  acknowledge_event(uow, event_id, creds, *, station, policy, comment=None,
+                    expected_version=None, expected_hash=None) -> SignatureView
 
 Events are written by the database only (the PIN check, the administration functions and
 the sealer's reconciliation of the failure counters); stations cannot insert them. Nothing
@@ -114,10 +115,13 @@ def acknowledge_event(
     station: str,
     policy: IdentityPolicy,
     comment: str | None = None,
+    expected_version: int | None = None,
+    expected_hash: str | None = None,
 ) -> SignatureView:
     """Sign a security event as 'acknowledged' (supervisor or QA; not the person it concerns).
 
-    The caller commits. Refused if already acknowledged.
+    The caller commits. Refused if already acknowledged, or if the event is no longer at
+    the version and content the signing dialog showed (``expected_*``).
     """
     from domain.errors import RuleViolation
     from domain.services.signatures import RecordRef, sign, signatures_for
@@ -125,4 +129,7 @@ def acknowledge_event(
     record = RecordRef("security_event", event_id)
     if any(s.meaning == "acknowledged" for s in signatures_for(uow, record)):
         raise RuleViolation(f"Security event {event_id} is already acknowledged.")
-    return sign(uow, record, "acknowledged", creds, station=station, policy=policy, comment=comment)
+    return sign(
+        uow, record, "acknowledged", creds, station=station, policy=policy, comment=comment,
+        expected_version=expected_version, expected_hash=expected_hash,
+    )  # fmt: skip

@@ -6,10 +6,12 @@ API (the kiosk's admin backend calls these; the caller commits):
   person(uow, username) -> PersonRow
   add_person(uow, username, printed_name, roles=()) -> PersonRow
   disable_person(uow, username, reason) -> PersonRow
-  reauthenticate(uow, creds, *, expected, station, policy, action) -> CheckedPerson
+  reauthenticate(uow, creds, *, expected, station, policy, action) -> StationSession
 
 Every function needs the actor's ``user.administer`` permission (reading included: the
 list shows who is locked and who holds which role, which is not everybody's business).
+The failure count shown is read from the access log (refused attempts in the policy's
+window since the last unlock): the counters themselves are the database's own.
 """
 
 from __future__ import annotations
@@ -19,23 +21,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import Select, column, func, literal, literal_column, or_, select, table, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
 
-from domain.errors import AuthenticationFailed, InvalidInput, RuleViolation
-from domain.models.identity import AuthState, Badge, IdentityVerification, UserPin, UserRole
+from domain.errors import AuthenticationFailed, InvalidInput, RuleViolation, translate
+from domain.models.identity import (
+    Badge,
+    IdentityVerification,
+    SecurityEvent,
+    UserPin,
+    UserRole,
+)
 from domain.models.users import User
 from domain.services import access, users
-from domain.services.identity import (
-    CheckedPerson,
-    Credentials,
-    check_credentials,
-    require_usable_pin,
-)
+from domain.services.identity import Credentials, answer, refusals_recorded
 from domain.services.pin_policy import IdentityPolicy
-from domain.uow import UnitOfWork
+from domain.uow import StationSession, UnitOfWork
 
 STATUSES = ("active", "locked", "disabled")
+
+_ACCESS_LOG = table(
+    "access_log", column("user_id"), column("outcome"), column("at"), schema="workcell"
+)
+_POLICY = table("identity_policy", column("id"), column("failure_window_s"), schema="workcell")
+_NEVER: ColumnElement[Any] = literal_column("'-infinity'::timestamptz")
+_SIGN_IN = text(
+    "SELECT token, user_id, username, printed_name, idle_s FROM workcell.sign_in(:c, :proof)"
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,22 @@ def _rows_query() -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    failed = select(AuthState.failed_attempts).where(AuthState.user_id == User.id)
+    window = select(_POLICY.c.failure_window_s).where(_POLICY.c.id == 1).scalar_subquery()
+    unlocked = (
+        select(func.max(SecurityEvent.at))
+        .where(SecurityEvent.user_id == User.id, SecurityEvent.kind == "account_unlocked")
+        .scalar_subquery()
+    )
+    failed = (
+        select(func.count())
+        .select_from(_ACCESS_LOG)
+        .where(
+            _ACCESS_LOG.c.user_id == User.id,
+            _ACCESS_LOG.c.outcome == "refused",
+            _ACCESS_LOG.c.at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, window),
+            _ACCESS_LOG.c.at > func.coalesce(unlocked, _NEVER),
+        )
+    )
     verified = select(IdentityVerification.id).where(IdentityVerification.user_id == User.id)
     return select(
         User, roles, active, revoked, pin, failed.scalar_subquery(), verified.exists()
@@ -184,19 +212,34 @@ def reauthenticate(
     station: str,
     policy: IdentityPolicy,
     action: str,
-) -> CheckedPerson:
-    """Both components again, from the administrator who is signed in (``expected``).
-
-    A wrong PIN counts towards their lockout like any other; someone else's badge is
-    refused: the action is attributed to the signed-in administrator, so it must be theirs.
+) -> StationSession:
+    """Both components again, from the administrator who is signed in (``expected``), in
+    the caller's transaction: the database signs them in afresh (workcell.sign_in), so the
+    rest of the transaction acts in the new session, and the caller keeps it once it
+    commits. A wrong PIN counts towards their lockout like any other; someone else's
+    badge is refused (and nothing of that sign-in survives the rollback): the action is
+    attributed to the signed-in administrator, so the proof must be theirs.
     """
-    person = check_credentials(
-        uow, creds, station=station, policy=policy, purpose=f"administrator action: {action}"
-    )
-    require_usable_pin(person)
-    if person.username != expected.strip().lower():
+    ans = answer(uow.session_factory, creds, "sign_in")
+    with refusals_recorded(
+        uow.session_factory, ans, f"administrator action at {station}: {action}"
+    ):
+        try:
+            r = uow.session.execute(_SIGN_IN, {"c": ans.challenge_id, "proof": ans.proof}).one()
+        except Exception as exc:
+            raise (translate(exc) or exc) from exc
+    if r.username != expected.strip().lower():
         raise AuthenticationFailed(
-            f"That is {person.printed_name}'s badge. Only the signed-in administrator "
+            f"That is {r.printed_name}'s badge. Only the signed-in administrator "
             f"({expected}) can confirm this; sign in as yourself first."
         )
-    return person
+    return StationSession(
+        r.token,
+        r.user_id,
+        r.username,
+        r.printed_name,
+        access.roles_of(uow, r.username),
+        access.permissions_of(uow, r.username),
+        ans.method,
+        r.idle_s,
+    )

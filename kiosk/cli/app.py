@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from typing import Any
 
 from hardware.protocols import CardReader
@@ -50,17 +51,28 @@ def _pcscd_answers() -> bool:
 
 
 def run_station(settings: StationSettings) -> int:
+    from domain.services import identity
     from kiosk.app import make_app
     from kiosk.backend import KioskBackend
     from kiosk.bootstrap import build_services
+    from kiosk.database import require_station_login
+    from kiosk.shift import SESSION_GRACE_S
 
     services = build_services(settings)
     try:
+        require_station_login(services.engine)  # never the owner or a superuser
+        # lock before the database ends an idle session (less a grace for the last click)
+        idle_s = identity.server_policy(services.session_factory).session_idle_s
+        limit = max(1, min(settings.idle_timeout_s, idle_s - SESSION_GRACE_S))
+        settings = replace(settings, idle_timeout_s=limit)
         backend = KioskBackend(services.session_factory, settings)
         app = make_app(
             settings, backend, reader=card_reader(settings), sealer_engine=services.engine
         )
-        app.run()
+        try:
+            app.run()
+        finally:
+            backend.sessions.end_all("station app closed")
     finally:
         services.dispose()
     return 0

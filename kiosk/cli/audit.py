@@ -16,7 +16,7 @@ from domain.audit.bundle import verify_bundle
 from domain.audit.export import export_bundle
 from domain.audit.seal import seal
 from domain.audit.verify import VerifyReport, verify
-from kiosk.cli.common import services
+from kiosk.cli.common import act, add_pin_stdin, services
 from kiosk.settings import load_settings
 
 PAGE = 500
@@ -71,7 +71,10 @@ def _show_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="security events (failed sign-ins, lockouts, revoked badges); needs --as",
     )
-    p.add_argument("--as", dest="viewer", metavar="USERNAME", help="who reads (security.view)")
+    p.add_argument(
+        "--as", dest="actor", metavar="USERNAME", help="who reads (security.view; signs in)"
+    )
+    add_pin_stdin(p)
     p.add_argument("--unacknowledged", action="store_true", help="with --security: open ones")
 
 
@@ -188,20 +191,18 @@ def _show_security(args: argparse.Namespace) -> int:
     from domain.services.security import list_security_events
     from kiosk.cli.common import print_rows
 
-    if not args.viewer:
+    if not args.actor:
         raise InvalidInput("Say who is reading: --as USERNAME (supervisor, QA, admin, auditor).")
-    svc = services(args)
-    try:
-        with svc.uow(args.viewer) as uow:
-            events = list_security_events(
-                uow,
-                since=args.since,
-                user=args.user,
-                unacknowledged_only=args.unacknowledged,
-                limit=args.limit,
-            )
-    finally:
-        svc.dispose()
+    events = act(
+        args,
+        lambda uow: list_security_events(
+            uow,
+            since=args.since,
+            user=args.user,
+            unacknowledged_only=args.unacknowledged,
+            limit=args.limit,
+        ),
+    )
     rows = [
         (e.id, f"{e.at:%Y-%m-%d %H:%M:%S %Z}", e.kind, e.username or "-", e.station,
          e.method or "-", e.detail, e.acknowledged_by or "")

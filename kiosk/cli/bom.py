@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.services import bom, compare, effectivity, engineering_import, explosion
-from kiosk.cli.common import add_actor, print_rows, services
+from kiosk.cli.common import act, add_actor, print_rows, services
 from kiosk.cli.engineering_common import (
     add_as_of,
     instant,
@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     svc = services(args)
-    with svc.uow("system") as uow:
+    with svc.uow(None) as uow:
         at = instant(svc, args.as_of) or effectivity.server_now(uow)
         if args.explode:
             ex = explosion.explode(uow, args.item, at, args.qty)
@@ -119,36 +119,37 @@ def _print_explosion(ex: bom.Explosion, fmt: str) -> None:
 
 def _history(args: argparse.Namespace, kind: effectivity.Kind) -> int:
     svc = services(args)
-    with svc.uow("system") as uow:
+    with svc.uow(None) as uow:
         revs = effectivity.history(uow, kind, args.item)
     print_history(svc, revs, args.format)
     return 0
 
 
 def _create(args: argparse.Namespace) -> int:
-    svc = services(args)
-    with svc.uow(args.actor) as uow:
-        view = bom.create_bom_revision(
+    view = act(
+        args,
+        lambda uow: bom.create_bom_revision(
             uow, args.item, label=args.label, description=args.description, copy_from=args.copy_from
-        )
-        uow.commit()
+        ),
+    )
     print(f"{view.summary.title} created as a draft with {len(view.lines)} lines")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    svc = services(args)
     text = args.file.read_text(encoding="utf-8-sig")
-    with svc.uow(args.actor, f"BOM import from {args.file.name}") as uow:
-        view = engineering_import.import_bom(uow, args.item, text, label=args.label)
-        uow.commit()
+    view = act(
+        args,
+        lambda uow: engineering_import.import_bom(uow, args.item, text, label=args.label),
+        reason=f"BOM import from {args.file.name}",
+    )
     print(f"{view.summary.title}: {len(view.lines)} lines imported (draft)")
     return 0
 
 
 def _compare(args: argparse.Namespace, fn: Any) -> int:
     svc = services(args)
-    with svc.uow("system") as uow:
+    with svc.uow(None) as uow:
         result = fn(uow, args.item, args.left, args.right)
     print_comparison(result, args.format)
     return 0
@@ -156,7 +157,7 @@ def _compare(args: argparse.Namespace, fn: Any) -> int:
 
 def _where_used(args: argparse.Namespace) -> int:
     svc = services(args)
-    with svc.uow("system") as uow:
+    with svc.uow(None) as uow:
         at = instant(svc, args.as_of) or effectivity.server_now(uow)
         rows = explosion.where_used(uow, args.item, at)
     print_rows(

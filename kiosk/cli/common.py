@@ -1,33 +1,144 @@
-"""Helpers shared by the CLI modules."""
+"""Helpers shared by the CLI modules.
+
+A command acting as a person (``--as USERNAME``) connects as this station's registered
+login (never the owner or a superuser), signs the person in with username + PIN through
+the database (identity.authenticate), does its work in ONE transaction of that session and
+signs out again. The PIN is read with getpass (never echoed, never an argument) or, for
+scripts and tests, as the first line on standard input with ``--pin-stdin``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import json
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
+from domain.errors import InvalidInput, PermissionDenied
+from domain.services import identity
+from domain.services.identity import Credentials, IdentityPolicy
+from domain.uow import StationSession, UnitOfWork
 from kiosk.bootstrap import Services, build_services
+from kiosk.database import require_station_login
+
+T = TypeVar("T")
 
 
 def services(args: argparse.Namespace, *, admin: bool = False) -> Services:
+    """The station's services (``admin``: the owner/admin URL, for owner-side commands)."""
     return build_services(admin=admin)
 
 
-def add_actor(parser: argparse.ArgumentParser) -> None:
+def add_actor(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
         "--as",
         dest="actor",
-        required=True,
+        required=required,
         metavar="USERNAME",
-        help="the person performing this action (recorded in the audit trail)",
+        help="the person performing this action (signs in with their PIN; audit trail)",
+    )
+    add_pin_stdin(parser)
+
+
+def add_pin_stdin(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pin-stdin",
+        action="store_true",
+        help="read the PIN (then any other secret) from standard input, one per line",
     )
 
 
 def add_reason(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument("--reason", required=required, help="reason for the change (audit trail)")
+
+
+def cli_policy(svc: Services) -> IdentityPolicy:
+    """The station's policy; the CLI signs people in by username (the database accepts that
+    only on a station registered for it: `workcell station add NAME --username-pin`)."""
+    return IdentityPolicy.from_settings(svc.settings, allow_username_pin=True)
+
+
+def secret(args: argparse.Namespace, prompt: str, *, confirm: bool = False) -> str:
+    """One secret: the next line of standard input (``--pin-stdin``) or asked for."""
+    if getattr(args, "pin_stdin", False):
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise InvalidInput(f"Expected {prompt.rstrip(': ').lower()} on standard input.")
+        return line.strip()
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Again: ") != value:
+        raise InvalidInput("The two entries differ. Nothing was changed.")
+    return value.strip()
+
+
+def actor_pin(args: argparse.Namespace) -> str:
+    """The acting person's PIN (read once; a signing command uses it to sign too)."""
+    cached: str | None = getattr(args, "_actor_pin", None)
+    if cached is None:
+        cached = secret(args, f"PIN of {args.actor}: ")
+        args._actor_pin = cached
+    return cached
+
+
+def actor_creds(args: argparse.Namespace) -> Credentials:
+    return Credentials(pin=actor_pin(args), username=args.actor)
+
+
+@contextmanager
+def signed_in(
+    svc: Services, args: argparse.Namespace, permission: str | None = None
+) -> Iterator[StationSession]:
+    """``args.actor`` signed in at this station (username + PIN) for one command."""
+    if not getattr(args, "actor", None):
+        raise InvalidInput("Say who is acting: --as USERNAME.")
+    require_station_login(svc.engine)
+    who = identity.authenticate(
+        svc.session_factory, actor_creds(args), station=svc.settings.name, policy=cli_policy(svc)
+    )
+    if who.session is None:  # authenticate raises first; a guard for the type checker
+        raise PermissionDenied(f"{args.actor} could not be signed in.")
+    try:
+        if permission and permission not in who.permissions:
+            raise PermissionDenied(f"{who.username} may not do this: it needs {permission}.")
+        yield who.session
+    finally:
+        identity.sign_out(svc.session_factory, who.session, "command line: done")
+
+
+def act(
+    args: argparse.Namespace,
+    action: Callable[[UnitOfWork], T],
+    *,
+    reason: str | None = None,
+    permission: str | None = None,
+    svc: Services | None = None,
+) -> T:
+    """Sign ``--as`` in, run ``action`` in one committed transaction of their session, sign
+    out. Nothing is committed when ``action`` raises."""
+    own = svc is None
+    svc = svc or services(args)
+    try:
+        with signed_in(svc, args, permission) as session, svc.uow(session, reason) as uow:
+            result = action(uow)
+            uow.commit()
+        return result
+    finally:
+        if own:
+            svc.dispose()
+
+
+def read(args: argparse.Namespace, action: Callable[[UnitOfWork], T]) -> T:
+    """Read-only work before anyone signs in (a unit of work without a session)."""
+    svc = services(args)
+    try:
+        with svc.uow(None) as uow:
+            return action(uow)
+    finally:
+        svc.dispose()
 
 
 def print_rows(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "table") -> None:

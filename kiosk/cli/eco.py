@@ -1,27 +1,31 @@
 """`workcell eco ...`: engineering change orders for scripted loads and desk work.
 
-Signing commands (submit, review, approve, reject) re-authenticate the person named by
-``--as`` with their PIN: read with getpass, or one line from standard input with
-``--pin-stdin`` (scripts, tests). The CLI is an admin terminal: username + PIN.
+Every command acting as a person signs the one named by ``--as`` in with their PIN:
+read with getpass, or one line from standard input with ``--pin-stdin`` (scripts, tests).
+Signing commands (submit, review, approve, reject) sign with that same PIN entry, proven
+again to the database with the signature. The CLI signs in by username + PIN.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from domain.errors import InvalidInput
 from domain.services import eco, signatures
-from domain.services.identity import Credentials
 from domain.services.signatures import RecordRef, SignatureView
 from domain.uow import UnitOfWork
 from kiosk.bootstrap import Services
-from kiosk.cli.common import add_actor, add_reason, print_rows, services
+from kiosk.cli.common import (
+    act,
+    actor_creds,
+    add_actor,
+    add_reason,
+    cli_policy,
+    print_rows,
+    services,
+)
 from kiosk.cli.engineering_common import instant, local
-from kiosk.cli.user import cli_policy
 
 FORMATS = ("table", "csv", "json")
 SIGNING: dict[str, tuple[Callable[[UnitOfWork, str, eco.Signing], SignatureView], str]] = {
@@ -81,31 +85,32 @@ def _register_signing(esub: argparse._SubParsersAction[Any]) -> None:
         p = esub.add_parser(name, help=text)
         p.add_argument("number")
         p.add_argument("--comment", required=name == "reject")
-        p.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
         add_actor(p)
         p.set_defaults(func=_sign, action=name)
 
 
 def _create(args: argparse.Namespace) -> int:
     svc = services(args)
-    with svc.uow(args.actor) as uow:
-        view = eco.create_eco(
+    view = act(
+        args,
+        lambda uow: eco.create_eco(
             uow, args.title, args.why, description=args.description,
             effective_from=instant(svc, args.effective),
-        )  # fmt: skip
-        uow.commit()
+        ),
+        svc=svc,
+    )  # fmt: skip
     print(f"{view.number} created (draft)")
     return 0
 
 
 def _add_item(args: argparse.Namespace) -> int:
-    svc = services(args)
-    with svc.uow(args.actor) as uow:
-        view = eco.add_eco_item(
+    view = act(
+        args,
+        lambda uow: eco.add_eco_item(
             uow, args.number, args.item, bom_revision=args.bom, routing_revision=args.routing,
             new_bom=args.new_bom, new_routing=args.new_routing, change_note=args.note,
-        )  # fmt: skip
-        uow.commit()
+        ),
+    )  # fmt: skip
     for i in view.items:
         if i.item_number == args.item.strip().upper():
             revs = ", ".join(
@@ -118,51 +123,34 @@ def _add_item(args: argparse.Namespace) -> int:
 
 
 def _remove_item(args: argparse.Namespace) -> int:
-    svc = services(args)
-    with svc.uow(args.actor) as uow:
-        eco.remove_eco_item(uow, args.number, args.item, args.reason)
-        uow.commit()
+    act(args, lambda uow: eco.remove_eco_item(uow, args.number, args.item, args.reason))
     print(f"{args.item} removed from {args.number}")
     return 0
-
-
-def _pin(args: argparse.Namespace) -> str:
-    if args.pin_stdin:
-        line = sys.stdin.readline()
-        if not line.strip():
-            raise InvalidInput("Expected the PIN on standard input.")
-        return line.strip()
-    return getpass.getpass(f"PIN of {args.actor}: ").strip()
 
 
 def _sign(args: argparse.Namespace) -> int:
     svc = services(args)
     fn, _ = SIGNING[args.action]
-    signing = eco.Signing(
-        Credentials(pin=_pin(args), username=args.actor), svc.settings.name, cli_policy(svc),
-        args.comment,
-    )  # fmt: skip
-    with svc.uow(args.actor) as uow:
-        signature = fn(uow, args.number, signing)
-        view = eco.get_eco(uow, args.number)
-        uow.commit()
+
+    def sign(uow: UnitOfWork) -> tuple[SignatureView, eco.EcoView]:
+        signing = eco.Signing(actor_creds(args), svc.settings.name, cli_policy(svc), args.comment)
+        return fn(uow, args.number, signing), eco.get_eco(uow, args.number)
+
+    signature, view = act(args, sign, svc=svc)
     m = signature.manifestation(svc.settings.timezone)
     print(f"{view.number} is now {view.status.replace('_', ' ')}. {m.line}")
     return 0
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    svc = services(args)
-    with svc.uow(args.actor) as uow:
-        view = eco.cancel_eco(uow, args.number, args.reason)
-        uow.commit()
+    view = act(args, lambda uow: eco.cancel_eco(uow, args.number, args.reason))
     print(f"{view.number} cancelled")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     svc = services(args)
-    with svc.uow("system") as uow:
+    with svc.uow(None) as uow:
         view = eco.get_eco(uow, args.number)
         sigs = signatures.signatures_for(uow, RecordRef("eco", view.id))
     _print_eco(svc, view, sigs)
@@ -202,7 +190,7 @@ def _print_eco(svc: Services, view: eco.EcoView, sigs: list[SignatureView]) -> N
 
 def _list(args: argparse.Namespace) -> int:
     svc = services(args)
-    with svc.uow("system") as uow:
+    with svc.uow(None) as uow:
         rows = eco.list_ecos(uow, open_only=args.open, item_number=args.item)
     print_rows(
         [

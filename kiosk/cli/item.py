@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
 from domain.services import engineering_import, items
-from kiosk.cli.common import add_actor, print_rows, services
+from kiosk.cli.common import act, add_actor, print_rows, read
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -44,10 +44,7 @@ def _add(args: argparse.Namespace) -> int:
         args.shelf_life_days,
         args.gtin,
     )
-    svc = services(args)
-    with svc.uow(args.actor) as uow:
-        view = items.create_item(uow, cmd)
-        uow.commit()
+    view = act(args, lambda uow: items.create_item(uow, cmd))
     print(f"item {view.item_number} created as {view.status} (version {view.version})")
     return 0
 
@@ -55,18 +52,16 @@ def _add(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     """CSV columns and checks: domain/services/engineering_import.py (docs/engineering.md)."""
     text = args.file.read_text(encoding="utf-8-sig")
-    svc = services(args)
-    with svc.uow(args.actor) as uow:
-        created = engineering_import.import_items(uow, text)
-        uow.commit()
+    created = act(
+        args, lambda uow: engineering_import.import_items(uow, text),
+        reason=f"item import from {args.file.name}",
+    )  # fmt: skip
     print(f"{len(created)} draft items imported from {args.file.name}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    svc = services(args)
-    with svc.uow("system") as uow:
-        rows = items.list_items(uow, search=args.search)
+    rows = read(args, lambda uow: items.list_items(uow, search=args.search))
     print_rows(
         [
             (i.item_number, i.description, i.item_type, i.unit, i.tracking, i.status, i.version)

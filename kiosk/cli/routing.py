@@ -9,7 +9,7 @@ from typing import Any
 from domain.services import compare, effectivity, engineering_import, routing
 from domain.services.compare import text_of
 from kiosk.cli.bom import FORMATS, _compare, _history
-from kiosk.cli.common import add_actor, services
+from kiosk.cli.common import act, add_actor, services
 from kiosk.cli.engineering_common import add_as_of, instant, print_header
 
 
@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     svc = services(args)
-    with svc.uow("system") as uow:
+    with svc.uow(None) as uow:
         if args.rev:
             view = routing.get_routing(uow, args.item, args.rev)
         else:
@@ -90,22 +90,23 @@ def _data_text(d: routing.DataSpec) -> str:
 
 
 def _create(args: argparse.Namespace) -> int:
-    svc = services(args)
-    with svc.uow(args.actor) as uow:
-        view = routing.create_routing_revision(
+    view = act(
+        args,
+        lambda uow: routing.create_routing_revision(
             uow, args.item, label=args.label, description=args.description, copy_from=args.copy_from
-        )
-        uow.commit()
+        ),
+    )
     print(f"{view.summary.title} created as a draft with {len(view.operations)} operations")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    svc = services(args)
     text = args.file.read_text(encoding="utf-8-sig")
-    with svc.uow(args.actor, f"routing import from {args.file.name}") as uow:
-        view = engineering_import.import_routing(uow, args.item, text, label=args.label)
-        uow.commit()
+    view = act(
+        args,
+        lambda uow: engineering_import.import_routing(uow, args.item, text, label=args.label),
+        reason=f"routing import from {args.file.name}",
+    )
     steps = sum(len(o.steps) for o in view.operations)
     print(f"{view.summary.title}: {len(view.operations)} operations, {steps} steps imported")
     return 0

@@ -1,4 +1,10 @@
-"""`workcell station ...`: station login roles and settings."""
+"""`workcell station ...`: station logins, their registration (11.10(h)), and settings.
+
+``add`` runs on the owner/admin URL: it creates the station's login role and registers the
+station (where it is, which sign-in methods it accepts). ``list`` reads the registry;
+``disable``/``enable``/``clear`` are an administrator's actions (``--as``, with their PIN)
+through the database functions, from another admin terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,61 @@ import argparse
 import getpass
 from typing import Any
 
+from sqlalchemy import text
+
 from kiosk import dbadmin
+from kiosk.bootstrap import station_name
+from kiosk.cli.common import act, add_actor, add_reason, print_rows, read
 from kiosk.database import resolve_urls, station_role_name
 from kiosk.settings import default_config_path, load_settings, render_settings
 
+_STATIONS = text(
+    "SELECT name, login_role, site, zone, array_to_string(methods, ', '),"
+    " concurrent_sessions, enabled FROM workcell.station ORDER BY name"
+)
+
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    st = sub.add_parser("station", help="stations: login roles and settings")
+    st = sub.add_parser("station", help="stations: login roles, registration and settings")
     stsub = st.add_subparsers(dest="station_command", metavar="ACTION", required=True)
-    p = stsub.add_parser("add", help="create a station's own login role (member of workcell_app)")
+    p = stsub.add_parser(
+        "add", help="create a station's own login role (member of workcell_app) and register it"
+    )
     p.add_argument("name")
     p.add_argument("--password", action="store_true", help="prompt for a password for the login")
+    p.add_argument("--site", default="", help="where the station is (at most 40 characters)")
+    p.add_argument("--zone", default="", help="area or line (at most 40 characters)")
+    p.add_argument(
+        "--username-pin",
+        action="store_true",
+        help="also accept username + PIN (admin terminals only; the floor uses badge + PIN)",
+    )
+    p.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="an admin terminal serving several people at once (CLI sessions); a kiosk "
+        "has one person at a time, and a sign-in ends the previous person's session",
+    )
     p.set_defaults(func=_add)
+    p = stsub.add_parser("list", help="registered stations")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=_list)
+    for name, enabled, text_ in (
+        ("disable", False, "disable a station at once (its sessions end)"),
+        ("enable", True, "enable a disabled station again"),
+    ):
+        p = stsub.add_parser(name, help=text_)
+        p.add_argument("name")
+        add_actor(p)
+        add_reason(p)
+        p.set_defaults(func=_set_enabled, enabled=enabled)
+    p = stsub.add_parser(
+        "clear", help="start a station's failed-attempt count again (after a review)"
+    )
+    p.add_argument("name")
+    add_actor(p)
+    add_reason(p)
+    p.set_defaults(func=_clear)
     p = stsub.add_parser("show", help="show this station's settings")
     p.set_defaults(func=_show)
 
@@ -25,13 +74,60 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def _add(args: argparse.Namespace) -> int:
     settings = load_settings()
     role = station_role_name(args.name)
+    name = station_name(args.name)
     password = getpass.getpass(f"password for {role}: ") if args.password else None
-    created = dbadmin.add_station(resolve_urls(settings).admin, role, password)
-    print(f"station login {role} {'created' if created else 'already existed; grants checked'}")
+    methods = ("badge+pin", "username+pin") if args.username_pin else ("badge+pin",)
+    created = dbadmin.add_station(
+        resolve_urls(settings).admin,
+        role,
+        password,
+        name=name,
+        methods=methods,
+        concurrent=args.concurrent,
+        site=args.site,
+        zone=args.zone,
+    )
+    state = "created" if created else "already existed; grants checked"
+    print(f"station {name}: login {role} {state}; accepts {' or '.join(methods)}")
     print(
         "set on that station: WORKCELL_DATABASE_URL=postgresql://"
         f"{role}:<password>@<server>:5432/<database>"
     )
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = read(args, lambda uow: [tuple(r) for r in uow.session.execute(_STATIONS)])
+    print_rows(
+        rows,
+        ("station", "login", "site", "zone", "methods", "concurrent", "enabled"),
+        args.format,
+    )
+    return 0
+
+
+def _set_enabled(args: argparse.Namespace) -> int:
+    act(
+        args,
+        lambda uow: uow.session.execute(
+            text("SELECT workcell.set_station_enabled(:n, :e, :r)"),
+            {"n": args.name, "e": args.enabled, "r": args.reason},
+        ),
+        reason=args.reason,
+    )
+    print(f"station {args.name} is now {'enabled' if args.enabled else 'disabled'}")
+    return 0
+
+
+def _clear(args: argparse.Namespace) -> int:
+    act(
+        args,
+        lambda uow: uow.session.execute(
+            text("SELECT workcell.clear_station(:n, :r)"), {"n": args.name, "r": args.reason}
+        ),
+        reason=args.reason,
+    )
+    print(f"station {args.name}: failed-attempt count starts again")
     return 0
 
 

@@ -2,7 +2,8 @@
 resin) with routings, two released BOM revisions of the finished good, and an open ECO.
 
 Every release goes through a signed ECO with three different people (Erin or Eddie
-author, the other engineer or Rita reviews, Quinn approves), exactly as in production.
+author, the other engineer or Rita reviews, Quinn approves), exactly as in production:
+each signs in at the station with badge + PIN and signs with badge + PIN again.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from domain.services.bom import BomLineInput as Line
 from domain.services.identity import Credentials
 from domain.services.routing import DataSpec, OperationSpec, SignoffSpec, StepSpec
 from kiosk.bootstrap import Services
-from kiosk.demo.people import PEOPLE, demo_policy
-
-PINS = {p.username: p.pin for p in PEOPLE}
+from kiosk.demo.people import BY_NAME, demo_policy, signed_in
 
 BOMS_A = {
     "CP-3001": [Line("RM-4001", D("12.5"), "g", D("0.04"), notes="shot weight incl. runner")],
@@ -57,7 +56,8 @@ FG_ROUTING = [
 
 
 def _signing(username: str, services: Services, comment: str | None = None) -> eco.Signing:
-    creds = Credentials(PINS[username], username=username)
+    person = BY_NAME[username]
+    creds = Credentials(person.pin, badge_uid=person.badge_uid)
     return eco.Signing(creds, services.settings.name, demo_policy(services), comment)
 
 
@@ -71,7 +71,10 @@ def _run_eco(
 ) -> str:
     """Create an ECO as people[0] with new draft revisions, then sign it through people."""
     author = people[0]
-    with services.uow(author, "demo engineering data") as uow:
+    with (
+        signed_in(services, author) as session,
+        services.uow(session, "demo engineering data") as uow,
+    ):
         number = eco.create_eco(uow, title, reason).number
         for item, lines in drafts.items():
             new_routing = bool(routings and item in routings)
@@ -85,14 +88,14 @@ def _run_eco(
     steps = (eco.submit_eco, eco.review_eco, eco.approve_eco)
     signers = people if len(people) == len(steps) else ()  # only the author: left as a draft
     for fn, who in zip(steps, signers, strict=False):
-        with services.uow(who) as uow:
+        with signed_in(services, who) as session, services.uow(session) as uow:
             fn(uow, number, _signing(who, services))
             uow.commit()
     return number
 
 
 def seed(services: Services) -> Iterator[str]:
-    with services.uow("system") as uow:
+    with services.uow(None) as uow:
         if bom.bom_history(uow, "FG-1000"):
             return
     first = _run_eco(
@@ -115,7 +118,7 @@ def seed(services: Services) -> Iterator[str]:
         services, "Pouch scrap allowance", "Seal trials show 1% pouch loss at changeover",
         {"FG-1000": pouch}, ("erin",),
     )  # fmt: skip
-    with services.uow("erin") as uow:
+    with signed_in(services, "erin") as session, services.uow(session) as uow:
         eco.submit_eco(uow, third, _signing("erin", services))
         uow.commit()
     yield f"{third}: FG-1000 BOM rev C, submitted and waiting for review (open)"

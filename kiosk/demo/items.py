@@ -1,12 +1,14 @@
-"""Demo items: a small medical-device product family."""
+"""Demo items: a small medical-device product family, loaded as master data by the
+'system' actor (owner-side, like the people); they start as drafts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from domain.services import items
+from domain.uow import UnitOfWork
 from kiosk.bootstrap import Services
-from kiosk.demo.people import DEMO_ADMIN
+from kiosk.demo.people import owner
 
 ITEMS = [
     items.NewItem(
@@ -28,7 +30,7 @@ ITEMS = [
 
 
 def seed(services: Services) -> Iterator[str]:
-    with services.uow(DEMO_ADMIN) as uow:
+    with owner(services) as factory, UnitOfWork.system(factory, "system", "demo items") as uow:
         existing = {i.item_number for i in items.list_items(uow)}
         created = [
             items.create_item(uow, cmd).item_number

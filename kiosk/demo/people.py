@@ -1,22 +1,36 @@
 """Demo people, one or more per role, each with a badge id and a PIN (listed in README.md,
-"Demo users"). The first one is the administrator created by the bootstrap actor; the
-administrator then adds the rest, verifies their identity, and each person acknowledges
-the e-signature policy — so every demo signer can sign at once.
+"Demo users"). Owner-side system work on the owner/admin URL: the first one is the
+administrator created by the bootstrap function; the rest, their roles, PINs, badges,
+identity verification and policy acknowledgement are written by the 'system' actor — so
+every demo signer can sign at once.
 
-Demo PINs are set as the people's own (not temporary) so the demo needs no PIN change.
-A real installation sets temporary PINs (`workcell user set-pin`) that must be changed.
+Demo PINs are stored as the people's own (not temporary: auth.store_verifier with
+verifiers derived under the server policy's argon2id cost) so the demo needs no PIN
+change. A real installation sets temporary PINs (`workcell user set-pin`) that must be
+changed, and an administrator verifies each identity.
+
+``signed_in(services, username)`` signs a demo person in at the station (badge + PIN,
+accepted on any registered station) for the seeders that act as people.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from domain.services import access, identity_admin, users
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.db import make_engine, make_session_factory
+from domain.models.users import User
+from domain.services import identity, identity_admin, scram, users
 from domain.services.identity import Credentials, IdentityPolicy
+from domain.uow import StationSession, UnitOfWork
 from kiosk.bootstrap import Services
 
 DEMO_ADMIN = "admin"
+IDENTITY_CHECK = "demo: photo ID checked"
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,9 @@ class DemoPerson:
     role: str
     badge_uid: str
     pin: str
+
+    def creds(self) -> Credentials:
+        return Credentials(pin=self.pin, badge_uid=self.badge_uid)
 
 
 PEOPLE = [
@@ -39,48 +56,108 @@ PEOPLE = [
     DemoPerson("eddie", "Eddie Engineer", "engineer", "04A10008", "141421"),
     DemoPerson("aude", "Aude Auditor", "auditor", "04A10009", "173205"),
 ]
+BY_NAME = {p.username: p for p in PEOPLE}
+
+_ADD_USER = text("INSERT INTO workcell.users (username, printed_name) VALUES (:u, :n) RETURNING id")
+_ADD_ROLE = text("INSERT INTO workcell.user_role (user_id, role) VALUES (:id, :role)")
+_STORE_PIN = text("SELECT auth.store_verifier(:id, false, :salt, :m, :t, :p, :key)")
+_ADD_BADGE = text(
+    "INSERT INTO workcell.badge (user_id, badge_hash) VALUES (:id, workcell.badge_digest(:uid))"
+)
+_VERIFIED = text(
+    "INSERT INTO workcell.identity_verification (user_id, method) VALUES (:id, :method)"
+)
+_ACKNOWLEDGED = text(
+    "INSERT INTO workcell.policy_acknowledgement (user_id, policy_version)"
+    " SELECT :id, signature_policy_version FROM workcell.identity_policy WHERE id = 1"
+)
+_ANY_PERSON = text("SELECT EXISTS (SELECT 1 FROM workcell.users WHERE kind = 'person')")
 
 
 def demo_policy(services: Services) -> IdentityPolicy:
     return IdentityPolicy.from_settings(services.settings, allow_username_pin=True)
 
 
+@contextmanager
+def owner(services: Services) -> Iterator[sessionmaker[Session]]:
+    """A session factory on the owner/admin URL (owner-side system work only)."""
+    engine = make_engine(services.urls.admin, pool_size=1)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def signed_in(services: Services, username: str) -> Iterator[StationSession]:
+    """A demo person signed in at the station (badge + PIN), signed out afterwards."""
+    person = BY_NAME[username]
+    who = identity.authenticate(
+        services.session_factory,
+        person.creds(),
+        station=services.settings.name,
+        policy=demo_policy(services),
+    )
+    assert who.session is not None, f"{username} must choose a PIN first"
+    try:
+        yield who.session
+    finally:
+        identity.sign_out(services.session_factory, who.session, "demo set-up done")
+
+
 def seed(services: Services) -> Iterator[str]:
     policy = demo_policy(services)
-    with services.uow("system") as uow:
-        existing = {u.username for u in users.list_users(uow)}
-    for person in PEOPLE:
-        if person.username in existing:
-            continue
-        if person.username == DEMO_ADMIN:
-            _seed_admin(services, person, policy)
+    with owner(services) as factory:
+        with UnitOfWork(factory, None) as uow:
+            existing = {u.username for u in users.list_users(uow)}
+        cost = identity.server_policy(factory).cost
+        for person in PEOPLE:
+            if person.username in existing:
+                continue
+            _seed_person(factory, person, cost, policy)
+            yield f"user {person.username} ({person.printed_name}, {person.role})"
+
+
+def _seed_person(
+    factory: sessionmaker[Session], person: DemoPerson, cost: scram.Cost, policy: IdentityPolicy
+) -> None:
+    with UnitOfWork.system(factory, "system", "demo set-up") as uow:
+        first = not uow.session.scalar(_ANY_PERSON)
+        if first and person.role == "admin":
+            # as in a real installation: the first person is created by the bootstrap
+            # function, an administrator with a PIN of their own
+            identity_admin.bootstrap_admin(
+                uow, person.username, person.printed_name, person.pin, policy=policy
+            )
+            user_id = _id_of(uow, person.username)
         else:
-            _seed_person(services, person, policy)
-        yield f"user {person.username} ({person.printed_name}, {person.role})"
-
-
-def _seed_admin(services: Services, person: DemoPerson, policy: IdentityPolicy) -> None:
-    with services.uow("bootstrap") as uow:
-        users.add_user(uow, person.username, person.printed_name)
-        identity_admin.bootstrap_admin(uow, person.username, person.pin, policy=policy)
-        uow.commit()
-    with services.uow(DEMO_ADMIN, "demo badge") as uow:
+            user_id = int(
+                uow.session.execute(
+                    _ADD_USER, {"u": person.username, "n": person.printed_name}
+                ).scalar_one()
+            )
+            uow.session.execute(_ADD_ROLE, {"id": user_id, "role": person.role})
+            verifier = scram.new_verifier(person.pin, cost)
+            uow.session.execute(
+                _STORE_PIN,
+                {
+                    "id": user_id,
+                    "salt": verifier.salt,
+                    "m": cost.memory_kib,
+                    "t": cost.time_cost,
+                    "p": cost.parallelism,
+                    "key": verifier.stored_key,
+                },
+            )
         # an administrator does not issue their own badge in production; demo shortcut
-        identity_admin.add_badge(uow, person.username, person.badge_uid)
+        uow.session.execute(_ADD_BADGE, {"id": user_id, "uid": person.badge_uid})
+        if person.role != "admin":  # the administrator signs nothing
+            uow.session.execute(_VERIFIED, {"id": user_id, "method": IDENTITY_CHECK})
+            uow.session.execute(_ACKNOWLEDGED, {"id": user_id})
         uow.commit()
 
 
-def _seed_person(services: Services, person: DemoPerson, policy: IdentityPolicy) -> None:
-    with services.uow(DEMO_ADMIN, "demo set-up") as uow:
-        users.add_user(uow, person.username, person.printed_name)
-        access.grant_role(uow, person.username, person.role)
-        identity_admin.set_pin(uow, person.username, person.pin, policy=policy, temporary=False)
-        identity_admin.add_badge(uow, person.username, person.badge_uid)
-        identity_admin.verify_identity(uow, person.username, "demo: photo ID checked")
-        uow.commit()
-    identity_admin.acknowledge_policy(
-        services.session_factory,
-        Credentials(pin=person.pin, badge_uid=person.badge_uid),
-        station=services.settings.name,
-        policy=policy,
-    )
+def _id_of(uow: UnitOfWork, username: str) -> int:
+    user_id = uow.session.scalar(select(User.id).where(User.username == username))
+    assert user_id is not None
+    return int(user_id)

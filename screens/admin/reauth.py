@@ -34,10 +34,13 @@ class ReauthModal(SignatureModal):
         self.query_one("#sig-comment", Input).disabled = True
         self.query_one("#sig-prompt", Static).update("Tap your badge or card to confirm")
 
-    def _ask_pin(self, signer: str) -> None:
-        super()._ask_pin(signer)
+    def _ask_pin(self, signer: str | None, badge: str = "Badge read") -> None:
+        super()._ask_pin(signer, badge)
         self.query_one("#sig-prompt", Static).update(
             f"Administrator: {signer}\nEnter your PIN and press OK to confirm."
+            if signer
+            else f"{badge}.\nEnter your PIN and press OK to confirm (the signed-in "
+            "administrator's own badge and PIN only)."
         )
 
     def _described(self, record: RecordToSign) -> None:

@@ -7,8 +7,9 @@ Usage from any screen (see docs/kiosk.md)::
 
 It re-authenticates every time (badge or card, then PIN), whoever is signed in at the
 station: a supervisor signs at an operator's station without signing the operator out.
-The signer's printed name is shown before the PIN's OK confirms; a refusal shows the
-service's reason and leaves the dialog open for another try.
+Nobody is named before the PIN: the database tells who holds a badge only to the PIN that
+proves it, and the signature then carries that person's printed name (shown once signed).
+A refusal shows the service's reason and leaves the dialog open for another try.
 """
 
 from __future__ import annotations
@@ -95,19 +96,23 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
     def badge(self, message: BadgePresented) -> None:
         self._error("")
         self.badge_uid, self.username = message.uid, None
-        self._ask_pin("Badge read — looking up its owner…")
+        self._ask_pin(None)
         backend = station_of(self).session_backend
         call_backend(
             self, lambda: backend.identify_badge(message.uid), self._owner, failed=self._failed
         )
 
     def _owner(self, owner: BadgeHolder) -> None:
-        self._ask_pin(owner.printed_name)
+        self._ask_pin(owner.username or None, owner.printed_name)
 
-    def _ask_pin(self, signer: str) -> None:
+    def _ask_pin(self, signer: str | None, badge: str = "Badge read") -> None:
+        """``signer``: the username typed; None for a badge (its holder is not named)."""
         meaning = self.signable.meaning
         self.query_one("#sig-prompt", Static).update(
             f"Signer: {signer}\nEnter your PIN and press OK to sign as {signer} ({meaning})."
+            if signer
+            else f"{badge}.\nEnter your PIN and press OK to sign ({meaning}) in the name of "
+            "the badge's holder."
         )
         self._state("-pin")
         self.query_one("#sig-pin", Keypad).focus()
