@@ -25,12 +25,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bench.scratch import scratch_database
 from domain.audit.seal import seal
 from domain.audit.verify import verify
-from domain.db import make_engine
+from domain.db import make_engine, make_session_factory
 from kiosk.sealer import Sealer, SealerStatus
 from kiosk.settings import StationSettings
-from tests.conftest import STATION_ROLE, TestDatabase, create_test_database, drop_test_database
+from tests.conftest import STATION_ROLE, TestDatabase, drop_test_database
+from tests.sessions import token_of
 
 ACTOR = "bench_admin"
 PRELOAD = 20_000
@@ -60,10 +62,13 @@ GRANT USAGE ON SEQUENCE bench.number TO workcell_app;
 ALTER TABLE bench.item_plain OWNER TO workcell_owner;
 """
 
+# Each transaction opens the way a UnitOfWork does: the session token (one administrator
+# signed in at the bench station, shared by the clients), the reason, touch_session.
 SCRIPT = """\\set r random(1, 100)
 \\set id random(1, {preload})
 BEGIN;
-SELECT set_config('workcell.actor', '{actor}', true), set_config('workcell.reason', 'bench', true);
+SELECT set_config('workcell.session', '{token}', true),
+       set_config('workcell.reason', 'bench', true), workcell.touch_session();
 \\if :r <= 50
 INSERT INTO {table} (item_number, description, item_type, unit)
     VALUES ('B' || nextval('bench.number'), 'bench item', 'raw', 'kg');
@@ -91,31 +96,35 @@ def pgbench_binary() -> str:
     raise SystemExit("pgbench not found")
 
 
-def prepare(db: TestDatabase) -> None:
+def prepare(db: TestDatabase) -> str:
+    """The plain table beside workcell.item, both preloaded by the bench administrator
+    through the station in their session; returns the session token."""
     with db.connect("admin") as conn:
         conn.execute(SETUP)
-        conn.execute("SELECT set_config('workcell.actor', 'bootstrap', true)")
-        conn.execute(
-            "INSERT INTO workcell.users (username, printed_name) VALUES (%s, 'Bench Admin')",
-            (ACTOR,),
-        )
         conn.commit()
+    engine = make_engine(db.station)
+    try:
+        token = token_of(make_session_factory(engine), ACTOR)
+    finally:
+        engine.dispose()
+    with db.connect() as conn:
         for table in ("workcell.item", "bench.item_plain"):
-            conn.execute("SELECT set_config('workcell.actor', %s, true)", (ACTOR,))
+            conn.execute("SELECT set_config('workcell.session', %s, true)", (token,))
             conn.execute(
                 f"INSERT INTO {table} (item_number, description, item_type, unit)"
                 " SELECT 'P' || g, 'preloaded', 'raw', 'kg' FROM generate_series(1, %s) g",
                 (PRELOAD,),
             )
             conn.commit()
-        conn.autocommit = True
+    with db.connect("admin", autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+    return token
 
 
-def run_pgbench(db: TestDatabase, table: str, clients: int, seconds: int) -> float:
+def run_pgbench(db: TestDatabase, token: str, table: str, clients: int, seconds: int) -> float:
     url = make_url(db.station)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as fh:
-        fh.write(SCRIPT.format(preload=PRELOAD, actor=ACTOR, table=table))
+        fh.write(SCRIPT.format(preload=PRELOAD, token=token, table=table))
     host = url.query.get("host") or url.host or "127.0.0.1"
     cmd = [
         pgbench_binary(), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
@@ -145,7 +154,9 @@ def seal_lag(db: TestDatabase, since_entry: int) -> tuple[float, float, float]:
     return float(row[0] or 0), float(row[1] or 0), float(row[2] or 0)
 
 
-def overhead(db: TestDatabase, clients: int, seconds: int, interval: float, rounds: int) -> None:
+def overhead(
+    db: TestDatabase, token: str, clients: int, seconds: int, interval: float, rounds: int
+) -> None:
     """Alternate plain and audited slices (``rounds`` each, ``seconds`` in total per table),
     so a change in the machine's load during the run hits both sides alike."""
     with db.connect("admin") as conn:
@@ -162,8 +173,8 @@ def overhead(db: TestDatabase, clients: int, seconds: int, interval: float, roun
     slice_s = max(2, seconds // rounds)
     try:
         for _ in range(rounds):
-            plain.append(run_pgbench(db, "bench.item_plain", clients, slice_s))
-            audited.append(run_pgbench(db, "workcell.item", clients, slice_s))
+            plain.append(run_pgbench(db, token, "bench.item_plain", clients, slice_s))
+            audited.append(run_pgbench(db, token, "workcell.item", clients, slice_s))
     finally:
         sealer.stop()
     seal(engine)
@@ -193,7 +204,7 @@ SELECT (x).id, (x).tx_id, (x).at, (x).actor, (x).actor_id, (x).station, (x).tabl
                jsonb_build_object('id', g, 'unit', 'kg', 'description', 'after ' || g,
                    'status', 'draft', 'version', 2, 'created_at', '2026-11-26T06:00:00+00:00'),
                CASE WHEN g %% 2 = 0 THEN 'bench update' END, '')::audit.entry AS x
-          FROM generate_series(%(first)s, %(last)s) g OFFSET 0) s
+          FROM generate_series(%(first)s::bigint, %(last)s::bigint) g OFFSET 0) s
 """
 
 
@@ -239,11 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seal-interval", type=float, default=0.5)
     parser.add_argument("--rounds", type=int, default=4, help="alternating slices per table")
     args = parser.parse_args(argv)
-    db = create_test_database("wcbench")
+    db = scratch_database("wcbench", admin=ACTOR)
     try:
-        prepare(db)
+        token = prepare(db)
         for clients in args.clients:
-            overhead(db, clients, args.seconds, args.seal_interval, args.rounds)
+            overhead(db, token, clients, args.seconds, args.seal_interval, args.rounds)
         if args.entries:
             verify_speed(db, args.entries)
     finally:

@@ -36,8 +36,11 @@ _SHIPPED_COST = (
 )
 
 
-def scratch_database(prefix: str, *, shipped_argon2: bool = False) -> TestDatabase:
-    """Create, prepare and return a scratch database (drop it with drop_test_database)."""
+def scratch_database(
+    prefix: str, *, shipped_argon2: bool = False, admin: str = TEST_ADMIN
+) -> TestDatabase:
+    """Create, prepare and return a scratch database (drop it with drop_test_database);
+    ``admin`` is the first person (their PIN remembered for tests.sessions.session_of)."""
     db = create_test_database(prefix)
     try:
         with psycopg.connect(db.dsn("admin")) as conn:
@@ -54,7 +57,7 @@ def scratch_database(prefix: str, *, shipped_argon2: bool = False) -> TestDataba
                     ),
                 )
             conn.commit()
-        bootstrap_test_admin(db)
+        bootstrap_test_admin(db, admin, admin.replace("_", " ").title())
     except BaseException:
         drop_test_database(db)
         raise
