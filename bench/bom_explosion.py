@@ -4,12 +4,12 @@ assembly with 10 revisions (9 superseded, 1 released; ranges one day apart).
 Run: ``.venv/bin/python -m bench.bom_explosion [--repeat 30] [--keep]``. Creates its own
 database on WORKCELL_BENCH_DATABASE_URL (a superuser URL), else the local server on
 127.0.0.1:5432, else the embedded PostgreSQL; runs the real migrations, loads the data
-with the tables' user triggers switched off (a throwaway database: audit, draft and cycle
-guards cost ~1 ms a row on a busy 2-core machine and do not touch the measured query),
-then switches them back on; the database is dropped at the end unless ``--keep``. The
-explosion goes through the domain service (the path the CLI and screens use); the
-baseline, measured in the same run, is the single-level lookup of the top item's revision
-in effect (one level, same session, same instant).
+owner-side (the 'system' actor) with the tables' user triggers switched off (a throwaway
+database: audit, draft and cycle guards cost ~1 ms a row on a busy 2-core machine and do
+not touch the measured query), then switches them back on; the database is dropped at the
+end unless ``--keep``. The explosion goes through the domain service (the path the CLI
+and screens use); the baseline, measured in the same run, is the single-level lookup of
+the top item's revision in effect (one level, same session, same instant).
 """
 
 from __future__ import annotations
@@ -144,7 +144,10 @@ def load(admin: str) -> tuple[int, float]:
     started = time.perf_counter()
     with psycopg.connect(plain(admin), autocommit=True) as conn:
         conn.execute("SET plan_cache_mode = force_custom_plan")
-        conn.execute("SELECT set_config('workcell.actor', 'system', false)")
+        # owner-side system work for the whole (autocommit) session: the owner role and the
+        # 'system' actor, which the rows' created_by defaults name
+        conn.execute("SET ROLE workcell_owner")
+        conn.execute("SELECT set_config('workcell.system_actor', 'system', false)")
         conn.execute("SELECT set_config('workcell.reason', 'benchmark load', false)")
         for table in TABLES:
             conn.execute(f"ALTER TABLE workcell.{table} DISABLE TRIGGER USER")
@@ -196,7 +199,7 @@ def measure(admin: str, repeat: int) -> None:
     station = make_url(admin).set(username=STATION, password=None)
     engine = make_engine(station.render_as_string(hide_password=False))
     factory = make_session_factory(engine)
-    with UnitOfWork(factory, "system") as uow:
+    with UnitOfWork(factory, None) as uow:  # reads only: no session needed
         at = uow.session.scalar(text("SELECT now() + interval '5 days 12 hours'"))
         assert isinstance(at, dt.datetime)
         top = uow.session.scalar(
