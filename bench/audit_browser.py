@@ -4,8 +4,9 @@
 
 Builds a scratch database (the test server: WORKCELL_TEST_DATABASE_URL, else
 127.0.0.1:5432, else the embedded server), fills the trail through the real audit trigger
-(items inserted, then edited with reasons, by four people), then times what the browser
-does — through the station's own backend (unit of work, permission check, keyset query):
+(items inserted, then edited with reasons, by four people, each in their own database
+session), then times what the browser does — through the station's own backend (the
+reader's session, unit of work, permission check, keyset query):
 the first page, filtered pages (by user, by record, by time range, by text), a deep page
 (~190,000 entries back), one entry's detail — and, as baselines in the same run, a bare
 primary-key fetch of 50 rows and a bare ``count(*)`` of the trail. Also a screen-level
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -27,28 +29,36 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench.scratch import TEST_ADMIN, scratch_database
 from domain.audit.query import AuditFilter
 from domain.db import make_engine, make_session_factory
+from domain.services import access, users
+from domain.uow import UnitOfWork
 from kiosk.audit_backend import AuditStationBackend
 from kiosk.settings import StationSettings
-from tests.conftest import create_test_database, drop_test_database
+from tests.conftest import TestDatabase, drop_test_database
+from tests.sessions import own_pin, session_of, token_of
 
 PEOPLE = ("bench_erin", "bench_quinn", "bench_sam", "bench_olga")
 READER = "bench_ines"
 TX_ROWS = 10  # rows per transaction: shop-floor transactions are small
 
 # Items created, then edited with a reason, TX_ROWS rows per transaction (COMMIT inside a
-# procedure), each transaction by one of the people in turn, all through the audit trigger.
+# DO block, on the station connection), each transaction by one of the people in turn in
+# their own database session (the tokens, in PEOPLE order, in bench.tokens), all through
+# the audit trigger.
 FILL = r"""
-CREATE PROCEDURE pg_temp.fill(p_items integer, p_people text[], p_rows integer)
-LANGUAGE plpgsql AS $$
+DO $$
 DECLARE
+    p_items integer := {items};
+    p_rows integer := {rows};
+    v_tokens jsonb := current_setting('bench.tokens')::jsonb;
     n integer := 0;
-    who text;
 BEGIN
     WHILE n < p_items LOOP
-        who := p_people[1 + (n / p_rows) % array_length(p_people, 1)];
-        PERFORM set_config('workcell.actor', who, true);
+        PERFORM set_config('workcell.session',
+                           v_tokens->>((n / p_rows) % jsonb_array_length(v_tokens)), true),
+                workcell.touch_session();
         INSERT INTO workcell.item (item_number, description, item_type, unit)
         SELECT 'B-' || g, 'bench item ' || g, 'raw', 'kg'
           FROM generate_series(n + 1, least(n + p_rows, p_items)) g;
@@ -57,8 +67,9 @@ BEGIN
     END LOOP;
     n := 0;
     WHILE n < p_items LOOP
-        who := p_people[1 + (n / p_rows + 1) % array_length(p_people, 1)];
-        PERFORM set_config('workcell.actor', who, true);
+        PERFORM set_config('workcell.session',
+                           v_tokens->>((n / p_rows + 1) % jsonb_array_length(v_tokens)), true),
+                workcell.touch_session();
         PERFORM set_config('workcell.reason', 'drawing rev C (ECO-' || (n / p_rows) || ')', true);
         UPDATE workcell.item SET description = description || ' rev C', version = version + 1
          WHERE item_number IN (SELECT 'B-' || g FROM generate_series(n + 1, n + p_rows) g);
@@ -69,28 +80,32 @@ END $$;
 """
 
 
-def _fill(dsn_admin: str, dsn_station: str, entries: int) -> None:
-    """People, then items (INSERT entries) and edits (UPDATE entries) through the trigger."""
+def _fill(db: TestDatabase, factory: Any, entries: int) -> None:
+    """People (added by the administrator, each with a PIN of their own and signed in at
+    the bench station), then items (INSERT entries) and edits (UPDATE entries) through the
+    trigger, each transaction in one person's session."""
     import psycopg
 
-    with psycopg.connect(dsn_admin) as conn:
-        conn.execute("SELECT set_config('workcell.actor', 'bootstrap', true)")
+    with UnitOfWork(factory, session_of(factory, TEST_ADMIN)) as uow:
         for name in (*PEOPLE, READER):
-            conn.execute(
-                "INSERT INTO workcell.users (username, printed_name) VALUES (%s, %s)",
-                (name, name.replace("_", " ").title()),
-            )
-        conn.execute(
-            "INSERT INTO workcell.user_role (user_id, role)"
-            " SELECT id, 'qa' FROM workcell.users WHERE username = %s",
-            (READER,),
-        )
-        conn.commit()
-    with psycopg.connect(dsn_admin, autocommit=True) as conn:
-        conn.execute(FILL)
-        conn.execute("CALL pg_temp.fill(%s, %s, %s)", (entries // 2, list(PEOPLE), TX_ROWS))
-    with psycopg.connect(dsn_admin, autocommit=True) as conn:
+            users.add_user(uow, name, name.replace("_", " ").title())
+        access.grant_role(uow, READER, "qa")
+        uow.commit()
+    for name in (*PEOPLE, READER):
+        own_pin(factory, TEST_ADMIN, name)
+    tokens = [token_of(factory, name) for name in PEOPLE]
+    with psycopg.connect(db.dsn("station"), autocommit=True) as conn:
+        conn.execute("SELECT set_config('bench.tokens', %s, false)", (json.dumps(tokens),))
+        conn.execute(FILL.format(items=entries // 2, rows=TX_ROWS))
+    with psycopg.connect(db.dsn("admin"), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE audit.entry")
+
+
+def _keep_alive(factory: Any, username: str) -> None:
+    """Reads roll back; a committed unit of work moves the session's "last seen" on (what
+    the kiosk does while someone is busy), so the reader is not idle-locked mid-run."""
+    with UnitOfWork(factory, session_of(factory, username)) as uow:
+        uow.commit()
 
 
 def _time(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -155,7 +170,11 @@ def _measure(
         ("deep page, filtered by user", page(AuditFilter(user=PEOPLE[1]), before=deep)),
         ("entry detail", lambda: backend.audit_entry(READER, deep)),
     ]
-    return [(name, *_time(fn, repeat)) for name, fn in cases]
+    results = []
+    for name, fn in cases:
+        _keep_alive(session_factory, READER)
+        results.append((name, *_time(fn, repeat)))
+    return results
 
 
 async def _screen_turns(
@@ -169,7 +188,8 @@ async def _screen_turns(
     from screens.backend import SignedInUser
 
     reader = FakeCardReader()
-    app = make_app(settings, KioskBackend(backend.session_factory, settings), reader=reader)
+    kiosk = KioskBackend(backend.session_factory, settings, sessions=backend.sessions)
+    app = make_app(settings, kiosk, reader=reader)
     samples = []
     async with app.run_test(size=(160, 50)) as pilot:
         app.current_user = SignedInUser(
@@ -206,17 +226,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--turns", type=int, default=30)
     args = parser.parse_args(argv)
-    db = create_test_database("wcbrowse")
+    db = scratch_database("wcbrowse")
     engine = None
     try:
-        started = time.perf_counter()
-        _fill(db.dsn("admin"), db.dsn("station"), args.entries)
-        print(f"filled in {time.perf_counter() - started:.1f} s")
         engine = make_engine(db.station)
         factory = make_session_factory(engine)
+        started = time.perf_counter()
+        _fill(db, factory, args.entries)
+        print(f"filled in {time.perf_counter() - started:.1f} s")
         with TemporaryDirectory() as tmp:
             settings = StationSettings(name="bench", data_dir=Path(tmp), timezone="Europe/Berlin")
             backend = AuditStationBackend(factory, settings)
+            backend.sessions.add(session_of(factory, READER))  # Ines signed in at the station
             results = _measure(backend, factory, args.repeat)
             screen = asyncio.run(_screen_turns(backend, settings, args.turns))
         base = results[0][1]
