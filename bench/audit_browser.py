@@ -206,7 +206,7 @@ async def _screen_turns(
             original(*args)
             shown.append(time.perf_counter())
 
-        screen.show = show  # type: ignore[method-assign]
+        screen.show = show  # type: ignore[method-assign,assignment]
         for _ in range(turns):
             before = screen.page_no
             started = time.perf_counter()

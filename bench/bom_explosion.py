@@ -52,9 +52,11 @@ def server_url() -> str:
         psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2).close()
         return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     except psycopg.OperationalError:
+        from pathlib import Path
+
         from kiosk.database import start_embedded
 
-        return start_embedded(os.path.expanduser("~/.wc-bench-pg")).render_as_string(
+        return start_embedded(Path("~/.wc-bench-pg").expanduser()).render_as_string(
             hide_password=False
         )
 

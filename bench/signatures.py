@@ -79,13 +79,13 @@ def _without_argon2(factory: sessionmaker[Session], signers: list[Person]) -> It
             cache[key] = original(pin, salt, cost)
         return cache[key]
 
-    scram.salted_password = cached  # type: ignore[assignment]
+    scram.salted_password = cached
     try:
         for signer in signers:
             _sign_in(factory, signer, "")
         yield
     finally:
-        scram.salted_password = original  # type: ignore[assignment]
+        scram.salted_password = original
 
 
 Op = Callable[[sessionmaker[Session], Person, str], None]
@@ -182,7 +182,7 @@ def main() -> None:
             for number in _items(factory, author.username, 2, f"warm-{s.username}"):
                 _sign_in(factory, s, number)
                 _approve(factory, s, number)
-        scenarios = [(n, None) for n in args.threads]
+        scenarios: list[tuple[int, tuple[float, float] | None]] = [(n, None) for n in args.threads]
         scenarios += [(n, (args.think[0], args.think[1])) for n in args.threads if n > 1]
         for n, think in scenarios:
             _scenario(factory, author, signers[:n], args.paced_ops if think else args.ops, think)

@@ -7,7 +7,7 @@ tests cover the signed path.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import pytest
@@ -38,7 +38,7 @@ def make_item(
 def draft_bom(
     uow: UnitOfWork,
     parent: str,
-    lines: list[tuple[str, str]] | list[bom.BomLineInput],
+    lines: Sequence[tuple[str, str] | bom.BomLineInput],
     label: str | None = None,
 ) -> str:
     view = bom.create_bom_revision(uow, parent, label=label)
@@ -56,7 +56,10 @@ def release_bom(uow: UnitOfWork, parent: str, label: str, start: dt.datetime | N
 
 
 def released_bom(
-    make_uow: Callable[..., UnitOfWork], parent: str, lines: list, start: dt.datetime | None = None
+    make_uow: Callable[..., UnitOfWork],
+    parent: str,
+    lines: Sequence[tuple[str, str] | bom.BomLineInput],
+    start: dt.datetime | None = None,
 ) -> str:
     """Create, fill and release a BOM revision in one committed transaction; return its label."""
     with make_uow(ENGINEER, reason="test release") as uow:

@@ -30,5 +30,5 @@ def test_successful_and_refused_sign_ins_are_logged(database, session_factory, m
 def test_an_operator_cannot_review_the_access_log(database, session_factory, make_uow):
     """Reviewing needs security.view; an operator is told which roles hold it."""
     person = enrol(session_factory, admin_for(database), roles=("operator",))
-    with make_uow(person.username) as uow, pytest.raises(PermissionDenied, match="security.view"):
+    with make_uow(person.username) as uow, pytest.raises(PermissionDenied, match=r"security\.view"):
         list_access(uow)

@@ -312,10 +312,12 @@ def test_server_time_not_client_time(database: TestDatabase, session_factory: Fa
         conn.execute("SET TimeZone = 'Pacific/Kiritimati'")
         conn.execute(SESSION, (token_of(session_factory, TEST_ADMIN),))
         conn.execute(INSERT_ITEM, (number,))
-        at, now = conn.execute(
+        row = conn.execute(
             "SELECT e.at, clock_timestamp() FROM audit.entry e "
             "WHERE e.table_name = 'workcell.item' AND e.after->>'item_number' = %s",
             (number,),
         ).fetchone()
         conn.commit()
+    assert row is not None
+    at, now = row
     assert abs((now - at).total_seconds()) < 60

@@ -56,11 +56,17 @@ def _item(session_factory: Factory, author: str) -> str:
 
 
 def _approve(
-    session_factory: Factory, number: str, signer: Person, *, signed_in: bool = True, **kw: object
+    session_factory: Factory,
+    number: str,
+    signer: Person,
+    *,
+    creds: Credentials | None = None,
+    signed_in: bool = True,
+    **kw: object,
 ) -> SignatureView:
     """The signer approves at the test station, signed in there (or, ``signed_in=False``, in
     a transaction with no session: the signature itself names the person)."""
-    creds = kw.pop("creds", None) or signer.creds()
+    creds = creds or signer.creds()
     session = session_of(session_factory, signer.username) if signed_in else None
     with UnitOfWork(session_factory, session) as uow:
         view = item_approval.approve_item(
