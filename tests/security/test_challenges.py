@@ -142,13 +142,6 @@ def test_challenge_answered_in_its_own_transaction_is_refused(
     assert caught.value.sqlstate == "WC031"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: auth.verify_challenge (migrations/sql/identity/challenge.sql line 177) compares "
-    "the challenge row's xmin with pg_current_xact_id_if_assigned(), the top-level xid; a "
-    "challenge inserted inside a SAVEPOINT carries the subtransaction's xid, so it is answered "
-    "in the transaction that created it (and rolls back with it).",
-)
 def test_challenge_created_in_a_savepoint_and_answered_in_the_same_transaction_is_refused(
     lab: Lab, connect: Callable[..., psycopg.Connection[Any]], operator: Person
 ) -> None:
@@ -318,13 +311,6 @@ def test_answer_for_an_unknown_identifier_is_refused_like_a_wrong_pin(
     assert err.diag.message_primary == "Badge or PIN not recognised"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAK: workcell.auth_challenge (migrations/sql/identity/challenge.sql lines 104-116) "
-    "returns the stored PIN's own argon2id cost for a known person but the current policy "
-    "cost for an unknown identifier; after the policy cost changes, every person whose PIN "
-    "predates the change is told apart from unknown badges/usernames.",
-)
 def test_unknown_identifier_shape_survives_a_policy_cost_change(
     lab: Lab, connect: Callable[..., psycopg.Connection[Any]]
 ) -> None:

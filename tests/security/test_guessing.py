@@ -69,28 +69,21 @@ def test_rolled_back_guesses_still_lock_the_person(
     assert [e[2] for e in lab.events("account_locked", since)] == [person.id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: a challenge issued inside a SAVEPOINT passes the committed-challenge check of "
-    "auth.verify_challenge (challenge.sql line 177) and rolls back with the guess, so "
-    "auth.user_failures (counters.sql lines 252-257) finds no committed challenge in the "
-    "window and counts 0 failures: unlimited rolled-back guessing never locks a person who "
-    "has not been challenged in the failure window.",
-)
-def test_guesses_through_savepoint_challenges_still_lock_the_person(
+def test_guesses_through_savepoint_challenges_are_never_checked(
     lab: Lab, connect: Callable[..., psycopg.Connection[Any]]
 ) -> None:
-    """Ten wrong answers to challenges created in a savepoint of the guessing transaction and
-    rolled back with it still lock the person (WC034 for the right PIN)."""
+    """A challenge created in a savepoint of the guessing transaction (and rolled back with it)
+    is refused as uncommitted (WC031) before any PIN is checked, so no guess is ever tested."""
     person = lab.person(["operator"])
     conn = connect("station_sec_sp")
     for _ in range(10):
-        with pytest.raises(psycopg.Error), conn.transaction():
+        with pytest.raises(psycopg.Error) as caught, conn.transaction():
             with conn.transaction():  # SAVEPOINT; auth_challenge; RELEASE SAVEPOINT
                 ch = challenge(conn, person)
             conn.execute(SIGN_IN, (ch.id, proof(ch, wrong_pin(person.pin))))
-    ch = challenge(conn, person)
-    refused("WC034", conn, SIGN_IN, [ch.id, proof(ch, person.pin)])
+        assert caught.value.sqlstate == "WC031"
+    assert lab.status(person) == "active"
+    assert sign_in(connect("station_sec_a"), person)
 
 
 def test_burst_against_many_people_blocks_the_station(
@@ -135,14 +128,6 @@ def test_burst_against_many_people_blocks_the_station(
     assert has_event(lab.events("station_blocked", since), "station station_sec_burst:")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: workcell.reconcile_counters (migrations/sql/identity/admin.sql lines 554-556) "
-    "returns 0 without doing anything when pg_try_advisory_xact_lock(1464030022) fails, and "
-    "advisory locks need no privilege: a station holding pg_advisory_lock(1464030022) on any "
-    "connection keeps every reconciliation from recording rolled-back failures, locking "
-    "people or reporting blocked stations.",
-)
 def test_a_station_cannot_keep_reconciliation_from_running(
     lab: Lab, connect: Callable[..., psycopg.Connection[Any]]
 ) -> None:
@@ -166,14 +151,6 @@ def test_a_station_cannot_keep_reconciliation_from_running(
         holder.execute("SELECT pg_advisory_unlock(%s)", (RECONCILE_LOCK,))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: workcell.record_refusal (migrations/sql/identity/challenge.sql lines 306-321) "
-    "logs a 'refused' access_log line for any unused challenge of the station, answered or "
-    "not, and workcell.reconcile_counters (admin.sql lines 566-569) only compares the "
-    "failure counter's movement with the number of such lines: refusals committed for "
-    "challenges never answered cancel out the same number of rolled-back failures.",
-)
 def test_committed_refusals_do_not_cover_rolled_back_guesses(
     lab: Lab, connect: Callable[..., psycopg.Connection[Any]]
 ) -> None:

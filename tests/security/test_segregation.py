@@ -4,6 +4,8 @@ fresh credentials, remove the last administrator, disable themselves."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -259,14 +261,6 @@ def two_admin_lab() -> Iterator[Lab]:
         drop_test_database(opened.db)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: auth.keep_last_admin (migrations/sql/identity/admin.sql lines 68-79) checks "
-    "for another active administrator with a plain read and takes no lock, so two "
-    "administrators revoking each other's admin role (workcell.revoke_role, lines 197-201) "
-    "or disabling each other (workcell.disable_user, lines 158-160) in concurrent "
-    "transactions both pass the check and both commit (write skew): no administrator is left.",
-)
 @pytest.mark.parametrize(
     "removal",
     [
@@ -277,28 +271,35 @@ def two_admin_lab() -> Iterator[Lab]:
 )
 def test_concurrent_removals_cannot_remove_every_admin(two_admin_lab: Lab, removal: str) -> None:
     """Two administrators removing each other (admin role or account) at the same time leave
-    at least one active administrator (one of the two is refused)."""
+    at least one active administrator: the second removal waits for the first and is then
+    refused (WC012)."""
     lab = two_admin_lab
     a, b = lab.person(["admin"], prefix="adm"), lab.person(["admin"], prefix="adm")
     assert active_admins(lab) == 2
     with lab.station(STATION) as ca, lab.station(STATION) as cb:
         ta, tb = sign_in(ca, a), sign_in(cb, b)
         ca.execute("BEGIN")
-        cb.execute("BEGIN")
-        outcomes = []
-        for conn, token, target in ((ca, ta, b), (cb, tb, a)):
+        ca.execute("SELECT set_config('workcell.session', %s, true)", (ta,))
+        ca.execute(removal, (b.username,))  # holds the administrators' rows
+        second: dict[str, str] = {}
+
+        def remove_a() -> None:
             try:
-                conn.execute("SELECT set_config('workcell.session', %s, true)", (token,))
-                conn.execute(removal, (target.username,))
-                outcomes.append("ok")
+                with cb.transaction():
+                    cb.execute("SELECT set_config('workcell.session', %s, true)", (tb,))
+                    cb.execute(removal, (a.username,))
+                second["outcome"] = "ok"
             except psycopg.Error as err:
-                outcomes.append(str(err.sqlstate))
-        for conn in (ca, cb):
-            try:
-                conn.execute("COMMIT")
-            except psycopg.Error as err:
-                outcomes.append(str(err.sqlstate))
-    assert active_admins(lab) >= 1, outcomes
+                second["outcome"] = str(err.sqlstate)
+
+        worker = threading.Thread(target=remove_a)
+        worker.start()
+        wait_until_blocked(lab, cb)
+        ca.execute("COMMIT")
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+    assert active_admins(lab) >= 1, second
+    assert second["outcome"] in ("WC012", "WC002"), second
 
 
 def test_admin_cannot_disable_themselves(
@@ -352,3 +353,18 @@ def test_admin_set_pin_is_temporary(
         refused(
             "WC035", desk, "SELECT workcell.acknowledge_policy(%s, %s)", [ch.id, proof(ch, pin)]
         )
+
+
+def wait_until_blocked(lab: Lab, conn: psycopg.Connection[Any], timeout: float = 30.0) -> None:
+    """Until the backend of ``conn`` waits on a lock (state, not a sleep of fixed length)."""
+    pid = conn.info.backend_pid
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with lab.superuser() as owner:
+            row = owner.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+            ).fetchone()
+        if row and row[0] == "Lock":
+            return
+        time.sleep(0.02)
+    raise AssertionError("the second removal never waited for the first")

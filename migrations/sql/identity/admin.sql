@@ -66,10 +66,13 @@ END $$;
 
 -- The last active administrator stays.
 CREATE FUNCTION auth.keep_last_admin(p_user_id bigint) RETURNS void
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- concurrent removals of administrators queue here (a station cannot take these row
+    -- locks: it has no UPDATE on user_role), and the check below then sees the other's commit
+    PERFORM 1 FROM workcell.user_role WHERE role = 'admin' FOR UPDATE;
     IF EXISTS (SELECT 1 FROM workcell.user_role WHERE user_id = p_user_id AND role = 'admin')
        AND NOT EXISTS (SELECT 1 FROM workcell.user_role ur JOIN workcell.users u ON u.id = ur.user_id
                         WHERE ur.role = 'admin' AND u.status = 'active' AND u.id <> p_user_id) THEN
@@ -535,7 +538,9 @@ BEGIN
 END $$;
 
 -- The sealer's pass over the counters: movement with no committed refusal becomes a
--- security event naming the station; a person over the limit is locked.
+-- security event naming the station (per station: refusals the counters recorded; per person:
+-- refusals of that person, naming the stations that challenged them); a person over the
+-- limit is locked.
 CREATE FUNCTION workcell.reconcile_counters() RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -550,24 +555,28 @@ DECLARE
     v_epoch text := auth.epoch();
     v_events integer := 0;
     v_role text;
+    v_user bigint;
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(1464030022) THEN
-        RETURN 0;
+    PERFORM 1 FROM auth.reconcile_lock WHERE id = 1 FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN 0;  -- another sealer is reconciling (only sealers can hold this lock)
     END IF;
     SELECT * INTO p FROM workcell.identity_policy WHERE id = 1;
+    PERFORM set_config('workcell.reason', 'counter reconciliation', true);
     FOR c IN SELECT * FROM auth.counter LOOP
         v_now := auth.counter_value(c.failures);
         SELECT * INTO w FROM auth.counter_watermark WHERE subject = c.subject;
-        IF w.subject IS NOT NULL AND w.value = v_now AND w.epoch = v_epoch THEN
+        IF w.subject IS NULL THEN  -- counters and refusals both start at zero
+            w := ROW(c.subject, 0, 0, v_epoch)::auth.counter_watermark;
+        END IF;
+        IF w.value = v_now AND w.epoch = v_epoch THEN
             CONTINUE;
         END IF;
         IF c.subject LIKE 'station:%' THEN
             v_role := substr(c.subject, 9);
             SELECT count(*) INTO v_logged FROM workcell.access_log
-             WHERE station = v_role AND outcome = 'refused';
-            IF w.subject IS NOT NULL AND w.epoch = v_epoch
-               AND (v_now - w.value) > (v_logged - w.logged) THEN
-                PERFORM set_config('workcell.reason', 'counter reconciliation', true);
+             WHERE station = v_role AND outcome = 'refused' AND counted;
+            IF w.epoch = v_epoch AND (v_now - w.value) > (v_logged - w.logged) THEN
                 INSERT INTO workcell.security_event (kind, user_id, method, detail)
                 VALUES ('unrecorded_failures', NULL, NULL,
                         format('station %s: %s failed PIN attempts with no committed record (rolled back)',
@@ -575,7 +584,7 @@ BEGIN
                 v_events := v_events + 1;
             END IF;
             IF auth.station_failures(v_role) >= p.station_failure_limit
-               AND (w.subject IS NULL OR w.value < v_now) THEN
+               AND w.value < v_now THEN
                 INSERT INTO workcell.security_event (kind, user_id, method, detail)
                 VALUES ('station_blocked', NULL, NULL,
                         format('station %s: %s or more failed PIN attempts in %s minutes (against anyone)',
@@ -583,11 +592,21 @@ BEGIN
                 v_events := v_events + 1;
             END IF;
         ELSE
-            v_logged := 0;
-            IF auth.user_failures(substr(c.subject, 6)::bigint) >= p.max_failed_attempts
-               AND EXISTS (SELECT 1 FROM workcell.users WHERE id = substr(c.subject, 6)::bigint
-                           AND status = 'active') THEN
-                PERFORM auth.lock_out(substr(c.subject, 6)::bigint, 'failed PIN attempts found by the sealer');
+            v_user := substr(c.subject, 6)::bigint;
+            SELECT count(*) INTO v_logged FROM workcell.access_log
+             WHERE user_id = v_user AND outcome = 'refused' AND counted;
+            IF w.epoch = v_epoch AND (v_now - w.value) > (v_logged - w.logged) THEN
+                INSERT INTO workcell.security_event (kind, user_id, method, detail)
+                VALUES ('unrecorded_failures', v_user, NULL,
+                        format('%s failed PIN attempts with no committed record (rolled back); challenged at %s',
+                               (v_now - w.value) - (v_logged - w.logged),
+                               coalesce((SELECT string_agg(DISTINCT ch.station, ', ') FROM auth.challenge ch
+                                          WHERE ch.user_id = v_user AND ch.fail_seen >= w.value), 'unknown')));
+                v_events := v_events + 1;
+            END IF;
+            IF auth.user_failures(v_user) >= p.max_failed_attempts
+               AND EXISTS (SELECT 1 FROM workcell.users WHERE id = v_user AND status = 'active') THEN
+                PERFORM auth.lock_out(v_user, 'failed PIN attempts found by the sealer');
                 v_events := v_events + 1;
             END IF;
         END IF;

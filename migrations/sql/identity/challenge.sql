@@ -21,6 +21,18 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT substr(auth.hmac_sha256(auth.pepper(), convert_to('fake-salt:' || p_label, 'UTF8')), 1, 16) $$;
 
+-- The argon2id cost of every person's current PIN, numbered.
+CREATE FUNCTION auth.current_costs()
+RETURNS TABLE (n bigint, memory_kib integer, time_cost integer, parallelism integer)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT row_number() OVER (ORDER BY cur.user_id), v.memory_kib, v.time_cost, v.parallelism
+      FROM (SELECT DISTINCT ON (user_id) user_id, id FROM workcell.user_pin
+             ORDER BY user_id, id DESC) AS cur
+      JOIN auth.pin_verifier v ON v.pin_id = cur.id
+$$;
+
 CREATE FUNCTION auth.registered_station() RETURNS workcell.station
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -111,9 +123,18 @@ BEGIN
     END IF;
     IF c.user_id IS NULL THEN
         c.salt := auth.fake_salt(p_method || ':' || upper(v_id));
-        c.memory_kib := p.argon2_memory_kib;
-        c.time_cost := p.argon2_time_cost;
-        c.parallelism := p.argon2_parallelism;
+        -- the cost of some person's current PIN, chosen by the pepper: after a policy cost
+        -- change, old and new costs both occur, for known and unknown identifiers alike
+        SELECT v.memory_kib, v.time_cost, v.parallelism INTO c.memory_kib, c.time_cost, c.parallelism
+          FROM auth.current_costs() v
+         ORDER BY v.n
+        OFFSET (SELECT CASE WHEN count(*) = 0 THEN 0 ELSE
+                    ('x' || encode(substr(auth.fake_salt('cost:' || p_method || ':' || upper(v_id)), 1, 4), 'hex'))::bit(32)::bigint % count(*) END
+                  FROM auth.current_costs())
+         LIMIT 1;
+        c.memory_kib := coalesce(c.memory_kib, p.argon2_memory_kib);
+        c.time_cost := coalesce(c.time_cost, p.argon2_time_cost);
+        c.parallelism := coalesce(c.parallelism, p.argon2_parallelism);
         c.attempt_seen := 0;
         c.fail_seen := 0;
     ELSE
@@ -142,6 +163,7 @@ BEGIN
     c.epoch := auth.epoch();
     c.issued_at := clock_timestamp();
     c.expires_at := c.issued_at + make_interval(secs => p.challenge_ttl_s);
+    c.issued_tx := pg_current_xact_id();
     c.id := nextval(pg_get_serial_sequence('auth.challenge', 'id'));
     INSERT INTO auth.challenge OVERRIDING SYSTEM VALUE VALUES (c.*);
     RETURN QUERY SELECT c.id, auth.auth_message(c), encode(c.salt, 'hex'), c.memory_kib,
@@ -166,15 +188,13 @@ DECLARE
     v_proof bytea;
     v_left bigint;
     v_what text;
-    v_xmin text;
 BEGIN
     SELECT * INTO c FROM auth.challenge WHERE id = p_challenge_id FOR UPDATE;
-    SELECT ch.xmin::text INTO v_xmin FROM auth.challenge ch WHERE ch.id = p_challenge_id;
     IF c.id IS NULL OR c.station <> session_user OR c.purpose <> p_purpose THEN
         RAISE EXCEPTION 'This PIN prompt is not valid here' USING ERRCODE = 'WC031',
             HINT = 'Tap your badge (or enter your username) again.';
     END IF;
-    IF v_xmin = (pg_current_xact_id_if_assigned()::text::bigint % 4294967296)::text THEN
+    IF pg_xact_status(c.issued_tx) IS DISTINCT FROM 'committed' THEN
         RAISE EXCEPTION 'A challenge must be committed before it is answered' USING ERRCODE = 'WC031';
     END IF;
     IF c.used_at IS NOT NULL OR c.expires_at < clock_timestamp() THEN
@@ -317,8 +337,12 @@ BEGIN
         WHEN u.status = 'disabled' THEN 'disabled_account_attempt'
         WHEN u.status = 'locked' THEN 'locked_account_attempt'
         ELSE 'auth_failed' END;
-    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
-    VALUES (c.user_id, c.method, c.purpose, 'refused', v_kind || coalesce(': ' || nullif(v_detail, ''), ''), c.id);
+    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id, counted)
+    VALUES (c.user_id, c.method, c.purpose, 'refused', v_kind || coalesce(': ' || nullif(v_detail, ''), ''), c.id,
+            CASE WHEN c.user_id IS NULL
+                 THEN auth.counter_value((auth.ensure_counter('station:' || session_user)).failures) > c.station_fail_seen
+                 ELSE auth.counter_value((auth.ensure_counter('user:' || c.user_id)).attempts) > c.attempt_seen
+                  AND auth.counter_value((auth.ensure_counter('user:' || c.user_id)).failures) > c.fail_seen END);
     PERFORM set_config('workcell.reason', format('refused %s at %s', c.purpose, session_user), true);
     INSERT INTO workcell.security_event (kind, user_id, method, detail)
     VALUES (v_kind, coalesce(c.user_id, (SELECT b.user_id FROM workcell.badge b WHERE b.id = c.badge_id)),

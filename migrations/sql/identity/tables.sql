@@ -50,6 +50,8 @@ CREATE TABLE workcell.access_log (
     outcome     text NOT NULL CONSTRAINT ck_access_log_outcome CHECK (outcome IN ('success', 'refused')),
     detail      text NOT NULL DEFAULT '',
     challenge_id bigint,
+    -- a refusal whose failure the counters recorded (evidence for the sealer's reconciliation)
+    counted     boolean NOT NULL DEFAULT false,
     version     integer NOT NULL DEFAULT 1
 );
 CREATE INDEX ix_access_log_at ON workcell.access_log (at DESC);
@@ -90,7 +92,10 @@ CREATE TABLE auth.challenge (
     station_fail_seen bigint NOT NULL,
     station_lookup_seen bigint NOT NULL,
     epoch         text NOT NULL,
-    used_at       timestamptz
+    used_at       timestamptz,
+    -- the issuing (top-level) transaction: a challenge is answered only once that committed,
+    -- savepoints included (a subtransaction's row has its own xmin)
+    issued_tx     xid8 NOT NULL
 );
 CREATE INDEX ix_challenge_user ON auth.challenge (user_id, issued_at);
 CREATE INDEX ix_challenge_station ON auth.challenge (station, issued_at);
@@ -124,6 +129,10 @@ CREATE TABLE auth.counter_base (
 
 -- What the sealer last reconciled: counter movement beyond the committed access-log
 -- refusals becomes a security event naming the station.
+-- Held by the one reconciliation at a time (stations cannot lock a row they cannot see).
+CREATE TABLE auth.reconcile_lock (id integer PRIMARY KEY CHECK (id = 1));
+INSERT INTO auth.reconcile_lock VALUES (1);
+
 CREATE TABLE auth.counter_watermark (
     subject  text PRIMARY KEY,
     value    bigint NOT NULL,
