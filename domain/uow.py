@@ -95,8 +95,11 @@ class UnitOfWork:
             if self._system_actor:
                 self._session.execute(_SYSTEM, {"actor": self._system_actor, "reason": reason})
             elif self.station_session is not None:
-                token = self.station_session.token
-                self._session.execute(_OPEN, {"token": token, "reason": reason})
+                params = {"token": self.station_session.token, "reason": reason}
+                refreshed = self._session.execute(_OPEN, params).one()[2]
+                if refreshed:  # keep "last seen" even if this unit of work only reads
+                    self._session.commit()
+                    self._session.execute(_OPEN, params)
             elif reason:
                 self._session.execute(_READ, {"reason": reason})
         except Exception as exc:

@@ -74,8 +74,9 @@ BEGIN
 END $$;
 
 -- Called at the start of each transaction: refuses an invalid session early, and moves
--- "last seen" on at most every tenth of the idle time.
-CREATE FUNCTION workcell.touch_session() RETURNS bigint
+-- "last seen" on at most every tenth of the idle time. Returns true when it did, so the
+-- caller commits that at once (a read-only unit of work rolls back, and would lose it).
+CREATE FUNCTION workcell.touch_session() RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET workcell.system_actor = ''
@@ -86,8 +87,9 @@ DECLARE
 BEGIN
     UPDATE auth.session s SET last_seen = now()
      WHERE s.token_hash = sha256(convert_to(v_token, 'UTF8')) AND s.tx_only IS NULL
+       AND s.user_id = v_user
        AND s.last_seen < now() - make_interval(secs => s.idle_s / 10.0);
-    RETURN v_user;
+    RETURN FOUND;
 END $$;
 
 -- Sign-out, lock and idle lock end the session named by this transaction's token.
