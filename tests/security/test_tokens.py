@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 from tests.security.attack import Lab, Person, challenge, proof, refused, run, sign_in
 
 REASON = ("workcell.reason", "security test: an attack")
-TOUCH = "SELECT workcell.touch_session()"
+TOUCH = "SELECT workcell.current_actor_id() FROM (SELECT workcell.touch_session()) AS touched"
 WRITE = (
     "INSERT INTO workcell.item (item_number, description, item_type, unit)"
     " VALUES ('EVIL-TOKEN', 'forged', 'component', 'ea')"

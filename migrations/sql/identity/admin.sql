@@ -109,6 +109,42 @@ BEGIN
     RETURN v_pin;
 END $$;
 
+-- The rest of this transaction is the person's who just proved themselves (a signature, a
+-- PIN change, a policy acknowledgement): a session valid in this transaction only, named
+-- for it, and the access-log line of the success.
+CREATE FUNCTION auth.act_as_prover(c auth.challenge, p_purpose text, p_detail text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_token text := auth.new_token();
+BEGIN
+    INSERT INTO auth.session (token_hash, user_id, station, method, idle_s, tx_only)
+    VALUES (sha256(convert_to(v_token, 'UTF8')), c.user_id, session_user, c.method, 3600,
+            pg_current_xact_id());
+    PERFORM set_config('workcell.session', v_token, true);
+    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
+    VALUES (c.user_id, c.method, p_purpose, 'success', left(coalesce(p_detail, ''), 200), c.id);
+END $$;
+
+-- The signed-in administrator proves themselves again, now (unlock, policy change).
+CREATE FUNCTION auth.fresh_credentials(a workcell.users, p_challenge_id bigint, p_proof text,
+                                       p_detail text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c auth.challenge := auth.verify_challenge(p_challenge_id, p_proof, 'sign');
+BEGIN
+    IF c.user_id <> a.id THEN
+        RAISE EXCEPTION 'The credentials given are not those of the signed-in administrator'
+            USING ERRCODE = 'WC012';
+    END IF;
+    PERFORM auth.require_usable_pin(c);
+    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
+    VALUES (a.id, c.method, 'sign', 'success', left(p_detail, 200), c.id);
+END $$;
+
 CREATE FUNCTION workcell.bootstrap_admin(p_username text, p_printed_name text, p_salt text,
     p_memory_kib integer, p_time_cost integer, p_parallelism integer, p_stored_key text)
 RETURNS bigint
@@ -237,7 +273,6 @@ AS $$
 DECLARE
     c auth.challenge := auth.verify_challenge(p_challenge_id, p_proof, 'pin_change');
     p workcell.identity_policy;
-    v_token text := auth.new_token();
 BEGIN
     SELECT * INTO p FROM workcell.identity_policy WHERE id = 1;
     IF coalesce(cardinality(p_history_keys), 0) <> p.pin_history THEN
@@ -251,12 +286,8 @@ BEGIN
         RAISE EXCEPTION 'That PIN was one of your last %. Choose a different PIN.', p.pin_history
             USING ERRCODE = 'WC041';
     END IF;
-    INSERT INTO auth.session (token_hash, user_id, station, method, idle_s, tx_only)
-    VALUES (sha256(convert_to(v_token, 'UTF8')), c.user_id, session_user, c.method, 3600, pg_current_xact_id());
-    PERFORM set_config('workcell.session', v_token, true);
+    PERFORM auth.act_as_prover(c, 'pin_change', '');
     PERFORM set_config('workcell.reason', 'PIN changed by its owner', true);
-    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, challenge_id)
-    VALUES (c.user_id, c.method, 'pin_change', 'success', c.id);
     PERFORM auth.store_verifier(c.user_id, false, p_salt, p_memory_kib, p_time_cost, p_parallelism, p_stored_key);
 END $$;
 
@@ -343,23 +374,15 @@ AS $$
 DECLARE
     a workcell.users := auth.require_permission('user.administer');
     u workcell.users := auth.person(p_username);
-    c auth.challenge;
     uc auth.counter;
     v_reason text;
 BEGIN
     PERFORM auth.not_self(a, u, 'Administrators cannot lock or unlock their own account.');
-    c := auth.verify_challenge(p_challenge_id, p_proof, 'sign');
-    IF c.user_id <> a.id THEN
-        RAISE EXCEPTION 'The credentials given are not those of the signed-in administrator'
-            USING ERRCODE = 'WC012';
-    END IF;
-    PERFORM auth.require_usable_pin(c);
+    PERFORM auth.fresh_credentials(a, p_challenge_id, p_proof, 'unlock ' || u.username);
     IF u.status <> 'locked' THEN
         RAISE EXCEPTION '% is %, not locked', u.username, u.status USING ERRCODE = 'WC012';
     END IF;
     v_reason := auth.require_reason(p_reason);
-    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
-    VALUES (a.id, c.method, 'sign', 'success', 'unlock ' || u.username, c.id);
     uc := auth.ensure_counter('user:' || u.id);
     INSERT INTO auth.counter_base (subject, value) VALUES (uc.subject, auth.counter_value(uc.failures));
     UPDATE workcell.users SET status = 'active', version = version + 1 WHERE id = u.id;
@@ -391,14 +414,9 @@ SET workcell.system_actor = ''
 AS $$
 DECLARE
     c auth.challenge := auth.verify_challenge(p_challenge_id, p_proof, 'sign');
-    v_token text := auth.new_token();
 BEGIN
     PERFORM auth.require_usable_pin(c);
-    INSERT INTO auth.session (token_hash, user_id, station, method, idle_s, tx_only)
-    VALUES (sha256(convert_to(v_token, 'UTF8')), c.user_id, session_user, c.method, 3600, pg_current_xact_id());
-    PERFORM set_config('workcell.session', v_token, true);
-    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
-    VALUES (c.user_id, c.method, 'sign', 'success', 'policy acknowledgement', c.id);
+    PERFORM auth.act_as_prover(c, 'sign', 'policy acknowledgement');
     INSERT INTO workcell.policy_acknowledgement (user_id, policy_version)
     SELECT c.user_id, signature_policy_version FROM workcell.identity_policy WHERE id = 1;
 END $$;
@@ -481,7 +499,6 @@ SET workcell.system_actor = ''
 AS $$
 DECLARE
     a workcell.users := auth.require_permission('user.administer');
-    c auth.challenge;
     p workcell.identity_policy;
 BEGIN
     IF p_changes IS NULL OR jsonb_typeof(p_changes) <> 'object' OR p_changes = '{}'::jsonb
@@ -494,15 +511,8 @@ BEGIN
                                    AND NOT attisdropped)) THEN
         RAISE EXCEPTION 'Unknown policy setting in %', p_changes USING ERRCODE = '22023';
     END IF;
-    c := auth.verify_challenge(p_challenge_id, p_proof, 'sign');
-    IF c.user_id <> a.id THEN
-        RAISE EXCEPTION 'The credentials given are not those of the signed-in administrator'
-            USING ERRCODE = 'WC012';
-    END IF;
-    PERFORM auth.require_usable_pin(c);
+    PERFORM auth.fresh_credentials(a, p_challenge_id, p_proof, 'identity policy change');
     PERFORM auth.require_reason(p_reason);
-    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
-    VALUES (a.id, c.method, 'sign', 'success', 'identity policy change', c.id);
     SELECT * INTO p FROM workcell.identity_policy WHERE id = 1 FOR UPDATE;
     p := jsonb_populate_record(p, p_changes);
     UPDATE workcell.identity_policy SET

@@ -17,7 +17,6 @@ DECLARE
     c auth.challenge;
     u workcell.users;
     r record;
-    v_token text := auth.new_token();
 BEGIN
     IF p_records IS NULL OR jsonb_typeof(p_records) <> 'array' OR jsonb_array_length(p_records) = 0 THEN
         RAISE EXCEPTION 'Nothing to sign was given' USING ERRCODE = '22023';
@@ -31,11 +30,7 @@ BEGIN
     c := auth.verify_challenge(p_challenge_id, p_proof, 'sign');
     PERFORM auth.require_usable_pin(c);
     SELECT * INTO u FROM workcell.users WHERE id = c.user_id;
-    INSERT INTO auth.session (token_hash, user_id, station, method, idle_s, tx_only)
-    VALUES (sha256(convert_to(v_token, 'UTF8')), u.id, session_user, c.method, 3600, pg_current_xact_id());
-    PERFORM set_config('workcell.session', v_token, true);
-    INSERT INTO workcell.access_log (user_id, method, purpose, outcome, detail, challenge_id)
-    VALUES (u.id, c.method, 'sign', 'success', left(p_meaning, 40), c.id);
+    PERFORM auth.act_as_prover(c, 'sign', left(p_meaning, 40));
     FOR r IN SELECT * FROM jsonb_to_recordset(p_records)
                  AS x(type text, id bigint, version integer, hash text) LOOP
         RETURN NEXT auth.apply_signature_for(u, c.method, r.type, r.id, p_meaning, p_comment,
