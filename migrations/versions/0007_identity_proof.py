@@ -149,7 +149,7 @@ REVOKE ALL ON FUNCTION workcell.current_actor_id(), workcell.system_actor_id(tex
     workcell.register_station(text, text, text, text, text[], boolean),
     workcell.set_station_enabled(text, boolean, text), workcell.clear_station(text, text),
     workcell.set_identity_policy(jsonb, text, bigint, text), workcell.report_clock_skew(timestamptz, integer),
-    workcell.reconcile_counters()
+    workcell.reconcile_counters(), workcell.station_overview()
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workcell.current_actor_id(), workcell.session_actor(text)
     TO workcell_app, workcell_auditor;
@@ -165,7 +165,7 @@ GRANT EXECUTE ON FUNCTION workcell.touch_session(), workcell.end_session(text),
     workcell.verify_identity(text, text), workcell.acknowledge_policy(bigint, text),
     workcell.set_station_enabled(text, boolean, text), workcell.clear_station(text, text),
     workcell.set_identity_policy(jsonb, text, bigint, text), workcell.report_clock_skew(timestamptz, integer),
-    workcell.reconcile_counters()
+    workcell.reconcile_counters(), workcell.station_overview()
     TO workcell_app;
 """
 

@@ -625,3 +625,28 @@ BEGIN
     END LOOP;
     RETURN v_events;
 END $$;
+
+-- What an administrator or supervisor sees of the stations: registration, open sessions,
+-- failed PIN attempts in the station window and whether its challenges are blocked.
+CREATE FUNCTION workcell.station_overview()
+RETURNS TABLE (name text, login_role text, site text, zone text, methods text[],
+               concurrent_sessions boolean, enabled boolean, open_sessions bigint,
+               failures bigint, blocked boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET workcell.system_actor = ''
+AS $$
+DECLARE
+    v_limit integer := (SELECT station_failure_limit FROM workcell.identity_policy WHERE id = 1);
+BEGIN
+    PERFORM auth.require_permission('security.view');
+    RETURN QUERY
+    SELECT st.name, st.login_role, st.site, st.zone, st.methods, st.concurrent_sessions, st.enabled,
+           (SELECT count(*) FROM auth.session s WHERE s.station = st.login_role
+               AND s.ended_at IS NULL AND s.tx_only IS NULL
+               AND s.last_seen + make_interval(secs => s.idle_s) > now()),
+           f.n, f.n >= v_limit
+      FROM workcell.station st
+      CROSS JOIN LATERAL (SELECT auth.station_failures(st.login_role) AS n) AS f
+     ORDER BY st.name;
+END $$;
