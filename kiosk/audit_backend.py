@@ -65,7 +65,7 @@ class AuditStationBackend:
 
     def _reader(self, actor: str) -> UnitOfWork:
         """``actor``'s database session (AttributionError: sign in first)."""
-        return self.sessions.uow(actor)
+        return UnitOfWork(self.session_factory, self.sessions.require(actor))
 
     def _check(self, uow: UnitOfWork) -> None:
         access.require_permission(uow, "audit.view")

@@ -87,7 +87,7 @@ class KioskBackend:
 
     def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
         """A unit of work in ``actor``'s database session (AttributionError: sign in first)."""
-        return self.sessions.uow(actor, reason)
+        return UnitOfWork(self.session_factory, self.sessions.require(actor), reason)
 
     # -- SessionBackend ------------------------------------------------------------------
 

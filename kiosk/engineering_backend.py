@@ -52,7 +52,7 @@ class KioskEngineeringBackend:
 
     def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
         """A unit of work in ``actor``'s database session (AttributionError: sign in first)."""
-        return self.sessions.uow(actor, reason)
+        return UnitOfWork(self.session_factory, self.sessions.require(actor), reason)
 
     def engineering_items(self, actor: str, search: str) -> list[EngineeringItem]:
         with self.uow(actor) as uow:

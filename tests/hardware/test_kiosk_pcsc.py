@@ -42,13 +42,14 @@ def pcsc_station(pcscd, session_factory, station_settings):
 async def test_card_tap_on_pcsc_reader_signs_in_on_the_running_app(
     pcsc_station, virtual_card, person
 ):
-    """A card laid on the vpcd reader shows its owner's PIN prompt; the PIN signs them in."""
+    """A card laid on the vpcd reader brings up the PIN prompt ("Badge read": its holder is
+    named only once the PIN proves it); the PIN signs them in."""
     olivia = person("operator")
     app = pcsc_station
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         virtual_card(olivia.badge_uid)
-        await until(pilot, lambda: olivia.printed_name in screen_text(app), "the card's owner")
+        await until(pilot, lambda: "Badge read" in screen_text(app), "the card read")
         assert app.screen.has_class("-pin")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")

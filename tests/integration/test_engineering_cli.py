@@ -27,7 +27,13 @@ def cli(database: TestDatabase, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("WORKCELL_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("WORKCELL_STATION", "station_pytest")
 
-    def run(*argv: str, stdin: str = "") -> int:
+    def run(*argv: str, stdin: str | None = None) -> int:
+        """A command acting ``--as`` someone signs them in: their PIN comes on standard
+        input (the test people's PIN unless ``stdin`` says otherwise)."""
+        if "--as" in argv and "--pin-stdin" not in argv:
+            argv = (*argv, "--pin-stdin")
+        if stdin is None:
+            stdin = PIN + "\n" if "--as" in argv else ""
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         return main(list(argv))
 

@@ -23,6 +23,7 @@ from tests.identity_helpers import (
     new_badge_uid,
     new_pin,
 )
+from tests.sessions import session_of
 
 Factory = sessionmaker[Session]
 Run = Callable[..., tuple[int, str]]
@@ -148,13 +149,19 @@ def test_secrets_never_reach_output_logs_audit_or_events(
                 station=STATION, policy=POLICY,
             )  # fmt: skip
     with database.connect("admin") as conn:
+        # what the database keeps of them: PIN verifiers (salt, stored key) and the badge digest
         hashes = [
             r[0]
             for r in conn.execute(
-                "SELECT pin_hash FROM workcell.user_pin p JOIN workcell.users u ON u.id = p.user_id"
-                " WHERE u.username = %s UNION ALL SELECT badge_hash FROM workcell.badge b"
+                "SELECT encode(v.salt, 'hex') FROM auth.pin_verifier v"
+                " JOIN workcell.user_pin p ON p.id = v.pin_id"
+                " JOIN workcell.users u ON u.id = p.user_id WHERE u.username = %s"
+                " UNION ALL SELECT encode(v.stored_key, 'hex') FROM auth.pin_verifier v"
+                " JOIN workcell.user_pin p ON p.id = v.pin_id"
+                " JOIN workcell.users u ON u.id = p.user_id WHERE u.username = %s"
+                " UNION ALL SELECT badge_hash FROM workcell.badge b"
                 " JOIN workcell.users u ON u.id = b.user_id WHERE u.username = %s",
-                (name, name),
+                (name, name, name),
             )
         ]
         trail = "\n".join(
@@ -164,9 +171,9 @@ def test_secrets_never_reach_output_logs_audit_or_events(
                 " (SELECT coalesce(max(id), 0) - 500 FROM audit.entry)"
             )
         )
-    with UnitOfWork(session_factory, admin) as uow:
+    with UnitOfWork(session_factory, session_of(session_factory, admin)) as uow:
         events = "\n".join(str(e) for e in security.list_security_events(uow, user=name))
-    assert len(hashes) == 3 and "wrong PIN" in events
+    assert len(hashes) == 5 and "auth_failed" in events  # 2 PINs x (salt, key), 1 badge
     haystacks = {
         "output": "\n".join(outputs),
         "logs": caplog.text,
@@ -193,11 +200,15 @@ def test_audit_show_security_lists_events_for_supervisors(
             )
     code, out = run(
         "audit", "show", "--security", "--as", supervisor.username, "--user", victim.username,
-        "--since", "2000-01-01 00:00+00",
+        "--since", "2000-01-01 00:00+00", "--pin-stdin", stdin=(supervisor.pin,),
     )  # fmt: skip
     assert code == 0
     assert "account_locked" in out and out.count("auth_failed") == POLICY.max_failed_attempts
-    code, out = run("audit", "show", "--security", "--as", victim.username)
+    operator = enrol(session_factory, admin, roles=("operator",))
+    code, out = run(
+        "audit", "show", "--security", "--as", operator.username, "--pin-stdin",
+        stdin=(operator.pin,),
+    )  # fmt: skip
     assert code == 2 and "security.view" in out
 
 
@@ -211,6 +222,7 @@ def test_bootstrap_creates_the_first_admin_with_own_pin(
     db = create_test_database("wcboot")
     try:
         monkeypatch.setenv("WORKCELL_DATABASE_URL", db.station)
+        monkeypatch.setenv("WORKCELL_ADMIN_DATABASE_URL", db.admin)  # bootstrap: owner-side
         monkeypatch.setenv("WORKCELL_CONFIG", str(tmp_path / "absent.toml"))
         monkeypatch.setenv("WORKCELL_STATION", "pytest_boot")
         pin = new_pin()
@@ -226,6 +238,6 @@ def test_bootstrap_creates_the_first_admin_with_own_pin(
         assert invoke("user", "add", "olga", "Olga Operator", "--as", "first.admin",
                       "--pin-stdin", stdin=(pin,)) == 0  # fmt: skip
         out = capsys.readouterr()
-        assert "first administrator" in out.out and "bootstrap" in out.err.lower()
+        assert "first administrator" in out.out and "exists already" in out.err
     finally:
         drop_test_database(db)

@@ -14,7 +14,9 @@ from tests.ui.conftest import Station, screen_text, until
 
 
 def admin_backend(station: Station) -> AdminStationBackend:
-    return AdminStationBackend(station.backend.session_factory, station.settings)
+    return AdminStationBackend(
+        station.backend.session_factory, station.settings, sessions=station.backend.sessions
+    )
 
 
 async def open_user(pilot: Pilot[Any], station: Station, username: str) -> UserDetailScreen:

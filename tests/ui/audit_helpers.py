@@ -18,7 +18,9 @@ class Record:
 
 
 def audit_backend(station: Station) -> AuditStationBackend:
-    return AuditStationBackend(station.backend.session_factory, station.settings)
+    return AuditStationBackend(
+        station.backend.session_factory, station.settings, sessions=station.backend.sessions
+    )
 
 
 def item_with_history(make_uow, author: str, changes: int) -> Record:

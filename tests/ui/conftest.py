@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
+from domain.services import access, identity, identity_admin, users
+from domain.services.identity import Credentials
+from domain.uow import UnitOfWork
 from hardware.fakes import FakeCardReader
 from kiosk.app import WorkCellApp, make_app
 from kiosk.backend import KioskBackend
@@ -25,7 +28,8 @@ from kiosk.settings import StationSettings
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
 from tests.conftest import TestDatabase, unique
-from tests.identity_helpers import Person, admin_for, enrol
+from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol
+from tests.sessions import new_pin, remember_pin, session_of
 
 FROZEN = dt.datetime(2026, 11, 26, 6, 30, tzinfo=dt.UTC)
 
@@ -134,3 +138,36 @@ async def sign_in(
     await tap_and_pin(pilot, station, person, person.pin, touch=touch)
     await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen), "the home screen")
     await until(pilot, lambda: pilot.app.screen.query(".tile").first().region, "tiles laid out")
+
+
+def enrol_fixed(
+    factory: sessionmaker[Session],
+    admin: str,
+    username: str,
+    printed_name: str,
+    pin: str,
+    badge: str,
+    *roles: str,
+) -> None:
+    """A person with a fixed name, PIN and badge (snapshots), created once per database: the
+    administrator sets a temporary PIN, the person replaces it with the fixed one, as in a
+    plant; identity verified, policy acknowledged."""
+    with UnitOfWork(factory, session_of(factory, admin)) as uow:
+        if any(u.username == username for u in users.list_users(uow)):
+            remember_pin(factory, username, pin)
+            return
+        users.add_user(uow, username, printed_name)
+        for role in roles:
+            access.grant_role(uow, username, role)
+        temporary = new_pin()
+        identity_admin.set_pin(uow, username, temporary, policy=POLICY)
+        identity_admin.add_badge(uow, username, badge)
+        identity_admin.verify_identity(uow, username, "photo ID checked (snapshots)")
+        uow.commit()
+    identity.change_pin(
+        factory, Credentials(pin=temporary, username=username), pin, station=STATION, policy=POLICY
+    )
+    remember_pin(factory, username, pin)
+    identity_admin.acknowledge_policy(
+        factory, Credentials(pin=pin, username=username), station=STATION, policy=POLICY
+    )

@@ -17,8 +17,16 @@ from kiosk.clock import frozen_clock
 from screens.admin.reauth import ReauthModal
 from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
-from tests.conftest import TestDatabase, create_test_database, drop_test_database, unique
+from tests.conftest import (
+    TEST_ADMIN,
+    TestDatabase,
+    bootstrap_test_admin,
+    create_test_database,
+    drop_test_database,
+    unique,
+)
 from tests.identity_helpers import admin_for, enrol
+from tests.sessions import session_of
 from tests.ui.admin_helpers import click, confirm_as, open_user, users_screen
 from tests.ui.conftest import FROZEN, Station, screen_text, sign_in, until
 
@@ -117,6 +125,7 @@ def private_db() -> Iterator[TestDatabase]:
     """A database of this test's own: making someone the *last* administrator must not
     disable the administrators every other test shares."""
     db = create_test_database("wcadm")
+    bootstrap_test_admin(db)
     yield db
     drop_test_database(db)
 
@@ -127,8 +136,9 @@ async def test_admin_revoking_their_own_last_admin_role_is_refused(private_db, s
     factory = make_session_factory(engine)
     founder = admin_for(private_db)
     ada = enrol(factory, founder, roles=("admin",))
-    with UnitOfWork(factory, ada.username) as uow:
+    with UnitOfWork(factory, session_of(factory, ada.username)) as uow:
         users.disable_user(uow, founder, "pytest: leave ada as the last administrator")
+        users.disable_user(uow, TEST_ADMIN, "pytest: leave ada as the last administrator")
         uow.commit()
     reader = FakeCardReader()
     backend = KioskBackend(factory, station_settings)
@@ -147,7 +157,7 @@ async def test_admin_revoking_their_own_last_admin_role_is_refused(private_db, s
             await confirm_as(pilot, station, ada)
             await until(pilot, lambda: "last active administrator" in screen_text(app), "refusal")
             assert isinstance(app.screen, ReauthModal)
-        with UnitOfWork(factory, ada.username) as uow:
+        with UnitOfWork(factory, None) as uow:
             assert "admin" in access.roles_of(uow, ada.username)
     finally:
         reader.stop()
@@ -181,7 +191,9 @@ async def test_user_screen_opens_their_actions_and_their_account_history(make_st
     ada, olivia = person("admin"), person("operator")
     station = make_station()
     app = station.app
-    audit = AuditStationBackend(station.backend.session_factory, station.settings)
+    audit = AuditStationBackend(
+        station.backend.session_factory, station.settings, sessions=station.backend.sessions
+    )
 
     def trail(flt, title):
         return AuditBrowserScreen(audit, flt, title=title)

@@ -13,9 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.services import access, identity_admin, users
-from domain.services.identity import Credentials
-from domain.uow import UnitOfWork
 from hardware.fakes import FakeCardReader
 from kiosk.app import make_app
 from kiosk.backend import KioskBackend
@@ -25,9 +22,9 @@ from screens.audit.browser import AuditBrowserScreen
 from screens.audit.entry import EntryScreen
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
-from tests.identity_helpers import POLICY, STATION, admin_for
+from tests.identity_helpers import admin_for
 from tests.ui.audit_fixed import FixedAuditBackend
-from tests.ui.conftest import FROZEN, until
+from tests.ui.conftest import FROZEN, enrol_fixed, until
 
 SIZES = [(80, 24), (160, 50)]
 INSPECTOR = ("snap.ines", "Ines Inspector", "864209", "04AA55AA55AA55")
@@ -37,18 +34,7 @@ INSPECTOR = ("snap.ines", "Ines Inspector", "864209", "04AA55AA55AA55")
 def inspector(database, session_factory) -> sessionmaker[Session]:
     """A QA reviewer with fixed name, PIN and badge, created once per test database."""
     username, printed, pin, badge = INSPECTOR
-    admin = admin_for(database)
-    with UnitOfWork(session_factory, admin) as uow:
-        if any(u.username == username for u in users.list_users(uow)):
-            return session_factory
-        users.add_user(uow, username, printed)
-        access.grant_role(uow, username, "qa")
-        identity_admin.set_pin(uow, username, pin, policy=POLICY, temporary=False)
-        identity_admin.add_badge(uow, username, badge)
-        identity_admin.verify_identity(uow, username, "photo ID checked (snapshots)")
-        uow.commit()
-    creds = Credentials(pin=pin, username=username)
-    identity_admin.acknowledge_policy(session_factory, creds, station=STATION, policy=POLICY)
+    enrol_fixed(session_factory, admin_for(database), username, printed, pin, badge, "qa")
     return session_factory
 
 

@@ -22,15 +22,18 @@ async def test_badge_and_pin_sign_in_shows_the_person_in_the_header(make_station
         assert "2026-11-26 07:30:00 CET" in header  # server time in the site's zone
 
 
-async def test_the_badge_owner_is_named_before_the_pin(make_station, person):
-    """After the tap the keypad shows at once and the owner's printed name appears."""
+async def test_the_badge_owner_is_not_named_before_the_pin(make_station, person):
+    """After the tap the keypad shows at once, saying only that a badge was read: the
+    database names a badge's holder only to the PIN that proves it."""
     olivia = person("operator")
     station = make_station()
     async with station.app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(station.app.screen, SignInScreen), "sign-in")
         station.reader.tap(olivia.badge_uid)
-        await until(pilot, lambda: olivia.printed_name in screen_text(station.app), "name")
+        await until(pilot, lambda: "Badge read" in screen_text(station.app), "badge read")
+        await station.app.workers.wait_for_complete()
         assert station.app.screen.has_class("-pin")
+        assert olivia.printed_name not in screen_text(station.app)
 
 
 async def test_wrong_pin_is_refused_and_may_be_retried_with_the_same_badge(make_station, person):
@@ -63,8 +66,9 @@ async def test_locked_person_is_refused(make_station, person, make_uow, admin):
         assert isinstance(station.app.screen, SignInScreen)
 
 
-async def test_revoked_badge_is_refused_at_the_tap(make_station, person, make_uow, admin):
-    """A revoked badge is refused as soon as it is tapped; no one is signed in."""
+async def test_revoked_badge_is_refused_with_the_pin(make_station, person, make_uow, admin):
+    """A revoked badge is refused once its PIN is entered (the tap alone tells nothing);
+    no one is signed in, and the screen waits for a badge again."""
     olivia = person("operator")
     with make_uow(admin) as uow:
         badge = identity_admin.list_badges(uow, olivia.username)[0]
@@ -73,7 +77,7 @@ async def test_revoked_badge_is_refused_at_the_tap(make_station, person, make_uo
     station = make_station()
     async with station.app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(station.app.screen, SignInScreen), "sign-in")
-        station.reader.tap(olivia.badge_uid)
+        await tap_and_pin(pilot, station, olivia, olivia.pin)
         await until(pilot, lambda: "revoked" in screen_text(station.app), "the refusal")
         assert station.app.screen.has_class("-waiting")
         assert station.app.current_user is None

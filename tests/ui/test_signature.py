@@ -42,7 +42,8 @@ async def test_supervisor_signs_at_an_operators_station_without_signing_them_out
         text = screen_text(app)
         assert "version 1" in text and "approved" in text.lower()
         station.reader.tap(quinn.badge_uid)
-        await until(pilot, lambda: quinn.printed_name in screen_text(app), "the signer's name")
+        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        assert quinn.printed_name not in screen_text(app)  # named only once the PIN proves it
         await pilot.press(*quinn.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, ItemDetailScreen), "back on the item")
         await until(pilot, lambda: "APPROVED" in screen_text(app), "the manifestation")

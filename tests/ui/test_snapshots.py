@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.services import access, identity_admin, items, users
-from domain.services.identity import Credentials
+from domain.services import items
 from domain.uow import UnitOfWork
 from hardware.fakes import FakeCardReader
 from kiosk.app import make_app
@@ -27,8 +26,9 @@ from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.modals.signature import SignatureModal
 from screens.sign_in import SignInScreen
-from tests.identity_helpers import POLICY, STATION, admin_for
-from tests.ui.conftest import FROZEN, until
+from tests.identity_helpers import admin_for
+from tests.sessions import session_of
+from tests.ui.conftest import FROZEN, enrol_fixed, until
 
 SIZES = [(80, 24), (160, 50)]
 ITEM = "SNAP-HOUSING-01"
@@ -46,27 +46,14 @@ ERIN = Fixed("snap.erin", "Erin Engineer", "731946", "04A1B2C3D4E5F6")
 QUINN = Fixed("snap.quinn", "Quinn Quality", "582613", "04C0FFEE123456")
 
 
-def _enrol(factory: sessionmaker[Session], admin: str, who: Fixed, *roles: str) -> None:
-    with UnitOfWork(factory, admin) as uow:
-        if any(u.username == who.username for u in users.list_users(uow)):
-            return
-        users.add_user(uow, who.username, who.printed_name)
-        for role in roles:
-            access.grant_role(uow, who.username, role)
-        identity_admin.set_pin(uow, who.username, who.pin, policy=POLICY, temporary=False)
-        identity_admin.add_badge(uow, who.username, who.badge)
-        identity_admin.verify_identity(uow, who.username, "photo ID checked (snapshots)")
-        uow.commit()
-    creds = Credentials(pin=who.pin, username=who.username)
-    identity_admin.acknowledge_policy(factory, creds, station=STATION, policy=POLICY)
-
-
 @pytest.fixture(scope="module")
 def snapshot_world(database, session_factory) -> sessionmaker[Session]:
     admin = admin_for(database)
-    _enrol(session_factory, admin, ERIN, "engineer")
-    _enrol(session_factory, admin, QUINN, "qa")
-    with UnitOfWork(session_factory, ERIN.username) as uow:
+    for who, role in ((ERIN, "engineer"), (QUINN, "qa")):
+        enrol_fixed(
+            session_factory, admin, who.username, who.printed_name, who.pin, who.badge, role
+        )
+    with UnitOfWork(session_factory, session_of(session_factory, ERIN.username)) as uow:
         if not items.list_items(uow, search=ITEM):
             new = items.NewItem(ITEM, "Pump housing, 316L", "component", "ea", "lot", 730)
             items.create_item(uow, new)
@@ -104,7 +91,7 @@ def _scenario(name: str, reader: FakeCardReader) -> Callable[[Any], Awaitable[No
     async def sign_in_pin(pilot) -> None:
         await sign_in_waiting(pilot)
         reader.tap(ERIN.badge)
-        await until(pilot, lambda: "Erin Engineer" in _text(pilot.app), "the badge owner")
+        await until(pilot, lambda: "Badge read" in _text(pilot.app), "the badge read")
         await pilot.press("7", "3")
 
     async def home(pilot) -> None:
@@ -128,7 +115,7 @@ def _scenario(name: str, reader: FakeCardReader) -> Callable[[Any], Awaitable[No
         await until(pilot, lambda: isinstance(pilot.app.screen, SignatureModal), "dialog")
         await until(pilot, lambda: "version 1" in _text(pilot.app), "the record")
         reader.tap(QUINN.badge)
-        await until(pilot, lambda: "Quinn Quality" in _text(pilot.app), "the signer")
+        await until(pilot, lambda: "Badge read" in _text(pilot.app), "the signer's PIN prompt")
 
     async def new_item(pilot) -> None:
         await _signed_in(pilot, reader)
