@@ -40,8 +40,18 @@ KIND_LABELS = {
     "badge_revoked": "Badge revoked",
     "pin_reset": "PIN reset by admin",
     "clock_skew": "Station clock skew",
+    "unrecorded_failures": "Wrong PINs rolled back",
+    "station_blocked": "Station blocked: PIN burst",
+    "station_cleared": "Station cleared by admin",
 }
-SERIOUS = {"account_locked", "revoked_badge_attempt", "disabled_account_attempt", "clock_skew"}
+SERIOUS = {
+    "account_locked",
+    "revoked_badge_attempt",
+    "disabled_account_attempt",
+    "clock_skew",
+    "unrecorded_failures",
+    "station_blocked",
+}
 
 
 def kind_text(kind: str) -> Text:

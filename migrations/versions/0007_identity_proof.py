@@ -52,12 +52,14 @@ SELECT up.id, auth.b64_nopad(parts[5]),
 ALTER TABLE workcell.user_pin DROP COLUMN pin_hash;
 
 SELECT auth.ensure_counter('user:' || id) FROM workcell.users;
--- Station logins that exist already (members of workcell_app) become registered stations
--- for badge + PIN; `workcell station add` changes what each one may use.
+-- Station logins that have written to this database (roles are cluster-wide: a login of
+-- another database on the same server is not this one's station) become registered
+-- stations for badge + PIN; `workcell station add` changes what each one may use.
 INSERT INTO workcell.station (name, login_role)
 SELECT r.rolname, r.rolname FROM pg_roles r
  WHERE r.rolcanlogin AND pg_has_role(r.oid, 'workcell_app', 'MEMBER')
-   AND NOT r.rolsuper AND r.rolname ~ '^[a-z_][a-z0-9_]{0,62}$';
+   AND NOT r.rolsuper AND r.rolname ~ '^[a-z_][a-z0-9_]{0,62}$'
+   AND r.rolname IN (SELECT DISTINCT station FROM audit.entry);
 """
 
 EVENT_KINDS = r"""
