@@ -1,9 +1,10 @@
 """`workcell station ...`: station logins, their registration (11.10(h)), and settings.
 
 ``add`` runs on the owner/admin URL: it creates the station's login role and registers the
-station (where it is, which sign-in methods it accepts). ``list`` reads the registry;
+station (where it is, which sign-in methods it accepts). ``list`` reads the registry (with
+``--as`` someone with security.view: open sessions and failures too);
 ``disable``/``enable``/``clear`` are an administrator's actions (``--as``, with their PIN)
-through the database functions, from another admin terminal.
+through domain/services/stations.py, from another admin terminal.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from domain.services import stations
 from kiosk import dbadmin
 from kiosk.bootstrap import station_name
 from kiosk.cli.common import act, add_actor, add_reason, print_rows, read
@@ -50,6 +52,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=_add)
     p = stsub.add_parser("list", help="registered stations")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_actor(p, required=False)
     p.set_defaults(func=_list)
     for name, enabled, text_ in (
         ("disable", False, "disable a station at once (its sessions end)"),
@@ -97,22 +100,28 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    rows = read(args, lambda uow: [tuple(r) for r in uow.session.execute(_STATIONS)])
+    headers = ("station", "login", "site", "zone", "methods", "concurrent", "enabled")
+    if not args.actor:
+        rows = read(args, lambda uow: [tuple(r) for r in uow.session.execute(_STATIONS)])
+        print_rows(rows, headers, args.format)
+        return 0
+    views = act(args, stations.list_stations)
     print_rows(
-        rows,
-        ("station", "login", "site", "zone", "methods", "concurrent", "enabled"),
+        [
+            (v.name, v.login_role, v.site, v.zone, ", ".join(v.methods), v.concurrent_sessions,
+             v.enabled, v.open_sessions, v.failures, v.blocked)
+            for v in views
+        ],
+        (*headers, "sessions", "failures", "blocked"),
         args.format,
-    )
+    )  # fmt: skip
     return 0
 
 
 def _set_enabled(args: argparse.Namespace) -> int:
     act(
         args,
-        lambda uow: uow.session.execute(
-            text("SELECT workcell.set_station_enabled(:n, :e, :r)"),
-            {"n": args.name, "e": args.enabled, "r": args.reason},
-        ),
+        lambda uow: stations.set_enabled(uow, args.name, args.enabled, args.reason),
         reason=args.reason,
     )
     print(f"station {args.name} is now {'enabled' if args.enabled else 'disabled'}")
@@ -120,13 +129,7 @@ def _set_enabled(args: argparse.Namespace) -> int:
 
 
 def _clear(args: argparse.Namespace) -> int:
-    act(
-        args,
-        lambda uow: uow.session.execute(
-            text("SELECT workcell.clear_station(:n, :r)"), {"n": args.name, "r": args.reason}
-        ),
-        reason=args.reason,
-    )
+    act(args, lambda uow: stations.clear(uow, args.name, args.reason), reason=args.reason)
     print(f"station {args.name}: failed-attempt count starts again")
     return 0
 

@@ -50,6 +50,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = ussub.add_parser("list", help="list users with their roles")
     p.add_argument("--all", action="store_true", help="include system actors")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_actor(p, required=False)  # optional: read in a signed-in session
     p.set_defaults(func=_list)
     p = _cmd(ussub, "disable", _disable, "disable an account (never deleted)", reason=True)
     p.add_argument("username")
@@ -141,8 +142,8 @@ def _list(args: argparse.Namespace) -> int:
             for u in users.list_users(uow, include_system=args.all)
         ]
 
-    print_rows(read(args, rows), ("username", "printed name", "kind", "status", "roles"),
-               args.format)  # fmt: skip
+    found = act(args, rows) if args.actor else read(args, rows)
+    print_rows(found, ("username", "printed name", "kind", "status", "roles"), args.format)
     return 0
 
 
