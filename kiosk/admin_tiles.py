@@ -7,7 +7,9 @@ from typing import Any
 from domain.audit.query import AuditFilter
 from kiosk.admin_backend import AdminStationBackend
 from kiosk.audit_backend import AuditStationBackend
+from kiosk.station_backend import StationsStationBackend
 from screens.admin.backend import AdminBackend
+from screens.admin.stations import StationsScreen
 from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
 from screens.audit.backend import AuditBackend
@@ -63,6 +65,13 @@ def admin_tiles(station_backend: Any) -> list[Tile]:
             "Users and badges",
             "Roles, badges, PINs",
             lambda: users_screen(admin, audit),
+            permission="user.administer",
+        ),
+        Tile(
+            "stations",
+            "Stations",
+            "Registered stations, blocks",
+            lambda: StationsScreen(StationsStationBackend(factory, sessions)),
             permission="user.administer",
         ),
     ]
