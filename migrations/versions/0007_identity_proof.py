@@ -174,8 +174,15 @@ GRANT EXECUTE ON FUNCTION workcell.touch_session(), workcell.end_session(text),
 
 def upgrade() -> None:
     op.execute(SCHEMA)
-    for name in ("hmac.sql", "tables.sql", "counters.sql", "actor.sql", "challenge.sql",
-                 "sign.sql", "admin.sql"):
+    for name in (
+        "hmac.sql",
+        "tables.sql",
+        "counters.sql",
+        "actor.sql",
+        "challenge.sql",
+        "sign.sql",
+        "admin.sql",
+    ):
         op.execute(_sql("identity", name))
     op.execute(_sql("audit", "record_change.sql"))
     op.execute(MIGRATE_PINS)
