@@ -27,6 +27,7 @@ from kiosk.clock import frozen_clock
 from kiosk.settings import StationSettings
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
+from screens.widgets import Keypad
 from tests.conftest import TestDatabase, unique
 from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol
 from tests.sessions import new_pin, remember_pin, session_of
@@ -122,13 +123,24 @@ async def tap_and_pin(
     station.reader.tap(person.badge_uid)
     await until(pilot, lambda: pilot.app.screen.has_class("-pin"), "the PIN prompt")
     if touch:
-        # The keypad has just been laid out: let that land, or a tap goes to a stale place.
+        # The keypad has just been laid out: a tap can go to a stale place. Tap until the
+        # tap lands on the key, then wait until the keypad holds the digit (app state).
         await pilot.wait_for_scheduled_animations()
-        await pilot.pause(0.1)
-        for key in [*pin, "ok"]:
-            await pilot.click(f"#key-{key}")
+        keypad = pilot.app.screen.query(Keypad).first()
+        for typed, key in enumerate(pin, start=1):
+            await _tap(pilot, f"#key-{key}")
+            await until(pilot, lambda n=typed: len(keypad.value) >= n, f"PIN digit {typed}")
+        await _tap(pilot, "#key-ok")
     else:
         await pilot.press(*pin, "enter")
+
+
+async def _tap(pilot: Pilot[Any], selector: str) -> None:
+    for _ in range(100):
+        if await pilot.click(selector):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"could not tap {selector}")
 
 
 async def sign_in(
