@@ -71,7 +71,10 @@ CREATE TABLE auth.pin_verifier (
 );
 
 -- Single-use challenges. The nonce binds the station's answer to this one attempt.
-CREATE TABLE auth.challenge (
+-- UNLOGGED: a challenge lives a minute, and issuing one then commits without a WAL flush.
+-- A crash or a failover empties the table, which is when the counters are rebased anyway
+-- (only challenges of the current epoch count, see counters.sql).
+CREATE UNLOGGED TABLE auth.challenge (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     nonce         bytea NOT NULL,
     station       text NOT NULL DEFAULT session_user,
