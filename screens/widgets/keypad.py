@@ -20,6 +20,16 @@ _KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "ok")
 _LABELS = {"back": "⌫", "ok": "OK"}
 
 
+class KeyButton(Button):
+    """A keypad key takes every tap. Textual's Button ignores a click while its 0.2 s press
+    effect runs, so a quick second tap on the same digit ("1 1") was lost: a wrong PIN
+    that counts towards the lockout."""
+
+    async def _on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.press()
+
+
 class Keypad(Widget, can_focus=True):
     """Digits 0-9, backspace and OK. Posts `Keypad.Submitted` on OK or Enter."""
 
@@ -72,7 +82,7 @@ class Keypad(Widget, can_focus=True):
         yield Static(self._shown(), id="keypad-display")
         with Grid():
             for key in _KEYS:
-                button = Button(
+                button = KeyButton(
                     _LABELS.get(key, key),
                     id=f"key-{key}",
                     variant="primary" if key == "ok" else "default",

@@ -128,11 +128,17 @@ async def tap_and_pin(
         await pilot.wait_for_scheduled_animations()
         keypad = pilot.app.screen.query(Keypad).first()
         for typed, key in enumerate(pin, start=1):
-            await _tap(pilot, f"#key-{key}")
-            await until(pilot, lambda n=typed: len(keypad.value) >= n, f"PIN digit {typed}")
+            await _tap_digit(pilot, keypad, key, typed)
         await _tap(pilot, "#key-ok")
     else:
         await pilot.press(*pin, "enter")
+
+
+async def _tap_digit(pilot: Pilot[Any], keypad: Keypad, key: str, count: int) -> None:
+    """Tap a keypad key (until the tap lands on it) and wait until the keypad holds it."""
+    await _tap(pilot, f"#key-{key}")
+    await until(pilot, lambda: len(keypad.value) >= count, f"PIN digit {count}")
+    assert len(keypad.value) == count, "a tap registered twice"
 
 
 async def _tap(pilot: Pilot[Any], selector: str) -> None:
