@@ -72,8 +72,7 @@ _SIGN_IN = text(
 _REFUSAL = text("SELECT workcell.record_refusal(:c, :detail)")
 _END = text("SELECT set_config('workcell.session', :token, true), workcell.end_session(:reason)")
 _CHANGE_PIN = text(
-    "SELECT workcell.change_pin(:c, :proof, :salt, :m, :t, :p, :stored_key,"
-    " CAST(:history AS text[]))"
+    "SELECT workcell.change_pin(:c, :proof, :salt, :m, :t, :p, :key, CAST(:history AS text[]))"
 )
 _POLICY = text(
     "SELECT max_failed_attempts, pin_history, pin_expiry_days, session_idle_s,"
@@ -287,16 +286,8 @@ def change_pin(
     ans = _answer(challenge, creds)
     verifier = scram.new_verifier(new_pin, cost)
     history = [scram.stored_key_under(new_pin, salt, c) for salt, c in challenge.history]
-    params = {
-        "c": ans.challenge_id,
-        "proof": ans.proof,
-        "salt": verifier.salt,
-        "m": cost.memory_kib,
-        "t": cost.time_cost,
-        "p": cost.parallelism,
-        "stored_key": verifier.stored_key,
-        "history": history,
-    }
+    params = {"c": ans.challenge_id, "proof": ans.proof, "history": history}
+    params.update(verifier.params())
     with (
         refusals_recorded(session_factory, ans, f"PIN change at {station}"),
         UnitOfWork(session_factory, None) as uow,

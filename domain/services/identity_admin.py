@@ -62,19 +62,8 @@ def bootstrap_admin(
     person exists)."""
     check_new_pin(policy, pin)
     verifier = new_verifier_for(uow.session_factory, pin)
-    return int(
-        call(
-            uow,
-            "SELECT workcell.bootstrap_admin(:u, :n, :salt, :m, :t, :p, :key)",
-            u=username,
-            n=printed_name,
-            salt=verifier.salt,
-            m=verifier.cost.memory_kib,
-            t=verifier.cost.time_cost,
-            p=verifier.cost.parallelism,
-            key=verifier.stored_key,
-        )
-    )
+    sql = "SELECT workcell.bootstrap_admin(:u, :n, :salt, :m, :t, :p, :key)"
+    return int(call(uow, sql, u=username, n=printed_name, **verifier.params()))
 
 
 def set_pin(
@@ -88,17 +77,8 @@ def set_pin(
     """An administrator sets a PIN: always temporary, it only serves to choose a new one."""
     check_new_pin(policy, pin)
     verifier = new_verifier_for(uow.session_factory, pin)
-    call(
-        uow,
-        "SELECT workcell.admin_set_pin(:u, :salt, :m, :t, :p, :key, :reason)",
-        u=username,
-        salt=verifier.salt,
-        m=verifier.cost.memory_kib,
-        t=verifier.cost.time_cost,
-        p=verifier.cost.parallelism,
-        key=verifier.stored_key,
-        reason=reason,
-    )
+    sql = "SELECT workcell.admin_set_pin(:u, :salt, :m, :t, :p, :key, :reason)"
+    call(uow, sql, u=username, reason=reason, **verifier.params())
 
 
 def add_badge(

@@ -36,6 +36,16 @@ class Verifier:
     cost: Cost
     stored_key: str
 
+    def params(self) -> dict[str, str | int]:
+        """As the database's PIN functions take it: salt, m, t, p, key."""
+        return {
+            "salt": self.salt,
+            "m": self.cost.memory_kib,
+            "t": self.cost.time_cost,
+            "p": self.cost.parallelism,
+            "key": self.stored_key,
+        }
+
 
 def salted_password(pin: str, salt: bytes, cost: Cost) -> bytes:
     return hash_secret_raw(

@@ -442,6 +442,20 @@ BEGIN
     RETURN v_id;
 END $$;
 
+CREATE FUNCTION auth.station_named(p_name text) RETURNS workcell.station
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st workcell.station;
+BEGIN
+    SELECT * INTO st FROM workcell.station WHERE name = p_name;
+    IF st.id IS NULL THEN
+        RAISE EXCEPTION 'No station named %', p_name USING ERRCODE = 'WC040';
+    END IF;
+    RETURN st;
+END $$;
+
 CREATE FUNCTION workcell.set_station_enabled(p_name text, p_enabled boolean, p_reason text) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -451,10 +465,7 @@ DECLARE
     st workcell.station;
 BEGIN
     PERFORM auth.require_permission('user.administer');
-    SELECT * INTO st FROM workcell.station WHERE name = p_name;
-    IF st.id IS NULL THEN
-        RAISE EXCEPTION 'No station named %', p_name USING ERRCODE = 'WC040';
-    END IF;
+    st := auth.station_named(p_name);
     IF st.login_role = session_user AND NOT p_enabled THEN
         RAISE EXCEPTION 'A station cannot disable itself; do it from another admin terminal'
             USING ERRCODE = 'WC012';
@@ -478,10 +489,7 @@ DECLARE
     sc auth.counter;
 BEGIN
     PERFORM auth.require_permission('user.administer');
-    SELECT * INTO st FROM workcell.station WHERE name = p_name;
-    IF st.id IS NULL THEN
-        RAISE EXCEPTION 'No station named %', p_name USING ERRCODE = 'WC040';
-    END IF;
+    st := auth.station_named(p_name);
     sc := auth.ensure_counter('station:' || st.login_role);
     INSERT INTO auth.counter_base (subject, value) VALUES (sc.subject, auth.counter_value(sc.failures));
     INSERT INTO workcell.security_event (kind, user_id, method, detail)
