@@ -74,7 +74,9 @@ def server_url() -> tuple[str, bool]:
     return start_embedded(EMBEDDED_DIR).render_as_string(hide_password=False), True
 
 
-def create_test_database(prefix: str = "wct") -> TestDatabase:
+def create_test_database(prefix: str = "wct", revision: str = "head") -> TestDatabase:
+    """A fresh database migrated to ``revision`` (at head: with the test station registered
+    and the cheap argon2id policy)."""
     base, embedded = server_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     plain = make_url(base).set(drivername="postgresql", database="postgres")
@@ -82,12 +84,13 @@ def create_test_database(prefix: str = "wct") -> TestDatabase:
         conn.execute(f'CREATE DATABASE "{name}"')
     admin = make_url(base).set(database=name)
     admin_s = admin.render_as_string(hide_password=False)
-    dbadmin.upgrade(admin_s)
-    # the tests' station is an admin terminal serving many sessions at once (xdist, CLI)
-    dbadmin.add_station(
-        admin_s, STATION_ROLE, methods=("badge+pin", "username+pin"), concurrent=True
-    )
-    cheap_argon2(admin_s)
+    dbadmin.upgrade(admin_s, revision)
+    if revision == "head":
+        # the tests' station is an admin terminal serving many sessions at once (xdist, CLI)
+        dbadmin.add_station(
+            admin_s, STATION_ROLE, methods=("badge+pin", "username+pin"), concurrent=True
+        )
+        cheap_argon2(admin_s)
     station = admin.set(username=STATION_ROLE, password=None)
     return TestDatabase(name, admin_s, station.render_as_string(hide_password=False), embedded)
 
