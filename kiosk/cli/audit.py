@@ -76,6 +76,13 @@ def _show_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_pin_stdin(p)
     p.add_argument("--unacknowledged", action="store_true", help="with --security: open ones")
+    p.add_argument(
+        "--access",
+        action="store_true",
+        help="the access log: every sign-in and signature attempt (--user, --station, --since,"
+        " --refused); needs --as",
+    )
+    p.add_argument("--refused", action="store_true", help="with --access: refused attempts only")
 
 
 def _seal(args: argparse.Namespace) -> int:
@@ -173,6 +180,8 @@ def _export(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     if args.security:
         return _show_security(args)
+    if args.access:
+        return _show_access(args)
     svc = services(args)
     try:
         with svc.session_factory() as session:
@@ -209,6 +218,35 @@ def _show_security(args: argparse.Namespace) -> int:
         for e in events
     ]  # fmt: skip
     headers = ("id", "at", "kind", "user", "station", "method", "detail", "acknowledged by")
+    print_rows(rows, headers, args.format)
+    return 0
+
+
+def _show_access(args: argparse.Namespace) -> int:
+    """The access log, newest first (domain/services/access_log.py; docs/admin.md)."""
+    from domain.errors import InvalidInput
+    from domain.services.access_log import list_access
+    from kiosk.cli.common import print_rows
+
+    if not args.actor:
+        raise InvalidInput("Say who is reading: --as USERNAME (supervisor, QA, admin, auditor).")
+    entries = act(
+        args,
+        lambda uow: list_access(
+            uow,
+            user=args.user,
+            station=args.station,
+            outcome="refused" if args.refused else None,
+            since=args.since,
+            limit=args.limit,
+        ),
+    )
+    rows = [
+        (a.id, f"{a.at:%Y-%m-%d %H:%M:%S %Z}", a.outcome, a.purpose, a.username or "-",
+         a.station, a.method, a.detail)
+        for a in entries
+    ]  # fmt: skip
+    headers = ("id", "at", "outcome", "purpose", "user", "station", "method", "detail")
     print_rows(rows, headers, args.format)
     return 0
 

@@ -23,7 +23,7 @@ from tests.identity_helpers import (
     new_badge_uid,
     new_pin,
 )
-from tests.sessions import session_of
+from tests.sessions import pin_of, session_of
 
 Factory = sessionmaker[Session]
 Run = Callable[..., tuple[int, str]]
@@ -210,6 +210,24 @@ def test_audit_show_security_lists_events_for_supervisors(
         stdin=(operator.pin,),
     )  # fmt: skip
     assert code == 2 and "security.view" in out
+
+
+def test_audit_show_access_lists_sign_ins_and_refusals(
+    database: TestDatabase, session_factory: Factory, run: Run
+) -> None:
+    """`workcell audit show --access --refused --as ADMIN` lists a person's refused sign-in."""
+    admin = admin_for(database)
+    person = enrol(session_factory, admin, roles=("operator",))
+    with pytest.raises(Exception, match="Wrong PIN"):
+        identity.authenticate(
+            session_factory, person.creds(new_pin()), station=STATION, policy=POLICY
+        )
+    code, out = run(
+        "audit", "show", "--access", "--refused", "--as", admin, "--user", person.username,
+        "--pin-stdin", stdin=(pin_of(session_factory, admin),),
+    )  # fmt: skip
+    assert code == 0, out
+    assert "refused" in out and "sign_in" in out and "auth_failed" in out
 
 
 def test_bootstrap_creates_the_first_admin_with_own_pin(
