@@ -14,7 +14,9 @@ the fingerprints of a database.
 
 from __future__ import annotations
 
+import json
 import sys
+from importlib import resources
 
 from sqlalchemy import Connection, create_engine, text
 
@@ -44,6 +46,80 @@ _FINGERPRINTS = text("""
 """)
 
 
+# Beyond the audit functions: every SECURITY DEFINER function, every trigger function and the
+# actor resolution, with owner and grants, and the state of every trigger on the regulated
+# schemas — so a superuser's quiet redefinition of a guard, a re-granted function or a
+# trigger set to ENABLE (not ALWAYS) is reported. The expected values are the release's
+# manifest (machinery.json, written by `python -m domain.audit.machinery URL --manifest`).
+_GUARDS = text("""
+    SELECT p.oid::regprocedure::text AS name, encode(sha256(convert_to(
+               p.prosrc || '|' || p.prosecdef::text || '|' || coalesce(p.proconfig::text, '')
+               || '|' || pg_get_userbyid(p.proowner) || '|' || coalesce(p.proacl::text, ''),
+               'UTF8')), 'hex') AS digest, p.prosecdef
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE n.nspname IN ('workcell', 'audit', 'auth')
+       AND (p.prosecdef OR p.prorettype = 'trigger'::regtype
+            OR p.proname IN ('current_actor_id', 'system_actor_id'))
+""")
+_TRIGGERS = text("""
+    SELECT c.oid::regclass::text || ':' || t.tgname AS name,
+           t.tgfoid::regprocedure::text || '|' || t.tgenabled::text || '|' || t.tgtype::text
+               AS state
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE NOT t.tgisinternal AND n.nspname IN ('workcell', 'audit')
+""")
+
+
+def manifest(conn: Connection) -> dict[str, dict[str, str]]:
+    """This database's guards and triggers, as the release manifest records them."""
+    functions = {r.name: r.digest for r in conn.execute(_GUARDS)}
+    triggers = {r.name: r.state for r in conn.execute(_TRIGGERS)}
+    return {
+        "functions": dict(sorted(functions.items())),
+        "triggers": dict(sorted(triggers.items())),
+    }
+
+
+def release_manifest() -> dict[str, dict[str, str]]:
+    data = resources.files("domain.audit").joinpath("machinery.json").read_text("utf-8")
+    loaded: dict[str, dict[str, str]] = json.loads(data)
+    return loaded
+
+
+_ALTERED = (
+    "differs from the one this release installs (body, SET clauses, owner or grants): "
+    "a rule may no longer hold"
+)
+
+
+def check_guards(conn: Connection) -> list[Problem]:
+    """Every guard, SECURITY DEFINER function and trigger as this release installs it; an
+    extra SECURITY DEFINER function is reported too (it runs with the owner's rights)."""
+    expected, found = release_manifest(), manifest(conn)
+    problems = []
+    for name, digest in expected["functions"].items():
+        if name in EXPECTED:
+            continue  # the audit functions have their own messages (check_machinery)
+        now = found["functions"].get(name)
+        if now is None:
+            problems.append(Problem("machinery", f"function {name} is missing"))
+        elif now != digest:
+            problems.append(Problem("machinery", f"function {name} {_ALTERED}"))
+    definer = {r.name for r in conn.execute(_GUARDS) if r.prosecdef}
+    for name in sorted(definer - set(expected["functions"])):
+        problems.append(Problem("machinery", f"SECURITY DEFINER function {name} is not part of "
+            "this release (it runs with the owner's rights)"))  # fmt: skip
+    for name, state in expected["triggers"].items():
+        now = found["triggers"].get(name)
+        if now is None:
+            problems.append(Problem("machinery", f"trigger {name} is missing"))
+        elif now != state:
+            problems.append(Problem("machinery", f"trigger {name} was changed or its enabled "
+                f"state differs (now {now}, expected {state})"))  # fmt: skip
+    return problems
+
+
 def fingerprints(conn: Connection) -> dict[str, str | None]:
     rows = conn.execute(_FINGERPRINTS, {"names": list(EXPECTED)})
     return {name: digest for name, digest in rows}
@@ -66,9 +142,12 @@ def check_machinery(conn: Connection) -> list[Problem]:
     return problems
 
 
-if __name__ == "__main__":  # print the fingerprints of a database, for EXPECTED
+if __name__ == "__main__":  # the fingerprints of a database, for EXPECTED or machinery.json
     engine = create_engine(sys.argv[1])
     with engine.connect() as connection:
-        for function, value in fingerprints(connection).items():
-            print(f'    "{function}": "{value}",')
+        if "--manifest" in sys.argv[2:]:
+            print(json.dumps(manifest(connection), indent=1, sort_keys=True))
+        else:
+            for function, value in fingerprints(connection).items():
+                print(f'    "{function}": "{value}",')
     engine.dispose()

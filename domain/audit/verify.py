@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, text
 
 from domain.audit.anchors import Anchor
-from domain.audit.machinery import check_machinery
+from domain.audit.machinery import check_guards, check_machinery
 from domain.audit.verify_meta import (
     GENESIS,
     LIMIT,
@@ -71,6 +71,7 @@ def verify(
             report(0.02, "Checking the audit triggers and functions")
             problems += check_triggers(conn)
             problems += check_machinery(conn)
+            problems += check_guards(conn)
             report(0.05, "Recomputing the hash of every entry")
             problems += check_entry_hashes(conn)
             report(0.55, "Checking every link of the chain")

@@ -302,3 +302,46 @@ def test_neutered_entry_writer_is_reported(trail: Trail) -> None:
     assert (
         "audit function audit.append_entry(bigint,text,text,text,jsonb,jsonb,text) differs" in out
     )
+
+
+def test_redefined_guard_is_reported(trail: Trail) -> None:
+    """A superuser's quiet redefinition of a guard (the item approval lock, made to let
+    everything through) makes verify fail and name the function."""
+    trail.superuser(
+        (
+            "CREATE OR REPLACE FUNCTION workcell.item_approval_guard() RETURNS trigger"
+            " LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+            " SET workcell.system_actor = '' AS $$ BEGIN RETURN NEW; END $$",
+            (),
+        )
+    )
+    code, out = trail.verify()
+    assert code == 1
+    assert "function workcell.item_approval_guard() differs" in out
+
+
+def test_guard_trigger_switched_to_plain_enable_is_reported(trail: Trail) -> None:
+    """A guard trigger set from ENABLE ALWAYS to ENABLE (so replication mode skips it) is
+    reported with its enabled state."""
+    trail.superuser(("ALTER TABLE workcell.item ENABLE TRIGGER item_approval_guard", ()))
+    code, out = trail.verify()
+    assert code == 1
+    assert "trigger workcell.item:item_approval_guard was changed" in out
+
+
+def test_extra_security_definer_function_is_reported(trail: Trail) -> None:
+    """A SECURITY DEFINER function that no release installed (it runs with the owner's
+    rights) is reported; so is a function whose grants were widened."""
+    trail.superuser(
+        (
+            "CREATE FUNCTION workcell.backdoor() RETURNS void LANGUAGE sql SECURITY DEFINER"
+            " SET search_path = pg_catalog AS 'SELECT NULL::void'",
+            (),
+        ),
+        ("ALTER FUNCTION workcell.backdoor() OWNER TO workcell_owner", ()),
+        ("GRANT EXECUTE ON FUNCTION workcell.issue_badge(text, text, bigint) TO PUBLIC", ()),
+    )
+    code, out = trail.verify()
+    assert code == 1
+    assert "SECURITY DEFINER function workcell.backdoor() is not part of this release" in out
+    assert "function workcell.issue_badge(text,text,bigint) differs" in out
