@@ -4,7 +4,11 @@ A superuser can rewrite the chain consistently after editing an entry; the heads
 here (and in every export, EBR/DHR) cannot be reached from the database. File format, one
 anchor per line, '#' starts a comment:
 
-    <position> <chain hash (64 hex)> [<recorded at, ISO 8601>] [<station>]
+    <position> <chain hash (64 hex)> [<recorded at, ISO 8601>] [<station>] [<installation>]
+
+The installation (audit.installation, an id created with the database) keeps the anchors of
+two databases sealed from one machine apart: verify checks its own installation's anchors
+and those that name none (written before migration 0008), and ignores the others.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ class Anchor:
     chain_hash: str
     source: str  # "file:line", for messages
     recorded_at: str = ""
+    installation: str = ""
+
+    def belongs_to(self, installation: str) -> bool:
+        return not self.installation or not installation or self.installation == installation
 
 
 def parse_anchors(content: str, source: str) -> list[Anchor]:
@@ -39,7 +47,10 @@ def parse_anchors(content: str, source: str) -> list[Anchor]:
         if len(parts) < 2 or not parts[0].isdigit() or not _HEX64.match(parts[1]):
             raise InvalidInput(f"{source}:{number} is not an anchor line: {raw.strip()!r}")
         recorded = parts[2] if len(parts) > 2 else ""
-        anchors.append(Anchor(int(parts[0]), parts[1], f"{source}:{number}", recorded))
+        installation = parts[4] if len(parts) > 4 else ""
+        anchors.append(
+            Anchor(int(parts[0]), parts[1], f"{source}:{number}", recorded, installation)
+        )
     return anchors
 
 
@@ -50,22 +61,30 @@ def read_anchors(path: Path) -> list[Anchor]:
     return parse_anchors(path.read_text(encoding="utf-8"), str(path))
 
 
-def format_anchor(position: int, chain_hash: str, at: datetime, station: str) -> str:
-    return f"{position} {chain_hash} {at.isoformat()} {station}\n"
+def format_anchor(
+    position: int, chain_hash: str, at: datetime, station: str, installation: str = ""
+) -> str:
+    return (
+        f"{position} {chain_hash} {at.isoformat()} {station or '-'} {installation}".rstrip() + "\n"
+    )
 
 
-def append_anchor(path: Path, position: int, chain_hash: str, at: datetime, station: str) -> None:
+def append_anchor(
+    path: Path, position: int, chain_hash: str, at: datetime, station: str, installation: str = ""
+) -> None:
     """Append one head and force it to disk: an anchor lost in a crash anchors nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = format_anchor(position, chain_hash, at, station)
+    line = format_anchor(position, chain_hash, at, station, installation)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def last_anchor(path: Path) -> Anchor | None:
-    """The newest anchor, reading only the file's tail (the file grows for years)."""
+def last_anchor(path: Path, installation: str = "") -> Anchor | None:
+    """The newest anchor (of ``installation``, when given), reading only the file's tail (the
+    file grows for years; an installation whose last anchor is further back is anchored anew,
+    which is harmless)."""
     if not path.exists():
         return None
     with path.open("rb") as fh:
@@ -77,6 +96,6 @@ def last_anchor(path: Path) -> Anchor | None:
             found = parse_anchors(raw, str(path))
         except InvalidInput:
             continue  # a partial first line of the tail, or a torn last write
-        if found:
+        if found and found[0].belongs_to(installation):
             return found[0]
     return None

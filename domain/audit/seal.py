@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 _SEAL = text(
     "SELECT s.sealed, s.head_position, s.head_hash, s.low_water::text, s.seal_id, "
-    "clock_timestamp() FROM audit.seal() s"
+    "clock_timestamp(), (SELECT i.id::text FROM audit.installation i) FROM audit.seal() s"
 )
 
 
@@ -28,6 +28,7 @@ class SealResult:
     low_water: str
     seal_id: int | None
     at: datetime
+    installation: str = ""  # the id every anchor of this database names
 
     @property
     def is_empty_chain(self) -> bool:
@@ -47,4 +48,5 @@ def seal(engine: Engine) -> SealResult:
         low_water=str(row[3]),
         seal_id=None if row[4] is None else int(row[4]),
         at=row[5],
+        installation=str(row[6] or ""),
     )

@@ -91,7 +91,7 @@ def _seal(args: argparse.Namespace) -> int:
         result = seal(svc.engine)
     finally:
         svc.dispose()
-    anchor = last_anchor(svc.settings.anchor_file)
+    anchor = last_anchor(svc.settings.anchor_file, result.installation)
     if result.head_position and (anchor is None or anchor.position != result.head_position):
         append_anchor(
             svc.settings.anchor_file,
@@ -99,6 +99,7 @@ def _seal(args: argparse.Namespace) -> int:
             result.head_hash,
             result.at,
             svc.settings.name,
+            result.installation,
         )
     print(
         f"sealed {result.sealed} entries; chain head at position {result.head_position}: "

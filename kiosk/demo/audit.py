@@ -12,7 +12,7 @@ from kiosk.bootstrap import Services
 
 def seed(services: Services) -> Iterator[str]:
     result = seal(services.engine)
-    anchor = last_anchor(services.settings.anchor_file)
+    anchor = last_anchor(services.settings.anchor_file, result.installation)
     if result.head_position and (anchor is None or anchor.position != result.head_position):
         append_anchor(
             services.settings.anchor_file,
@@ -20,6 +20,7 @@ def seed(services: Services) -> Iterator[str]:
             result.head_hash,
             result.at,
             services.settings.name,
+            result.installation,
         )
     if result.sealed:  # idempotent like the other seeders: nothing new, nothing said
         yield f"audit trail sealed to position {result.head_position}"

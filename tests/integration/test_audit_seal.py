@@ -222,3 +222,40 @@ def test_canonical_string_is_the_jsonb_rendering_on_edge_cases(database: TestDat
     for built, reference in rows:
         assert built == reference
     assert '"big": 123456789012345678901234567890.000001' in rows[1][0]
+
+
+def test_two_installations_sealed_into_one_anchor_file_each_verify_clean(tmp_path):
+    """Anchors name their installation: two databases sealed from one machine into one
+    anchor file each verify INTACT, and each one's own anchors are still checked."""
+    from domain.audit.anchors import append_anchor, read_anchors
+    from domain.audit.seal import seal
+    from domain.audit.verify import verify
+    from domain.db import make_engine
+    from tests.integration.audit_fixtures import fresh_database, write_items
+
+    anchors = tmp_path / "anchors"
+    with fresh_database("wcinst") as one, fresh_database("wcinst") as two:
+        engines = [make_engine(db.admin) for db in (one, two)]
+        try:
+            installations = set()
+            for db, engine in zip((one, two), engines, strict=True):
+                write_items(db, 3, "inst")
+                result = seal(engine)
+                installations.add(result.installation)
+                append_anchor(anchors, result.head_position, result.head_hash, result.at, "t",
+                              result.installation)  # fmt: skip
+            assert len(installations) == 2 and "" not in installations
+            for engine in engines:
+                report = verify(engine, read_anchors(anchors))
+                assert report.ok, [p.message for p in report.problems]
+                assert report.anchors_checked == 1
+                assert "1 anchors of other installations" in " ".join(report.warnings)
+            # each database's own anchors are still compared: a forged head for one fails it
+            first = seal(engines[0])
+            append_anchor(anchors, first.head_position, "0" * 64, first.at, "t",
+                          first.installation)  # fmt: skip
+            assert not verify(engines[0], read_anchors(anchors)).ok
+            assert verify(engines[1], read_anchors(anchors)).ok
+        finally:
+            for engine in engines:
+                engine.dispose()

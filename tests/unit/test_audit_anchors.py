@@ -53,3 +53,22 @@ def test_link_hash_recipe() -> None:
     """The documented link recipe: SHA-256 of "<prev>:<position>:<entry hash>" in hex."""
     assert link_hash(GENESIS, 1, HASH) == sha256_hex(f"{GENESIS}:1:{HASH}")
     assert link_hash(GENESIS, 1, HASH) != link_hash(GENESIS, 2, HASH)
+
+
+def test_anchor_lines_name_their_installation(tmp_path):
+    """The fifth field names the installation; the newest anchor of one installation is found
+    past another's; a line without one belongs to every installation (written before 0008)."""
+    from datetime import UTC, datetime
+
+    path = tmp_path / "anchors"
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    append_anchor(path, 5, HASH, at, "line1", "inst-a")
+    append_anchor(path, 9, HASH, at, "", "inst-b")
+    (anchor_a, anchor_b) = read_anchors(path)
+    assert (anchor_a.installation, anchor_b.installation) == ("inst-a", "inst-b")
+    found_a, newest = last_anchor(path, "inst-a"), last_anchor(path)
+    assert found_a is not None and (found_a.position, found_a.installation) == (5, "inst-a")
+    assert newest is not None and (newest.position, newest.installation) == (9, "inst-b")
+    legacy = parse_anchors(f"3 {HASH} 2026-11-26T08:00:00+00:00 line1\n", "f")[0]
+    assert legacy.belongs_to("inst-a") and legacy.belongs_to("inst-b")
+    assert not anchor_a.belongs_to("inst-b")
