@@ -10,7 +10,7 @@ from kiosk.admin_backend import AdminStationBackend
 from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
 from tests.identity_helpers import Person
-from tests.ui.conftest import Station, screen_text, until
+from tests.ui.conftest import Station, screen_text, tap, until
 
 
 def admin_backend(station: Station) -> AdminStationBackend:
@@ -47,8 +47,5 @@ async def confirm_as(
 
 async def click(pilot: Pilot[Any], selector: str) -> None:
     """Click once the widget is laid out where it will be (a fresh dialog moves for a frame)."""
-    for _ in range(100):
-        await pilot.pause(0.02)
-        if await pilot.click(selector):
-            return
-    raise AssertionError(f"could not click {selector}")
+    await pilot.pause(0.02)
+    await tap(pilot, selector)

@@ -129,21 +129,23 @@ async def tap_and_pin(
         keypad = pilot.app.screen.query(Keypad).first()
         for typed, key in enumerate(pin, start=1):
             await _tap_digit(pilot, keypad, key, typed)
-        await _tap(pilot, "#key-ok")
+        await tap(pilot, "#key-ok")
     else:
         await pilot.press(*pin, "enter")
 
 
 async def _tap_digit(pilot: Pilot[Any], keypad: Keypad, key: str, count: int) -> None:
     """Tap a keypad key (until the tap lands on it) and wait until the keypad holds it."""
-    await _tap(pilot, f"#key-{key}")
+    await tap(pilot, f"#key-{key}")
     await until(pilot, lambda: len(keypad.value) >= count, f"PIN digit {count}")
     assert len(keypad.value) == count, "a tap registered twice"
 
 
-async def _tap(pilot: Pilot[Any], selector: str) -> None:
+async def tap(pilot: Pilot[Any], selector: str, offset: tuple[int, int] = (0, 0)) -> None:
+    """Click ``selector`` once the click lands on it (a widget that was just mounted or moved
+    can be hit at its old place for a frame: Pilot then reports a miss, and we try again)."""
     for _ in range(100):
-        if await pilot.click(selector):
+        if await pilot.click(selector, offset=offset):
             return
         await pilot.pause(0.02)
     raise AssertionError(f"could not tap {selector}")

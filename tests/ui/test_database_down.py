@@ -14,7 +14,7 @@ from screens.sign_in import SignInScreen
 from screens.widgets import Banner
 from screens.widgets.choice import ChoiceModal
 from tests.conftest import unique
-from tests.ui.conftest import sign_in, tap_and_pin, until
+from tests.ui.conftest import sign_in, tap, tap_and_pin, until
 
 # Nothing listens on port 1: connecting fails at once, as when the server is down.
 UNREACHABLE = "postgresql+psycopg://station_pytest@127.0.0.1:1/workcell"
@@ -37,7 +37,7 @@ async def test_save_while_unreachable_shows_banner_keeps_input_then_saves(
     app = station.app
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, station, erin)
-        await pilot.click("#tile-item-new")
+        await tap(pilot, "#tile-item-new")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the form")
         form = app.screen
         form.query_one("#item_number", Input).value = number
@@ -46,14 +46,14 @@ async def test_save_while_unreachable_shows_banner_keeps_input_then_saves(
             ("item_type", "component", ITEM_TYPES),
             ("unit", "ea", UNITS),
         ):  # the touch path: the choice button opens big options
-            await pilot.click(f"#{field}")
+            await tap(pilot, f"#{field}")
             await until(pilot, lambda: isinstance(app.screen, ChoiceModal), "the options")
-            await pilot.click(f"#choice-{options.index(choice)}")
+            await tap(pilot, f"#choice-{options.index(choice)}")
             await until(pilot, lambda f=field, c=choice: form.query_one(f"#{f}").value == c, field)
 
         live_factory = station.backend.session_factory
         station.backend.session_factory = dead_factory
-        await pilot.click("#new-save")
+        await tap(pilot, "#new-save")
         banner = form.query_one(Banner)
         await until(pilot, lambda: "Database unreachable" in banner.message, "the banner")
         assert banner.display and app.screen is form
@@ -65,7 +65,7 @@ async def test_save_while_unreachable_shows_banner_keeps_input_then_saves(
         # or the tap goes to where the button was.
         await pilot.wait_for_scheduled_animations()
         await pilot.pause(0.1)
-        await pilot.click("#new-save")
+        await tap(pilot, "#new-save")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "saved and back home")
         assert app.screen.query_one(Banner).message == ""
     with make_uow(erin.username) as uow:
@@ -85,7 +85,7 @@ async def test_takeover_while_unreachable_keeps_the_station_locked_for_its_owner
     app = station.app
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, station, erin)
-        await pilot.click("#tile-item-new")
+        await tap(pilot, "#tile-item-new")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the form")
         app.screen.query_one("#description", Input).value = "Must not be lost"
         app.lock()

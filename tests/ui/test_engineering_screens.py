@@ -13,7 +13,7 @@ from screens.engineering.revision import ItemRevisionsScreen
 from screens.modals.signature import SignatureModal
 from tests.conftest import unique
 from tests.identity_helpers import POLICY, STATION, Person
-from tests.ui.conftest import screen_text, sign_in, until
+from tests.ui.conftest import screen_text, sign_in, tap, until
 
 
 def _product(make_uow, erin: Person) -> tuple[str, str]:
@@ -65,10 +65,10 @@ async def test_revision_screen_shows_history_content_and_signatures(make_station
         await sign_in(pilot, station, olivia)
         app.push_screen(engineering_items(backend))
         await until(pilot, lambda: app.screen.query_one("#eng-items").row_count > 0, "items")
-        await pilot.click("#eng-search")
+        await tap(pilot, "#eng-search")
         await pilot.press(*parent, "enter")
         await until(pilot, lambda: app.screen.query_one("#eng-items").row_count == 1, "search")
-        await pilot.click("#eng-items", offset=(4, 1))
+        await tap(pilot, "#eng-items", offset=(4, 1))
         await until(pilot, lambda: isinstance(app.screen, ItemRevisionsScreen), "revisions")
         await until(pilot, lambda: "Approved by" in screen_text(app), "signatures")
         text = screen_text(app)
@@ -76,7 +76,7 @@ async def test_revision_screen_shows_history_content_and_signatures(make_station
         for member, meaning in zip(team, ("Authored", "Reviewed", "Approved"), strict=True):
             assert f"{meaning} by {member.printed_name}" in text
         assert "NOT VALID" not in text
-        await pilot.click("#rev-compare")
+        await tap(pilot, "#rev-compare")
         await until(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
         await until(pilot, lambda: "1 changed" in screen_text(app), "the comparison")
 
@@ -99,7 +99,7 @@ async def test_eco_approved_through_the_signature_dialog(make_station, person, m
         await until(pilot, lambda: number in screen_text(app) or _has_row(app, number), "ECO list")
         app.push_screen(EcoScreen(backend, number))
         await until(pilot, lambda: app.screen.query_one("#eco-approve").display, "approve offered")
-        await pilot.click("#eco-approve")
+        await tap(pilot, "#eco-approve")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         await until(pilot, lambda: number in screen_text(app), "what is signed")
         station.reader.tap(quinn.badge_uid)
@@ -127,7 +127,7 @@ async def test_operator_approval_is_refused_in_the_dialog(make_station, person, 
         await sign_in(pilot, station, quinn)
         app.push_screen(EcoScreen(backend, number))
         await until(pilot, lambda: app.screen.query_one("#eco-approve").display, "approve offered")
-        await pilot.click("#eco-approve")
+        await tap(pilot, "#eco-approve")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         station.reader.tap(olivia.badge_uid)
         await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
@@ -170,27 +170,27 @@ async def test_engineer_edits_the_draft_and_submits_on_screen(make_station, pers
         await until(pilot, lambda: _has_row(app, number), "ECO list")
         app.push_screen(screen.open_eco(number))
         await until(pilot, lambda: len(app.screen.query(".eco-edit")) == 1, "edit button")
-        await pilot.click(".eco-edit")
+        await tap(pilot, ".eco-edit")
         await until(pilot, lambda: isinstance(app.screen, DraftBomScreen), "draft editor")
         await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 1, "lines")
-        await pilot.click("#draft-lines", offset=(4, 1))
+        await tap(pilot, "#draft-lines", offset=(4, 1))
         await until(pilot, lambda: app.screen.query_one("#draft-qty").value == "1", "row picked")
         app.screen.query_one("#draft-qty").value = "2"
-        await pilot.click("#draft-save")
+        await tap(pilot, "#draft-save")
         await until(pilot, lambda: "2" in screen_text(app) and _cell(app, 0, 2) == "2", "qty 2")
         for component in ("NOPE-404", extra):
             app.screen.query_one("#draft-component").value = component
             app.screen.query_one("#draft-qty").value = "1"
-            await pilot.click("#draft-save")
+            await tap(pilot, "#draft-save")
             await pilot.pause(0.3)
         await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 2, "added")
-        await pilot.click("#draft-lines", offset=(4, 2))
+        await tap(pilot, "#draft-lines", offset=(4, 2))
         await until(pilot, lambda: not app.screen.query_one("#draft-remove").disabled, "picked")
-        await pilot.click("#draft-remove")
+        await tap(pilot, "#draft-remove")
         await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 1, "removed")
         await pilot.press("escape")
         await until(pilot, lambda: app.screen.query_one("#eco-submit").display, "submit offered")
-        await pilot.click("#eco-submit")
+        await tap(pilot, "#eco-submit")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         await until(pilot, lambda: number in screen_text(app), "what is signed")
         station.reader.tap(erin.badge_uid)
@@ -220,7 +220,7 @@ async def test_new_eco_with_a_requested_effective_date(make_station, person, mak
         await sign_in(pilot, station, erin)
         app.push_screen(eco_list(backend))
         await until(pilot, lambda: app.screen.query("#ecos-new"), "New ECO offered")
-        await pilot.click("#ecos-new")
+        await tap(pilot, "#ecos-new")
         await until(pilot, lambda: app.screen.query("#new-eco-title"), "the form")
         await pilot.press(*"Bigger pouch", "enter", *"Complaint CC-7", "enter")
         await pilot.press(*"2030-01-15", "enter")

@@ -13,18 +13,18 @@ from screens.item_new import NewItemScreen
 from screens.modals.confirm import ConfirmModal
 from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
-from tests.ui.conftest import sign_in, tap_and_pin, until
+from tests.ui.conftest import sign_in, tap, tap_and_pin, until
 
 
 async def _type_new_item(pilot, app, number: str, description: str) -> None:
-    await pilot.click("#tile-item-new")
+    await tap(pilot, "#tile-item-new")
     await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the new-item form")
-    await pilot.click("#item_number")
+    await tap(pilot, "#item_number")
     await pilot.press(*number)
-    await pilot.click("#description")
+    await tap(pilot, "#description")
     await pilot.press(*description)
-    await pilot.click("#key-3")
-    await pilot.click("#key-0")
+    await tap(pilot, "#key-3")
+    await tap(pilot, "#key-0")
 
 
 def _typed(app) -> tuple[str, str, str]:
@@ -78,7 +78,7 @@ async def test_another_person_parks_the_input_which_is_offered_back(make_station
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, erin, erin.pin)
         await until(pilot, lambda: isinstance(app.screen, DraftOfferModal), "the draft offer")
-        await pilot.click("#draft-resume")
+        await tap(pilot, "#draft-resume")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the resumed form")
         assert _typed(app) == ("WID-7", "Parked text", "30")
     with make_uow(erin.username) as uow:
@@ -103,9 +103,9 @@ async def test_discarding_a_parked_draft_asks_first_and_is_audited(
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, erin, erin.pin)
         await until(pilot, lambda: isinstance(app.screen, DraftOfferModal), "the draft offer")
-        await pilot.click("#draft-discard")
+        await tap(pilot, "#draft-discard")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the confirmation")
-        await pilot.click("#confirm")
+        await tap(pilot, "#confirm")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
         with make_uow(erin.username) as uow:
             await until(

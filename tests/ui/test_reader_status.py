@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from screens.sign_in import SignInScreen
 from screens.widgets import Banner
-from tests.ui.conftest import until
+from tests.ui.conftest import tap, until
 
 
 async def test_unplugged_reader_shows_a_banner_until_it_is_back(make_station):
@@ -46,9 +46,9 @@ async def test_ctrl_q_asks_before_closing_the_station_app(make_station):
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         await pilot.press("ctrl+q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
-        await pilot.click("#cancel")
+        await tap(pilot, "#cancel")
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "still running")
         await pilot.press("ctrl+q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
-        await pilot.click("#confirm")
+        await tap(pilot, "#confirm")
         await until(pilot, lambda: app._exit, "the app told to exit")

@@ -6,7 +6,7 @@ from domain.services import identity_admin
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
 from screens.widgets import StatusBar
-from tests.ui.conftest import screen_text, sign_in, tap_and_pin, until
+from tests.ui.conftest import screen_text, sign_in, tap, tap_and_pin, until
 
 
 async def test_badge_and_pin_sign_in_shows_the_person_in_the_header(make_station, person):
@@ -107,7 +107,7 @@ async def test_username_and_pin_only_where_the_station_allows_it(make_station, p
     terminal = make_station(allow_username_pin=True)
     async with terminal.app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(terminal.app.screen, SignInScreen), "sign-in")
-        await pilot.click("#use-username")
+        await tap(pilot, "#use-username")
         await pilot.press(*quinn.username, "enter")
         await pilot.press(*quinn.pin, "enter")
         await until(pilot, lambda: isinstance(terminal.app.screen, HomeScreen), "home")

@@ -6,7 +6,7 @@ from domain.services import items
 from screens.item_detail import ItemDetailScreen
 from screens.modals.signature import SignatureModal
 from tests.conftest import unique
-from tests.ui.conftest import screen_text, sign_in, until
+from tests.ui.conftest import screen_text, sign_in, tap, until
 
 
 def _draft_item(make_uow, author: str) -> str:
@@ -23,7 +23,7 @@ async def _open_approval(pilot, station, number: str) -> None:
     await until(
         pilot, lambda: not app.screen.query_one("#item-approve").disabled, "approve enabled"
     )
-    await pilot.click("#item-approve")
+    await tap(pilot, "#item-approve")
     await until(pilot, lambda: isinstance(app.screen, SignatureModal), "the signature dialog")
     await until(pilot, lambda: number in screen_text(app), "the record description")
 
@@ -88,7 +88,7 @@ async def test_every_signature_asks_for_the_badge_again(make_station, person, ma
         await pilot.press(*quinn.pin, "enter")  # a PIN without a badge does nothing
         await pilot.pause(0.2)
         assert isinstance(app.screen, SignatureModal)
-        await pilot.click("#sig-cancel")
+        await tap(pilot, "#sig-cancel")
         await until(pilot, lambda: isinstance(app.screen, ItemDetailScreen), "cancelled")
     with make_uow(quinn.username) as uow:
         assert items.get_item(uow, number).status == "draft"

@@ -28,7 +28,7 @@ from screens.modals.signature import SignatureModal
 from screens.sign_in import SignInScreen
 from tests.identity_helpers import admin_for
 from tests.sessions import session_of
-from tests.ui.conftest import FROZEN, enrol_fixed, until
+from tests.ui.conftest import FROZEN, enrol_fixed, tap, until
 
 SIZES = [(80, 24), (160, 50)]
 ITEM = "SNAP-HOUSING-01"
@@ -99,7 +99,7 @@ def _scenario(name: str, reader: FakeCardReader) -> Callable[[Any], Awaitable[No
 
     async def items_list(pilot) -> None:
         await _signed_in(pilot, reader)
-        await pilot.click("#tile-items")
+        await tap(pilot, "#tile-items")
         await until(pilot, lambda: isinstance(pilot.app.screen, ItemsScreen), "items")
         await pilot.press(*"SNAP-", "enter")
         await until(pilot, lambda: "1 item(s)" in _text(pilot.app), "filtered list")
@@ -111,7 +111,7 @@ def _scenario(name: str, reader: FakeCardReader) -> Callable[[Any], Awaitable[No
 
     async def signature(pilot) -> None:
         await item_detail(pilot)
-        await pilot.click("#item-approve")
+        await tap(pilot, "#item-approve")
         await until(pilot, lambda: isinstance(pilot.app.screen, SignatureModal), "dialog")
         await until(pilot, lambda: "version 1" in _text(pilot.app), "the record")
         reader.tap(QUINN.badge)
@@ -119,11 +119,11 @@ def _scenario(name: str, reader: FakeCardReader) -> Callable[[Any], Awaitable[No
 
     async def new_item(pilot) -> None:
         await _signed_in(pilot, reader)
-        await pilot.click("#tile-item-new")
+        await tap(pilot, "#tile-item-new")
         await until(pilot, lambda: isinstance(pilot.app.screen, NewItemScreen), "form")
         await pilot.press(*"WID-100")
-        await pilot.click("#key-9")
-        await pilot.click("#key-0")
+        await tap(pilot, "#key-9")
+        await tap(pilot, "#key-0")
 
     async def lock(pilot) -> None:
         await _signed_in(pilot, reader)

@@ -14,7 +14,7 @@ from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.sign_in import SignInScreen
 from tests.conftest import unique
-from tests.ui.conftest import sign_in, until
+from tests.ui.conftest import sign_in, tap, until
 
 GTIN = "09501101530003"  # GS1's example GTIN (valid check digit)
 
@@ -28,7 +28,7 @@ def _item(make_uow, author: str, gtin: str | None = None) -> str:
 
 
 async def _items_screen(pilot, app):
-    await pilot.click("#tile-items")
+    await tap(pilot, "#tile-items")
     await until(pilot, lambda: isinstance(app.screen, ItemsScreen), "the items screen")
     return app.screen
 
@@ -125,7 +125,7 @@ async def test_scan_into_the_new_item_form_sets_the_gtin(make_station, person):
     app = station.app
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, station, erin)
-        await pilot.click("#tile-item-new")
+        await tap(pilot, "#tile-item-new")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the form")
         scanner = FakeScanner(wedge_config(station.settings.scanner))
         await pilot.press(*scanner.keys(f"]C101{GTIN}17261231"))
