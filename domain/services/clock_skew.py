@@ -33,14 +33,6 @@ def skew_seconds(station_now: dt.datetime, server_now: dt.datetime) -> float:
     return (station_now - server_now).total_seconds()
 
 
-def describe_skew(skew_s: float, limit_s: float) -> str:
-    side = "ahead of" if skew_s > 0 else "behind"
-    return (
-        f"station clock {abs(skew_s):.1f} s {side} the database server "
-        f"(limit {limit_s:.0f} s); records use the server's time — check the station's NTP"
-    )
-
-
 def report_skew(
     session_factory: sessionmaker[Session], skew_s: float, limit_s: float = DEFAULT_LIMIT_S
 ) -> bool:

@@ -8,34 +8,21 @@ from dataclasses import dataclass
 import pytest
 
 from domain.errors import InvalidInput
+from domain.services import scram
 from domain.services.identity import Credentials
-from domain.services.pin_policy import (
-    IdentityPolicy,
-    check_new_pin,
-    hash_pin,
-    is_trivial,
-    pin_matches,
-    reuses_recent,
-)
+from domain.services.pin_policy import IdentityPolicy, check_new_pin, is_trivial
 from domain.services.signatures import RecordRef, SignatureView
 
 POLICY = IdentityPolicy()
 
 
-def test_shipped_argon2_parameters_meet_owasp_minimum() -> None:
-    """Defaults are argon2id with at least m=19 MiB, t=2, p=1; hashes say so."""
-    assert POLICY.argon2_memory_kib >= 19 * 1024
-    assert POLICY.argon2_time_cost >= 2
-    assert POLICY.argon2_parallelism == 1
-    assert hash_pin(POLICY, "583920").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-
-
-def test_pin_hash_verifies_only_the_right_pin() -> None:
-    """The hash matches its PIN and nothing else; a garbage hash never matches."""
-    hashed = hash_pin(POLICY, "583920")
-    assert pin_matches(hashed, "583920")
-    assert not pin_matches(hashed, "583921")
-    assert not pin_matches("not-a-hash", "583920")
+def test_a_verifier_answers_only_its_pin() -> None:
+    """A proof from the right PIN is what the stored key expects; another PIN's is not."""
+    cost = scram.Cost(64, 1, 1)
+    verifier = scram.new_verifier("583920", cost)
+    assert scram.stored_key_under("583920", verifier.salt, cost) == verifier.stored_key
+    assert scram.stored_key_under("583921", verifier.salt, cost) != verifier.stored_key
+    assert scram.new_verifier("583920", cost).salt != verifier.salt  # a fresh salt each time
 
 
 @pytest.mark.parametrize("pin", ["12345", "58392a", "５８３９２０", "1234567890123"])
@@ -62,13 +49,6 @@ def test_minimum_length_is_configurable() -> None:
     """A site may demand longer PINs."""
     with pytest.raises(InvalidInput, match="at least 8"):
         check_new_pin(IdentityPolicy(min_pin_length=8), "5839201")
-
-
-def test_reuse_detected_against_history() -> None:
-    """A PIN equal to one of the recent hashes counts as reuse."""
-    recent = [hash_pin(POLICY, p) for p in ("583920", "604817")]
-    assert reuses_recent("604817", recent)
-    assert not reuses_recent("715028", recent)
 
 
 def test_credentials_method_is_derived() -> None:

@@ -309,7 +309,7 @@ END $$;
 
 -- After a refused attempt an honest station commits this in its own transaction: the
 -- access-log line and the security event, and the lockout when the counters reached the
--- limit. A station that rolls back instead is caught by auth.reconcile() in the sealer.
+-- limit. A station that rolls back instead is caught by workcell.reconcile_counters() (sealer).
 CREATE FUNCTION workcell.record_refusal(p_challenge_id bigint, p_detail text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -48,9 +48,17 @@ AS $$
                 ELSE substr(pg_walfile_name(pg_current_wal_insert_lsn()), 1, 8) END
 $$;
 
-CREATE FUNCTION auth.counter_subject_of_user(p_user_id bigint) RETURNS text
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT 'user:' || p_user_id $$;
+-- Failures counted since the oldest committed challenge of the window (its counter value,
+-- p_window_base), or since an administrator's rebase if that came later; none without one.
+CREATE FUNCTION auth.failures_since(c auth.counter, p_window_base bigint) RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT auth.counter_value(c.failures) - coalesce(
+        greatest(p_window_base, (SELECT max(b.value) FROM auth.counter_base b
+                                  WHERE b.subject = c.subject)),
+        auth.counter_value(c.failures))
+$$;
 
 -- Failures of a person in the policy's rolling window; a success does not clear them.
 CREATE FUNCTION auth.user_failures(p_user_id bigint) RETURNS bigint
@@ -66,9 +74,7 @@ BEGIN
     SELECT min(ch.fail_seen) INTO v_base FROM auth.challenge ch
      WHERE ch.user_id = p_user_id AND ch.epoch = auth.epoch()
        AND ch.issued_at >= clock_timestamp() - make_interval(secs => p.failure_window_s);
-    v_base := greatest(v_base, (SELECT max(b.value) FROM auth.counter_base b
-                                 WHERE b.subject = c.subject));
-    RETURN auth.counter_value(c.failures) - coalesce(v_base, auth.counter_value(c.failures));
+    RETURN auth.failures_since(c, v_base);
 END $$;
 
 -- Failures from one station in the station window, against anyone (a burst against many
@@ -86,9 +92,7 @@ BEGIN
     SELECT min(ch.station_fail_seen) INTO v_base FROM auth.challenge ch
      WHERE ch.station = p_station AND ch.epoch = auth.epoch()
        AND ch.issued_at >= clock_timestamp() - make_interval(secs => p.station_window_s);
-    v_base := greatest(v_base, (SELECT max(b.value) FROM auth.counter_base b
-                                 WHERE b.subject = c.subject));
-    RETURN auth.counter_value(c.failures) - coalesce(v_base, auth.counter_value(c.failures));
+    RETURN auth.failures_since(c, v_base);
 END $$;
 
 -- Every person and every registered station gets its counters when its row is committed.
