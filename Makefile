@@ -5,7 +5,7 @@ PYTHON  ?= python3
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test lint install clean-venv bench
+.PHONY: demo test lint install clean-venv bench manifest
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: lint
 bench: $(STAMP)
 	for b in audit_overhead signatures kiosk audit_browser bom_explosion hardware; do \
 	    $(BIN)/python -m bench.$$b || exit 1; done
+
+# After changing a SECURITY DEFINER function, trigger function or trigger: the release manifest
+# that `workcell audit verify` fingerprints them against.
+manifest: $(STAMP)
+	$(BIN)/python -m tests.manifest
 
 clean-venv:
 	rm -rf $(VENV)
