@@ -6,7 +6,6 @@ from domain.models.engineering import (
     BomRevision,
     Eco,
     EcoItem,
-    EcoTransition,
     RoutingOperation,
     RoutingRevision,
     RoutingStep,
@@ -14,6 +13,7 @@ from domain.models.engineering import (
     RoutingStepSignoff,
 )
 from domain.models.items import Item
+from domain.models.lifecycle import StatusTransition, TransitionRule
 from domain.models.users import User
 
 __all__ = [
@@ -22,13 +22,14 @@ __all__ = [
     "BomRevision",
     "Eco",
     "EcoItem",
-    "EcoTransition",
     "Item",
     "RoutingOperation",
     "RoutingRevision",
     "RoutingStep",
     "RoutingStepData",
     "RoutingStepSignoff",
+    "StatusTransition",
+    "TransitionRule",
     "User",
     "metadata",
 ]

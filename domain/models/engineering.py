@@ -171,22 +171,3 @@ class EcoItem(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
-
-
-class EcoTransition(Base):
-    """Append-only history of an ECO's status moves, with comments and signature ids."""
-
-    __tablename__ = "eco_transition"
-
-    id: Mapped[IdPk]
-    eco_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("eco.id"))
-    from_status: Mapped[str] = mapped_column(Text)
-    to_status: Mapped[str] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(Text)
-    comment: Mapped[str] = mapped_column(Text, server_default="")
-    signature_id: Mapped[int | None] = mapped_column(BigInteger)
-    at: Mapped[ServerTime]
-    actor_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.id"), server_default=_ACTOR_DEFAULT
-    )
-    version: Mapped[int] = mapped_column(Integer, server_default="1")

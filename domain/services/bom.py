@@ -28,6 +28,7 @@ from domain.services.engineering_rules import (
     revision_problems,
 )
 from domain.services.items import load_item
+from domain.services.lifecycle import remove_draft_row
 from domain.uow import UnitOfWork
 
 
@@ -192,9 +193,8 @@ def replace_bom_lines(
     built, problems = check_lines(uow, rev.item_id, lines)
     if problems:
         raise LineErrors(problems)
-    for old in uow.session.scalars(select(BomLine).where(BomLine.bom_revision_id == rev.id)):
-        uow.session.delete(old)
-    uow.flush()
+    for old in list(uow.session.scalars(select(BomLine).where(BomLine.bom_revision_id == rev.id))):
+        remove_draft_row(uow, old)
     for ln in built:
         ln.bom_revision_id = rev.id
         uow.session.add(ln)

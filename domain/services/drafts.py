@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from domain.errors import InvalidInput, NotFound
 from domain.models import User
@@ -98,13 +98,11 @@ def close_draft(
         raise NotFound("That draft is not yours on this station.")
     if draft.status != "parked":
         raise InvalidInput(f"That draft was already {draft.status}.")
-    closed_at = uow.session.scalar(select(func.now()))  # before any change: no autoflush
     uow.set_reason(
         f"Draft from {draft.screen} resumed by its owner"
         if resumed
         else f"Draft from {draft.screen} discarded by its owner"
     )
     draft.status = "resumed" if resumed else "discarded"
-    draft.closed_at = closed_at
-    uow.flush()
+    uow.flush()  # the database stamps closed_at and checks the actor is the owner
     return _view(draft, owner)

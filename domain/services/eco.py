@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from domain.errors import InvalidInput, NotFound, RuleViolation
-from domain.models import BomRevision, Eco, EcoItem, EcoTransition, Item, RoutingRevision
+from domain.models import BomRevision, Eco, EcoItem, Item, RoutingRevision
 from domain.services import bom, effectivity, explosion, routing
 from domain.services.access import require_permission
 from domain.services.eco_views import EcoSummary, EcoView, eco_view, list_ecos, load_eco
 from domain.services.identity import Credentials
 from domain.services.items import load_item
+from domain.services.lifecycle import remove_draft_row
 from domain.services.pin_policy import IdentityPolicy
 from domain.services.signatures import RecordRef, Shown, SignatureView, sign, sign_many
 from domain.uow import UnitOfWork
@@ -153,8 +154,7 @@ def remove_eco_item(uow: UnitOfWork, number: str, item_number: str, reason: str)
     if row is None:
         raise NotFound(f"{item.item_number} is not on {eco.number}.")
     uow.set_reason(reason)
-    uow.session.delete(row)
-    uow.flush()
+    remove_draft_row(uow, row)
     return eco_view(uow, eco)
 
 
@@ -171,14 +171,14 @@ def submit_eco(uow: UnitOfWork, number: str, signing: Signing) -> SignatureView:
     uow.set_reason(f"{eco.number} submitted for review")
     eco.impact = _impact(uow, eco)
     uow.flush()
-    return _step(uow, eco, revisions, signing, "authored", ("submit", "in_review", "in_review"))
+    return _step(uow, eco, revisions, signing, "authored", ("in_review", "in_review"))
 
 
 def review_eco(uow: UnitOfWork, number: str, signing: Signing) -> SignatureView:
     """Sign as reviewed (an engineer or QA other than the author)."""
     eco = _in_status(uow, number, ("in_review",), "reviewed", signing)
     uow.set_reason(f"{eco.number} reviewed")
-    return _step(uow, eco, _revisions(uow, eco), signing, "reviewed", ("review", None, "reviewed"))
+    return _step(uow, eco, _revisions(uow, eco), signing, "reviewed", (None, "reviewed"))
 
 
 def approve_eco(uow: UnitOfWork, number: str, signing: Signing) -> SignatureView:
@@ -192,7 +192,7 @@ def approve_eco(uow: UnitOfWork, number: str, signing: Signing) -> SignatureView
         )
     revisions = _revisions(uow, eco)
     uow.set_reason(f"{eco.number} approved: revisions released")
-    signature = _step(uow, eco, revisions, signing, "approved", ("approve", None, "approved"))
+    signature = _step(uow, eco, revisions, signing, "approved", (None, "approved"))
     for kind, rev in revisions:
         effectivity.release(uow, kind, rev, eco.effective_from)
     return signature
@@ -209,9 +209,10 @@ def reject_eco(uow: UnitOfWork, number: str, signing: Signing) -> SignatureView:
         policy=signing.policy, comment=signing.comment, expected_version=eco.version,
         expected_hash=signing.expected_hash,
     )  # fmt: skip
-    for _, rev in _revisions(uow, eco):
+    revisions = _revisions(uow, eco)
+    _move(uow, eco, "draft")  # first: a revision returns to draft only with its ECO
+    for _, rev in revisions:
         effectivity.set_status(uow, rev, "draft")
-    _move(uow, eco, "reject", "draft", signing.comment or "", signature.id)
     return signature
 
 
@@ -224,10 +225,11 @@ def cancel_eco(uow: UnitOfWork, number: str, reason: str) -> EcoView:
     if eco.status not in OPEN:
         raise RuleViolation(f"{eco.number} is {eco.status}; only an open ECO can be cancelled.")
     uow.set_reason(reason.strip())
-    for _, rev in _revisions(uow, eco):
+    revisions = _revisions(uow, eco)
+    _move(uow, eco, "cancelled")
+    for _, rev in revisions:
         if rev.status == "in_review":
             effectivity.set_status(uow, rev, "draft")
-    _move(uow, eco, "cancel", "cancelled", reason.strip(), None)
     return eco_view(uow, eco)
 
 
@@ -240,7 +242,7 @@ def _step(
     revisions: list[tuple[effectivity.Kind, Revision]],
     signing: Signing,
     meaning: str,
-    move: tuple[str, str | None, str],
+    move: tuple[str | None, str],
 ) -> SignatureView:
     """Sign the ECO and each revision with one meaning (one PIN entry), then move the statuses."""
     shown = [Shown(RecordRef("eco", eco.id), eco.version, signing.expected_hash)]
@@ -248,23 +250,17 @@ def _step(
     signature = sign_many(
         uow, shown, meaning, signing.creds, station=signing.station, comment=signing.comment
     )[0]
-    action, revision_status, eco_status = move
+    revision_status, eco_status = move
+    _move(uow, eco, eco_status)  # first: the revisions' moves follow the ECO's
     if revision_status:
         for _, rev in revisions:
             effectivity.set_status(uow, rev, revision_status)
-    _move(uow, eco, action, eco_status, signing.comment or "", signature.id)
     return signature
 
 
-def _move(
-    uow: UnitOfWork, eco: Eco, action: str, to: str, comment: str, signature_id: int | None
-) -> None:
-    uow.session.add(
-        EcoTransition(
-            eco_id=eco.id, from_status=eco.status, to_status=to, action=action,
-            comment=comment.strip(), signature_id=signature_id,
-        )
-    )  # fmt: skip
+def _move(uow: UnitOfWork, eco: Eco, to: str) -> None:
+    """The database guards the move (workcell.transition_rule) and logs it, with the
+    signature's comment or the transaction's reason, in workcell.status_transition."""
     eco.status = to
     uow.flush()
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
 from domain.errors import NotFound
-from domain.models import BomRevision, Eco, EcoItem, EcoTransition, Item, RoutingRevision, User
+from domain.models import BomRevision, Eco, EcoItem, Item, RoutingRevision, User
+from domain.services import lifecycle
 from domain.uow import UnitOfWork
 
 
@@ -130,16 +131,11 @@ def _items(uow: UnitOfWork, eco_id: int) -> tuple[EcoItemView, ...]:
 
 
 def _history(uow: UnitOfWork, eco_id: int) -> tuple[EcoEvent, ...]:
-    rows = uow.session.execute(
-        select(EcoTransition, User.username)
-        .join(User, User.id == EcoTransition.actor_id)
-        .where(EcoTransition.eco_id == eco_id)
-        .order_by(EcoTransition.id)
-    ).all()
     return tuple(
-        EcoEvent(t.action, t.from_status, t.to_status, t.comment, who, t.at, t.signature_id)
-        for t, who in rows
-    )
+        EcoEvent(m.action, m.from_status or "", m.to_status, m.comment, m.actor, m.at,
+                 m.signature_id)
+        for m in lifecycle.history(uow, "eco", eco_id)
+    )  # fmt: skip
 
 
 def list_ecos(
