@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.db import make_engine, make_session_factory
-from domain.services import identity_admin, users
+from domain.services import access, identity_admin, users
 from domain.uow import UnitOfWork
 from kiosk import dbadmin
 from kiosk.database import normalise, start_embedded
@@ -126,6 +126,17 @@ def bootstrap_test_admin(
             identity_admin.bootstrap_admin(uow, username, printed_name, pin, policy=sessions.POLICY)
             uow.commit()
         sessions.remember_pin(make_session_factory(engine), username, pin)
+        # The suite's fixture writer also creates the items and drafts tests need: creating
+        # an item needs item.create (engineer) in the database. Administrators still sign
+        # nothing (the database refuses signatures from anyone holding the admin role).
+        with psycopg.connect(db.dsn("admin")) as conn:
+            sessions.as_system(conn, reason="test administrator also writes test records")
+            conn.execute(
+                "INSERT INTO workcell.user_role (user_id, role)"
+                " SELECT id, 'engineer' FROM workcell.users WHERE username = %s",
+                (username,),
+            )
+            conn.commit()
     finally:
         admin_engine.dispose()
         engine.dispose()
@@ -175,11 +186,17 @@ def new_user(
     of their own, so tests can act as them."""
 
     def factory(
-        prefix: str = "u", printed_name: str | None = None, *, pin: bool = True
+        prefix: str = "u",
+        printed_name: str | None = None,
+        *,
+        pin: bool = True,
+        roles: tuple[str, ...] = (),
     ) -> users.UserView:
         name = unique(prefix)
         with make_uow(TEST_ADMIN) as uow:
             view = users.add_user(uow, name, printed_name or f"Test {name.title()}")
+            for role in roles:
+                access.grant_role(uow, name, role)
             uow.commit()
         if pin:
             sessions.own_pin(session_factory, TEST_ADMIN, name)

@@ -28,7 +28,7 @@ from domain.services.engineering_rules import (
     revision_problems,
 )
 from domain.services.items import load_item
-from domain.services.lifecycle import remove_draft_row
+from domain.services.lifecycle import clear_draft_revision
 from domain.uow import UnitOfWork
 
 
@@ -193,8 +193,7 @@ def replace_bom_lines(
     built, problems = check_lines(uow, rev.item_id, lines)
     if problems:
         raise LineErrors(problems)
-    for old in list(uow.session.scalars(select(BomLine).where(BomLine.bom_revision_id == rev.id))):
-        remove_draft_row(uow, old)
+    clear_draft_revision(uow, rev)
     for ln in built:
         ln.bom_revision_id = rev.id
         uow.session.add(ln)

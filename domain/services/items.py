@@ -10,6 +10,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.gtin import normalise_gtin
 from domain.models import Item
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
+from domain.services.access import require_permission
 from domain.uow import UnitOfWork
 
 
@@ -83,6 +84,7 @@ def validate_new_item(cmd: NewItem) -> NewItem:
 
 
 def create_item(uow: UnitOfWork, cmd: NewItem) -> ItemView:
+    require_permission(uow, "item.create")  # the database refuses too; this says it first
     cmd = validate_new_item(cmd)
     if uow.session.scalar(select(Item.id).where(Item.item_number == cmd.item_number)):
         raise InvalidInput(f"Item {cmd.item_number} already exists.")

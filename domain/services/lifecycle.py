@@ -5,6 +5,7 @@ API (stable):
   history(uow, record_type, record_id) -> tuple[Move, ...]     oldest first
   rules(uow, record_type) -> list[TransitionRule]
   remove_draft_row(uow, row) -> None      a draft line or affected item (guards still apply)
+  clear_draft_revision(uow, revision) -> None     every line of a draft BOM/routing revision
 """
 
 from __future__ import annotations
@@ -57,15 +58,25 @@ def rules(uow: UnitOfWork, record_type: str) -> list[TransitionRule]:
 def remove_draft_row(uow: UnitOfWork, row: Base) -> None:
     """Delete one row of a draft through workcell.remove_draft_row (the row's own guards and
     the audit trigger run as for any change; the transaction's reason is the audit reason)."""
+    table, row_id = row.__tablename__, row.id  # type: ignore[attr-defined]
+    _call(uow, "SELECT workcell.remove_draft_row(:table, :id)", table, row_id)
+    uow.session.expunge(row)
+
+
+def clear_draft_revision(uow: UnitOfWork, revision: Base) -> None:
+    """Delete every line of a draft BOM or routing revision (operations, steps, data
+    entries and sign-offs of a routing), each row guarded and audited."""
+    table, row_id = revision.__tablename__, revision.id  # type: ignore[attr-defined]
+    _call(uow, "SELECT workcell.clear_draft_revision(:table, :id)", table, row_id)
+    uow.session.expire_all()
+
+
+def _call(uow: UnitOfWork, sql: str, table: str, row_id: int) -> None:
     uow.flush()
     try:
-        uow.session.execute(
-            text("SELECT workcell.remove_draft_row(:table, :id)"),
-            {"table": row.__tablename__, "id": row.id},  # type: ignore[attr-defined]
-        )
+        uow.session.execute(text(sql), {"table": table, "id": row_id})
     except Exception as exc:
         translated = translate(exc)
         if translated is None:
             raise
         raise translated from exc
-    uow.session.expunge(row)

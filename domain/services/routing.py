@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from domain.errors import NotFound
 from domain.models import (
@@ -31,6 +31,7 @@ from domain.services.bom import LineErrors
 from domain.services.effectivity import RevisionSummary
 from domain.services.engineering_rules import LABEL_RE
 from domain.services.items import load_item
+from domain.services.lifecycle import clear_draft_revision
 from domain.uow import UnitOfWork
 
 
@@ -301,7 +302,7 @@ def replace_operations(
                     )
     if problems:
         raise LineErrors(problems)
-    _clear(uow, rev.id)
+    clear_draft_revision(uow, rev)
     _insert(uow, rev, ops, components)
     return routing_view(uow, rev)
 
@@ -322,20 +323,6 @@ def _component_ids(uow: UnitOfWork, ops: Sequence[OperationSpec]) -> dict[str, i
         select(Item.item_number, Item.id).where(Item.item_number.in_(numbers))
     )
     return {n: i for n, i in rows}
-
-
-def _clear(uow: UnitOfWork, revision_id: int) -> None:
-    s = uow.session
-    op_ids = select(RoutingOperation.id).where(RoutingOperation.routing_revision_id == revision_id)
-    step_ids = select(RoutingStep.id).where(RoutingStep.operation_id.in_(op_ids))
-    # Bulk deletes bypass the ORM's version column; the audit trigger records each row.
-    for stmt in (
-        delete(RoutingStepSignoff).where(RoutingStepSignoff.step_id.in_(step_ids)),
-        delete(RoutingStepData).where(RoutingStepData.step_id.in_(step_ids)),
-        delete(RoutingStep).where(RoutingStep.operation_id.in_(op_ids)),
-        delete(RoutingOperation).where(RoutingOperation.routing_revision_id == revision_id),
-    ):
-        s.execute(stmt.execution_options(synchronize_session=False))
 
 
 def _insert(

@@ -54,18 +54,20 @@ SELECT 'eco', t.eco_id, t.from_status, t.to_status, t.action, t.signature_id, t.
 
 # Station privileges, column by column: what a station may write, never a server fact. The
 # first version is in the INSERT list because the ORM's optimistic lock writes it (= 1; the
-# audit trigger then insists every update adds exactly one).
+# audit trigger then insists every update adds exactly one), and so are a new revision's
+# effectivity and a new draft's closing time, which the ORM writes as NULL: the insert
+# guards and CHECK constraints refuse anything else.
 COLUMNS: dict[str, tuple[str, str]] = {
     "item": (
         "item_number, description, item_type, unit, tracking, shelf_life_days, gtin, version",
         "description, item_type, unit, tracking, shelf_life_days, gtin, status, version",
     ),
     "bom_revision": (
-        "item_id, revision, description, version",
+        "item_id, revision, description, effective, version",
         "description, status, effective, version",
     ),
     "routing_revision": (
-        "item_id, revision, description, version",
+        "item_id, revision, description, effective, version",
         "description, status, effective, version",
     ),
     "bom_line": (
@@ -101,7 +103,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
         "eco_id, item_id, bom_revision_id, routing_revision_id, change_note, version",
         "bom_revision_id, routing_revision_id, change_note, eco_open, version",
     ),
-    "kiosk_draft": ("owner_id, station, screen, summary, payload, version", "status, version"),
+    "kiosk_draft": (
+        "owner_id, station, screen, summary, payload, closed_at, version",
+        "status, version",
+    ),
     "status_transition": (
         "record_type, record_id, from_status, to_status, action, signature_id, comment,"
         " restarts, signature_cutoff",
@@ -134,11 +139,14 @@ def _grants() -> None:
     functions = ", ".join(FUNCTIONS)
     op.execute(f"REVOKE ALL ON FUNCTION {functions} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {functions} TO workcell_app, workcell_auditor")
+    removers = (
+        "workcell.remove_draft_row(text, bigint), workcell.clear_draft_revision(text, bigint)"
+    )
     op.execute(
-        "REVOKE ALL ON FUNCTION workcell.remove_draft_row(text, bigint),"
+        f"REVOKE ALL ON FUNCTION {removers},"
         " workcell.attach_transition_guard(regclass, text) FROM PUBLIC"
     )
-    op.execute("GRANT EXECUTE ON FUNCTION workcell.remove_draft_row(text, bigint) TO workcell_app")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {removers} TO workcell_app")
 
 
 def upgrade() -> None:

@@ -84,7 +84,7 @@ def test_free_text_actor_does_not_override_the_session(
 ) -> None:
     """With a valid token, a different name in ``workcell.actor`` changes nothing: the entry
     names the token's holder."""
-    someone = new_user("holder")
+    someone = new_user("holder", roles=("engineer",))
     number = unique("HOLD").upper()
     with database.connect() as conn:
         conn.execute(SESSION, (token_of(session_factory, someone.username),))
@@ -103,7 +103,7 @@ def test_write_with_ended_session_is_refused(
     database: TestDatabase, session_factory: Factory, new_user
 ) -> None:
     """After sign-out the token is worthless (WC002)."""
-    person = new_user("leaver")
+    person = new_user("leaver", roles=("engineer",))
     session = session_of(session_factory, person.username)
     identity.sign_out(session_factory, session, "end of shift")
     forget_session(session_factory, person.username)
@@ -137,7 +137,7 @@ def test_write_by_disabled_person_is_refused(
     their token refused (WC002)."""
     from domain.services.users import disable_user
 
-    user = new_user("gone")
+    user = new_user("gone", roles=("engineer",))
     token = token_of(session_factory, user.username)
     with make_uow(TEST_ADMIN) as uow:
         disable_user(uow, user.username, "left the company")
@@ -228,7 +228,7 @@ def test_username_cannot_be_changed(
 ) -> None:
     """A username identifies a person for life: a station cannot write users at all, and
     even owner-side the rename is refused (WC006)."""
-    user = new_user("fixed")
+    user = new_user("fixed", roles=("engineer",))
     rename = "UPDATE workcell.users SET username = %s, version = version + 1 WHERE username = %s"
     with database.connect() as conn:
         conn.execute(

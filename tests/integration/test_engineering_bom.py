@@ -8,17 +8,20 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from domain.errors import NotFound, RuleViolation
-from domain.services import bom, effectivity, explosion
+from domain.errors import InvalidInput, NotFound, RuleViolation
+from domain.services import bom, eco, effectivity, explosion
 from tests.conftest import TEST_ADMIN, TestDatabase
 from tests.integration.engineering_helpers import (
     ENGINEER,
+    RELEASERS,
     D,
+    database_name,
     draft_bom,
     engineer,  # noqa: F401
     make_item,
     release_bom,
     released_bom,
+    signing,
 )
 from tests.integration.identity_fixtures import token_at
 
@@ -57,29 +60,46 @@ def test_released_revision_lines_refused_by_service(make_uow) -> None:
 
 
 @pytest.mark.parametrize(
-    "sql",
+    ("sql", "code"),
     [
-        "UPDATE workcell.bom_line SET quantity_per = 3, version = version + 1 "
-        "WHERE bom_revision_id = %s",
-        "DELETE FROM workcell.bom_line WHERE bom_revision_id = %s",
-        "INSERT INTO workcell.bom_line (bom_revision_id, position, component_id, quantity_per,"
-        " unit) SELECT %s, 99, component_id, 1, unit FROM workcell.bom_line LIMIT 1",
-        "UPDATE workcell.bom_revision SET description = 'sneaky', version = version + 1 "
-        "WHERE id = %s",
+        (
+            "UPDATE workcell.bom_line SET quantity_per = 3, version = version + 1 "
+            "WHERE bom_revision_id = %s",
+            "WC021",
+        ),
+        # no DELETE grant at all: draft lines go through workcell.remove_draft_row
+        ("DELETE FROM workcell.bom_line WHERE bom_revision_id = %s", "42501"),
+        (
+            "SELECT workcell.remove_draft_row('bom_line', id) FROM workcell.bom_line"
+            " WHERE bom_revision_id = %s",
+            "WC021",
+        ),
+        (
+            "INSERT INTO workcell.bom_line (bom_revision_id, position, component_id, quantity_per,"
+            " unit, version) SELECT %s, 99, component_id, 1, unit, 1 FROM workcell.bom_line"
+            " LIMIT 1",
+            "WC021",
+        ),
+        (
+            "UPDATE workcell.bom_revision SET description = 'sneaky', version = version + 1 "
+            "WHERE id = %s",
+            "WC021",
+        ),
     ],
-    ids=["update-line", "delete-line", "insert-line", "header-description"],
+    ids=["update-line", "delete-line", "remove-line", "insert-line", "header-description"],
 )
 def test_released_revision_refused_through_sql_as_station(
-    make_uow, database: TestDatabase, sql: str
+    make_uow, database: TestDatabase, sql: str, code: str
 ) -> None:
     """As the station role, no SQL changes a released revision's lines or substantive header."""
     _, _, rev_id = _released_pair(make_uow)
     err = _sql_attempt(database, sql, (rev_id,))
-    assert err.sqlstate == "WC021"
+    assert err.sqlstate == code
 
 
 def test_status_cannot_skip_review_through_sql(make_uow, database: TestDatabase) -> None:
-    """A draft cannot jump to released, even through SQL (WC024)."""
+    """A draft cannot jump to released, even through SQL (the effectivity guard, WC023, or
+    the transition guard, WC024)."""
     with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P")
         rev = draft_bom(uow, parent, [(make_item(uow), "1")])
@@ -92,19 +112,24 @@ def test_status_cannot_skip_review_through_sql(make_uow, database: TestDatabase)
         "WHERE id = %s",
         (rev_id,),
     )
-    assert err.sqlstate == "WC024"
+    assert err.sqlstate in ("WC023", "WC024")
 
 
 def _two_in_review(make_uow) -> tuple[int, int]:
-    with make_uow(ENGINEER, reason="test") as uow:
+    """A revision released from tomorrow, then a second one in review on an ECO (signed as
+    authored): the two ids. Only an open ECO puts a revision in review."""
+    with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "P")
         comp = make_item(uow)
-        ids = []
-        for _ in range(2):
-            label = draft_bom(uow, parent, [(comp, "1")])
-            rev = effectivity.load_revision(uow, "bom", parent, label)
-            effectivity.set_status(uow, rev, "in_review")
-            ids.append(rev.id)
+        start = effectivity.server_now(uow) + dt.timedelta(days=1)
+        first = draft_bom(uow, parent, [(comp, "1")])
+        release_bom(uow, parent, first, start)
+        second = draft_bom(uow, parent, [(comp, "2")])
+        number = eco.create_eco(uow, "second", "test").number
+        eco.add_eco_item(uow, number, parent, bom_revision=second)
+        author = RELEASERS[database_name(uow)][0]
+        eco.submit_eco(uow, number, signing(author))
+        ids = [effectivity.load_revision(uow, "bom", parent, x).id for x in (first, second)]
         uow.commit()
     return ids[0], ids[1]
 
@@ -117,18 +142,17 @@ RELEASE_SQL = (
 
 def test_overlapping_effectivity_refused_by_database(make_uow, database: TestDatabase) -> None:
     """Two revisions of one item in effect at the same instant violate the exclusion constraint."""
-    first, second = _two_in_review(make_uow)
+    _, second = _two_in_review(make_uow)
     with database.connect() as conn:
         conn.execute(SET_SESSION, (token_at(database, TEST_ADMIN),))
-        conn.execute(RELEASE_SQL.format("now() + interval '1 day'"), (first,))
         with pytest.raises(psycopg.errors.ExclusionViolation):
             conn.execute(RELEASE_SQL.format("now() + interval '2 days'"), (second,))
 
 
 def test_effective_start_in_the_past_refused_by_database(make_uow, database: TestDatabase) -> None:
     """A release may not start before the server's now (WC023)."""
-    first, _ = _two_in_review(make_uow)
-    err = _sql_attempt(database, RELEASE_SQL.format("now() - interval '1 hour'"), (first,))
+    _, second = _two_in_review(make_uow)
+    err = _sql_attempt(database, RELEASE_SQL.format("now() - interval '1 hour'"), (second,))
     assert err.sqlstate == "WC023"
 
 
@@ -150,7 +174,7 @@ def test_effective_date_in_past_refused_by_service(make_uow) -> None:
         parent = make_item(uow, "P")
         label = draft_bom(uow, parent, [(make_item(uow), "1")])
         past = effectivity.server_now(uow) - dt.timedelta(days=1)
-        with pytest.raises(RuleViolation, match="in the past"):
+        with pytest.raises((RuleViolation, InvalidInput), match="in the past"):
             release_bom(uow, parent, label, past)
 
 

@@ -134,10 +134,12 @@ def test_qa_approves_an_item(
 def test_author_cannot_approve_own_item(
     database: TestDatabase, session_factory: Factory, people: dict[str, Person]
 ) -> None:
-    """Segregation of duties: the item's author is refused as its approver."""
-    number = _item(session_factory, people["qa"].username)
+    """Segregation of duties: the item's author is refused as its approver (someone who
+    holds both item.create and item.approve)."""
+    author = enrol(session_factory, admin_for(database), roles=("engineer", "qa"), prefix="eq")
+    number = _item(session_factory, author.username)
     with pytest.raises(SignatureRefused, match="is the author of this item"):
-        _approve(session_factory, number, people["qa"])
+        _approve(session_factory, number, author)
 
 
 def test_admin_is_refused_a_signing_meaning(
@@ -353,7 +355,10 @@ def test_security_event_acknowledged_by_signature(
     target = enrol(session_factory, admin, roles=("supervisor",))
     with pytest.raises(AuthenticationFailed):
         _approve(
-            session_factory, _item(session_factory, admin), target, creds=target.creds(new_pin())
+            session_factory,
+            _item(session_factory, people["engineer"].username),
+            target,
+            creds=target.creds(new_pin()),
         )
     with as_person(session_factory, people["supervisor"].username) as uow:
         (event,) = security.list_security_events(uow, user=target.username, kinds=["auth_failed"])

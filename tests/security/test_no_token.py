@@ -161,12 +161,13 @@ def test_forged_system_actor_is_ignored_by_the_audit_trigger(
 
 
 def test_forged_system_actor_does_not_replace_the_signed_in_person(
-    lab: Lab, connect: Callable[..., psycopg.Connection[Any]], operator: Person
+    lab: Lab, connect: Callable[..., psycopg.Connection[Any]]
 ) -> None:
     """With a valid session and a forged system actor, the change is the person's, not the
     system's (created_by is the person)."""
+    engineer = lab.person(["engineer"], prefix="eng")
     conn = connect("station_sec_a")
-    token = sign_in(conn, operator)
+    token = sign_in(conn, engineer)
     with conn.transaction(force_rollback=True):
         conn.execute("SELECT set_config('workcell.session', %s, true)", (token,))
         conn.execute("SELECT set_config('workcell.system_actor', 'system', true)")
@@ -174,4 +175,4 @@ def test_forged_system_actor_does_not_replace_the_signed_in_person(
             "INSERT INTO workcell.item (item_number, description, item_type, unit)"
             " VALUES ('SEC-ROLLEDBACK', 'rolled back', 'component', 'ea') RETURNING created_by"
         ).fetchone()
-        assert row is not None and row[0] == operator.id
+        assert row is not None and row[0] == engineer.id

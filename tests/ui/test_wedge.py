@@ -13,15 +13,16 @@ from screens.home import HomeScreen
 from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.sign_in import SignInScreen
-from tests.conftest import unique
+from tests.conftest import TEST_ADMIN, unique
 from tests.ui.conftest import sign_in, tap, until
 
 GTIN = "09501101530003"  # GS1's example GTIN (valid check digit)
 
 
 def _item(make_uow, author: str, gtin: str | None = None) -> str:
+    """An item to scan for, made by the test administrator (who may create items)."""
     number = unique("SCAN-").upper()
-    with make_uow(author) as uow:
+    with make_uow(TEST_ADMIN) as uow:
         items.create_item(uow, items.NewItem(number, "Scanned part", "component", "ea", gtin=gtin))
         uow.commit()
     return number

@@ -184,3 +184,30 @@ BEGIN
         RAISE EXCEPTION 'There is no % with id %', replace(p_table, '_', ' '), p_id USING ERRCODE = 'WC040';
     END IF;
 END $$;
+
+-- Every line of a draft BOM or routing revision at once (a replace, an import): the same
+-- guards and audit trigger run on each row.
+CREATE FUNCTION workcell.clear_draft_revision(p_table text, p_revision_id bigint) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET workcell.system_actor = ''
+AS $$
+BEGIN
+    PERFORM workcell.require_permission('engineering.edit');
+    IF p_table = 'bom_revision' THEN
+        DELETE FROM workcell.bom_line WHERE bom_revision_id = p_revision_id;
+    ELSIF p_table = 'routing_revision' THEN
+        DELETE FROM workcell.routing_step_signoff WHERE step_id IN (
+            SELECT s.id FROM workcell.routing_step s JOIN workcell.routing_operation o ON o.id = s.operation_id
+             WHERE o.routing_revision_id = p_revision_id);
+        DELETE FROM workcell.routing_step_data WHERE step_id IN (
+            SELECT s.id FROM workcell.routing_step s JOIN workcell.routing_operation o ON o.id = s.operation_id
+             WHERE o.routing_revision_id = p_revision_id);
+        DELETE FROM workcell.routing_step WHERE operation_id IN (
+            SELECT id FROM workcell.routing_operation WHERE routing_revision_id = p_revision_id);
+        DELETE FROM workcell.routing_operation WHERE routing_revision_id = p_revision_id;
+    ELSE
+        RAISE EXCEPTION 'Only a BOM or routing revision''s lines are cleared, not %', p_table
+            USING ERRCODE = 'WC005';
+    END IF;
+END $$;
