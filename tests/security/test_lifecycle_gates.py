@@ -396,3 +396,87 @@ def test_rules_cannot_be_changed_by_a_station(lab: Lab, world: World) -> None:
             "INSERT INTO workcell.transition_rule (record_type, from_status, to_status, action)"
             " VALUES ('eco', 'in_review', 'approved', 'approve')", token=token,
         )  # fmt: skip
+
+
+def _parent(lab: Lab) -> int:
+    with lab.owner("security test: a parent item") as conn:
+        return int(
+            one(
+                conn,
+                "INSERT INTO workcell.item (item_number, description, item_type, unit)"
+                " VALUES (%s, 'gate parent', 'finished', 'ea') RETURNING id",
+                (unique("GATE-Q-").upper(),),
+            )
+        )
+
+
+def test_a_review_from_before_a_rejection_does_not_count(lab: Lab, world: World) -> None:
+    """Submitted, reviewed, rejected (a restart), submitted again: moving to reviewed on the
+    old review is refused — the reviewer must sign the resubmitted content."""
+    parent = _parent(lab)
+    with lab.station() as conn:
+        rev, eco, _ = _draft_eco(conn, sign_in(conn, world.eng1), parent, "A")
+        _submit(conn, world.eng1, eco, rev)
+        sign_then(conn, world.eng2, "reviewed", [("eco", eco)],
+                  [_bump("eco", eco, "status = 'reviewed'")])  # fmt: skip
+        sign_then(conn, world.eng2, "rejected", [("eco", eco)],
+                  [_bump("eco", eco, "status = 'draft'"),
+                   _bump("bom_revision", rev, "status = 'draft'")],
+                  comment="needs another look")  # fmt: skip
+        _submit(conn, world.eng1, eco, rev)
+        token = sign_in(conn, world.eng2)
+        with lab.untouched(ENGINEERING):
+            err = refused("WC013", conn, _bump("eco", eco, "status = 'reviewed'"), token=token,
+                          settings=[("workcell.reason", "attack")])  # fmt: skip
+    assert '"reviewed" signature' in str(err)
+    with lab.superuser() as su:
+        moves = su.execute(
+            "SELECT action, restarts, comment FROM workcell.status_transition"
+            " WHERE record_type = 'eco' AND record_id = %s ORDER BY id",
+            (eco,),
+        ).fetchall()
+    # the comment: the signature's, else the transaction's reason
+    assert moves == [
+        ("submit", False, "authored (test)"), ("review", False, "reviewed (test)"),
+        ("reject", True, "needs another look"), ("submit", False, "authored (test)"),
+    ]  # fmt: skip
+
+
+def test_signatures_out_of_order_are_refused(lab: Lab, world: World) -> None:
+    """A "reviewed" signature older than the "authored" one (forged by a superuser, who the
+    signing rules do not stop) cannot release the revision: the guard checks the order."""
+    parent = _parent(lab)
+    with lab.station() as conn:
+        rev, eco, _ = _draft_eco(conn, sign_in(conn, world.eng1), parent, "A")
+    with lab.owner("security test: a superuser forges a review") as su:
+        values = su.execute(
+            "SELECT nextval(pg_get_serial_sequence('workcell.signature', 'id')),"
+            " 'bom_revision', 'workcell.bom_revision', id, version,"
+            " workcell.record_content_hash('bom_revision', id), 'reviewed', %s,"
+            " 'Forged Reviewer', now(), 'badge+pin', 'forged', NULL::text, '', 1"
+            " FROM workcell.bom_revision WHERE id = %s",
+            (world.eng2.id, rev),
+        ).fetchone()
+        assert values is not None
+        row = "ROW(" + ", ".join(["%s"] * 15) + ")::workcell.signature"
+        su.execute(
+            "INSERT INTO workcell.signature OVERRIDING SYSTEM VALUE SELECT (r).id,"
+            " (r).record_type, (r).record_table, (r).record_id, (r).record_version,"
+            " (r).content_hash, (r).meaning, (r).signer_id, (r).printed_name, (r).signed_at,"
+            " (r).method, (r).station, (r).comment, workcell.signature_binding(r), 1"
+            f" FROM (SELECT {row} AS r) x",
+            values,
+        )
+    with lab.station() as conn:
+        _submit(conn, world.eng1, eco, rev)
+        sign_then(conn, world.eng2, "reviewed", [("eco", eco)],
+                  [_bump("eco", eco, "status = 'reviewed'")])  # fmt: skip
+        with lab.untouched(ENGINEERING), pytest.raises(psycopg.Error) as caught:
+            sign_then(
+                conn, world.qa, "approved", [("eco", eco), ("bom_revision", rev)],
+                [_bump("eco", eco, "status = 'approved'"),
+                 _bump("bom_revision", rev,
+                       "status = 'released', effective = tstzrange(now(), NULL, '[)')")],
+            )  # fmt: skip
+    assert caught.value.sqlstate == "WC013"
+    assert "out of order" in str(caught.value)
