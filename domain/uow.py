@@ -78,6 +78,11 @@ class UnitOfWork:
         return cls(session_factory, None, reason, system_actor=actor)
 
     @property
+    def is_system(self) -> bool:
+        """Owner-side system work (the database lets a system actor past permission checks)."""
+        return bool(self._system_actor)
+
+    @property
     def session(self) -> Session:
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside its with-block")
