@@ -8,6 +8,7 @@ INSERT INTO wanted_cap VALUES
     ('workcell.access_log', 'station', 'Access log station', 63, 'characters'),
     ('workcell.access_log', 'method', 'Access log method', 40, 'characters'),
     ('workcell.access_log', 'purpose', 'Access log purpose', 40, 'characters'),
+    ('workcell.access_log', 'outcome', 'Access log outcome', 20, 'characters'),
     ('workcell.access_log', 'detail', 'Access log detail', 2000, 'characters'),
     ('workcell.badge', 'badge_hash', 'Badge digest', 128, 'characters'),
     ('workcell.badge', 'revoke_reason', 'Badge revocation reason', 2000, 'characters'),
