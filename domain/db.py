@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain import field_caps
+
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     return create_engine(
@@ -19,4 +21,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    # oversized text is refused by name and limit before the database's constraint refuses it
+    field_caps.install(factory)
+    return factory

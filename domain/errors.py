@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC042 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC051 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -111,6 +111,12 @@ class RecordLocked(WorkCellError):
     title = "Record locked"
 
 
+class TimeLimitExceeded(WorkCellError):
+    """The database ended a statement or transaction at the station's time limit."""
+
+    title = "Took too long"
+
+
 _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC001": AttributionError,
     "WC002": AttributionError,
@@ -143,6 +149,13 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC040": NotFound,
     "WC041": InvalidInput,  # PIN reuse
     "WC042": InvalidInput,  # card already issued
+    # limits a station cannot lift (migration 0010)
+    "WC050": RuleViolation,  # sealing blocked: the sealer's lock is held by another session
+    "WC051": RuleViolation,  # the watchdog lacks pg_signal_backend / pg_read_all_stats
+    "22001": InvalidInput,  # value too long (e.g. a reason over 500 characters)
+    "57014": TimeLimitExceeded,  # statement_timeout
+    "55P03": TimeLimitExceeded,  # lock_timeout
+    "25P03": TimeLimitExceeded,  # idle_in_transaction_session_timeout
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,
@@ -181,12 +194,30 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
         detail = getattr(diag, "message_detail", None)
         return f"That value is already in use. {detail or ''}".strip()
     if sqlstate == "23514":
-        constraint = getattr(diag, "constraint_name", "")
+        constraint = getattr(diag, "constraint_name", "") or ""
+        if constraint.endswith("_len"):
+            from domain.field_caps import cap_message
+
+            return cap_message(constraint) or (
+                f"A value is too long for this field ({constraint}). Shorten it; nothing was saved."
+            )
         return f"A value is not allowed here ({constraint})."
+    if sqlstate in _TIME_LIMITS:
+        return _TIME_LIMITS[sqlstate]
     hint = getattr(diag, "message_hint", None)
     if hint and (sqlstate in ("WC011", "WC012", "WC013") or sqlstate.startswith("WC03")):
         return f"{primary} {hint}"
     return primary
+
+
+_TIME_LIMITS = {
+    "57014": "The database stopped this step at the station's time limit. Nothing was saved; "
+    "try again, and call IT if it keeps happening.",
+    "55P03": "The record is busy (another station holds it). Nothing was saved; try again in a "
+    "moment.",
+    "25P03": "The station left its database transaction open too long and it was ended. Nothing "
+    "was saved; try again.",
+}
 
 
 def _is_connection(exc: Any) -> bool:

@@ -23,6 +23,7 @@ from domain.audit.export import export_bundle
 from domain.services import access, signatures
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
+from domain.watchdog import sealing_alarm
 from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
 from screens.audit.backend import (
@@ -127,6 +128,7 @@ class AuditStationBackend:
         with self._reader(actor) as uow:
             self._check(uow)
             state = browse.seal_state(uow.session)
+            alarm = sealing_alarm(uow.session.connection())
         return IntegrityStatus(
             state.now,
             state.last_seal_at,
@@ -137,6 +139,7 @@ class AuditStationBackend:
             state.lag_s,
             float(self.settings.unsealed_grace_s),
             self.last_verify(),
+            tuple(alarm.lines()) if alarm else (),
         )
 
     def last_verify(self) -> VerifyOutcome | None:
@@ -145,6 +148,7 @@ class AuditStationBackend:
             raw["at"] = dt.datetime.fromisoformat(raw["at"])
             raw["problems"] = tuple(raw["problems"])
             raw["warnings"] = tuple(raw["warnings"])
+            raw["alarms"] = tuple(raw.get("alarms", ()))
             return VerifyOutcome(**raw)
         except FileNotFoundError:
             return None
@@ -172,6 +176,7 @@ class AuditStationBackend:
             seconds=report.seconds,
             problems=tuple(p.message for p in report.problems),
             warnings=report.warnings,
+            alarms=report.alarms,
         )
         self._remember(outcome)
         return outcome

@@ -15,7 +15,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from migrations.roles import ROLE_LOCK_KEY, can_manage_roles, create_station_role, init_roles
+from migrations.roles import (
+    OWNER,
+    ROLE_LOCK_KEY,
+    WATCHDOG_ROLES,
+    can_manage_roles,
+    create_station_role,
+    init_roles,
+)
 
 
 def _plain_dsn(url: str) -> str:
@@ -57,6 +64,17 @@ def init_roles_on(admin_url: str) -> None:
         conn.cursor() as cur,
     ):
         init_roles(cur, database)
+
+
+def watchdog_rights(admin_url: str) -> bool:
+    """Whether the owner holds what the station watchdog needs (granted by init-roles when it
+    runs as a superuser): pg_signal_backend and pg_read_all_stats."""
+    with psycopg.connect(_plain_dsn(admin_url), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT bool_and(pg_has_role(%s, r, 'USAGE')) FROM unnest(%s::text[]) AS r",
+            (OWNER, list(WATCHDOG_ROLES)),
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def upgrade(admin_url: str, revision: str = "head") -> None:

@@ -1,5 +1,11 @@
 """Background sealer: chains committed audit entries every few seconds and anchors the head.
 
+Before each seal it runs the station watchdog (domain/watchdog.py, in a transaction of its
+own): station transactions holding a transaction id or a lock past the limit are ended, so
+one stuck or hostile station cannot stop sealing or every other station. The sealer never
+waits for the sealer's lock: when another session holds it, the status says "sealing
+blocked" and who holds it, and the next pass tries again.
+
 After each seal it has the database reconcile the rollback-proof failure counters
 (workcell.reconcile_counters, in a transaction of its own): failed PIN attempts a station
 rolled back instead of recording become security events, and a person over the limit is
@@ -8,7 +14,8 @@ locked.
 The kiosk app starts one per station (``Sealer(engine, settings, on_status).start()``).
 It never raises into the app: when the database is away it reports the failure through the
 callback and retries with back-off. Several stations sealing at once is safe (the database
-function takes an advisory lock); each appends every head it sees to its own anchor file.
+function takes an advisory lock, tried, never waited for); each appends every head it sees
+to its own anchor file.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from sqlalchemy import Engine, text
 from domain.audit.anchors import append_anchor, last_anchor
 from domain.audit.seal import SealResult, seal
 from domain.errors import translate
+from domain.watchdog import end_stuck_transactions
 from kiosk.settings import StationSettings
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,7 @@ class SealerStatus:
     head_position: int | None = None
     sealed: int = 0
     failures: int = 0  # consecutive failed runs
+    blocked: bool = False  # another session held the sealer's lock: nothing sealed, no wait
 
 
 StatusCallback = Callable[[SealerStatus], None]
@@ -94,10 +103,20 @@ class Sealer:
             self._thread = None
 
     def run_once(self) -> SealerStatus:
-        """One pass: seal, anchor a new head, reconcile the counters, report. Never raises."""
+        """One pass: watchdog, seal, anchor a new head, reconcile the counters, report.
+        Never raises."""
+        watchdog = self._watchdog()
         step = "Audit sealing"
         try:
             result = seal(self._engine)
+            if result.blocked is not None:
+                status = SealerStatus(
+                    False, result.blocked.describe() + watchdog, result.at, blocked=True
+                )
+                log.warning("%s", status.message)
+                self.last_status = status
+                self._report(status)
+                return status
             self._anchor(result)
             step = "Failed-attempt reconciliation"
             reconcile_counters(self._engine)
@@ -111,7 +130,7 @@ class Sealer:
             self._failures = 0
             status = SealerStatus(
                 True,
-                f"Audit trail sealed to position {result.head_position}",
+                f"Audit trail sealed to position {result.head_position}{watchdog}",
                 result.at,
                 result.head_position,
                 result.sealed,
@@ -119,6 +138,21 @@ class Sealer:
         self.last_status = status
         self._report(status)
         return status
+
+    def _watchdog(self) -> str:
+        """Run the station watchdog; what it did (or why it could not), for the status."""
+        try:
+            ended = end_stuck_transactions(self._engine)
+        except Exception as exc:  # sealing goes on without it; the status says why
+            friendly = translate(exc)
+            message = friendly.message if friendly else f"{type(exc).__name__}: {exc}"
+            log.warning("station watchdog failed: %s", message)
+            return f" (station watchdog not running: {message})"
+        for backend in ended:
+            log.warning("station watchdog %s", backend.describe())
+        if not ended:
+            return ""
+        return f" (station watchdog ended {len(ended)} stuck station transaction(s))"
 
     def _anchor(self, result: SealResult) -> None:
         head = (result.head_position, result.head_hash)

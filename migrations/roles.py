@@ -18,6 +18,18 @@ ROLES = (OWNER, APP, AUDITOR)
 ROLE_LOCK_KEY = 0x5743_524F  # "WCRO"
 MIGRATION_LOCK_KEY = 0x5743_4D49  # "WCMI"
 
+# Time-outs of every station login in each database it serves (ALTER ROLE ... IN DATABASE:
+# per database, so another database on the same server keeps its own). A station can lift
+# them with SET; the watchdog (workcell.end_stuck_station_transactions, migration 0010) is
+# what it cannot lift. They give a clear error early; docs/admin.md#station-limits.
+STATION_TIMEOUTS = (
+    ("statement_timeout", "30s"),
+    ("lock_timeout", "10s"),
+    ("idle_in_transaction_session_timeout", "60s"),
+)
+# What the owner needs for the watchdog: end another role's backend, see its transaction.
+WATCHDOG_ROLES = ("pg_signal_backend", "pg_read_all_stats")
+
 _CREATE_ROLE = """
 DO $$
 BEGIN
@@ -63,6 +75,18 @@ def init_roles(cursor: Any, database: str) -> None:
         if int(cursor.fetchone()[0]) >= 150000 and row and row[0]:
             # owner-side SECURITY DEFINER functions declare the system actor in a SET clause
             cursor.execute(f"GRANT SET ON PARAMETER workcell.system_actor TO {OWNER}")
+        if row and row[0]:
+            # Only a superuser may grant these; the watchdog refuses to run without them (WC051).
+            for granted in WATCHDOG_ROLES:
+                cursor.execute(f"GRANT {granted} TO {OWNER}")
+            # stations made before these time-outs existed (`station add` sets them itself)
+            cursor.execute(
+                "SELECT r.rolname FROM pg_roles r WHERE r.rolcanlogin AND NOT r.rolsuper"
+                " AND pg_has_role(r.oid, %s, 'MEMBER') AND r.rolname <> %s ORDER BY 1",
+                (APP, OWNER),
+            )
+            for (station,) in cursor.fetchall():
+                set_station_timeouts(cursor, station, database)
     finally:
         cursor.execute("SELECT pg_advisory_unlock(%s)", (ROLE_LOCK_KEY,))
 
@@ -95,9 +119,20 @@ def create_station_role(cursor: Any, role: str, password: str | None) -> bool:
         cursor.execute(f"GRANT {APP} TO {role}{inherit}")
         if password:
             cursor.execute(f"ALTER ROLE {role} PASSWORD %s".replace("%s", _literal(password)))
+        cursor.execute("SELECT current_database()")
+        set_station_timeouts(cursor, role, str(cursor.fetchone()[0]))
         return created
     finally:
         cursor.execute("SELECT pg_advisory_unlock(%s)", (ROLE_LOCK_KEY,))
+
+
+def set_station_timeouts(cursor: Any, role: str, database: str) -> None:
+    """The station login's time-outs in ``database`` (idempotent: ALTER ROLE ... SET)."""
+    _check_ident(role)
+    for name, value in STATION_TIMEOUTS:
+        cursor.execute(
+            f"ALTER ROLE {role} IN DATABASE {_ident(database)} SET {name} = {_literal(value)}"
+        )
 
 
 def _check_ident(name: str) -> None:

@@ -43,6 +43,8 @@ KIND_LABELS = {
     "unrecorded_failures": "Wrong PINs rolled back",
     "station_blocked": "Station blocked: PIN burst",
     "station_cleared": "Station cleared by admin",
+    "station_transaction_ended": "Station transaction ended: over time limit",
+    "sealing_blocked": "Audit sealing blocked",
 }
 SERIOUS = {
     "account_locked",
@@ -51,6 +53,8 @@ SERIOUS = {
     "clock_skew",
     "unrecorded_failures",
     "station_blocked",
+    "station_transaction_ended",
+    "sealing_blocked",
 }
 
 

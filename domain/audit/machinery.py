@@ -24,7 +24,7 @@ from domain.audit.verify_meta import Problem
 
 # function -> SHA-256 of "<prosrc>|<prosecdef>|<proconfig>" (migration 0007: record_change
 # is SECURITY INVOKER and hands the entry to append_entry, which writes it; seal declares
-# its system actor in a SET clause)
+# its system actor in a SET clause; migration 0010: seal tries its lock, never waits)
 EXPECTED = {
     "audit.record_change()": "9114f5915097126e528e7a349a5a2ca994eb14fd2b961c5255a80dba0737de72",
     "audit.append_entry(bigint,text,text,text,jsonb,jsonb,text)": "2ec220ba3e9c199b571afc6ce9061ae2aa7b013a2997bf5f87c908314b09996e",  # noqa: E501
@@ -34,7 +34,7 @@ EXPECTED = {
     "audit.link_hash(text,bigint,text)": "7bd47d119e1e292e3a9fccb3d9ae88b1898db4e10160cba4fa85256ac38a0e46",  # noqa: E501
     "audit.chain_step(text,text,bigint,text)": "e65252e8197ad25be3141c6bed5521252364a5d1e7e37dda945b09cf76c0d677",  # noqa: E501
     "audit.seal_horizon()": "184a3f8b2cd7c04dd4f7ad4924ac42f8c320c1032d222eed2896c5c3fb5639ec",
-    "audit.seal()": "f2be78cc45896547fd693ec95cae411629ba3664d210c5ecb69f7194b9776f9e",
+    "audit.seal()": "e46335fa968fe3044568183309a1d97dc4c01cd12c5531495b9b84376360bb9b",
 }
 
 _FINGERPRINTS = text("""

@@ -4,6 +4,11 @@ Checks (docs/audit.md#verify): every entry's hash recomputed from its content; e
 row's link, position and entry; entries of ended transactions missing from the chain;
 entries left unsealed longer than the grace time; seal rows against the chain; anchors
 kept outside the database; the audit triggers of every regulated table (ENABLE ALWAYS).
+Alarms (not integrity failures, printed beside the verdict): sealing blocked now or in the
+last 24 hours, the station watchdog ending transactions or unable to run, a large seal lag.
+
+Verify is a read-only report: READ ONLY transaction, statement time-out raised to the
+policy's report limit (the station watchdog allows a read-only transaction that long).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from domain.audit.verify_meta import (
     check_triggers,
     own_anchors,
 )
+from domain.watchdog import sealing_alarm
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class VerifyReport:
     seconds: float
     problems: tuple[Problem, ...]
     warnings: tuple[str, ...] = field(default=())
+    alarms: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -66,6 +73,8 @@ def verify(
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            report_limit(conn)
             # Hashing is CPU-bound: let both cores work, and keep the join's hash in memory.
             conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 2"))
             conn.execute(text("SET LOCAL work_mem = '256MB'"))
@@ -92,6 +101,7 @@ def verify(
             anchors = own_anchors(conn, anchors)
             others -= len(anchors)
             problems += check_anchors(conn, anchors)
+            alarms = sealing_alarms(conn, low_water, grace_s)
     report(1.0, "Done")
     warnings = []
     if others:
@@ -109,7 +119,42 @@ def verify(
         seconds=time.perf_counter() - started,
         problems=tuple(sorted(problems, key=lambda p: p.order)),
         warnings=tuple(warnings),
+        alarms=tuple(alarms),
     )
+
+
+_REPORT_LIMIT = text(
+    "SELECT set_config('statement_timeout', (report_limit_s * 1000)::text, true)"
+    " FROM workcell.station_limits WHERE id = 1"
+)
+_HAS_LIMITS = text("SELECT to_regclass('workcell.station_limits') IS NOT NULL")
+
+
+def report_limit(conn: Connection) -> None:
+    """A read-only report may run as long as the policy's report limit (the station role's
+    statement_timeout is meant for writes); the watchdog enforces that limit."""
+    if conn.execute(_HAS_LIMITS).scalar():
+        conn.execute(_REPORT_LIMIT)
+
+
+_OLDEST_UNSEALED = text("""
+    SELECT extract(epoch FROM now() - min(e.at)) FROM audit.entry e
+     WHERE e.tx_id >= CAST(:low AS xid8)
+       AND NOT EXISTS (SELECT 1 FROM audit.chain c WHERE c.entry_id = e.id)
+""")
+
+
+def sealing_alarms(conn: Connection, low_water: str, grace_s: float) -> list[str]:
+    """Blocked sealing, the watchdog's work, and a seal lag past half the grace time."""
+    alarm = sealing_alarm(conn)
+    lines = alarm.lines() if alarm else []
+    lag = conn.execute(_OLDEST_UNSEALED, {"low": low_water}).scalar()
+    if lag is not None and float(lag) > grace_s / 2:
+        lines.append(
+            f"Seal lag {float(lag):.0f} s (an entry waits that long to be sealed; "
+            f"verify fails past {grace_s:.0f} s): is a sealer running, or is sealing blocked?"
+        )
+    return lines
 
 
 _BAD_ENTRY_HASH = text("""

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+from domain import field_caps
 from domain.errors import InvalidInput, NotFound, translate
 from domain.services.identity import Credentials, answer, refusals_recorded
 from domain.services.pin_policy import IdentityPolicy
@@ -168,6 +169,8 @@ def sign_many(
     at the version or content shown)."""
     if not meaning or not meaning.strip():
         raise InvalidInput("Choose what the signature means (e.g. approved).")
+    # before the PIN is spent: an oversized comment is refused by name and limit
+    field_caps.check(uow.session, "workcell.signature", "comment", comment)
     payload = [_shown_payload(uow, s) for s in records]
     purpose = f"signing {', '.join(str(s.record) for s in records[:3])} as {meaning}"
     ans = answer(uow.session_factory, creds, "sign")

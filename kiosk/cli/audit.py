@@ -16,6 +16,8 @@ from domain.audit.bundle import verify_bundle
 from domain.audit.export import export_bundle
 from domain.audit.seal import seal
 from domain.audit.verify import VerifyReport, verify
+from domain.errors import translate
+from domain.watchdog import end_stuck_transactions
 from kiosk.cli.common import act, add_pin_stdin, services
 from kiosk.settings import load_settings
 
@@ -88,9 +90,20 @@ def _show_arguments(p: argparse.ArgumentParser) -> None:
 def _seal(args: argparse.Namespace) -> int:
     svc = services(args)
     try:
+        try:  # the watchdog first: a stuck station holding the sealer's lock is ended
+            for backend in end_stuck_transactions(svc.engine):
+                print(f"station watchdog: {backend.describe()}")
+        except Exception as exc:  # sealing goes on without it; say why
+            friendly = translate(exc)
+            if friendly is None:
+                raise
+            print(f"warning: {friendly.message}", file=sys.stderr)
         result = seal(svc.engine)
     finally:
         svc.dispose()
+    if result.blocked is not None:
+        print(result.blocked.describe(), file=sys.stderr)
+        return 1
     anchor = last_anchor(svc.settings.anchor_file, result.installation)
     if result.head_position and (anchor is None or anchor.position != result.head_position):
         append_anchor(
@@ -128,6 +141,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: VerifyReport, anchor_path: Path) -> None:
+    for alarm in report.alarms:
+        print(f"ALARM: {alarm}")
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     counts = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from kiosk import dbadmin
@@ -30,9 +31,18 @@ def _admin_url() -> str:
 
 
 def _init_roles(args: argparse.Namespace) -> int:
-    dbadmin.init_roles_on(_admin_url())
+    url = _admin_url()
+    dbadmin.init_roles_on(url)
     print("roles workcell_owner, workcell_app, workcell_auditor are in place")
-    return 0
+    if dbadmin.watchdog_rights(url):
+        print("workcell_owner holds pg_signal_backend and pg_read_all_stats (station watchdog)")
+        return 0
+    print(
+        "warning: workcell_owner lacks pg_signal_backend/pg_read_all_stats: the station "
+        "watchdog cannot end stuck station transactions; run init-roles as a superuser",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _upgrade(args: argparse.Namespace) -> int:

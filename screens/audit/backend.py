@@ -55,6 +55,7 @@ class VerifyOutcome:
     seconds: float
     problems: tuple[str, ...]
     warnings: tuple[str, ...]
+    alarms: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -79,6 +80,8 @@ class IntegrityStatus:
     seal_lag_s: float
     grace_s: float
     last_verify: VerifyOutcome | None
+    # sealing blocked, the station watchdog's work or trouble (domain/watchdog.py)
+    alarms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,10 @@ class IntegrityScreen(StationScreen):
                 "bold red" if late else "green",
             ),
         )
-        self.query_one("#int-seal", Static).update(Text.assemble(seal, lag))
+        alarms = Text()
+        for line in status.alarms:  # sealing blocked, watchdog at work or unable to run
+            alarms.append(f"\nALARM: {line}", style="bold red")
+        self.query_one("#int-seal", Static).update(Text.assemble(seal, lag, alarms))
         self._show_verify(self.outcome or status.last_verify)
 
     def _show_verify(self, outcome: VerifyOutcome | None) -> None:
@@ -142,6 +145,8 @@ class IntegrityScreen(StationScreen):
             f"{fmt_time(outcome.at, tz, seconds=True)} by {outcome.by} on {outcome.station}\n",
             (outcome.summary, "bold green" if outcome.ok else "bold red"),
         )
+        for line in outcome.alarms:
+            head.append(f"\n  ALARM: {line}", style="bold red")
         for line in (*outcome.problems[1:4], *outcome.warnings):
             head.append(f"\n  {line}", style="red" if not outcome.ok else "yellow")
         widget.update(head)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -95,23 +94,30 @@ def test_transaction_in_another_database_does_not_hold_sealing_back(
 
 
 def test_concurrent_sealers_take_turns(database: TestDatabase) -> None:
-    """A second sealer waits for the first one's lock and continues after its last position."""
+    """A second sealer does not wait for the first one's lock (issue 11 item 4): it is told
+    who holds it and nothing is sealed; after the first commits, it continues after the
+    first's last position."""
     with database.connect() as conn:
         first = _insert(conn, database)
         conn.commit()
     holder = database.connect()
     holder.execute("SELECT * FROM audit.seal()")  # keeps the advisory lock until commit
-    result: list[tuple[int, int]] = []
-    waiter = threading.Thread(target=lambda: result.append(_seal(database)))
     with database.connect() as conn:
         second = _insert(conn, database)
         conn.commit()
-    waiter.start()
-    time.sleep(0.3)
-    assert waiter.is_alive(), "the second sealer must wait for the lock"
-    holder.commit()
-    holder.close()
-    waiter.join(10)
+    engine = make_engine(database.station)
+    try:
+        blocked = seal(engine)  # returns at once: no thread, no wait
+        assert blocked.blocked is not None and blocked.sealed == 0
+        assert blocked.blocked.holder_pid == holder.info.backend_pid
+        with database.connect(autocommit=True) as conn, pytest.raises(psycopg.Error) as caught:
+            conn.execute("SELECT * FROM audit.seal()")
+        assert caught.value.sqlstate == "WC050"
+        holder.commit()
+        holder.close()
+        assert seal(engine).blocked is None
+    finally:
+        engine.dispose()
     first_pos, second_pos = _position(database, first), _position(database, second)
     assert first_pos is not None and second_pos is not None and first_pos < second_pos
     with database.connect() as conn:
