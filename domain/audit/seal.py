@@ -14,7 +14,8 @@ from sqlalchemy import Engine, text
 
 _SEAL = text(
     "SELECT s.sealed, s.head_position, s.head_hash, s.low_water::text, s.seal_id, "
-    "clock_timestamp(), (SELECT i.id::text FROM audit.installation i) FROM audit.seal() s"
+    "clock_timestamp(), (SELECT i.id::text FROM audit.installation i),"
+    " (SELECT max(epoch) FROM audit.epoch) FROM audit.seal() s"
 )
 
 
@@ -29,6 +30,7 @@ class SealResult:
     seal_id: int | None
     at: datetime
     installation: str = ""  # the id every anchor of this database names
+    epoch: int = 0  # the chain's epoch after this run (a restore opens one)
 
     @property
     def is_empty_chain(self) -> bool:
@@ -49,4 +51,5 @@ def seal(engine: Engine) -> SealResult:
         seal_id=None if row[4] is None else int(row[4]),
         at=row[5],
         installation=str(row[6] or ""),
+        epoch=int(row[7] or 0),
     )
