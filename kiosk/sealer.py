@@ -160,7 +160,9 @@ class Sealer:
             return
         if time.monotonic() - self._anchored_at < self._anchor_interval:
             return  # a busy line moves the head every second: keep the file to ~1 MB a day
-        append_anchor(self._anchor_file, *head, result.at, self._station, result.installation)
+        append_anchor(
+            self._anchor_file, *head, result.at, self._station, result.installation, result.epoch
+        )
         self._anchored = head
         self._anchored_at = time.monotonic()
 

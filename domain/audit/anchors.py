@@ -5,10 +5,13 @@ here (and in every export, EBR/DHR) cannot be reached from the database. File fo
 anchor per line, '#' starts a comment:
 
     <position> <chain hash (64 hex)> [<recorded at, ISO 8601>] [<station>] [<installation>]
+        [<epoch>]
 
 The installation (audit.installation, an id created with the database) keeps the anchors of
 two databases sealed from one machine apart: verify checks its own installation's anchors
-and those that name none (written before migration 0008), and ignores the others.
+and those that name none (written before migration 0008), and ignores the others. The epoch
+(migration 0011; 0 = not named) tells an anchor of history a restore abandoned from a
+rewrite (verify_meta.current_timeline).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Anchor:
     source: str  # "file:line", for messages
     recorded_at: str = ""
     installation: str = ""
+    epoch: int = 0
 
     def belongs_to(self, installation: str) -> bool:
         return not self.installation or not installation or self.installation == installation
@@ -47,9 +51,12 @@ def parse_anchors(content: str, source: str) -> list[Anchor]:
         if len(parts) < 2 or not parts[0].isdigit() or not _HEX64.match(parts[1]):
             raise InvalidInput(f"{source}:{number} is not an anchor line: {raw.strip()!r}")
         recorded = parts[2] if len(parts) > 2 else ""
-        installation = parts[4] if len(parts) > 4 else ""
+        installation = parts[4] if len(parts) > 4 and parts[4] != "-" else ""
+        if len(parts) > 5 and not parts[5].isdigit():
+            raise InvalidInput(f"{source}:{number} names no epoch: {raw.strip()!r}")
+        epoch = int(parts[5]) if len(parts) > 5 else 0
         anchors.append(
-            Anchor(int(parts[0]), parts[1], f"{source}:{number}", recorded, installation)
+            Anchor(int(parts[0]), parts[1], f"{source}:{number}", recorded, installation, epoch)
         )
     return anchors
 
@@ -62,19 +69,29 @@ def read_anchors(path: Path) -> list[Anchor]:
 
 
 def format_anchor(
-    position: int, chain_hash: str, at: datetime, station: str, installation: str = ""
+    position: int,
+    chain_hash: str,
+    at: datetime,
+    station: str,
+    installation: str = "",
+    epoch: int = 0,
 ) -> str:
-    return (
-        f"{position} {chain_hash} {at.isoformat()} {station or '-'} {installation}".rstrip() + "\n"
-    )
+    tail = f"{installation or '-'} {epoch}" if epoch else installation
+    return f"{position} {chain_hash} {at.isoformat()} {station or '-'} {tail}".rstrip() + "\n"
 
 
 def append_anchor(
-    path: Path, position: int, chain_hash: str, at: datetime, station: str, installation: str = ""
+    path: Path,
+    position: int,
+    chain_hash: str,
+    at: datetime,
+    station: str,
+    installation: str = "",
+    epoch: int = 0,
 ) -> None:
     """Append one head and force it to disk: an anchor lost in a crash anchors nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = format_anchor(position, chain_hash, at, station, installation)
+    line = format_anchor(position, chain_hash, at, station, installation, epoch)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()

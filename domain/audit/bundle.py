@@ -30,7 +30,9 @@ CHAIN = "chain.csv"
 SEALS = "seals.csv"
 ANCHORS = "anchors.txt"
 README = "README.txt"
+EPOCHS = "epochs.csv"  # migration 0011; a bundle exported before it has none
 FILES = (ENTRIES, CHAIN, SEALS, ANCHORS, README)
+OPTIONAL_FILES = (EPOCHS,)
 
 # Order of the fields inside the canonical JSON array (audit.canonical in the database).
 CANONICAL_FIELDS = (
@@ -48,6 +50,7 @@ CANONICAL_FIELDS = (
     "reason",
 )
 CHAIN_COLUMNS = ("position", "entry_id", "entry_hash", "prev_hash", "chain_hash", "seal_id")
+EPOCH_COLUMNS = ("epoch", "after_entry_id", "start_position", "opened_at", "reason")
 SEAL_COLUMNS = (
     "id",
     "sealed_at",
@@ -62,6 +65,12 @@ SEAL_COLUMNS = (
 
 def sha256_hex(data: str | bytes) -> str:
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def epoch_link(prev_hash: str, epoch: int, after_entry_id: int) -> str:
+    """The previous hash of an epoch's first chain row (audit.epoch_link):
+    SHA-256 of "<prev_hash>:epoch:<epoch>:<after_entry_id>"."""
+    return sha256_hex(f"{prev_hash}:epoch:{epoch}:{after_entry_id}")
 
 
 def link_hash(prev_hash: str, position: int, entry_hash: str) -> str:
@@ -98,7 +107,8 @@ def verify_bundle(directory: Path) -> BundleReport:
         return report
     _check_manifest(directory, report)
     hashes = _check_entries(directory / ENTRIES, report)
-    heads = _check_chain(directory / CHAIN, hashes, report)
+    starts = _read_epochs(directory / EPOCHS, report) if (directory / EPOCHS).exists() else {}
+    heads = _check_chain(directory / CHAIN, hashes, starts, report)
     _check_seals(directory / SEALS, heads, report)
     _check_anchors(directory / ANCHORS, heads, report)
     report.unsealed = sorted(set(hashes) - set(heads.entry_ids))
@@ -116,6 +126,9 @@ def _check_manifest(directory: Path, report: BundleReport) -> None:
     present = {p.name for p in directory.iterdir() if p.is_file() and p.name != MANIFEST}
     for name in sorted(set(FILES) - set(listed)):
         report.problems.append(f"{name} is not listed in {MANIFEST}")
+    for name in sorted(set(OPTIONAL_FILES) & present - set(listed)):
+        report.problems.append(f"{name} is not listed in {MANIFEST}")
+    present -= set(OPTIONAL_FILES)
     for name in sorted(present - set(listed)):
         report.problems.append(f"{name} is not part of the bundle (not in {MANIFEST})")
     for name, digest in sorted(listed.items()):
@@ -171,8 +184,26 @@ class _Chain:
     entry_ids: list[int] = field(default_factory=list)
 
 
-def _check_chain(path: Path, hashes: dict[int, str], report: BundleReport) -> _Chain:
-    """Walk the chain in file order: consecutive positions, links, and the entries they seal."""
+def _read_epochs(path: Path, report: BundleReport) -> dict[int, tuple[int, int]]:
+    """start position -> (epoch, after_entry_id) of the epoch whose first chain row it is
+    (of epochs opened at one position, only the last one chained anything)."""
+    starts: dict[int, tuple[int, int]] = {}
+    for number, row in _csv_rows(path, EPOCH_COLUMNS, report):
+        try:
+            epoch, after, start = (int(row[k]) for k in EPOCH_COLUMNS[:3])
+        except ValueError:
+            report.problems.append(f"{EPOCHS}:{number} is not a readable epoch row")
+            continue
+        if epoch > 1 and epoch > starts.get(start, (0, 0))[0]:
+            starts[start] = (epoch, after)
+    return starts
+
+
+def _check_chain(
+    path: Path, hashes: dict[int, str], starts: dict[int, tuple[int, int]], report: BundleReport
+) -> _Chain:
+    """Walk the chain in file order: consecutive positions, links (through the epoch at each
+    epoch's first row), and the entries they seal."""
     chain = _Chain()
     prev_hash, prev_position = GENESIS, 0
     for number, row in _csv_rows(path, CHAIN_COLUMNS, report):
@@ -182,6 +213,8 @@ def _check_chain(path: Path, hashes: dict[int, str], report: BundleReport) -> _C
             report.problems.append(f"{CHAIN}:{number} is not a readable chain row")
             continue
         where = f"chain position {position} (entry {entry_id})"
+        if position in starts:
+            prev_hash = epoch_link(prev_hash, *starts[position])
         if position != prev_position + 1:
             report.problems.append(f"{where}: expected position {prev_position + 1}")
         elif row["prev_hash"] != prev_hash:

@@ -35,6 +35,11 @@ _SEALS = text(
     " sealed_by, first_position, last_position, entry_count, head_hash, low_water::text"
     " FROM audit.seal ORDER BY id"
 )
+_EPOCHS = text(
+    "SELECT epoch, after_entry_id, start_position,"
+    " to_char(opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), reason"
+    " FROM audit.epoch ORDER BY epoch"
+)
 _HEAD = text("SELECT position, chain_hash FROM audit.chain ORDER BY position DESC LIMIT 1")
 
 
@@ -61,11 +66,13 @@ def export_bundle(
             entries = _write_entries(conn, out / bundle.ENTRIES)
             chained = _write_csv(conn, _CHAIN, bundle.CHAIN_COLUMNS, out / bundle.CHAIN)
             _write_csv(conn, _SEALS, bundle.SEAL_COLUMNS, out / bundle.SEALS)
+            _write_csv(conn, _EPOCHS, bundle.EPOCH_COLUMNS, out / bundle.EPOCHS)
             head = conn.execute(_HEAD).first()
     position, head_hash = (int(head[0]), str(head[1])) if head else (0, bundle.GENESIS)
     _write_anchors(out / bundle.ANCHORS, anchors, position, head_hash, station)
     (out / bundle.README).write_text(readme(position, head_hash), encoding="utf-8")
-    manifest = "".join(f"{bundle.file_sha256(out / name)}  {name}\n" for name in bundle.FILES)
+    files = (*bundle.FILES, *bundle.OPTIONAL_FILES)
+    manifest = "".join(f"{bundle.file_sha256(out / name)}  {name}\n" for name in files)
     (out / bundle.MANIFEST).write_text(manifest, encoding="utf-8")
     return ExportResult(
         out, entries, chained, position, head_hash, bundle.sha256_hex(manifest.encode())
@@ -134,7 +141,10 @@ or by hand, following the recipes below (any SHA-256 tool and a JSON parser suff
    object keys sorted by length then bytes, as jsonb prints them) of, in order:
      id, tx_id (text), at (UTC, "YYYY-MM-DDTHH:MM:SS.ffffffZ"), actor, actor_id, station,
      table_name, record_key, operation, before, after, reason
-   before/after are the row as jsonb (timestamps rendered in UTC; secret columns "***").
+   before/after are the row as jsonb (timestamps rendered in UTC). A secret column (badge
+   digest, PIN verifier) holds "hmac-sha256:<hex>", a keyed digest of its value under a
+   key only the database holds (entries written before migration 0011 hold "***").
+   operation BASELINE records a row as it was when the trail began to cover its table.
    Parsing canonical as JSON gives exactly the entry's other fields.
 
 3. Chain (chain.csv), in position order from 1: prev_hash of position 1 is 64 zeros; each
@@ -142,6 +152,10 @@ or by hand, following the recipes below (any SHA-256 tool and a JSON parser suff
      chain_hash = hex(SHA-256("<prev_hash>:<position>:<entry_hash>"))
    and entry_hash must equal the entry's entry_hash. Entries not in the chain had not been
    sealed when the export was taken.
+   Epochs (epochs.csv; a restore into a new database cluster opens one): at an epoch's
+   start_position (epoch > 1), the previous chain_hash is first replaced by
+     hex(SHA-256("<previous chain_hash>:epoch:<epoch>:<after_entry_id>"))
+   and the row's prev_hash must equal that (of epochs opened at one position, the last).
 
 4. Seals (seals.csv): head_hash equals the chain_hash at last_position.
 

@@ -25,13 +25,14 @@ _BLOCKED = text("SELECT holder_pid, holder_station, held_s, alarm FROM audit.rep
 _HEAD = text(
     "SELECT coalesce(s.last_position, 0), coalesce(s.head_hash, repeat('0', 64)),"
     " coalesce(s.low_water::text, '0'), s.id, clock_timestamp(),"
-    " (SELECT i.id::text FROM audit.installation i)"
+    " (SELECT i.id::text FROM audit.installation i), (SELECT max(epoch) FROM audit.epoch)"
     " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
     " (SELECT * FROM audit.seal ORDER BY id DESC LIMIT 1) AS s ON true"
 )
 _SEAL = text(
     "SELECT s.sealed, s.head_position, s.head_hash, s.low_water::text, s.seal_id, "
-    "clock_timestamp(), (SELECT i.id::text FROM audit.installation i) FROM audit.seal() s"
+    "clock_timestamp(), (SELECT i.id::text FROM audit.installation i),"
+    " (SELECT max(epoch) FROM audit.epoch) FROM audit.seal() s"
 )
 
 
@@ -67,6 +68,7 @@ class SealResult:
     at: datetime
     installation: str = ""  # the id every anchor of this database names
     blocked: SealBlocked | None = None  # set when another session held the sealer's lock
+    epoch: int = 0  # the chain's epoch after this run (a restore opens one)
 
     @property
     def is_empty_chain(self) -> bool:
@@ -89,7 +91,7 @@ def seal(engine: Engine) -> SealResult:
             blocked = SealBlocked(b[0], b[1], int(b[2] or 0), bool(b[3]))
             return SealResult(
                 0, int(row[0]), str(row[1]), str(row[2]), row[3], row[4], str(row[5] or ""),
-                blocked,
+                blocked, int(row[6] or 0),
             )  # fmt: skip
     return SealResult(
         sealed=int(row[0]),
@@ -99,4 +101,5 @@ def seal(engine: Engine) -> SealResult:
         seal_id=None if row[4] is None else int(row[4]),
         at=row[5],
         installation=str(row[6] or ""),
+        epoch=int(row[7] or 0),
     )

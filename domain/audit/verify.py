@@ -3,7 +3,9 @@
 Checks (docs/audit.md#verify): every entry's hash recomputed from its content; every chain
 row's link, position and entry; entries of ended transactions missing from the chain;
 entries left unsealed longer than the grace time; seal rows against the chain; anchors
-kept outside the database; the audit triggers of every regulated table (ENABLE ALWAYS).
+kept outside the database; the audit triggers of every regulated table (ENABLE ALWAYS);
+every regulated row against the after-image of its latest entry (verify_rows.py).
+
 Alarms (not integrity failures, printed beside the verdict): sealing blocked now or in the
 last 24 hours, the station watchdog ending transactions or unable to run, a large seal lag.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
 
@@ -28,9 +31,11 @@ from domain.audit.verify_meta import (
     check_anchors,
     check_seals,
     check_triggers,
+    current_timeline,
     own_anchors,
 )
 from domain.watchdog import sealing_alarm
+from domain.audit.verify_rows import check_rows
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,11 @@ class VerifyReport:
     problems: tuple[Problem, ...]
     warnings: tuple[str, ...] = field(default=())
     alarms: tuple[str, ...] = field(default=())
+    full: bool = True  # every row compared (else: rows touched since ``since_entry``, xmin)
+    last_entry_id: int = 0  # the newest entry this run saw (the next incremental pass's start)
+    installation: str = ""
+    at: datetime | None = None  # the database's time of the snapshot
+    epoch: int = 1
 
     @property
     def ok(self) -> bool:
@@ -61,11 +71,15 @@ def verify(
     anchors: Sequence[Anchor] = (),
     grace_s: float = 60.0,
     progress: Progress | None = None,
+    full: bool = True,
+    since_entry: int = 0,
 ) -> VerifyReport:
     """Run every check in one REPEATABLE READ snapshot, so they agree with each other.
 
     ``progress`` (optional) is called before each check; the fractions are the measured
-    shares of the run time (hashing every entry dominates).
+    shares of the run time (hashing every entry dominates). ``full=False`` compares the
+    content of only those regulated rows touched by entries after ``since_entry`` or whose
+    xmin is not their latest entry's transaction (docs/audit.md#rows-versus-trail).
     """
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -84,28 +98,38 @@ def verify(
             problems += check_guards(conn)
             report(0.05, "Recomputing the hash of every entry")
             problems += check_entry_hashes(conn)
-            report(0.55, "Checking every link of the chain")
+            report(0.45, "Checking every link of the chain")
             chain_problems = check_chain(conn)
             problems += chain_problems
-            report(0.85, "Looking for entries missing from the chain")
-            low_water = _low_water(conn)
-            entries, chained = _counts(conn, low_water)
+            report(0.70, "Looking for entries missing from the chain")
+            sealed = _sealed(conn)
+            entries, chained = _counts(conn, sealed)
             if chain_problems:  # rows may point at deleted entries: do not trust the count
                 entries["below"] = -1
-            problems += check_unchained(conn, low_water, entries, chained)
-            pending, late = check_pending(conn, low_water, grace_s)
+            problems += check_unchained(conn, sealed, entries, chained)
+            pending, late = check_pending(conn, sealed, grace_s)
             problems += late
-            report(0.95, "Checking seals and anchors")
+            report(0.75, "Checking seals and anchors")
             problems += check_seals(conn)
+            report(0.80, "Comparing the regulated rows with the trail")
+            problems += check_rows(conn, full, since_entry)
+            last_entry, installation, snapshot_at = conn.execute(
+                text(
+                    "SELECT (SELECT coalesce(max(id), 0) FROM audit.entry),"
+                    " (SELECT id::text FROM audit.installation), now()"
+                )
+            ).one()
             others = len(anchors)
             anchors = own_anchors(conn, anchors)
             others -= len(anchors)
+            anchors, abandoned = current_timeline(conn, anchors)
             problems += check_anchors(conn, anchors)
-            alarms = sealing_alarms(conn, low_water, grace_s)
+            alarms = sealing_alarms(conn, sealed.low, grace_s)
     report(1.0, "Done")
     warnings = []
     if others:
         warnings.append(f"{others} anchors of other installations (other databases) ignored.")
+    warnings += abandoned
     if not anchors:
         warnings.append(
             "No anchors given: a consistent rewrite of the chain by a superuser cannot be "
@@ -120,6 +144,11 @@ def verify(
         problems=tuple(sorted(problems, key=lambda p: p.order)),
         warnings=tuple(warnings),
         alarms=tuple(alarms),
+        full=full,
+        last_entry_id=int(last_entry),
+        installation=str(installation or ""),
+        at=snapshot_at,
+        epoch=sealed.epoch,
     )
 
 
@@ -193,24 +222,39 @@ def check_entry_hashes(conn: Connection) -> list[Problem]:
     ]
 
 
-_CHAIN = text("""
+# The previous hash each chain row must carry: the row before's chain hash, or genesis; the
+# first row of an epoch after the first links through audit.epoch_link (epochs never go back).
+_LINKS = """
     WITH c AS (
-        SELECT position, entry_id, entry_hash, prev_hash, chain_hash,
-               lag(chain_hash) OVER w AS expected_prev, lag(position) OVER w AS prev_position
-          FROM audit.chain WINDOW w AS (ORDER BY position))
+        SELECT position, entry_id, entry_hash, prev_hash, chain_hash, epoch,
+               lag(chain_hash) OVER w AS lag_hash, lag(position) OVER w AS prev_position,
+               lag(epoch) OVER w AS prev_epoch
+          FROM audit.chain WINDOW w AS (ORDER BY position)),
+    x AS (
+        SELECT c.*, CASE WHEN c.epoch > coalesce(c.prev_epoch, 1)
+                         THEN audit.epoch_link(coalesce(c.lag_hash, :genesis), c.epoch,
+                                               ep.after_entry_id)
+                         ELSE coalesce(c.lag_hash, :genesis) END AS expected_prev
+          FROM c LEFT JOIN audit.epoch ep ON ep.epoch = c.epoch)
+"""
+_CHAIN = text(
+    _LINKS
+    + """
     SELECT c.position, c.entry_id, e.id IS NULL AS missing,
            e.entry_hash IS DISTINCT FROM c.entry_hash AS hash_differs,
            c.position <> coalesce(c.prev_position, 0) + 1 AS gap,
-           c.prev_hash IS DISTINCT FROM coalesce(c.expected_prev, :genesis) AS bad_prev,
+           c.prev_hash IS DISTINCT FROM c.expected_prev
+               OR c.epoch < coalesce(c.prev_epoch, 1) AS bad_prev,
            audit.link_hash(c.prev_hash, c.position, c.entry_hash)
                IS DISTINCT FROM c.chain_hash AS bad_link
-      FROM c LEFT JOIN audit.entry e ON e.id = c.entry_id
+      FROM x c LEFT JOIN audit.entry e ON e.id = c.entry_id
      WHERE e.id IS NULL OR e.entry_hash IS DISTINCT FROM c.entry_hash
         OR c.position <> coalesce(c.prev_position, 0) + 1
-        OR c.prev_hash IS DISTINCT FROM coalesce(c.expected_prev, :genesis)
+        OR c.prev_hash IS DISTINCT FROM c.expected_prev OR c.epoch < coalesce(c.prev_epoch, 1)
         OR audit.link_hash(c.prev_hash, c.position, c.entry_hash) IS DISTINCT FROM c.chain_hash
      ORDER BY c.position LIMIT :limit
-""")
+"""
+)
 
 
 _COUNT_BAD_LINKS = text("""
@@ -218,14 +262,14 @@ _COUNT_BAD_LINKS = text("""
      WHERE e.id IS NULL OR e.entry_hash IS DISTINCT FROM c.entry_hash
         OR audit.link_hash(c.prev_hash, c.position, c.entry_hash) IS DISTINCT FROM c.chain_hash
 """)
-_COUNT_BAD_ORDER = text("""
-    SELECT count(*) FROM (
-        SELECT position, prev_hash, lag(chain_hash) OVER w AS expected_prev,
-               lag(position) OVER w AS prev_position
-          FROM audit.chain WINDOW w AS (ORDER BY position)) c
+_COUNT_BAD_ORDER = text(
+    _LINKS
+    + """
+    SELECT count(*) FROM x c
      WHERE c.position <> coalesce(c.prev_position, 0) + 1
-        OR c.prev_hash IS DISTINCT FROM coalesce(c.expected_prev, :genesis)
-""")
+        OR c.prev_hash IS DISTINCT FROM c.expected_prev OR c.epoch < coalesce(c.prev_epoch, 1)
+"""
+)
 
 
 def check_chain(conn: Connection) -> list[Problem]:
@@ -257,35 +301,54 @@ def check_chain(conn: Connection) -> list[Problem]:
     return problems
 
 
-def _low_water(conn: Connection) -> str:
-    row = conn.execute(
-        text("SELECT low_water::text FROM audit.seal ORDER BY id DESC LIMIT 1")
-    ).first()
-    return row[0] if row else "0"
+@dataclass(frozen=True)
+class Sealed:
+    """Where sealing stands: every entry with ``id <= after`` (earlier epochs) or with
+    ``tx_id < low`` (this epoch) is in the chain."""
+
+    low: str
+    after: int
+    epoch: int
 
 
-def _counts(conn: Connection, low_water: str) -> tuple[dict[str, int], int]:
+_SEALED = text("""
+    SELECT CASE WHEN s.epoch = ep.epoch THEN s.low_water::text ELSE '0' END,
+           ep.after_entry_id, ep.epoch
+      FROM (SELECT * FROM audit.epoch ORDER BY epoch DESC LIMIT 1) ep
+      LEFT JOIN LATERAL (SELECT * FROM audit.seal ORDER BY id DESC LIMIT 1) s ON true
+""")
+
+
+def _sealed(conn: Connection) -> Sealed:
+    row = conn.execute(_SEALED).first()
+    if row is None:  # no epoch row: a database before migration 0011's epochs
+        return Sealed("0", 0, 1)
+    return Sealed(str(row[0]), int(row[1]), int(row[2]))
+
+
+def _counts(conn: Connection, sealed: Sealed) -> tuple[dict[str, int], int]:
     row = conn.execute(
         text(
             "SELECT (SELECT count(*) FROM audit.entry),"
-            " (SELECT count(*) FROM audit.entry WHERE tx_id < CAST(:low AS xid8)),"
+            " (SELECT count(*) FROM audit.entry"
+            "   WHERE id <= :after OR tx_id < CAST(:low AS xid8)),"
             " (SELECT count(*) FROM audit.chain)"
         ),
-        {"low": low_water},
+        {"low": sealed.low, "after": sealed.after},
     ).one()
     return {"all": int(row[0]), "below": int(row[1])}, int(row[2])
 
 
 _UNCHAINED = text("""
     SELECT e.id FROM audit.entry e
-     WHERE e.tx_id < CAST(:low AS xid8)
+     WHERE (e.id <= :after OR e.tx_id < CAST(:low AS xid8))
        AND NOT EXISTS (SELECT 1 FROM audit.chain c WHERE c.entry_id = e.id)
      ORDER BY e.id LIMIT :limit
 """)
 
 
 def check_unchained(
-    conn: Connection, low_water: str, entries: dict[str, int], chained: int
+    conn: Connection, sealed: Sealed, entries: dict[str, int], chained: int
 ) -> list[Problem]:
     """Entries of sealed transactions that are not in the chain (inserted afterwards).
 
@@ -295,7 +358,7 @@ def check_unchained(
     """
     if entries["below"] == chained:
         return []
-    rows = conn.execute(_UNCHAINED, {"low": low_water, "limit": LIMIT})
+    rows = conn.execute(_UNCHAINED, {"low": sealed.low, "after": sealed.after, "limit": LIMIT})
     return [
         Problem(
             "not-sealed",
@@ -311,24 +374,25 @@ def check_unchained(
 _PENDING = text("""
     SELECT count(*), count(*) FILTER (WHERE e.at < now() - make_interval(secs => :grace))
       FROM audit.entry e
-     WHERE e.tx_id >= CAST(:low AS xid8)
+     WHERE e.id > :after AND e.tx_id >= CAST(:low AS xid8)
        AND NOT EXISTS (SELECT 1 FROM audit.chain c WHERE c.entry_id = e.id)
 """)
 _LATE = text("""
     SELECT e.id, extract(epoch FROM now() - e.at)::float8
       FROM audit.entry e
-     WHERE e.tx_id >= CAST(:low AS xid8) AND e.at < now() - make_interval(secs => :grace)
+     WHERE e.id > :after AND e.tx_id >= CAST(:low AS xid8)
+       AND e.at < now() - make_interval(secs => :grace)
        AND NOT EXISTS (SELECT 1 FROM audit.chain c WHERE c.entry_id = e.id)
      ORDER BY e.id LIMIT :limit
 """)
 
 
-def check_pending(conn: Connection, low_water: str, grace_s: float) -> tuple[int, list[Problem]]:
+def check_pending(conn: Connection, sealed: Sealed, grace_s: float) -> tuple[int, list[Problem]]:
     """Entries not yet sealed; older than the grace time they are a failure (sealer down).
 
     Counted in SQL: after a long sealer outage there may be millions of them.
     """
-    params = {"low": low_water, "grace": grace_s, "limit": LIMIT}
+    params = {"low": sealed.low, "after": sealed.after, "grace": grace_s, "limit": LIMIT}
     pending, late_count = conn.execute(_PENDING, params).one()
     if not late_count:
         return int(pending), []
@@ -354,6 +418,7 @@ __all__ = [
     "check_entry_hashes",
     "check_machinery",
     "check_pending",
+    "check_rows",
     "check_seals",
     "check_triggers",
     "check_unchained",

@@ -39,9 +39,16 @@ _TRIGGERS = text("""
         UNION ALL SELECT table_name, 'audit_no_truncate' FROM audit.regulated_table
         UNION ALL SELECT t, n FROM unnest(CAST(:append_only AS text[])) AS t,
                                    unnest(ARRAY['append_only', 'append_only_truncate']) AS n)
-    SELECT w.table_name, w.trigger_name, to_regclass(w.table_name) IS NOT NULL, tg.tgenabled
-      FROM wanted w
-      LEFT JOIN pg_trigger tg ON tg.tgrelid = to_regclass(w.table_name)
+    -- by catalogue name, not to_regclass: a station has no USAGE on schema auth
+    -- (auth.pin_verifier is regulated), and to_regclass refuses it
+    , rel AS (
+        SELECT w.table_name, w.trigger_name, c.oid
+          FROM wanted w
+          LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace)
+                 ON n.nspname || '.' || c.relname = w.table_name)
+    SELECT w.table_name, w.trigger_name, w.oid IS NOT NULL, tg.tgenabled
+      FROM rel w
+      LEFT JOIN pg_trigger tg ON tg.tgrelid = w.oid
                              AND tg.tgname = w.trigger_name AND NOT tg.tgisinternal
      WHERE tg.tgenabled IS DISTINCT FROM 'A'
      ORDER BY w.table_name, w.trigger_name
@@ -115,6 +122,32 @@ def own_anchors(conn: Connection, anchors: Sequence[Anchor]) -> list[Anchor]:
     another installation's anchors are about another database."""
     mine = str(conn.execute(text("SELECT id::text FROM audit.installation")).scalar() or "")
     return [a for a in anchors if a.belongs_to(mine)]
+
+
+def current_timeline(conn: Connection, anchors: Sequence[Anchor]) -> tuple[list[Anchor], list[str]]:
+    """Anchors of an earlier epoch at positions the next epoch took over describe history
+    that a restore from an older backup abandoned: the positions now hold the restored
+    timeline's entries. They are not compared; verify says how many there are and where the
+    epoch began (the epoch itself is hashed into the chain, audit.epoch_link)."""
+    starts = {
+        int(e): int(p)
+        for e, p in conn.execute(text("SELECT epoch, start_position FROM audit.epoch"))
+    }
+    kept: list[Anchor] = []
+    lost: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        later = [starts[e] for e in starts if anchor.epoch and e > anchor.epoch]
+        if later and anchor.position >= min(later):
+            lost.setdefault(anchor.epoch, []).append(anchor)
+        else:
+            kept.append(anchor)
+    warnings = [
+        f"{len(found)} anchors of epoch {epoch} lie at or beyond position "
+        f"{min(s for e, s in starts.items() if e > epoch)}, where a later epoch (a restore) "
+        "began: the entries they anchored were not in the restored backup"
+        for epoch, found in sorted(lost.items())
+    ]
+    return kept, warnings
 
 
 def check_anchors(conn: Connection, anchors: Sequence[Anchor]) -> list[Problem]:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, text
+
 from domain.audit import query
 from domain.audit.anchors import Anchor, append_anchor, last_anchor, read_anchors
 from domain.audit.bundle import verify_bundle
@@ -18,10 +20,12 @@ from domain.audit.seal import seal
 from domain.audit.verify import VerifyReport, verify
 from domain.errors import translate
 from domain.watchdog import end_stuck_transactions
+from domain.audit.watermark import VerifiedMark, read_mark, write_mark
 from kiosk.cli.common import act, add_pin_stdin, services
 from kiosk.settings import load_settings
 
 PAGE = 500
+VERIFIED_MARK = "verified.json"  # what the last verify covered (domain/audit/watermark.py)
 SHOW_HEADERS = (
     "id",
     "at",
@@ -45,6 +49,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--anchors", type=Path, help="anchor file (default: this station's)")
     p.add_argument("--bundle", type=Path, help="verify an exported bundle offline (no database)")
     p.add_argument("--grace", type=float, help="seconds an entry may wait to be sealed")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="compare every regulated row with the trail (default: rows touched since the "
+        "last verify and rows whose xmin is not their latest entry's; full once a day)",
+    )
     p.set_defaults(func=_verify)
     p = ausub.add_parser("show", help="list entries (newest first) or one entry in full")
     _show_arguments(p)
@@ -113,6 +123,7 @@ def _seal(args: argparse.Namespace) -> int:
             result.at,
             svc.settings.name,
             result.installation,
+            result.epoch,
         )
     print(
         f"sealed {result.sealed} entries; chain head at position {result.head_position}: "
@@ -131,13 +142,34 @@ def _verify(args: argparse.Namespace) -> int:
         return 1
     anchors: list[Anchor] = read_anchors(anchor_path)
     grace = args.grace if args.grace is not None else float(settings.unsealed_grace_s)
+    mark_path = settings.data_dir / VERIFIED_MARK
     svc = services(args)
     try:
-        report = verify(svc.engine, anchors, grace)
+        mark = read_mark(mark_path)
+        full = args.full or not _may_start_from(svc.engine, mark)
+        since = 0 if full or mark is None else mark.entry_id
+        report = verify(svc.engine, anchors, grace, full=full, since_entry=since)
     finally:
         svc.dispose()
     _print_report(report, anchor_path)
+    if report.ok and report.installation and report.at is not None:
+        full_at = report.at if full or mark is None else mark.full_at
+        mark_now = VerifiedMark(report.installation, report.last_entry_id, full_at, report.epoch)
+        write_mark(mark_path, mark_now)
     return 0 if report.ok else 1
+
+
+def _may_start_from(engine: Engine, mark: VerifiedMark | None) -> bool:
+    if mark is None:
+        return False
+    with engine.connect() as conn:
+        installation, epoch, now = conn.execute(
+            text(
+                "SELECT (SELECT id::text FROM audit.installation),"
+                " (SELECT max(epoch) FROM audit.epoch), now()"
+            )
+        ).one()
+    return mark.starts(str(installation), int(epoch or 1), now)
 
 
 def _print_report(report: VerifyReport, anchor_path: Path) -> None:
@@ -145,9 +177,11 @@ def _print_report(report: VerifyReport, anchor_path: Path) -> None:
         print(f"ALARM: {alarm}")
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    mode = "all rows compared" if report.full else "rows touched since the last verify compared"
     counts = (
         f"{report.entries} entries, {report.chained} sealed, {report.pending} awaiting seal, "
-        f"{report.anchors_checked} anchors checked ({anchor_path}), {report.seconds:.1f} s"
+        f"{report.anchors_checked} anchors checked ({anchor_path}), {mode}, "
+        f"{report.seconds:.1f} s"
     )
     first = report.first
     if first is None:

@@ -21,6 +21,7 @@ def seed(services: Services) -> Iterator[str]:
             result.at,
             services.settings.name,
             result.installation,
+            result.epoch,
         )
     if result.sealed:  # idempotent like the other seeders: nothing new, nothing said
         yield f"audit trail sealed to position {result.head_position}"

@@ -153,7 +153,10 @@ def upgrade() -> None:
     op.execute(_sql("transition.sql"))
     op.execute(ECO_HISTORY)
     op.execute(_sql("record_guards.sql"))
-    op.execute("SELECT audit.attach('workcell.transition_rule')")
+    op.execute(
+        "SELECT audit.attach('workcell.transition_rule',"
+        " ARRAY['record_type', 'from_status', 'to_status'])"
+    )
     op.execute("SELECT audit.attach('workcell.status_transition')")
     op.execute("SELECT audit.make_append_only('workcell.status_transition')")
     op.execute(

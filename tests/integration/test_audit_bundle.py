@@ -49,10 +49,11 @@ def test_exported_bundle_verifies_offline(exported: Path, tmp_path: Path) -> Non
     code, out = _verify(tmp_path, exported)
     assert code == 0, out
     assert "bundle INTACT" in out and "1 not yet sealed at export" in out
-    assert sorted(p.name for p in exported.iterdir()) == sorted([*bundle.FILES, bundle.MANIFEST])
+    files = [*bundle.FILES, *bundle.OPTIONAL_FILES, bundle.MANIFEST]
+    assert sorted(p.name for p in exported.iterdir()) == sorted(files)
 
 
-@pytest.mark.parametrize("name", [*bundle.FILES, bundle.MANIFEST])
+@pytest.mark.parametrize("name", [*bundle.FILES, *bundle.OPTIONAL_FILES, bundle.MANIFEST])
 def test_one_changed_byte_in_any_file_fails(exported: Path, tmp_path: Path, name: str) -> None:
     """Flip one byte in the middle of each file in turn: verification fails and says why."""
     target = _copy(exported, tmp_path)

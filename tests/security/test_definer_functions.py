@@ -21,7 +21,7 @@ SELECT p.oid::regprocedure::text AS sig, coalesce(p.proconfig, '{}') AS config,
  ORDER BY 1
 """
 EXEMPT = {
-    "audit.append_entry(bigint,text,text,text,jsonb,jsonb,text)",
+    "audit.append_entry(bigint,text,text,text,jsonb,jsonb,text,text[])",
     "workcell.session_actor(text)",
 }
 
@@ -51,7 +51,7 @@ def test_the_two_exemptions_write_no_audited_table(station: psycopg.Connection[A
     src = {sig: body for sig, _, _, body in definers(station) if sig in EXEMPT}
     session_actor = src["workcell.session_actor(text)"].upper()
     assert not any(word in session_actor for word in ("INSERT", "UPDATE", "DELETE", "SET_CONFIG"))
-    append_entry = src["audit.append_entry(bigint,text,text,text,jsonb,jsonb,text)"]
+    append_entry = src["audit.append_entry(bigint,text,text,text,jsonb,jsonb,text,text[])"]
     targets = re.findall(r"\bINSERT\s+INTO\s+([\w.]+)", append_entry, flags=re.IGNORECASE)
     assert targets == ["audit.entry"]
     assert "UPDATE" not in append_entry.upper() and "DELETE" not in append_entry.upper()

@@ -26,7 +26,7 @@ CALLS = {
     "append_entry": (
         "WC005",
         "SELECT audit.append_entry(2, 'workcell.users', '{victim}', 'UPDATE', NULL, NULL,"
-        " 'forged')",
+        " 'forged', ARRAY[]::text[])",
     ),
     "record_change": ("42501", "SELECT audit.record_change()"),
     "bootstrap_admin": (

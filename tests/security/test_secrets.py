@@ -98,12 +98,20 @@ def test_readable_tables_hold_no_secret(
                 station, f"SELECT count(*) FROM {table} t WHERE strpos(t::text, %s) > 0", [value]
             )
             assert found == [(0,)], f"{what} readable in {table}"
-    masked = run(
+    # secrets are recorded as keyed digests (migration 0011), never as themselves
+    digested = run(
         station,
-        "SELECT count(*) FROM audit.entry WHERE table_name = 'workcell.badge'"
-        " AND coalesce(after->>'badge_hash', '***') <> '***'",
+        "SELECT count(*) FILTER (WHERE after->>'badge_hash' NOT LIKE 'hmac-sha256:%%'),"
+        " count(*) FROM audit.entry WHERE table_name = 'workcell.badge' AND operation = 'INSERT'",
     )
-    assert masked == [(0,)]
+    assert digested[0][0] == 0 and digested[0][1] > 0
+    verifiers = run(
+        station,
+        "SELECT count(*) FILTER (WHERE after->>'salt' NOT LIKE 'hmac-sha256:%%'"
+        "   OR after->>'stored_key' NOT LIKE 'hmac-sha256:%%'), count(*)"
+        " FROM audit.entry WHERE table_name = 'auth.pin_verifier'",
+    )
+    assert verifiers[0][0] == 0 and verifiers[0][1] > 0
 
 
 def test_statistics_do_not_leak_badge_digests(lab: Lab, station: psycopg.Connection[Any]) -> None:

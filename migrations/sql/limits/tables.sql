@@ -72,6 +72,6 @@ BEGIN
 END $$;
 
 SELECT audit.attach('workcell.station_limits');
-SELECT audit.attach('workcell.field_cap');
+SELECT audit.attach('workcell.field_cap', ARRAY['table_name', 'column_name']);
 GRANT SELECT ON workcell.station_limits, workcell.field_cap TO workcell_app, workcell_auditor;
 REVOKE ALL ON auth.watchdog_sighting FROM PUBLIC;
