@@ -34,8 +34,8 @@ from domain.audit.verify_meta import (
     current_timeline,
     own_anchors,
 )
-from domain.watchdog import sealing_alarm
 from domain.audit.verify_rows import check_rows
+from domain.watchdog import sealing_alarm
 
 
 @dataclass(frozen=True)

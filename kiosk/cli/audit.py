@@ -18,9 +18,9 @@ from domain.audit.bundle import verify_bundle
 from domain.audit.export import export_bundle
 from domain.audit.seal import seal
 from domain.audit.verify import VerifyReport, verify
+from domain.audit.watermark import VerifiedMark, read_mark, write_mark
 from domain.errors import translate
 from domain.watchdog import end_stuck_transactions
-from domain.audit.watermark import VerifiedMark, read_mark, write_mark
 from kiosk.cli.common import act, add_pin_stdin, services
 from kiosk.settings import load_settings
 
