@@ -42,6 +42,10 @@ BEGIN
             upper(v_hold.source), v_hold.id, v_hold.reason, p_use
             USING ERRCODE = 'WC062', HINT = 'Ask QA: the hold must be released first.';
     END IF;
+    IF l.status IN ('consumed', 'shipped') THEN
+        RAISE EXCEPTION 'Lot % has nothing left: all of it was % (it cannot be %)', l.lot_number, l.status, p_use
+            USING ERRCODE = 'WC061', HINT = 'Someone may have used the last of it meanwhile: scan another lot.';
+    END IF;
     IF l.status <> 'released' THEN
         RAISE EXCEPTION 'Lot % is %: only a released lot can be %', l.lot_number, l.status, p_use
             USING ERRCODE = 'WC064', HINT = CASE WHEN l.status = 'quarantine'
