@@ -6,6 +6,8 @@ on standard input with ``--pin-stdin``); release, reject and hold release sign w
 same PIN entry, proven again to the database with the signature.
 """
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 import argparse
@@ -145,7 +147,9 @@ def _print_lot(v: LotView) -> None:
     print(f"  expiry {v.expiry_date or '-'}, retest {v.retest_date or '-'}; by {v.created_by}"
           f" at {v.created_at:%Y-%m-%d %H:%M %Z}; version {v.version}")  # fmt: skip
     print("\nOn hand:")
-    print_rows([(s.bin_code, s.zone_type, s.quantity) for s in v.stock], ("bin", "zone", "quantity"))
+    print_rows(
+        [(s.bin_code, s.zone_type, s.quantity) for s in v.stock], ("bin", "zone", "quantity")
+    )
     if v.holds:
         print("\nHolds:")
         print_rows([(h.id, h.status, h.source, h.source_ref, h.reason, h.placed_by)

@@ -2,6 +2,8 @@
 (a receiving clerk, QA, a supervisor, an engineer), approved items with GTINs, a site with
 one bin per zone type, an approved and a disqualified supplier, a customer."""
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 import datetime as dt

@@ -2,6 +2,8 @@
 refusal, QA release, the last units taken by two stations at once, a hand-built multi-level
 genealogy traced both ways, recall, hold propagation and the ledger proof."""
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 import threading
@@ -53,7 +55,12 @@ def test_a_scanned_label_is_received_into_quarantine(plant: Plant) -> None:
                               po_reference="PO-7", coa_reference="COA-7"),
         )  # fmt: skip
         uow.commit()
-    assert (lot.status, lot.quantity, lot.unit, lot.supplier_lot) == ("quarantine", D("25.5"), "kg", "SUP42")
+    assert (lot.status, lot.quantity, lot.unit, lot.supplier_lot) == (
+        "quarantine",
+        D("25.5"),
+        "kg",
+        "SUP42",
+    )
     assert lot.lot_number.startswith("L") and lot.created_by == plant.clerk
     assert [(s.bin_code, s.quantity) for s in lot.stock] == [(plant.bins["RCV"], D("25.5"))]
 
@@ -141,7 +148,7 @@ def test_two_stations_take_the_last_units_one_wins(plant: Plant) -> None:
                     inventory.record_production(other, _production(plant, lot, "5"))
                     other.commit()
                 outcome["b"] = None
-            except BaseException as exc:  # noqa: BLE001 - reported to the test
+            except BaseException as exc:
                 outcome["b"] = exc
 
         thread = threading.Thread(target=second)
@@ -246,7 +253,9 @@ def test_the_ledger_proves_on_hand(plant: Plant, genealogy: dict[str, str]) -> N
 def test_a_signed_adjustment_and_an_operator_refused(plant: Plant) -> None:
     lot = plant.stocked("cap", "10")
     with pytest.raises(PermissionDenied), plant.uow(plant.clerk) as uow:
-        inventory.adjust(uow, lot, plant.bins["LINE"], D(-2), "miscount", plant.signing(plant.clerk))
+        inventory.adjust(
+            uow, lot, plant.bins["LINE"], D(-2), "miscount", plant.signing(plant.clerk)
+        )
     with plant.uow(plant.supervisor) as uow:
         inventory.adjust(uow, lot, plant.bins["LINE"], D(-2), "cycle count: 8 found",
                          plant.signing(plant.supervisor))  # fmt: skip

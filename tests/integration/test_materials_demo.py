@@ -2,6 +2,8 @@
 a lot in quarantine, released lots, a held lot in the cage, a production record whose
 serial traces back to its tubing and pouch lots, and a shipment the recall list finds."""
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -8,6 +8,8 @@ not release it; lot X is released and then backdated past its expiry owner-side 
 way a test can let time pass); lot H is released and put on a QA hold.
 """
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 import json
@@ -135,8 +137,11 @@ def world(lab: Lab) -> Iterator[World]:
         )
         bins = _bins(conn)
         suppliers = [
-            one(conn, "INSERT INTO workcell.supplier (code, name) VALUES (%s, %s) RETURNING id",
-                (unique(p).upper(), p))  # fmt: skip
+            one(
+                conn,
+                "INSERT INTO workcell.supplier (code, name) VALUES (%s, %s) RETURNING id",
+                (unique(p).upper(), p),
+            )
             for p in ("ACME", "BANNED", "NEW")
         ]
         acme, banned, unlisted = suppliers
@@ -303,9 +308,7 @@ LEDGER_WRITES = {
 
 
 @pytest.mark.parametrize("attack", sorted(LEDGER_WRITES))
-def test_the_ledger_and_server_facts_cannot_be_written(
-    lab: Lab, world: World, attack: str
-) -> None:
+def test_the_ledger_and_server_facts_cannot_be_written(lab: Lab, world: World, attack: str) -> None:
     """Stations hold no grant on the ledger, on-hand, genealogy or a lot's facts (42501)."""
     token = _token(lab, world.supervisor)
     with lab.untouched(MATERIALS), lab.station() as conn:
@@ -443,8 +446,11 @@ def _shipment(lab: Lab, world: World, token: str) -> int:
     with lab.station() as conn, conn.transaction():
         acting_as(conn, token, "shipment (test)")
         return int(
-            one(conn, "INSERT INTO workcell.shipment (customer_id, version) VALUES (%s, 1)"
-                " RETURNING id", (world.customer,))  # fmt: skip
+            one(
+                conn,
+                "INSERT INTO workcell.shipment (customer_id, version) VALUES (%s, 1) RETURNING id",
+                (world.customer,),
+            )
         )
 
 

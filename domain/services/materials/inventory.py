@@ -10,6 +10,8 @@ API:
   verify_inventory(uow) -> list[Discrepancy]            empty when on-hand equals the ledger
 """
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,7 +51,7 @@ def move(
                 "qty": _positive(quantity),
                 "serial": serial_id(uow, lot, serial) if serial else None,
             },
-        )  # fmt: skip
+        )
     )
 
 
@@ -73,7 +75,7 @@ def scrap(
                 "reason": reason.strip(),
                 "serial": serial_id(uow, lot, serial) if serial else None,
             },
-        )  # fmt: skip
+        )
     )
 
 
@@ -102,7 +104,7 @@ def adjust(
                 "reason": reason.strip(),
                 "sig": signature.id,
             },
-        )  # fmt: skip
+        )
     )
 
 

@@ -9,6 +9,8 @@ API:
   set_lot_number_pattern(uow, pattern, reason)
 """
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 from domain.errors import InvalidInput

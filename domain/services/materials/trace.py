@@ -11,6 +11,8 @@ Backward is the as-built history down to receipt, supplier and supplier lot; for
 every lot, serial, shipment and customer a suspect lot reached.
 """
 
+# ruff: noqa: E501  (SQL and table rows read better unwrapped)
+
 from __future__ import annotations
 
 import datetime as dt
@@ -98,24 +100,24 @@ _EDGE_SIDE = {"backward": "child_lot_id", "forward": "parent_lot_id"}
 
 _BODY = """
 WITH RECURSIVE reach(lot_id) AS ({start} UNION {step}),
-lots AS (SELECT lot_id FROM reach UNION SELECT CAST(:root AS bigint))
+ids AS (SELECT array_agg(lot_id) || CAST(:root AS bigint) AS ids FROM reach)
 SELECT
   (SELECT json_agg(json_build_array(l.id, l.lot_number, i.item_number, i.description, l.origin,
                    l.status, EXISTS (SELECT 1 FROM workcell.hold h WHERE h.lot_id = l.id AND h.status = 'open'),
                    coalesce((SELECT sum(o.quantity) FROM workcell.on_hand o WHERE o.lot_id = l.id), 0),
                    l.quantity, l.unit, l.expiry_date, s.code, l.supplier_lot))
-     FROM lots x JOIN workcell.lot l ON l.id = x.lot_id JOIN workcell.item i ON i.id = l.item_id
+     FROM unnest((SELECT ids FROM ids)) AS x(lot_id) JOIN workcell.lot l ON l.id = x.lot_id JOIN workcell.item i ON i.id = l.item_id
      LEFT JOIN workcell.supplier s ON s.id = l.supplier_id)::text,
   (SELECT json_agg(json_build_array(e.parent_lot_id, e.child_lot_id, e.quantity, e.unit,
                    ps.serial_number, cs.serial_number))
-     FROM workcell.genealogy_edge e JOIN lots x ON x.lot_id = e.{side}
+     FROM unnest((SELECT ids FROM ids)) AS x(lot_id) JOIN workcell.genealogy_edge e ON e.{side} = x.lot_id
      LEFT JOIN workcell.serial ps ON ps.id = e.parent_serial_id
      LEFT JOIN workcell.serial cs ON cs.id = e.child_serial_id
     WHERE (e.{side} <> :root OR CAST(:serial AS bigint) IS NULL
            OR coalesce({serial_side}, CAST(:serial AS bigint)) = :serial))::text,
   (SELECT json_agg(json_build_array(sh.shipment_number, c.code, c.name, sl.lot_id, sn.serial_number,
                    sl.quantity, l.unit, t.at))
-     FROM lots x JOIN workcell.shipment_line sl ON sl.lot_id = x.lot_id
+     FROM unnest((SELECT ids FROM ids)) AS x(lot_id) JOIN workcell.shipment_line sl ON sl.lot_id = x.lot_id
      JOIN workcell.shipment sh ON sh.id = sl.shipment_id AND sh.status = 'confirmed'
      JOIN workcell.customer c ON c.id = sh.customer_id
      JOIN workcell.lot l ON l.id = sl.lot_id
@@ -128,7 +130,7 @@ SQL = {
         step=_STEP[d],
         side=_EDGE_SIDE[d],
         serial_side="e.child_serial_id" if d == "backward" else "e.parent_serial_id",
-    )  # fmt: skip
+    )
     for d in DIRECTIONS
 }
 
