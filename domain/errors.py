@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC051 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC072 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -117,6 +117,41 @@ class TimeLimitExceeded(WorkCellError):
     title = "Took too long"
 
 
+# --- materials (migration 0012) ----------------------------------------------------------
+class ZoneRuleViolation(RuleViolation):
+    """The bin's zone does not take this lot (its status or an open hold), or is unusable."""
+
+    title = "Wrong location"
+
+
+class InsufficientStock(RuleViolation):
+    """Less on hand than asked (another station may have taken it meanwhile)."""
+
+    title = "Not enough on hand"
+
+
+class LotOnHold(RuleViolation):
+    title = "Lot on hold"
+
+
+class LotExpired(RuleViolation):
+    """Past its expiry or retest date, whatever its status says."""
+
+    title = "Lot expired"
+
+
+class LotNotReleased(RuleViolation):
+    title = "Lot not released"
+
+
+class SupplierNotApproved(RuleViolation):
+    title = "Supplier not approved"
+
+
+class ReceivingRefused(RuleViolation):
+    title = "Cannot receive"
+
+
 _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC001": AttributionError,
     "WC002": AttributionError,
@@ -156,6 +191,19 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "57014": TimeLimitExceeded,  # statement_timeout
     "55P03": TimeLimitExceeded,  # lock_timeout
     "25P03": TimeLimitExceeded,  # idle_in_transaction_session_timeout
+    # materials (migration 0012)
+    "WC060": ZoneRuleViolation,
+    "WC061": InsufficientStock,
+    "WC062": LotOnHold,
+    "WC063": LotExpired,
+    "WC064": LotNotReleased,
+    "WC065": SupplierNotApproved,
+    "WC066": ReceivingRefused,
+    "WC067": InvalidInput,  # serial refused
+    "WC068": RuleViolation,  # ledger rule
+    "WC069": RuleViolation,  # shipment refused
+    "WC071": RecordLocked,
+    "WC072": AppendOnly,  # on-hand / serial place written outside the ledger
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,
@@ -205,7 +253,7 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     if sqlstate in _TIME_LIMITS:
         return _TIME_LIMITS[sqlstate]
     hint = getattr(diag, "message_hint", None)
-    if hint and (sqlstate in ("WC011", "WC012", "WC013") or sqlstate.startswith("WC03")):
+    if hint and (sqlstate in ("WC011", "WC012", "WC013") or sqlstate[:4] in ("WC03", "WC06")):
         return f"{primary} {hint}"
     return primary
 

@@ -10,7 +10,7 @@ import sys
 from domain.errors import WorkCellError, translate
 
 # Modules under kiosk/cli/ that contribute sub-commands, in help order.
-COMMAND_MODULES = ["app", "db", "station", "user", "item", "audit", "bom", "routing", "eco"]
+COMMAND_MODULES = ["app", "db", "station", "user", "item", "audit", "bom", "routing", "eco", "lot"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -115,41 +115,53 @@ INSERT INTO wanted_cap VALUES
     ('workcell.users', 'kind', 'User kind', 20, 'characters'),
     ('workcell.users', 'status', 'User status', 20, 'characters');
 
--- Each cap becomes a CHECK constraint ck_<table>_<column>_len. Added NOT VALID (no scan, no
+-- Each cap becomes a CHECK constraint ck_<table>_<column>_len (workcell.add_field_cap, which a
+-- later migration calls for its own columns). Added NOT VALID (no scan, no
 -- refusal of the migration), then VALIDATEd unless rows written before the cap exceed it:
 -- those rows are records and stay as they were (a migration never rewrites history); the
 -- constraint then stays NOT VALID, still checking every new row and update, and the cap
 -- row says validated = false (reported by the migration and in docs/admin.md#size-caps).
 -- Columns a later migration adds before this one runs are listed by the test that every
 -- text/jsonb column has a cap (tests/integration/test_field_caps.py).
-DO $$
+CREATE FUNCTION workcell.add_field_cap(p_table text, p_column text, p_label text,
+                                       p_max integer, p_unit text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
-    c record;
+    v_type text;
     v_name text;
     v_expr text;
     v_over bigint;
 BEGIN
-    FOR c IN SELECT w.*, a.atttypid::regtype::text AS type
-               FROM wanted_cap w
-               JOIN pg_attribute a ON a.attrelid = to_regclass(w.table_name) AND a.attname = w.column_name
-                                  AND a.attnum > 0 AND NOT a.attisdropped
-              ORDER BY 1, 2 LOOP
-        v_name := left(format('ck_%s_%s', split_part(c.table_name, '.', 2), c.column_name), 59) || '_len';
-        v_expr := CASE c.type
-            WHEN 'jsonb' THEN format('octet_length(%I::text) <= %s', c.column_name, c.max_length)
-            WHEN 'text[]' THEN format('char_length(array_to_string(%I, '','')) <= %s', c.column_name, c.max_length)
-            ELSE format('char_length(%I) <= %s', c.column_name, c.max_length) END;
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s) NOT VALID', c.table_name, v_name, v_expr);
-        EXECUTE format('SELECT count(*) FROM %s WHERE NOT (%s)', c.table_name, v_expr) INTO v_over;
-        IF v_over = 0 THEN
-            EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.table_name, v_name);
-        ELSE
-            RAISE WARNING '% rows of % exceed the cap of % % on %: constraint % left NOT VALID',
-                v_over, c.table_name, c.max_length, c.unit, c.column_name, v_name;
-        END IF;
-        INSERT INTO workcell.field_cap (table_name, column_name, label, max_length, unit,
-                                        constraint_name, validated)
-        VALUES (c.table_name, c.column_name, c.label, c.max_length, c.unit, v_name, v_over = 0);
-    END LOOP;
+    SELECT a.atttypid::regtype::text INTO v_type FROM pg_attribute a
+     WHERE a.attrelid = to_regclass(p_table) AND a.attname = p_column
+       AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_type IS NULL THEN
+        RAISE EXCEPTION 'No column %.% to cap', p_table, p_column USING ERRCODE = '42703';
+    END IF;
+    v_name := left(format('ck_%s_%s', split_part(p_table, '.', 2), p_column), 59) || '_len';
+    v_expr := CASE v_type
+        WHEN 'jsonb' THEN format('octet_length(%I::text) <= %s', p_column, p_max)
+        WHEN 'text[]' THEN format('char_length(array_to_string(%I, '','')) <= %s', p_column, p_max)
+        ELSE format('char_length(%I) <= %s', p_column, p_max) END;
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s) NOT VALID', p_table, v_name, v_expr);
+    EXECUTE format('SELECT count(*) FROM %s WHERE NOT (%s)', p_table, v_expr) INTO v_over;
+    IF v_over = 0 THEN
+        EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', p_table, v_name);
+    ELSE
+        RAISE WARNING '% rows of % exceed the cap of % % on %: constraint % left NOT VALID',
+            v_over, p_table, p_max, p_unit, p_column, v_name;
+    END IF;
+    INSERT INTO workcell.field_cap (table_name, column_name, label, max_length, unit,
+                                    constraint_name, validated)
+    VALUES (p_table, p_column, p_label, p_max, p_unit, v_name, v_over = 0);
 END $$;
+REVOKE ALL ON FUNCTION workcell.add_field_cap(text, text, text, integer, text) FROM PUBLIC;
+
+SELECT workcell.add_field_cap(table_name, column_name, label, max_length, unit)
+  FROM wanted_cap w
+ WHERE EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.table_name)
+                  AND a.attname = w.column_name AND a.attnum > 0 AND NOT a.attisdropped)
+ ORDER BY table_name, column_name;
 DROP TABLE wanted_cap;
