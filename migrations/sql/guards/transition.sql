@@ -114,12 +114,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_type   text := TG_ARGV[0];
-    v_new    jsonb := to_jsonb(NEW);
-    v_old    jsonb;
-    v_id     bigint := (v_new->>'id')::bigint;
+    v_id     bigint := NEW.id;       -- every guarded table has id and status; the row as
+    v_to     text := NEW.status;     -- jsonb is built only when a message or condition needs it
     v_from   text;
-    v_to     text := v_new->>'status';
-    v_what   text;
     r        workcell.transition_rule;
     s        workcell.signature;
     v_last   workcell.signature;
@@ -129,12 +126,13 @@ DECLARE
     v_message text;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        v_old := to_jsonb(OLD);
-        v_from := v_old->>'status';
+        v_from := OLD.status;
+        SELECT * INTO r FROM workcell.transition_rule
+         WHERE record_type = v_type AND from_status = v_from AND to_status = v_to;
+    ELSE
+        SELECT * INTO r FROM workcell.transition_rule
+         WHERE record_type = v_type AND from_status IS NULL AND to_status = v_to;
     END IF;
-    v_what := workcell.record_label(v_type, v_new);
-    SELECT * INTO r FROM workcell.transition_rule
-     WHERE record_type = v_type AND from_status IS NOT DISTINCT FROM v_from AND to_status = v_to;
     IF r.record_type IS NULL THEN
         IF v_from IS NULL THEN
             RAISE EXCEPTION 'A new % cannot start as %', replace(v_type, '_', ' '), v_to
@@ -142,7 +140,8 @@ BEGIN
                     SELECT string_agg(to_status, ' or ') FROM workcell.transition_rule
                      WHERE record_type = v_type AND from_status IS NULL), 'nothing: no rule allows it'));
         END IF;
-        RAISE EXCEPTION '% cannot move from % to %', v_what, v_from, v_to
+        RAISE EXCEPTION '% cannot move from % to %', workcell.record_label(v_type, to_jsonb(NEW)),
+            v_from, v_to
             USING ERRCODE = 'WC024', HINT = format('From %s it can move to: %s.', v_from, coalesce((
                 SELECT string_agg(to_status, ', ' ORDER BY to_status) FROM workcell.transition_rule
                  WHERE record_type = v_type AND from_status = v_from), 'nothing'));
@@ -159,17 +158,19 @@ BEGIN
              WHERE record_type = v_type AND record_id = v_id AND meaning = v_meaning AND id > v_cutoff
              ORDER BY id DESC LIMIT 1;
             IF s.id IS NULL THEN
-                RAISE EXCEPTION '% can move to % only with a "%" signature', v_what, v_to, v_meaning
+                RAISE EXCEPTION '% can move to % only with a "%" signature',
+                    workcell.record_label(v_type, to_jsonb(NEW)), v_to, v_meaning
                     USING ERRCODE = 'WC013',
                           HINT = format('Signatures needed, in order: %s.', array_to_string(r.signatures, ', '));
             END IF;
             IF s.content_hash <> v_hash OR s.binding_hash <> workcell.signature_binding(s) THEN
-                RAISE EXCEPTION 'The latest "%" signature on % is not on its current content', v_meaning, v_what
+                RAISE EXCEPTION 'The latest "%" signature on % is not on its current content', v_meaning,
+                    workcell.record_label(v_type, to_jsonb(NEW))
                     USING ERRCODE = 'WC013', HINT = 'It changed after signing: it must be signed again.';
             END IF;
             IF v_last.id IS NOT NULL AND s.id < v_last.id THEN
                 RAISE EXCEPTION 'The signatures on % are out of order: "%" must come after "%"',
-                    v_what, v_meaning, v_last.meaning
+                    workcell.record_label(v_type, to_jsonb(NEW)), v_meaning, v_last.meaning
                     USING ERRCODE = 'WC013',
                           HINT = format('Signatures needed, in order: %s.', array_to_string(r.signatures, ', '));
             END IF;
@@ -178,7 +179,8 @@ BEGIN
     END IF;
     IF r.condition IS NOT NULL THEN
         EXECUTE format('SELECT %s($1, $2, $3)', workcell.qualified_function(r.condition))
-           INTO v_message USING v_type, v_new, v_old;
+           INTO v_message
+          USING v_type, to_jsonb(NEW), CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END;
         IF v_message IS NOT NULL THEN
             RAISE EXCEPTION '%', v_message USING ERRCODE = 'WC024';
         END IF;
