@@ -96,10 +96,11 @@ def verify(
             problems += check_triggers(conn)
             problems += check_machinery(conn)
             problems += check_guards(conn)
-            report(0.05, "Recomputing the hash of every entry")
-            problems += check_entry_hashes(conn)
-            report(0.45, "Checking every link of the chain")
-            chain_problems = check_chain(conn)
+            report(0.05, "Recomputing the hash of every entry and checking every link")
+            found = one_pass(conn)
+            problems += check_entry_hashes(conn, found)
+            report(0.45, "Checking the order of the chain")
+            chain_problems = check_chain(conn, found)
             problems += chain_problems
             report(0.70, "Looking for entries missing from the chain")
             sealed = _sealed(conn)
@@ -186,26 +187,68 @@ def sealing_alarms(conn: Connection, low_water: str, grace_s: float) -> list[str
     return lines
 
 
-_BAD_ENTRY_HASH = text("""
-    SELECT e.id FROM audit.entry e
-     WHERE audit.entry_hash(e) IS DISTINCT FROM e.entry_hash
-     ORDER BY e.id LIMIT :limit
+# Since migration 0011 the trigger stores no hash (entry_hash is NULL) and the sealer computes
+# it into the chain; entries written before keep the trigger's. Each entry's hash is
+# recomputed once, when there is something to compare it with: the chained hash and/or the
+# stored one. An unsealed entry written since 0011 has neither: it is covered by the next seal.
+_HASHED = """
+    SELECT e.id, e.entry_hash AS stored, c.entry_hash AS chained, c.position, c.prev_hash,
+           c.chain_hash,
+           CASE WHEN e.entry_hash IS NOT NULL OR c.entry_id IS NOT NULL
+                THEN audit.entry_hash(e) END AS h
+      FROM audit.entry e LEFT JOIN audit.chain c ON c.entry_id = e.id
+"""
+_BAD_ENTRY_HASH = text(f"""
+    SELECT x.id FROM ({_HASHED}) x
+     WHERE x.h IS DISTINCT FROM coalesce(x.stored, x.chained)
+       AND (x.stored IS NOT NULL OR x.chained IS NOT NULL)
+     ORDER BY x.id LIMIT :limit
 """)
 _POSITIONS = text("SELECT entry_id, position FROM audit.chain WHERE entry_id = ANY(:ids)")
 
-
-_COUNT_BAD_ENTRY_HASH = text("""
-    SELECT count(*) FROM audit.entry e WHERE audit.entry_hash(e) IS DISTINCT FROM e.entry_hash
+# One pass over the entries with their chain rows (a parallel hash join): content against
+# hash, stored against chained, every chain link; and how many chain rows found their entry.
+_ONE_PASS = text(f"""
+    SELECT count(*) FILTER (WHERE x.h IS DISTINCT FROM coalesce(x.stored, x.chained)
+                              AND (x.stored IS NOT NULL OR x.chained IS NOT NULL)),
+           count(*) FILTER (WHERE x.chained IS NOT NULL
+                              AND (coalesce(x.stored, x.h) IS DISTINCT FROM x.chained
+                                   OR audit.link_hash(x.prev_hash, x.position, x.chained)
+                                      IS DISTINCT FROM x.chain_hash)),
+           count(x.chained),
+           (SELECT count(*) FROM audit.chain)
+      FROM ({_HASHED}) x
 """)
 
 
-def check_entry_hashes(conn: Connection) -> list[Problem]:
-    """Recompute every entry's SHA-256 from its content.
+@dataclass(frozen=True)
+class Pass:
+    """What the one pass over entries and chain found (counts; details are asked for only
+    when one is not zero)."""
+
+    changed: int  # entries whose content no longer matches their stored or chained hash
+    chain_bad: int  # chain rows whose entry hash differs from the entry's, or bad links
+    chain_missing: int  # chain rows whose entry is gone
+
+    @property
+    def chain_ok(self) -> bool:
+        return not self.chain_bad and not self.chain_missing
+
+
+def one_pass(conn: Connection) -> Pass:
+    changed, chain_bad, matched, chained = conn.execute(_ONE_PASS).one()
+    return Pass(int(changed), int(chain_bad), int(chained) - int(matched))
+
+
+def check_entry_hashes(conn: Connection, found: Pass | None = None) -> list[Problem]:
+    """Recompute every entry's SHA-256 from its content (against the chained hash, and the
+    stored one for entries written before migration 0011).
 
     An aggregate first (it runs as a parallel scan; ORDER BY ... LIMIT would not), and the
     ordered list only when something is wrong.
     """
-    if not conn.execute(_COUNT_BAD_ENTRY_HASH).scalar():
+    found = found or one_pass(conn)
+    if not found.changed:
         return []
     ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {"limit": LIMIT})]
     if not ids:
@@ -241,14 +284,14 @@ _CHAIN = text(
     _LINKS
     + """
     SELECT c.position, c.entry_id, e.id IS NULL AS missing,
-           e.entry_hash IS DISTINCT FROM c.entry_hash AS hash_differs,
+           coalesce(e.entry_hash, audit.entry_hash(e)) IS DISTINCT FROM c.entry_hash AS hash_differs,
            c.position <> coalesce(c.prev_position, 0) + 1 AS gap,
            c.prev_hash IS DISTINCT FROM c.expected_prev
                OR c.epoch < coalesce(c.prev_epoch, 1) AS bad_prev,
            audit.link_hash(c.prev_hash, c.position, c.entry_hash)
                IS DISTINCT FROM c.chain_hash AS bad_link
       FROM x c LEFT JOIN audit.entry e ON e.id = c.entry_id
-     WHERE e.id IS NULL OR e.entry_hash IS DISTINCT FROM c.entry_hash
+     WHERE e.id IS NULL OR coalesce(e.entry_hash, audit.entry_hash(e)) IS DISTINCT FROM c.entry_hash
         OR c.position <> coalesce(c.prev_position, 0) + 1
         OR c.prev_hash IS DISTINCT FROM c.expected_prev OR c.epoch < coalesce(c.prev_epoch, 1)
         OR audit.link_hash(c.prev_hash, c.position, c.entry_hash) IS DISTINCT FROM c.chain_hash
@@ -257,11 +300,6 @@ _CHAIN = text(
 )
 
 
-_COUNT_BAD_LINKS = text("""
-    SELECT count(*) FROM audit.chain c LEFT JOIN audit.entry e ON e.id = c.entry_id
-     WHERE e.id IS NULL OR e.entry_hash IS DISTINCT FROM c.entry_hash
-        OR audit.link_hash(c.prev_hash, c.position, c.entry_hash) IS DISTINCT FROM c.chain_hash
-""")
 _COUNT_BAD_ORDER = text(
     _LINKS
     + """
@@ -272,16 +310,14 @@ _COUNT_BAD_ORDER = text(
 )
 
 
-def check_chain(conn: Connection) -> list[Problem]:
+def check_chain(conn: Connection, found: Pass | None = None) -> list[Problem]:
     """Walk the chain set-based: each row links to the previous one and to its entry.
 
-    Two cheap counts first (a parallel hash join, and a window over the primary key); the
-    detailed, ordered query runs only when one of them finds something.
+    Two cheap counts first (the one pass over entries and chain, and a window over the
+    primary key); the detailed, ordered query runs only when one of them finds something.
     """
-    if (
-        not conn.execute(_COUNT_BAD_LINKS).scalar()
-        and not conn.execute(_COUNT_BAD_ORDER, {"genesis": GENESIS}).scalar()
-    ):
+    found = found or one_pass(conn)
+    if found.chain_ok and not conn.execute(_COUNT_BAD_ORDER, {"genesis": GENESIS}).scalar():
         return []
     problems = []
     params = {"genesis": GENESIS, "limit": LIMIT}
