@@ -53,6 +53,7 @@ class VerifyReport:
     installation: str = ""
     at: datetime | None = None  # the database's time of the snapshot
     epoch: int = 1
+    snapshot_xmin: str = "0"  # every transaction not ended at the snapshot has an id >= this
 
     @property
     def ok(self) -> bool:
@@ -73,13 +74,17 @@ def verify(
     progress: Progress | None = None,
     full: bool = True,
     since_entry: int = 0,
+    since_xmin: str = "0",
 ) -> VerifyReport:
     """Run every check in one REPEATABLE READ snapshot, so they agree with each other.
 
     ``progress`` (optional) is called before each check; the fractions are the measured
     shares of the run time (hashing every entry dominates). ``full=False`` compares the
     content of only those regulated rows touched by entries after ``since_entry`` or whose
-    xmin is not their latest entry's transaction (docs/audit.md#rows-versus-trail).
+    xmin is not their latest entry's transaction (docs/audit.md#rows-versus-trail), and
+    recomputes the hash only of entries after ``since_entry``, of transactions from
+    ``since_xmin`` (the last verify's snapshot xmin) on, or whose xmin is not their own
+    transaction's (docs/audit.md#verify).
     """
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -97,7 +102,7 @@ def verify(
             problems += check_machinery(conn)
             problems += check_guards(conn)
             report(0.05, "Recomputing the hash of every entry and checking every link")
-            found = one_pass(conn)
+            found = one_pass(conn, full, since_entry, since_xmin)
             problems += check_entry_hashes(conn, found)
             report(0.45, "Checking the order of the chain")
             chain_problems = check_chain(conn, found)
@@ -114,10 +119,11 @@ def verify(
             problems += check_seals(conn)
             report(0.80, "Comparing the regulated rows with the trail")
             problems += check_rows(conn, full, since_entry)
-            last_entry, installation, snapshot_at = conn.execute(
+            last_entry, installation, snapshot_at, snapshot_xmin = conn.execute(
                 text(
                     "SELECT (SELECT coalesce(max(id), 0) FROM audit.entry),"
-                    " (SELECT id::text FROM audit.installation), now()"
+                    " (SELECT id::text FROM audit.installation), now(),"
+                    " pg_snapshot_xmin(pg_current_snapshot())::text"
                 )
             ).one()
             others = len(anchors)
@@ -150,6 +156,7 @@ def verify(
         installation=str(installation or ""),
         at=snapshot_at,
         epoch=sealed.epoch,
+        snapshot_xmin=str(snapshot_xmin),
     )
 
 
@@ -191,17 +198,31 @@ def sealing_alarms(conn: Connection, low_water: str, grace_s: float) -> list[str
 # it into the chain; entries written before keep the trigger's. Each entry's hash is
 # recomputed once, when there is something to compare it with: the chained hash and/or the
 # stored one. An unsealed entry written since 0011 has neither: it is covered by the next seal.
+#
+# An incremental pass (full = false) recomputes the hash only of entries newer than the last
+# verified entry (:since), of transactions that had not ended when that verify took its
+# snapshot (tx_id >= :since_xmin), or whose row version was not written by their own
+# transaction (xmin <> tx_id mod 2^32): entries are never updated, so an untouched entry
+# still carries the xmin of the transaction that wrote it, and any later edit gives it a new
+# xmin — the edit of a superuser who also sets tx_id to their own transaction's id included,
+# since that id is at least the last verify's snapshot xmin. What it cannot see (an xid
+# equal mod 2^32 after wraparound, a restored cluster's reset ids — a restore opens an epoch,
+# which forces a full pass) the daily full pass does. Chain links and stored-against-chained
+# hashes are checked in full every time (cheap).
 _HASHED = """
     SELECT e.id, e.entry_hash AS stored, c.entry_hash AS chained, c.position, c.prev_hash,
            c.chain_hash,
-           CASE WHEN e.entry_hash IS NOT NULL OR c.entry_id IS NOT NULL
+           CASE WHEN (e.entry_hash IS NOT NULL OR c.entry_id IS NOT NULL)
+                 AND (:full OR e.id > :since OR e.tx_id >= CAST(:since_xmin AS xid8)
+                      OR e.xmin::text::bigint <> e.tx_id::text::bigint % 4294967296)
                 THEN audit.entry_hash(e) END AS h
       FROM audit.entry e LEFT JOIN audit.chain c ON c.entry_id = e.id
 """
+_EVERY = {"full": True, "since": 0, "since_xmin": "0"}
 _BAD_ENTRY_HASH = text(f"""
     SELECT x.id FROM ({_HASHED}) x
      WHERE x.h IS DISTINCT FROM coalesce(x.stored, x.chained)
-       AND (x.stored IS NOT NULL OR x.chained IS NOT NULL)
+       AND (x.stored IS NOT NULL OR x.chained IS NOT NULL) AND x.h IS NOT NULL
      ORDER BY x.id LIMIT :limit
 """)
 _POSITIONS = text("SELECT entry_id, position FROM audit.chain WHERE entry_id = ANY(:ids)")
@@ -209,10 +230,11 @@ _POSITIONS = text("SELECT entry_id, position FROM audit.chain WHERE entry_id = A
 # One pass over the entries with their chain rows (a parallel hash join): content against
 # hash, stored against chained, every chain link; and how many chain rows found their entry.
 _ONE_PASS = text(f"""
-    SELECT count(*) FILTER (WHERE x.h IS DISTINCT FROM coalesce(x.stored, x.chained)
-                              AND (x.stored IS NOT NULL OR x.chained IS NOT NULL)),
+    SELECT count(*) FILTER (WHERE x.h IS NOT NULL
+                              AND x.h IS DISTINCT FROM coalesce(x.stored, x.chained)),
            count(*) FILTER (WHERE x.chained IS NOT NULL
-                              AND (coalesce(x.stored, x.h) IS DISTINCT FROM x.chained
+                              AND ((x.stored IS NOT NULL OR x.h IS NOT NULL)
+                                   AND coalesce(x.stored, x.h) IS DISTINCT FROM x.chained
                                    OR audit.link_hash(x.prev_hash, x.position, x.chained)
                                       IS DISTINCT FROM x.chain_hash)),
            count(x.chained),
@@ -235,8 +257,11 @@ class Pass:
         return not self.chain_bad and not self.chain_missing
 
 
-def one_pass(conn: Connection) -> Pass:
-    changed, chain_bad, matched, chained = conn.execute(_ONE_PASS).one()
+def one_pass(
+    conn: Connection, full: bool = True, since_entry: int = 0, since_xmin: str = "0"
+) -> Pass:
+    params = {"full": full, "since": since_entry, "since_xmin": since_xmin}
+    changed, chain_bad, matched, chained = conn.execute(_ONE_PASS, params).one()
     return Pass(int(changed), int(chain_bad), int(chained) - int(matched))
 
 
@@ -250,7 +275,7 @@ def check_entry_hashes(conn: Connection, found: Pass | None = None) -> list[Prob
     found = found or one_pass(conn)
     if not found.changed:
         return []
-    ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {"limit": LIMIT})]
+    ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {**_EVERY, "limit": LIMIT})]
     if not ids:
         return []
     positions: dict[int, int] = {int(e): int(p) for e, p in conn.execute(_POSITIONS, {"ids": ids})}
@@ -284,14 +309,16 @@ _CHAIN = text(
     _LINKS
     + """
     SELECT c.position, c.entry_id, e.id IS NULL AS missing,
-           coalesce(e.entry_hash, audit.entry_hash(e)) IS DISTINCT FROM c.entry_hash AS hash_differs,
+           coalesce(e.entry_hash, audit.entry_hash(e))
+               IS DISTINCT FROM c.entry_hash AS hash_differs,
            c.position <> coalesce(c.prev_position, 0) + 1 AS gap,
            c.prev_hash IS DISTINCT FROM c.expected_prev
                OR c.epoch < coalesce(c.prev_epoch, 1) AS bad_prev,
            audit.link_hash(c.prev_hash, c.position, c.entry_hash)
                IS DISTINCT FROM c.chain_hash AS bad_link
       FROM x c LEFT JOIN audit.entry e ON e.id = c.entry_id
-     WHERE e.id IS NULL OR coalesce(e.entry_hash, audit.entry_hash(e)) IS DISTINCT FROM c.entry_hash
+     WHERE e.id IS NULL
+        OR coalesce(e.entry_hash, audit.entry_hash(e)) IS DISTINCT FROM c.entry_hash
         OR c.position <> coalesce(c.prev_position, 0) + 1
         OR c.prev_hash IS DISTINCT FROM c.expected_prev OR c.epoch < coalesce(c.prev_epoch, 1)
         OR audit.link_hash(c.prev_hash, c.position, c.entry_hash) IS DISTINCT FROM c.chain_hash
