@@ -140,7 +140,7 @@ def test_canonical_string_is_the_documented_recipe(database: TestDatabase) -> No
             " to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), e.actor,"
             " e.actor_id, e.station, e.table_name, e.record_key, e.operation, e.before,"
             " e.after, e.reason FROM audit.entry e JOIN audit.chain c ON c.entry_id = e.id"
-                " WHERE e.id = %s",
+            " WHERE e.id = %s",
             (entry,),
         ).fetchone()  # type: ignore[misc]
         conn.execute("SET TimeZone = 'UTC'")
