@@ -247,7 +247,7 @@ GENERATE_ROWS = (
 GENERATE = """
 INSERT INTO audit.entry
 SELECT (x).id, (x).tx_id, (x).at, (x).actor, (x).actor_id, (x).station, (x).table_name,
-       (x).record_key, (x).operation, (x).before, (x).after, (x).reason, NULL
+       (x).record_key, (x).operation, (x).before, (x).after, (x).reason, audit.entry_hash(x)
   FROM (SELECT ROW(nextval('audit.entry_id_seq'), pg_current_xact_id(), clock_timestamp(),
                %(actor)s, %(actor_id)s, 'station_bench', 'workcell.item', i.id::text,
                op, CASE WHEN op = 'UPDATE' THEN to_jsonb(i) END, to_jsonb(i),

@@ -1,4 +1,5 @@
 -- Bench variant (bench/audit_overhead.py --variant): the write path before issue 11 item 8 (main at 4cce1f1): trigger with SET clauses, nested actor functions, hash in the trigger, six btrees, CHECK on operation.
+SET ROLE workcell_owner;
 -- The write path (migration 0011). The row trigger is SECURITY INVOKER (it runs with the
 -- rights of whoever made the change, so workcell.current_actor_id() can tell a station's own
 -- write, token required, from system work inside an owner's SECURITY DEFINER function) and
@@ -82,14 +83,6 @@ END $$;
 REVOKE ALL ON FUNCTION audit.append_entry(bigint, text, text, text, jsonb, jsonb, text, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit.append_entry(bigint, text, text, text, jsonb, jsonb, text, text[]) TO workcell_app;
 
--- the sealer takes a stored hash when there is one (as before 0011), else computes it
-CREATE OR REPLACE FUNCTION pg_temp.fix_seal_range() RETURNS void LANGUAGE plpgsql AS $f$
-DECLARE v_src text;
-BEGIN
-    SELECT pg_get_functiondef('audit.seal_range(integer,bigint,xid8,xid8,bigint,text,bigint,xid8)'::regprocedure) INTO v_src;
-    EXECUTE replace(v_src, 'audit.entry_hash(e) AS h', 'coalesce(e.entry_hash, audit.entry_hash(e)) AS h');
-END $f$;
-SELECT pg_temp.fix_seal_range();
 
 CREATE INDEX ix_entry_at ON audit.entry (at);
 CREATE INDEX ix_entry_station ON audit.entry (station, id);

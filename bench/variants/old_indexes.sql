@@ -1,4 +1,5 @@
 -- Bench variant (bench/audit_overhead.py --variant): the new trigger and writer, but the six btrees and the CHECK of before.
+SET ROLE workcell_owner;
 
 CREATE INDEX ix_entry_at ON audit.entry (at);
 CREATE INDEX ix_entry_station ON audit.entry (station, id);

@@ -127,8 +127,7 @@ def _pages(session: Session, flt: query.AuditFilter) -> Iterator[query.AuditRow]
 
 
 _VALUES = text(
-    "SELECT e.id, e.before, e.after, coalesce(e.entry_hash, audit.entry_hash(e))"
-    " FROM audit.entry e WHERE e.id = ANY(CAST(:ids AS bigint[]))"
+    "SELECT id, before, after, entry_hash FROM audit.entry WHERE id = ANY(CAST(:ids AS bigint[]))"
 )
 
 

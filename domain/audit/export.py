@@ -23,8 +23,7 @@ _ENTRIES = text("""
     SELECT e.id, e.tx_id::text,
            to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
            e.actor, e.actor_id, e.station, e.table_name, e.record_key, e.operation,
-           e.before::text, e.after::text, e.reason,
-           coalesce(e.entry_hash, audit.entry_hash(e)), audit.canonical(e)
+           e.before::text, e.after::text, e.reason, e.entry_hash, audit.canonical(e)
       FROM audit.entry e ORDER BY e.id
 """)
 _CHAIN = text(
@@ -136,9 +135,8 @@ or by hand, following the recipes below (any SHA-256 tool and a JSON parser suff
 1. Files. MANIFEST.sha256 lists the SHA-256 of every other file:  sha256sum -c MANIFEST.sha256
    Record the SHA-256 of MANIFEST.sha256 itself (printed by the export) outside the bundle.
 
-2. Entries (entries.jsonl, one JSON object per line). "canonical" is the string that is
-   hashed (when the entry is sealed; entries written before migration 0011 also when they
-   were written): entry_hash = hex(SHA-256(UTF-8 bytes of canonical)).
+2. Entries (entries.jsonl, one JSON object per line). "canonical" is the string that was
+   hashed when the entry was written: entry_hash = hex(SHA-256(UTF-8 bytes of canonical)).
    canonical is the text form of a PostgreSQL jsonb array (elements separated by ", ",
    object keys sorted by length then bytes, as jsonb prints them) of, in order:
      id, tx_id (text), at (UTC, "YYYY-MM-DDTHH:MM:SS.ffffffZ"), actor, actor_id, station,

@@ -28,10 +28,10 @@ from domain.audit.verify_meta import Problem
 # migration 0011: secrets leave append_entry as keyed
 # digests, and the functions that compare rows with the trail — a first_difference that
 # always answers "none" would silence that check; the write path of issue 11 item 8: one
-# append_entry per row resolving the actor inline, the sealer computing the entry hash)
+# append_entry per row resolving the actor inline)
 EXPECTED = {
     "audit.record_change()": "35030866e72f7c3e812810d52718dee7454f1ab16f5126352faae654095a576b",
-    "audit.append_entry(boolean,name,name,text,text[],anyelement,anyelement)": "2b5df1c32bcb94f40654663e352d1d386f5c7961f68d479d0f05e55d9ae6d50b",  # noqa: E501
+    "audit.append_entry(boolean,name,name,text,text[],anyelement,anyelement)": "ecea3b1c6cab6bcee00a8d24b2cf605ab34da2fade82567e6d5a4e5deaebcd05",  # noqa: E501
     "audit.canonical(audit.entry)": "7fd7053f99bf16ebbae20cea4dd37723ae66d5baecb4239e4ee31ad89ff7db9a",  # noqa: E501
     "audit.entry_hash(audit.entry)": "f16248fd8b151a76cbb141b24c13e1b429ba2ea6d363f25f792c6a5c69030ff4",  # noqa: E501
     "audit.refuse_change()": "63805e45bd766f208d5579d9148e8ff44d955ea1dc310b5ddab3fc5899168c41",
@@ -45,7 +45,7 @@ EXPECTED = {
     "audit.digest_key()": "a463ca46b386a417682b84fbec3291e2cd36e176812a998293c11d360fbcd340",
     "audit.secret_digest(bytea,text,text)": "0ef013bbfd9e5f59f93dd399e7a48511efd91fb1f490906596054fa1fd10d9b3",  # noqa: E501
     "audit.epoch_link(text,integer,bigint)": "de13af2c6048b218468e130f292c9e6eac4a36beed7b84eab5e1d4c1d36d898e",  # noqa: E501
-    "audit.seal_range(integer,bigint,xid8,xid8,bigint,text,bigint,xid8)": "887cc2ba855a475389910d7749124339e8ced15f60178a8b671da4427690a81f",  # noqa: E501
+    "audit.seal_range(integer,bigint,xid8,xid8,bigint,text,bigint,xid8)": "3a2858446713181e45c962ea5b8ead2ae2dd3a237140fb36fabeadf1da9ed180",  # noqa: E501
     "audit.digest_secrets(bytea,jsonb,text[])": "a9bcaa321391775b1ce8986d49b9a1bcbf8224146aa36cea5f3a26c572f1f447",  # noqa: E501
 }
 

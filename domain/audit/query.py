@@ -199,7 +199,7 @@ def history(
 
 
 _DETAIL = text(f"""
-    SELECT {_COLUMNS}, e.before, e.after, coalesce(e.entry_hash, audit.entry_hash(e)),
+    SELECT {_COLUMNS}, e.before, e.after, e.entry_hash,
            (SELECT c.chain_hash FROM audit.chain c WHERE c.entry_id = e.id)
       FROM audit.entry e WHERE e.id = :id
 """)

@@ -101,11 +101,10 @@ def verify(
             problems += check_triggers(conn)
             problems += check_machinery(conn)
             problems += check_guards(conn)
-            report(0.05, "Recomputing the hash of every entry and checking every link")
-            found = one_pass(conn, full, since_entry, since_xmin)
-            problems += check_entry_hashes(conn, found)
-            report(0.45, "Checking the order of the chain")
-            chain_problems = check_chain(conn, found)
+            report(0.05, "Recomputing the hash of every entry")
+            problems += check_entry_hashes(conn, full, since_entry, since_xmin)
+            report(0.45, "Checking every link of the chain")
+            chain_problems = check_chain(conn)
             problems += chain_problems
             report(0.70, "Looking for entries missing from the chain")
             sealed = _sealed(conn)
@@ -194,88 +193,49 @@ def sealing_alarms(conn: Connection, low_water: str, grace_s: float) -> list[str
     return lines
 
 
-# Since migration 0011 the trigger stores no hash (entry_hash is NULL) and the sealer computes
-# it into the chain; entries written before keep the trigger's. Each entry's hash is
-# recomputed once, when there is something to compare it with: the chained hash and/or the
-# stored one. An unsealed entry written since 0011 has neither: it is covered by the next seal.
-#
+_BAD_ENTRY_HASH = text("""
+    SELECT e.id FROM audit.entry e
+     WHERE audit.entry_hash(e) IS DISTINCT FROM e.entry_hash
+     ORDER BY e.id LIMIT :limit
+""")
 # An incremental pass (full = false) recomputes the hash only of entries newer than the last
 # verified entry (:since), of transactions that had not ended when that verify took its
 # snapshot (tx_id >= :since_xmin), or whose row version was not written by their own
-# transaction (xmin <> tx_id mod 2^32): entries are never updated, so an untouched entry
+# transaction (xmin <> tx_id mod 2^32). Entries are never updated, so an untouched entry
 # still carries the xmin of the transaction that wrote it, and any later edit gives it a new
-# xmin — the edit of a superuser who also sets tx_id to their own transaction's id included,
-# since that id is at least the last verify's snapshot xmin. What it cannot see (an xid
-# equal mod 2^32 after wraparound, a restored cluster's reset ids — a restore opens an epoch,
-# which forces a full pass) the daily full pass does. Chain links and stored-against-chained
-# hashes are checked in full every time (cheap).
-_HASHED = """
-    SELECT e.id, e.entry_hash AS stored, c.entry_hash AS chained, c.position, c.prev_hash,
-           c.chain_hash,
-           CASE WHEN (e.entry_hash IS NOT NULL OR c.entry_id IS NOT NULL)
-                 AND (:full OR e.id > :since OR e.tx_id >= CAST(:since_xmin AS xid8)
-                      OR e.xmin::text::bigint <> e.tx_id::text::bigint % 4294967296)
-                THEN audit.entry_hash(e) END AS h
-      FROM audit.entry e LEFT JOIN audit.chain c ON c.entry_id = e.id
+# xmin — also the edit of a superuser who sets tx_id to their own transaction's id, since
+# that id is at least the last verify's snapshot xmin. What it cannot see (an xid equal mod
+# 2^32 after wraparound) the daily full pass does; after a restore every entry carries the
+# restore's xmin and is rehashed. The chain (links, stored against chained hashes, entries
+# that are gone) is checked in full every time: it needs no canonical string.
+_TO_HASH = """
+    (:full OR e.id > :since OR e.tx_id >= CAST(:since_xmin AS xid8)
+     OR e.xmin::text::bigint <> e.tx_id::text::bigint % 4294967296)
 """
 _EVERY = {"full": True, "since": 0, "since_xmin": "0"}
-_BAD_ENTRY_HASH = text(f"""
-    SELECT x.id FROM ({_HASHED}) x
-     WHERE x.h IS DISTINCT FROM coalesce(x.stored, x.chained)
-       AND (x.stored IS NOT NULL OR x.chained IS NOT NULL) AND x.h IS NOT NULL
-     ORDER BY x.id LIMIT :limit
-""")
 _POSITIONS = text("SELECT entry_id, position FROM audit.chain WHERE entry_id = ANY(:ids)")
 
-# One pass over the entries with their chain rows (a parallel hash join): content against
-# hash, stored against chained, every chain link; and how many chain rows found their entry.
-_ONE_PASS = text(f"""
-    SELECT count(*) FILTER (WHERE x.h IS NOT NULL
-                              AND x.h IS DISTINCT FROM coalesce(x.stored, x.chained)),
-           count(*) FILTER (WHERE x.chained IS NOT NULL
-                              AND ((x.stored IS NOT NULL OR x.h IS NOT NULL)
-                                   AND coalesce(x.stored, x.h) IS DISTINCT FROM x.chained
-                                   OR audit.link_hash(x.prev_hash, x.position, x.chained)
-                                      IS DISTINCT FROM x.chain_hash)),
-           count(x.chained),
-           (SELECT count(*) FROM audit.chain)
-      FROM ({_HASHED}) x
+
+_COUNT_BAD_ENTRY_HASH = text(f"""
+    SELECT count(*) FROM audit.entry e
+     WHERE {_TO_HASH} AND audit.entry_hash(e) IS DISTINCT FROM e.entry_hash
 """)
 
 
-@dataclass(frozen=True)
-class Pass:
-    """What the one pass over entries and chain found (counts; details are asked for only
-    when one is not zero)."""
-
-    changed: int  # entries whose content no longer matches their stored or chained hash
-    chain_bad: int  # chain rows whose entry hash differs from the entry's, or bad links
-    chain_missing: int  # chain rows whose entry is gone
-
-    @property
-    def chain_ok(self) -> bool:
-        return not self.chain_bad and not self.chain_missing
-
-
-def one_pass(
+def check_entry_hashes(
     conn: Connection, full: bool = True, since_entry: int = 0, since_xmin: str = "0"
-) -> Pass:
-    params = {"full": full, "since": since_entry, "since_xmin": since_xmin}
-    changed, chain_bad, matched, chained = conn.execute(_ONE_PASS, params).one()
-    return Pass(int(changed), int(chain_bad), int(chained) - int(matched))
-
-
-def check_entry_hashes(conn: Connection, found: Pass | None = None) -> list[Problem]:
-    """Recompute every entry's SHA-256 from its content (against the chained hash, and the
-    stored one for entries written before migration 0011).
+) -> list[Problem]:
+    """Recompute every entry's SHA-256 from its content (an incremental pass: only the
+    entries after ``since_entry``, of transactions from ``since_xmin`` on, or whose xmin is
+    not their own transaction's).
 
     An aggregate first (it runs as a parallel scan; ORDER BY ... LIMIT would not), and the
-    ordered list only when something is wrong.
+    ordered list (of every entry) only when something is wrong.
     """
-    found = found or one_pass(conn)
-    if not found.changed:
+    params = {"full": full, "since": since_entry, "since_xmin": since_xmin}
+    if not conn.execute(_COUNT_BAD_ENTRY_HASH, params).scalar():
         return []
-    ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {**_EVERY, "limit": LIMIT})]
+    ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {"limit": LIMIT})]
     if not ids:
         return []
     positions: dict[int, int] = {int(e): int(p) for e, p in conn.execute(_POSITIONS, {"ids": ids})}
@@ -309,16 +269,14 @@ _CHAIN = text(
     _LINKS
     + """
     SELECT c.position, c.entry_id, e.id IS NULL AS missing,
-           coalesce(e.entry_hash, audit.entry_hash(e))
-               IS DISTINCT FROM c.entry_hash AS hash_differs,
+           e.entry_hash IS DISTINCT FROM c.entry_hash AS hash_differs,
            c.position <> coalesce(c.prev_position, 0) + 1 AS gap,
            c.prev_hash IS DISTINCT FROM c.expected_prev
                OR c.epoch < coalesce(c.prev_epoch, 1) AS bad_prev,
            audit.link_hash(c.prev_hash, c.position, c.entry_hash)
                IS DISTINCT FROM c.chain_hash AS bad_link
       FROM x c LEFT JOIN audit.entry e ON e.id = c.entry_id
-     WHERE e.id IS NULL
-        OR coalesce(e.entry_hash, audit.entry_hash(e)) IS DISTINCT FROM c.entry_hash
+     WHERE e.id IS NULL OR e.entry_hash IS DISTINCT FROM c.entry_hash
         OR c.position <> coalesce(c.prev_position, 0) + 1
         OR c.prev_hash IS DISTINCT FROM c.expected_prev OR c.epoch < coalesce(c.prev_epoch, 1)
         OR audit.link_hash(c.prev_hash, c.position, c.entry_hash) IS DISTINCT FROM c.chain_hash
@@ -327,6 +285,11 @@ _CHAIN = text(
 )
 
 
+_COUNT_BAD_LINKS = text("""
+    SELECT count(*) FROM audit.chain c LEFT JOIN audit.entry e ON e.id = c.entry_id
+     WHERE e.id IS NULL OR e.entry_hash IS DISTINCT FROM c.entry_hash
+        OR audit.link_hash(c.prev_hash, c.position, c.entry_hash) IS DISTINCT FROM c.chain_hash
+""")
 _COUNT_BAD_ORDER = text(
     _LINKS
     + """
@@ -337,14 +300,16 @@ _COUNT_BAD_ORDER = text(
 )
 
 
-def check_chain(conn: Connection, found: Pass | None = None) -> list[Problem]:
+def check_chain(conn: Connection) -> list[Problem]:
     """Walk the chain set-based: each row links to the previous one and to its entry.
 
-    Two cheap counts first (the one pass over entries and chain, and a window over the
-    primary key); the detailed, ordered query runs only when one of them finds something.
+    Two cheap counts first (a parallel hash join, and a window over the primary key); the
+    detailed, ordered query runs only when one of them finds something.
     """
-    found = found or one_pass(conn)
-    if found.chain_ok and not conn.execute(_COUNT_BAD_ORDER, {"genesis": GENESIS}).scalar():
+    if (
+        not conn.execute(_COUNT_BAD_LINKS).scalar()
+        and not conn.execute(_COUNT_BAD_ORDER, {"genesis": GENESIS}).scalar()
+    ):
         return []
     problems = []
     params = {"genesis": GENESIS, "limit": LIMIT}

@@ -169,8 +169,7 @@ def _rewrite_tail(trail: Trail, victim_position: int) -> int:
     trail.superuser(*statements)
     with trail.db.connect("admin") as conn:
         rows = conn.execute(
-            "SELECT c.position, c.prev_hash, coalesce(e.entry_hash, audit.entry_hash(e))"
-            " FROM audit.chain c"
+            "SELECT c.position, c.prev_hash, e.entry_hash FROM audit.chain c"
             " JOIN audit.entry e ON e.id = c.entry_id WHERE c.position >= %s ORDER BY c.position",
             (victim_position,),
         ).fetchall()

@@ -71,16 +71,15 @@ DECLARE
     v_head   text;
 BEGIN
     -- Deterministic order: by transaction, then entry id (every window orders by the same
-    -- key as the index, so nothing is sorted). The sealer computes each entry's hash from
-    -- its content (since 0011 the trigger stores none, write_path.sql); verify recomputes it
-    -- for every sealed entry and compares it with the chained one and, for entries written
-    -- before 0011, with the stored one.
+    -- key as the index, so nothing is sorted). The chain takes the hash the trigger stored:
+    -- recomputing it here would bless an entry edited (hash and all) before sealing just the
+    -- same, and verify compares stored, recomputed and chained.
     INSERT INTO audit.chain (position, entry_id, entry_hash, prev_hash, chain_hash, seal_id, epoch)
     SELECT pos, id, h, coalesce(lag(ch) OVER (ORDER BY tx_id, id), p_head), ch, p_seal_id, p_epoch
       FROM (SELECT tx_id, id, h, pos,
                    audit.chain_fold(p_head, pos, h)
                        OVER (ORDER BY tx_id, id ROWS UNBOUNDED PRECEDING) AS ch
-              FROM (SELECT e.tx_id, e.id, audit.entry_hash(e) AS h,
+              FROM (SELECT e.tx_id, e.id, e.entry_hash AS h,
                            p_pos + row_number() OVER (ORDER BY e.tx_id, e.id) AS pos
                       FROM audit.entry e
                      WHERE e.tx_id >= p_low AND e.tx_id < p_horizon

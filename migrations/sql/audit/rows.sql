@@ -141,7 +141,7 @@ BEGIN
         INSERT INTO audit.entry
         SELECT (x).id, (x).tx_id, (x).at, (x).actor, (x).actor_id, (x).station, (x).table_name,
                (x).record_key, (x).operation, (x).before, (x).after, (x).reason,
-               NULL  -- the sealer hashes it (write_path.sql)
+               audit.entry_hash(x)
           FROM (SELECT ROW(nextval('audit.entry_id_seq'), pg_current_xact_id(), clock_timestamp(),
                            u.username, u.id, session_user, $1, n.k, 'BASELINE', NULL,
                            CASE WHEN cardinality($2) = 0 THEN n.img

@@ -33,11 +33,8 @@ END $$;
 -- person active, station enabled. One query gives the person's id and name (the nested
 -- functions cost 13 % of the trigger). Nothing is cached where a station could write it.
 --
--- The entry's hash is no longer computed here: the sealer computes it from the entry's
--- content when it chains the entry (audit.chain.entry_hash), and verify recomputes it for
--- every sealed entry. A hash written by the trigger protected nothing a superuser could not
--- recompute with it; until an entry is sealed it is protected by the append-only triggers
--- and the grace time, as before. entry_hash stays filled for entries written before 0011.
+-- The entry's hash stays here: moving it to the sealer gained nothing measurable on the
+-- write path and cost verify a chain look-up per entry (docs/BENCHMARKS.md).
 CREATE FUNCTION audit.append_entry(p_owner boolean, p_schema name, p_table name, p_op text,
                                    p_args text[], p_old anyelement, p_new anyelement)
 RETURNS void
@@ -118,11 +115,13 @@ BEGIN
         v_before := audit.digest_secrets(v_dkey, v_before, p_args[v_first + 1:]);
         v_after := audit.digest_secrets(v_dkey, v_after, p_args[v_first + 1:]);
     END IF;
-    INSERT INTO audit.entry (id, tx_id, at, actor, actor_id, station, table_name, record_key,
-                             operation, before, after, reason)
-    VALUES (nextval('audit.entry_id_seq'), pg_current_xact_id(), clock_timestamp(), v_name,
-            v_actor, session_user, p_schema || '.' || p_table, v_key, p_op, v_before, v_after,
-            v_reason);
+    -- one statement: the row and its hash (audit.entry_hash is inlined)
+    INSERT INTO audit.entry
+    SELECT (x).id, (x).tx_id, (x).at, (x).actor, (x).actor_id, (x).station, (x).table_name,
+           (x).record_key, (x).operation, (x).before, (x).after, (x).reason, audit.entry_hash(x)
+      FROM (SELECT ROW(nextval('audit.entry_id_seq'), pg_current_xact_id(), clock_timestamp(),
+                       v_name, v_actor, session_user, p_schema || '.' || p_table, v_key, p_op,
+                       v_before, v_after, v_reason, '')::audit.entry AS x) AS s;
 END $$;
 REVOKE ALL ON FUNCTION audit.append_entry(boolean, name, name, text, text[], anyelement, anyelement) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION audit.append_entry(boolean, name, name, text, text[], anyelement, anyelement) TO workcell_app;
@@ -141,9 +140,5 @@ DROP INDEX audit.ix_entry_station;
 CREATE INDEX ix_entry_at_brin ON audit.entry USING brin (at);
 -- The operation comes from the trigger (TG_OP) or audit.record_baseline; a CHECK re-parsed
 -- for every single-row INSERT cost 5 % of the trigger and guarded nothing a superuser could
--- not drop. The hash is the sealer's (above).
+-- not drop.
 ALTER TABLE audit.entry DROP CONSTRAINT IF EXISTS ck_entry_operation;
-ALTER TABLE audit.entry ALTER COLUMN entry_hash DROP NOT NULL;
-COMMENT ON COLUMN audit.entry.entry_hash IS
-    'SHA-256 of the canonical string as the trigger stored it (entries before migration 0011); '
-    'NULL since 0011: the sealer computes it into audit.chain.entry_hash.';
