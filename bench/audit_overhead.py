@@ -3,7 +3,14 @@ without the audit trigger and with it (background sealer running), 4 and 16 clie
 one run; then `verify` over 1,000,000 entries.
 
     .venv/bin/python -m bench.audit_overhead [--seconds 20] [--rounds 4] [--clients 4 16]
-        [--entries 1000000]
+        [--workload single station] [--entries 1000000] [--variant FILE.sql]
+
+Workloads: ``single`` is one row per transaction (50 % INSERT of a new item, 50 % UPDATE of a
+preloaded one); ``station`` is the shape of a real station transaction: it opens like a unit
+of work, reads the record and its lifecycle rules, inserts one row and updates 2-9 others
+(3-10 rows written), and names its reason, as a signed transition's database work does
+(argon2 and the PIN proof excluded). ``--variant`` runs a SQL file as the superuser after
+migrating (to measure a design variant on the same scratch database).
 
 The workload runs in pgbench (a C client: Python threads would be the bottleneck on two
 cores and hide the trigger's cost). Uses a scratch database on the test server
@@ -13,9 +20,11 @@ cores and hide the trigger's cost). Uses a scratch database on the test server
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,6 +87,21 @@ UPDATE {table} SET description = 'changed ' || :r, version = version + 1 WHERE i
 COMMIT;
 """
 
+STATION_SCRIPT = """\\set id random(1, {preload_less})
+\\set k random(2, 9)
+\\set last :id + :k - 1
+BEGIN;
+SELECT set_config('workcell.session', '{token}', true),
+       set_config('workcell.reason', 'bench: signed transition', true), workcell.touch_session();
+SELECT id, version, status FROM {table} WHERE id = :id;
+SELECT count(*) FROM workcell.transition_rule WHERE record_type = 'item';
+INSERT INTO {table} (item_number, description, item_type, unit)
+    VALUES ('S' || nextval('bench.number'), 'bench item', 'raw', 'kg');
+UPDATE {table} SET description = 'transition ' || :k, version = version + 1
+ WHERE id BETWEEN :id AND :last;
+COMMIT;
+"""
+
 
 def pgbench_binary() -> str:
     candidates = [
@@ -121,18 +145,26 @@ def prepare(db: TestDatabase) -> str:
     return token
 
 
-def run_pgbench(db: TestDatabase, token: str, table: str, clients: int, seconds: int) -> float:
+def run_pgbench(
+    db: TestDatabase, token: str, table: str, clients: int, seconds: int, workload: str = "single"
+) -> float:
     url = make_url(db.station)
+    script = SCRIPT if workload == "single" else STATION_SCRIPT
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as fh:
-        fh.write(SCRIPT.format(preload=PRELOAD, token=token, table=table))
+        fh.write(
+            script.format(preload=PRELOAD, preload_less=PRELOAD - 10, token=token, table=table)
+        )
     host = url.query.get("host") or url.host or "127.0.0.1"
     cmd = [
         pgbench_binary(), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
         "-T", str(seconds), "-f", fh.name, "-h", str(host), "-p", str(url.port or 5432),
         "-U", STATION_ROLE, str(url.database),
     ]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     os.unlink(fh.name)
+    if done.returncode != 0:
+        raise SystemExit(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+    out = done.stdout
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
     if not match:
         raise SystemExit(f"unexpected pgbench output:\n{out}")
@@ -155,7 +187,13 @@ def seal_lag(db: TestDatabase, since_entry: int) -> tuple[float, float, float]:
 
 
 def overhead(
-    db: TestDatabase, token: str, clients: int, seconds: int, interval: float, rounds: int
+    db: TestDatabase,
+    token: str,
+    clients: int,
+    seconds: int,
+    interval: float,
+    rounds: int,
+    workload: str = "single",
 ) -> None:
     """Alternate plain and audited slices (``rounds`` each, ``seconds`` in total per table),
     so a change in the machine's load during the run hits both sides alike."""
@@ -173,8 +211,8 @@ def overhead(
     slice_s = max(2, seconds // rounds)
     try:
         for _ in range(rounds):
-            plain.append(run_pgbench(db, token, "bench.item_plain", clients, slice_s))
-            audited.append(run_pgbench(db, token, "workcell.item", clients, slice_s))
+            plain.append(run_pgbench(db, token, "bench.item_plain", clients, slice_s, workload))
+            audited.append(run_pgbench(db, token, "workcell.item", clients, slice_s, workload))
     finally:
         sealer.stop()
     seal(engine)
@@ -182,10 +220,13 @@ def overhead(
     median, p99, worst = seal_lag(db, start_entry)
     failures = sum(1 for s in statuses if not s.ok)
     p, a = sum(plain) / rounds, sum(audited) / rounds
+    ratios = sorted(x / y for x, y in zip(audited, plain, strict=True))
     slices = " ".join(f"{x / y:.2f}" for x, y in zip(audited, plain, strict=True))
+    mid = statistics.median(ratios)
     print(
-        f"{clients:>2} clients: unaudited {p:8.0f} tx/s  audited {a:8.0f} tx/s  "
-        f"ratio {a / p:4.2f} (per slice {slices})  seal lag median {median:.2f} s "
+        f"{workload:>7} {clients:>2} clients: unaudited {p:8.0f} tx/s  audited {a:8.0f} tx/s  "
+        f"ratio {a / p:4.2f} (median slice {mid:.2f}; per slice {slices})  "
+        f"seal lag median {median:.2f} s "
         f"p99 {p99:.2f} s max {worst:.2f} s  (sealer every {interval} s, {failures} failed runs)",
         flush=True,
     )
@@ -215,7 +256,16 @@ SELECT (x).id, (x).tx_id, (x).at, (x).actor, (x).actor_id, (x).station, (x).tabl
          WHERE i.xmin::text = (pg_current_xact_id()::text::bigint %% 4294967296)::text
          ORDER BY i.id, op OFFSET 0) s
 """
-SHA256_FLOOR = """
+# The floors: SHA-256 over canonical strings computed beforehand (the bare hash), and the
+# same with the canonical string rebuilt from each entry's columns (what verify must do).
+# An unlogged table, not a temporary one, so both can run as a parallel scan like verify.
+CANONICAL_TEXT = (
+    "DROP TABLE IF EXISTS bench.canonical",
+    "CREATE UNLOGGED TABLE bench.canonical AS SELECT audit.canonical(e) AS c FROM audit.entry e",
+    "VACUUM ANALYZE bench.canonical",
+)
+SHA256_FLOOR = "SELECT count(*), sum(length(sha256(convert_to(c, 'UTF8')))) FROM bench.canonical"
+REBUILD_FLOOR = """
 SELECT count(*), sum(length(sha256(convert_to(audit.canonical(e), 'UTF8'))))
   FROM (SELECT * FROM audit.entry OFFSET 0) e
 """
@@ -243,11 +293,25 @@ def verify_speed(db: TestDatabase, entries: int) -> None:
         started = time.perf_counter()
         result = seal(engine)
         sealing = time.perf_counter() - started
-        report = verify(engine)
-        started = time.perf_counter()
-        with engine.connect() as conn:
-            conn.exec_driver_sql(SHA256_FLOOR).one()
-        floor = report.entries / (time.perf_counter() - started)
+        marks: list[tuple[float, str]] = []
+        report = verify(engine, progress=lambda f, what: marks.append((time.perf_counter(), what)))
+        phases = "; ".join(
+            f"{what.lower()} {b - a:.2f} s" for (a, what), (b, _) in itertools.pairwise(marks)
+        )
+        # the next verify, incremental from this one's mark (nothing written in between):
+        # what a station's routine verify costs; every entry's xmin is still checked
+        again = verify(
+            engine, full=False, since_entry=report.last_entry_id, since_xmin=report.snapshot_xmin
+        )
+        floors = []
+        with db.connect("admin", autocommit=True) as conn:
+            for statement in CANONICAL_TEXT:
+                conn.execute(statement)
+            for query in (SHA256_FLOOR, REBUILD_FLOOR):
+                conn.execute("SET max_parallel_workers_per_gather = 2")
+                started = time.perf_counter()
+                conn.execute(query).fetchone()
+                floors.append(report.entries / (time.perf_counter() - started))
     finally:
         engine.dispose()
     rate = report.entries / report.seconds
@@ -257,7 +321,12 @@ def verify_speed(db: TestDatabase, entries: int) -> None:
         f"verify (full, rows versus trail included): {report.entries:,} entries in "
         f"{report.seconds:.1f} s = {rate:,.0f} entries/s "
         f"({'intact' if report.ok else 'NOT intact: ' + str(report.first)}); "
-        f"bare SHA-256 of the canonical strings: {floor:,.0f} entries/s",
+        f"bare SHA-256 over the stored canonical strings: {floors[0]:,.0f} entries/s; "
+        f"rebuilt from the columns and hashed: {floors[1]:,.0f} entries/s\n"
+        f"verify phases: {phases}\n"
+        f"incremental verify from that mark: {again.entries:,} entries in {again.seconds:.1f} s"
+        f" = {again.entries / again.seconds:,.0f} entries/s"
+        f" ({'intact' if again.ok else 'NOT intact: ' + str(again.first)})",
         flush=True,
     )
 
@@ -269,16 +338,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--seal-interval", type=float, default=0.5)
     parser.add_argument("--rounds", type=int, default=4, help="alternating slices per table")
+    parser.add_argument(
+        "--workload", nargs="+", default=["single", "station"], choices=["single", "station"]
+    )
+    parser.add_argument("--variant", type=Path, help="SQL run as the superuser after migrating")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
     db = scratch_database("wcbench", admin=ACTOR)
     try:
+        if args.variant:
+            with db.connect("admin") as conn:
+                conn.execute(args.variant.read_text("utf-8"))  # type: ignore[arg-type]
+                conn.commit()
         token = prepare(db)
-        for clients in args.clients:
-            overhead(db, token, clients, args.seconds, args.seal_interval, args.rounds)
+        for workload in args.workload:
+            for clients in args.clients:
+                overhead(
+                    db, token, clients, args.seconds, args.seal_interval, args.rounds, workload
+                )
         if args.entries:
             verify_speed(db, args.entries)
     finally:
-        drop_test_database(db)
+        if args.keep:
+            print(f"kept {db.admin}")
+        else:
+            drop_test_database(db)
     return 0
 
 

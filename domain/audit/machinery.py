@@ -27,10 +27,11 @@ from domain.audit.verify_meta import Problem
 # its system actor in a SET clause; migration 0010: seal tries its lock, never waits;
 # migration 0011: secrets leave append_entry as keyed
 # digests, and the functions that compare rows with the trail — a first_difference that
-# always answers "none" would silence that check)
+# always answers "none" would silence that check; the write path of issue 11 item 8: one
+# append_entry per row resolving the actor inline)
 EXPECTED = {
-    "audit.record_change()": "3c51bdff2e9b85575d10d4115f9bf517dbd5515b77363e48cb50c9e46c7f19a7",
-    "audit.append_entry(bigint,text,text,text,jsonb,jsonb,text,text[])": "72b538b815cabeeb689b423eb5d83f72af1e58a3466b739080697c6d80fb0579",  # noqa: E501
+    "audit.record_change()": "35030866e72f7c3e812810d52718dee7454f1ab16f5126352faae654095a576b",
+    "audit.append_entry(boolean,name,name,text,text[],anyelement,anyelement)": "ecea3b1c6cab6bcee00a8d24b2cf605ab34da2fade82567e6d5a4e5deaebcd05",  # noqa: E501
     "audit.canonical(audit.entry)": "7fd7053f99bf16ebbae20cea4dd37723ae66d5baecb4239e4ee31ad89ff7db9a",  # noqa: E501
     "audit.entry_hash(audit.entry)": "f16248fd8b151a76cbb141b24c13e1b429ba2ea6d363f25f792c6a5c69030ff4",  # noqa: E501
     "audit.refuse_change()": "63805e45bd766f208d5579d9148e8ff44d955ea1dc310b5ddab3fc5899168c41",

@@ -2,8 +2,9 @@
 
 For the audit-trail browser screen and `workcell audit show`. Every function takes a
 Session (or a UnitOfWork) and returns frozen views; nothing loads the whole trail. Paging is
-by entry id (keyset), so page 1,000 costs what page 1 costs; every filter is served by an
-index of audit.entry (0001/0002).
+by entry id (keyset), so page 1,000 costs what page 1 costs; the table/record, user and time
+filters are served by an index of audit.entry (time: BRIN, migration 0011), the station
+filter walks the id order (its btree was dropped in 0011: docs/audit.md#reading).
 """
 
 from __future__ import annotations

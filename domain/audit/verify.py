@@ -53,6 +53,7 @@ class VerifyReport:
     installation: str = ""
     at: datetime | None = None  # the database's time of the snapshot
     epoch: int = 1
+    snapshot_xmin: str = "0"  # every transaction not ended at the snapshot has an id >= this
 
     @property
     def ok(self) -> bool:
@@ -73,13 +74,17 @@ def verify(
     progress: Progress | None = None,
     full: bool = True,
     since_entry: int = 0,
+    since_xmin: str = "0",
 ) -> VerifyReport:
     """Run every check in one REPEATABLE READ snapshot, so they agree with each other.
 
     ``progress`` (optional) is called before each check; the fractions are the measured
     shares of the run time (hashing every entry dominates). ``full=False`` compares the
     content of only those regulated rows touched by entries after ``since_entry`` or whose
-    xmin is not their latest entry's transaction (docs/audit.md#rows-versus-trail).
+    xmin is not their latest entry's transaction (docs/audit.md#rows-versus-trail), and
+    recomputes the hash only of entries after ``since_entry``, of transactions from
+    ``since_xmin`` (the last verify's snapshot xmin) on, or whose xmin is not their own
+    transaction's (docs/audit.md#verify).
     """
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -97,7 +102,7 @@ def verify(
             problems += check_machinery(conn)
             problems += check_guards(conn)
             report(0.05, "Recomputing the hash of every entry")
-            problems += check_entry_hashes(conn)
+            problems += check_entry_hashes(conn, full, since_entry, since_xmin)
             report(0.45, "Checking every link of the chain")
             chain_problems = check_chain(conn)
             problems += chain_problems
@@ -113,10 +118,11 @@ def verify(
             problems += check_seals(conn)
             report(0.80, "Comparing the regulated rows with the trail")
             problems += check_rows(conn, full, since_entry)
-            last_entry, installation, snapshot_at = conn.execute(
+            last_entry, installation, snapshot_at, snapshot_xmin = conn.execute(
                 text(
                     "SELECT (SELECT coalesce(max(id), 0) FROM audit.entry),"
-                    " (SELECT id::text FROM audit.installation), now()"
+                    " (SELECT id::text FROM audit.installation), now(),"
+                    " pg_snapshot_xmin(pg_current_snapshot())::text"
                 )
             ).one()
             others = len(anchors)
@@ -149,6 +155,7 @@ def verify(
         installation=str(installation or ""),
         at=snapshot_at,
         epoch=sealed.epoch,
+        snapshot_xmin=str(snapshot_xmin),
     )
 
 
@@ -191,21 +198,42 @@ _BAD_ENTRY_HASH = text("""
      WHERE audit.entry_hash(e) IS DISTINCT FROM e.entry_hash
      ORDER BY e.id LIMIT :limit
 """)
+# An incremental pass (full = false) recomputes the hash only of entries newer than the last
+# verified entry (:since), of transactions that had not ended when that verify took its
+# snapshot (tx_id >= :since_xmin), or whose row version was not written by their own
+# transaction (xmin <> tx_id mod 2^32). Entries are never updated, so an untouched entry
+# still carries the xmin of the transaction that wrote it, and any later edit gives it a new
+# xmin — also the edit of a superuser who sets tx_id to their own transaction's id, since
+# that id is at least the last verify's snapshot xmin. What it cannot see (an xid equal mod
+# 2^32 after wraparound) the daily full pass does; after a restore every entry carries the
+# restore's xmin and is rehashed. The chain (links, stored against chained hashes, entries
+# that are gone) is checked in full every time: it needs no canonical string.
+_TO_HASH = """
+    (:full OR e.id > :since OR e.tx_id >= CAST(:since_xmin AS xid8)
+     OR e.xmin::text::bigint <> e.tx_id::text::bigint % 4294967296)
+"""
+_EVERY = {"full": True, "since": 0, "since_xmin": "0"}
 _POSITIONS = text("SELECT entry_id, position FROM audit.chain WHERE entry_id = ANY(:ids)")
 
 
-_COUNT_BAD_ENTRY_HASH = text("""
-    SELECT count(*) FROM audit.entry e WHERE audit.entry_hash(e) IS DISTINCT FROM e.entry_hash
+_COUNT_BAD_ENTRY_HASH = text(f"""
+    SELECT count(*) FROM audit.entry e
+     WHERE {_TO_HASH} AND audit.entry_hash(e) IS DISTINCT FROM e.entry_hash
 """)
 
 
-def check_entry_hashes(conn: Connection) -> list[Problem]:
-    """Recompute every entry's SHA-256 from its content.
+def check_entry_hashes(
+    conn: Connection, full: bool = True, since_entry: int = 0, since_xmin: str = "0"
+) -> list[Problem]:
+    """Recompute every entry's SHA-256 from its content (an incremental pass: only the
+    entries after ``since_entry``, of transactions from ``since_xmin`` on, or whose xmin is
+    not their own transaction's).
 
     An aggregate first (it runs as a parallel scan; ORDER BY ... LIMIT would not), and the
-    ordered list only when something is wrong.
+    ordered list (of every entry) only when something is wrong.
     """
-    if not conn.execute(_COUNT_BAD_ENTRY_HASH).scalar():
+    params = {"full": full, "since": since_entry, "since_xmin": since_xmin}
+    if not conn.execute(_COUNT_BAD_ENTRY_HASH, params).scalar():
         return []
     ids = [row[0] for row in conn.execute(_BAD_ENTRY_HASH, {"limit": LIMIT})]
     if not ids:

@@ -24,6 +24,9 @@ class VerifiedMark:
     entry_id: int  # every entry up to this id was verified, and the rows it touched
     full_at: dt.datetime  # when the last full pass (every row compared) ran
     epoch: int = 1
+    # the snapshot xmin of that verify: entries of transactions from here on are rehashed
+    # (an old mark without it rehashes every entry)
+    tx_horizon: str = "0"
 
     def starts(self, installation: str, epoch: int, now: dt.datetime) -> bool:
         """Whether an incremental pass may start from this mark."""
@@ -43,6 +46,7 @@ def read_mark(path: Path) -> VerifiedMark | None:
             entry_id=int(raw["entry_id"]),
             full_at=dt.datetime.fromisoformat(raw["full_at"]),
             epoch=int(raw.get("epoch", 1)),
+            tx_horizon=str(int(raw.get("tx_horizon", 0))),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

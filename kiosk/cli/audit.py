@@ -148,13 +148,18 @@ def _verify(args: argparse.Namespace) -> int:
         mark = read_mark(mark_path)
         full = args.full or not _may_start_from(svc.engine, mark)
         since = 0 if full or mark is None else mark.entry_id
-        report = verify(svc.engine, anchors, grace, full=full, since_entry=since)
+        since_xmin = "0" if full or mark is None else mark.tx_horizon
+        report = verify(
+            svc.engine, anchors, grace, full=full, since_entry=since, since_xmin=since_xmin
+        )
     finally:
         svc.dispose()
     _print_report(report, anchor_path)
     if report.ok and report.installation and report.at is not None:
         full_at = report.at if full or mark is None else mark.full_at
-        mark_now = VerifiedMark(report.installation, report.last_entry_id, full_at, report.epoch)
+        mark_now = VerifiedMark(
+            report.installation, report.last_entry_id, full_at, report.epoch, report.snapshot_xmin
+        )
         write_mark(mark_path, mark_now)
     return 0 if report.ok else 1
 

@@ -263,3 +263,33 @@ def test_station_learns_nothing_from_the_comparison(db: TestDatabase) -> None:
             "SELECT * FROM audit.rows_vs_trail('workcell.badge', true, 0, 10)"
         ).fetchall()
     assert [(r[0], r[1], r[3]) for r in rows] == [(str(first), "differs", "badge_hash")]
+
+
+@pytest.mark.parametrize("own_tx_id", [False, True])
+def test_edited_entry_below_the_watermark_is_rehashed(
+    db: TestDatabase, cli: Cli, own_tx_id: bool
+) -> None:
+    """An incremental verify recomputes the hash only of new entries and of entries whose
+    xmin is not their own transaction's: an old, sealed entry a superuser edits is among
+    them — also when the superuser sets its tx_id to their own transaction's id, which is
+    newer than the last verify's snapshot (docs/audit.md#verify)."""
+    write_items(db, 3, "O", updates=1)
+    sealed_and_verified(cli)
+    write_items(db, 3, "N", updates=1)
+    sealed_and_verified(cli)  # the mark moves past every old entry
+    with db.connect("admin") as conn:
+        victim = conn.execute(
+            "SELECT min(id) FROM audit.entry WHERE table_name = 'workcell.item'"
+        ).fetchone()[0]  # type: ignore[index]
+        conn.execute("ALTER TABLE audit.entry DISABLE TRIGGER ALL")
+        conn.execute("UPDATE audit.entry SET reason = 'rewritten' WHERE id = %s", (victim,))
+        if own_tx_id:
+            conn.execute(
+                "UPDATE audit.entry SET tx_id = pg_current_xact_id() WHERE id = %s", (victim,)
+            )
+        conn.execute("ALTER TABLE audit.entry ENABLE ALWAYS TRIGGER append_only")
+        conn.commit()
+    code, out = cli.run("audit", "verify")
+    assert code == 1, out
+    assert "rows touched since the last verify compared" in out
+    assert f"entry {victim} was changed after it was written" in out

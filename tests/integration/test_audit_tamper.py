@@ -289,9 +289,8 @@ def test_neutered_entry_writer_is_reported(trail: Trail) -> None:
     writes nothing is reported the same way."""
     trail.superuser(
         (
-            "CREATE OR REPLACE FUNCTION audit.append_entry(p_actor_id bigint, p_table text,"
-            " p_key text, p_operation text, p_before jsonb, p_after jsonb, p_reason text,"
-            " p_secrets text[])"
+            "CREATE OR REPLACE FUNCTION audit.append_entry(p_owner boolean, p_schema name,"
+            " p_table name, p_op text, p_args text[], p_old anyelement, p_new anyelement)"
             " RETURNS void LANGUAGE plpgsql SECURITY DEFINER"
             " SET search_path = pg_catalog, pg_temp SET timezone = 'UTC'"
             " AS $$ BEGIN RETURN; END $$",
@@ -301,8 +300,8 @@ def test_neutered_entry_writer_is_reported(trail: Trail) -> None:
     code, out = trail.verify()
     assert code == 1
     assert (
-        "audit function audit.append_entry(bigint,text,text,text,jsonb,jsonb,text,text[]) differs"
-        in out
+        "audit function audit.append_entry(boolean,name,name,text,text[],anyelement,anyelement)"
+        " differs" in out
     )
 
 

@@ -25,8 +25,8 @@ CALLS = {
     ),
     "append_entry": (
         "WC005",
-        "SELECT audit.append_entry(2, 'workcell.users', '{victim}', 'UPDATE', NULL, NULL,"
-        " 'forged', ARRAY[]::text[])",
+        "SELECT audit.append_entry(true, 'workcell', 'users', 'UPDATE', ARRAY['id'],"
+        " NULL::workcell.users, NULL::workcell.users)",
     ),
     "record_change": ("42501", "SELECT audit.record_change()"),
     "bootstrap_admin": (
