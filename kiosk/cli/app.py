@@ -87,7 +87,8 @@ def _demo(args: argparse.Namespace) -> int:
     from kiosk.demo import seed_demo
 
     settings = demo_settings()
-    services = build_services(settings)  # embedded server, migrated, station login ready
+    # embedded server (created on first use), migrated, station login ready
+    services = build_services(settings, create=True)
     try:
         for line in seed_demo(services):
             log.info("demo: %s", line)
