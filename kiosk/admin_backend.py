@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import InvalidInput
-from domain.services import access, identity_admin, security, signatures, user_admin
+from domain.errors import InvalidInput, NotFound
+from domain.services import access, identity_admin, security, signatures, user_admin, users
 from domain.services.identity import Credentials, IdentityPolicy
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
@@ -90,6 +90,24 @@ class AdminStationBackend:
     def role_names(self) -> tuple[str, ...]:
         return access.ROLES
 
+    def check_request(self, actor: str, request: ab.AdminRequest) -> None:
+        if request.action != "add-user":
+            return
+        name = users.normalise_username(request.username)  # InvalidInput names the rule
+        if not request.printed_name.strip():
+            raise InvalidInput("The printed name is needed: it appears on every signature.")
+        if len(request.printed_name.strip()) > PRINTED_NAME_MAX:
+            raise InvalidInput(f"A printed name has at most {PRINTED_NAME_MAX} characters.")
+        with self.uow(actor) as uow:
+            try:
+                existing = users.get_user(uow, name)
+            except NotFound:
+                return
+        raise InvalidInput(
+            f"The username {name} is taken (by {existing.printed_name}, {existing.status}); "
+            "usernames are never reused. Choose another."
+        )
+
     def admin_action(self, actor: str, request: ab.AdminRequest) -> AdminAction:
         return AdminAction(self, actor, request)
 
@@ -158,6 +176,7 @@ class EventAcknowledgement:
 
 
 _NOW = select(func.now())
+PRINTED_NAME_MAX = 200  # as the database's add-user function
 
 
 @dataclass(frozen=True)

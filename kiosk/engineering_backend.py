@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models import Item
-from domain.services import bom, compare, eco, effectivity, routing, signatures
+from domain.services import bom, compare, eco, effectivity, routing, sign_check, signatures
 from domain.services.bom import BomView
 from domain.services.compare import Comparison
 from domain.services.eco_views import EcoSummary, EcoView
@@ -162,6 +162,17 @@ class KioskEngineeringBackend:
             view = eco.cancel_eco(uow, number, reason)
             uow.commit()
         return view
+
+    def step_refusals(self, actor: str, number: str) -> dict[str, str]:
+        """Why ``actor`` may not sign each ECO step now (the database's signing rules; steps
+        they may sign are absent). Asked before anyone taps a badge."""
+        with self.uow(actor) as uow:
+            record = RecordRef("eco", eco.get_eco(uow, number).id)
+            refusals = {
+                action: sign_check.signing_refusal(uow, record, meaning, actor)
+                for action, (_, meaning) in STEPS.items()
+            }
+        return {action: why for action, why in refusals.items() if why}
 
     def eco_step(self, actor: str, number: str, action: str, version: int) -> EcoStep:
         return EcoStep(self, actor, number, action, version)

@@ -156,6 +156,9 @@ class ItemDetail:
     facts: tuple[tuple[str, str], ...]
     signatures: tuple[SignatureLine, ...]
     can_approve: bool
+    # why the signed-in person may not approve it (the database's signing rules, asked
+    # before anyone taps a badge); None: they may
+    approve_refusal: str | None = None
 
 
 class ItemsBackend(Protocol):

@@ -19,6 +19,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 
 from domain.errors import DatabaseUnavailable, WorkCellError, translate
+from screens.modals.confirm import discard_or_stay
 from screens.station import station_of
 from screens.widgets import NavBar, StationHeader
 
@@ -101,8 +102,11 @@ class StationScreen(Screen[Any]):
             station.request_sign_out()
 
     def go_back(self) -> None:
+        """Back (and Escape); a screen holding unsaved input (``unsaved_input()``, the
+        draft protocol) asks before it is lost."""
         if self.BACK:
-            self.dismiss(None)
+            unsaved = getattr(self, "unsaved_input", None)
+            discard_or_stay(self, callable(unsaved) and unsaved() is not None)
 
     def key_escape(self) -> None:
         self.go_back()

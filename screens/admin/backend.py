@@ -95,6 +95,11 @@ class AdminBackend(Protocol):
 
     def role_names(self) -> tuple[str, ...]: ...
 
+    def check_request(self, actor: str, request: AdminRequest) -> None:
+        """Refuse (InvalidInput, with the field named) what can be judged before the
+        administrator's badge and PIN: an invalid or taken username, a missing name."""
+        ...
+
     def admin_action(self, actor: str, request: AdminRequest) -> Signable:
         """The pending action; performed only when the dialog's badge + PIN are accepted."""
         ...

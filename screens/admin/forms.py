@@ -16,6 +16,7 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from screens.admin.backend import AdminRequest
 from screens.messages import BadgePresented
+from screens.modals.confirm import discard_or_stay
 from screens.widgets import Keypad
 
 FORM_CSS = """
@@ -53,10 +54,14 @@ class FormModal(ModalScreen[object]):
 
     @on(Button.Pressed, "#form-cancel")
     def cancel(self) -> None:
-        self.dismiss(None)
+        discard_or_stay(self, self.has_unsaved_input())
 
     def key_escape(self) -> None:
-        self.dismiss(None)
+        self.cancel()
+
+    def has_unsaved_input(self) -> bool:
+        """Whether Cancel/Escape would lose something typed (then it asks first)."""
+        return False
 
 
 class ReasonModal(FormModal):
@@ -127,23 +132,42 @@ class ChoiceModal(FormModal):
 class AddUserModal(FormModal):
     """Username, printed name (it appears on every signature) and roles."""
 
-    def __init__(self, roles: Sequence[str]) -> None:
+    def __init__(
+        self, roles: Sequence[str], values: AdminRequest | None = None, error: str = ""
+    ) -> None:
         super().__init__()
         self.roles = roles
+        self.values = values  # what was typed before a refusal: shown again, never lost
+        self.initial_error = error
 
     def compose(self) -> ComposeResult:
+        values = self.values
         with Vertical():
             yield Static("Add a user", classes="form-title")
-            yield Input(placeholder="Username (e.g. jsmith)", id="new-username")
-            yield Input(placeholder="Printed name (as on signatures)", id="new-printed")
+            yield Input(
+                values.username if values else "",
+                placeholder="Username (e.g. jsmith)",
+                id="new-username",
+            )
+            yield Input(
+                values.printed_name if values else "",
+                placeholder="Printed name (as on signatures)",
+                id="new-printed",
+            )
             with Horizontal(classes="presets"):
                 for role in self.roles:
-                    yield Checkbox(role, id=f"role-{role}")
-            yield Static("", classes="form-error")
+                    held = values is not None and role in values.roles
+                    yield Checkbox(role, held, id=f"role-{role}")
+            yield Static(self.initial_error, classes="form-error")
             yield from self._buttons("Next")
 
     def on_mount(self) -> None:
         self.query_one("#new-username", Input).focus()
+
+    def has_unsaved_input(self) -> bool:
+        fields = ("#new-username", "#new-printed")
+        typed = any(self.query_one(f, Input).value.strip() for f in fields)
+        return typed or any(box.value for box in self.query(Checkbox))
 
     @on(Button.Pressed, "#form-ok")
     def submit(self) -> None:

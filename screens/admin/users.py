@@ -175,11 +175,30 @@ class UsersScreen(StationScreen):
             self.app.push_screen(AddUserModal(self.backend.role_names()), self._add)
 
     def _add(self, request: object) -> None:
+        """Check what can be checked before the badge and PIN; on any refusal (here or in
+        the re-authentication) the form comes back with everything typed."""
         user = permitted(self, "user.administer")
         if not isinstance(request, AdminRequest) or user is None:
             return
-        action = self.backend.admin_action(user.username, request)
-        self.app.push_screen(ReauthModal(action), self._done)
+        backend = self.backend
+
+        def again(error: str) -> None:
+            form = AddUserModal(backend.role_names(), request, error)
+            self.app.push_screen(form, self._add)
+
+        def checked(_: None) -> None:
+            action = backend.admin_action(user.username, request)
+            self.app.push_screen(
+                ReauthModal(action),
+                lambda line: self._done(line) if line else again("Not added yet: confirm again."),
+            )
+
+        call_backend(
+            self,
+            lambda: backend.check_request(user.username, request),
+            checked,
+            failed=lambda error: again(f"{error.title}: {error.message}"),
+        )
 
     def _done(self, line: SignatureLine | None) -> None:
         if line is not None:
