@@ -81,6 +81,8 @@ class StationScreen(Screen[Any]):
 
     TITLE_TEXT = ""
     BACK = True
+    # Back/Escape asks before unsaved input goes; False where it is only a search
+    ASK_BEFORE_DISCARD = True
 
     def compose(self) -> ComposeResult:
         yield StationHeader()
@@ -106,7 +108,8 @@ class StationScreen(Screen[Any]):
         draft protocol) asks before it is lost."""
         if self.BACK:
             unsaved = getattr(self, "unsaved_input", None)
-            discard_or_stay(self, callable(unsaved) and unsaved() is not None)
+            ask = self.ASK_BEFORE_DISCARD and callable(unsaved) and unsaved() is not None
+            discard_or_stay(self, ask)
 
     def key_escape(self) -> None:
         self.go_back()

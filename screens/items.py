@@ -18,6 +18,8 @@ from screens.base import StationScreen, call_backend
 from screens.messages import BarcodeScanned
 from screens.scans import scanned_gtin
 from screens.station import station_of
+from screens.widgets.keyboard import TouchInput
+from screens.widgets.tap_table import TapTable
 
 
 class ItemsScreen(StationScreen):
@@ -25,6 +27,7 @@ class ItemsScreen(StationScreen):
     ACCEPTS_SCANS = True
     TITLE_TEXT = "Items"
     DRAFT_SCREEN = "items"
+    ASK_BEFORE_DISCARD = False  # a search text is parked as a draft, but not worth a question
 
     def __init__(
         self,
@@ -42,12 +45,14 @@ class ItemsScreen(StationScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="items-search-row"):
-            yield Input(self.initial_search, placeholder="Scan or type an item", id="items-search")
+            yield TouchInput(
+                self.initial_search, placeholder="Scan or type an item", id="items-search"
+            )
             yield Button("Search", id="items-search-go", variant="primary")
             if self.new_item is not None:
                 yield Button("New item", id="items-new", variant="success")
         yield Static("", id="items-count")
-        table: DataTable[Text] = DataTable(id="items-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = TapTable(id="items-table", cursor_type="row", zebra_stripes=True)
         yield table
 
     def on_mount(self) -> None:

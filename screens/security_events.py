@@ -23,6 +23,7 @@ from screens.backend import SignatureLine
 from screens.base import StationScreen, call_backend
 from screens.modals.signature import SignatureModal
 from screens.station import fmt_time, station_of
+from screens.widgets.tap_table import TapTable
 
 REFRESH_S = 10.0
 LIMIT = 500
@@ -87,7 +88,7 @@ class SecurityEventsScreen(StationScreen):
             yield Button("Showing: unacknowledged (u)", id="sec-toggle")
             yield Button("Refresh (r)", id="sec-refresh")
         yield Static("", id="sec-count")
-        yield DataTable(id="sec-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="sec-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="sec-pager", classes="pager"):
             yield Button("◀ Newer", id="sec-prev")
             yield Static("", id="sec-page")

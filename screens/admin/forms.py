@@ -18,6 +18,7 @@ from screens.admin.backend import AdminRequest
 from screens.messages import BadgePresented
 from screens.modals.confirm import discard_or_stay
 from screens.widgets import Keypad
+from screens.widgets.keyboard import TouchInput
 
 FORM_CSS = """
 FormModal { align: center middle; background: $background 85%; }
@@ -80,7 +81,7 @@ class ReasonModal(FormModal):
             with Horizontal(classes="presets"):
                 for n, preset in enumerate(self.presets):
                     yield Button(preset, id=f"preset-{n}")
-            yield Input(placeholder="Reason (recorded in the audit trail)", id="reason")
+            yield TouchInput(placeholder="Reason (recorded in the audit trail)", id="reason")
             yield Static("", classes="form-error")
             yield from self._buttons(self.ok)
 
@@ -144,12 +145,12 @@ class AddUserModal(FormModal):
         values = self.values
         with Vertical():
             yield Static("Add a user", classes="form-title")
-            yield Input(
+            yield TouchInput(
                 values.username if values else "",
                 placeholder="Username (e.g. jsmith)",
                 id="new-username",
             )
-            yield Input(
+            yield TouchInput(
                 values.printed_name if values else "",
                 placeholder="Printed name (as on signatures)",
                 id="new-printed",
@@ -196,7 +197,7 @@ class CardCaptureModal(FormModal):
                 "Tap the NEW card on the reader now.\n(Or type the card number and press Enter.)",
                 classes="form-text",
             )
-            yield Input(placeholder="card number", password=True, id="card-typed")
+            yield TouchInput(placeholder="card number", password=True, id="card-typed")
             yield Static("", classes="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="form-cancel")

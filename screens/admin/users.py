@@ -19,6 +19,8 @@ from screens.admin.forms import AddUserModal, ChoiceModal
 from screens.admin.reauth import ReauthModal
 from screens.backend import SignatureLine
 from screens.base import StationScreen, call_backend
+from screens.widgets.keyboard import TouchInput
+from screens.widgets.tap_table import TapTable
 
 PAGE = 20
 STATUS_STYLE = {"active": "bold green", "locked": "bold black on yellow", "disabled": "dim"}
@@ -51,12 +53,12 @@ class UsersScreen(StationScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
         with Horizontal(id="users-filter"):
-            yield Input(placeholder="Name or username", id="users-search")
+            yield TouchInput(placeholder="Name or username", id="users-search")
             yield Button("Role: all", id="users-role")
             yield Button("Status: all", id="users-status")
             yield Button("Add user", id="users-add", variant="success")
         yield Static("", id="users-count")
-        yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="users-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="users-pager", classes="pager"):
             yield Button("◀ Prev", id="users-prev")
             yield Static("", id="users-page")

@@ -19,6 +19,7 @@ from screens.audit.backend import AuditBackend
 from screens.audit.filters import AuditFilterModal, describe
 from screens.base import StationScreen, call_backend
 from screens.station import station_of
+from screens.widgets.tap_table import TapTable
 
 PAGE = 50
 TIME_WIDE = "%Y-%m-%d %H:%M:%S"
@@ -83,7 +84,7 @@ class AuditBrowserScreen(StationScreen):
             yield Button("Integrity (i)", id="audit-integrity")
             yield Button("Export (x)", id="audit-export")
         yield Static("", id="audit-summary")
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="audit-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)

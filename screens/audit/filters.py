@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from domain.audit.query import AuditFilter
 from screens.station import station_of
+from screens.widgets.keyboard import TouchInput
 
 FIELDS = (
     ("table", "Table", "e.g. item or workcell.item"),
@@ -100,7 +101,7 @@ class AuditFilterModal(ModalScreen[AuditFilter | None]):
                         else None
                     )
                     yield Label(label)
-                    yield Input(
+                    yield TouchInput(
                         shown or "", placeholder=hint, id=f"flt-{name}", suggester=suggester
                     )
             with Horizontal(id="flt-presets"):

@@ -21,6 +21,7 @@ from screens.engineering.common import STATUS, manifestations
 from screens.modals.confirm import ConfirmModal
 from screens.modals.signature import SignatureModal
 from screens.station import fmt_time, station_of
+from screens.widgets.keyboard import TouchInput
 
 # Which signed step each status offers (the signing rules decide who may).
 STEPS = {"draft": ("submit",), "in_review": ("review", "reject"), "reviewed": ("approve", "reject")}
@@ -55,7 +56,7 @@ class EcoScreen(StationScreen):
             yield Button("Cancel ECO", id="eco-cancel")
         yield Static("", id="eco-why", markup=False)
         with Horizontal(classes="eng-row", id="eco-add-row"):
-            yield Input(placeholder="Item to change (new BOM draft)", id="eco-add-item")
+            yield TouchInput(placeholder="Item to change (new BOM draft)", id="eco-add-item")
             yield Button("Add item", id="eco-add", variant="primary")
         yield Horizontal(classes="eng-row", id="eco-edit-row")
         with VerticalScroll(id="eco-scroll"):

@@ -18,6 +18,7 @@ from screens.engineering.common import STATUS
 from screens.engineering.tap_table import TapTable
 from screens.modals.confirm import discard_or_stay
 from screens.station import fmt_time, station_of
+from screens.widgets.keyboard import TouchInput
 
 EDIT = "engineering.edit"
 
@@ -44,9 +45,9 @@ class NewEcoModal(ModalScreen[EcoView | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("New engineering change order", classes="eng-title")
-            yield Input(placeholder="Title (what changes)", id="new-eco-title")
-            yield Input(placeholder="Reason (why)", id="new-eco-reason")
-            yield Input(
+            yield TouchInput(placeholder="Title (what changes)", id="new-eco-title")
+            yield TouchInput(placeholder="Reason (why)", id="new-eco-reason")
+            yield TouchInput(
                 placeholder="Effective from YYYY-MM-DD (blank: when approved)", id="new-eco-date"
             )
             yield Static("", id="new-eco-error", markup=False)
