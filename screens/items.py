@@ -18,6 +18,7 @@ from screens.base import StationScreen, call_backend
 from screens.messages import BarcodeScanned
 from screens.scans import scanned_gtin
 from screens.station import station_of
+from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
 from screens.widgets.tap_table import TapTable
 
@@ -67,14 +68,18 @@ class ItemsScreen(StationScreen):
 
     def show(self, rows: list[ItemRow]) -> None:
         table = self.query_one("#items-table", DataTable)
-        table.clear(columns=True)  # column widths follow this result, not earlier ones
-        table.add_columns("Item", "Type", "Status", "Ver.")
-        for row in rows:
-            name = Text.assemble((row.item_number, "bold"), "\n", row.description)
-            status = Text(row.status.upper(), style="bold")
-            table.add_row(
-                name, row.item_type, status, str(row.version), key=row.item_number, height=2
+        cells = [
+            (
+                Text.assemble((row.item_number, "bold"), "\n", row.description),
+                row.item_type,
+                Text(row.status.upper(), style="bold"),
+                str(row.version),
             )
+            for row in rows
+        ]
+        fitted = fit_columns(table, ("Item", "Type", "Status", "Ver."), cells, flex=0)
+        for row, line in zip(rows, fitted, strict=True):
+            table.add_row(*line, key=row.item_number, height=2)
         self.query_one("#items-count", Static).update(f"{len(rows)} item(s) — tap one to open")
 
     @on(Input.Submitted, "#items-search")

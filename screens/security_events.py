@@ -23,7 +23,11 @@ from screens.backend import SignatureLine
 from screens.base import StationScreen, call_backend
 from screens.modals.signature import SignatureModal
 from screens.station import fmt_time, station_of
+from screens.widgets.columns import fit_columns
 from screens.widgets.tap_table import TapTable
+
+SEC_HEADERS = ("When", "Event", "Person", "Detail", "Acknowledged", "Station")
+WIDE = 120
 
 REFRESH_S = 10.0
 LIMIT = 500
@@ -96,7 +100,7 @@ class SecurityEventsScreen(StationScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#sec-table", DataTable)
-        table.add_columns("When", "Event", "Person", "Detail", "Acknowledged", "Station")
+        table.add_columns(*SEC_HEADERS)
         if permitted(self, "security.view") is None:
             for widget in self.query("#sec-tools, #sec-table, #sec-pager"):
                 widget.display = False
@@ -145,16 +149,23 @@ class SecurityEventsScreen(StationScreen):
         # Keep the cursor on the same event (not the same line) when new events arrive on
         # top, so Acknowledge never lands on a different event than the one looked at.
         chosen = self.selected()
-        table.clear()
-        for e in self.rows[self.page * PAGE : (self.page + 1) * PAGE]:
+        shown = self.rows[self.page * PAGE : (self.page + 1) * PAGE]
+        wide = self.app.size.width >= WIDE  # below: no year, no station (the detail needs room)
+        cells = []
+        for e in shown:
             who = e.printed_name or e.username or "—"
             ack = (
                 Text(f"{e.acknowledged_by} {fmt_time(e.acknowledged_at, tz)}", style="green")
                 if e.acknowledged_by and e.acknowledged_at
                 else Text("NO", style="bold yellow")
             )
-            when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-            table.add_row(when, kind_text(e.kind), who, e.detail, ack, e.station, key=str(e.id))
+            when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S" if wide else "%m-%d %H:%M:%S")
+            row = (when, kind_text(e.kind), who, e.detail, ack, e.station)
+            cells.append(row if wide else row[:-1])
+        headers = SEC_HEADERS if wide else (*SEC_HEADERS[:4], "Ack")
+        fitted = fit_columns(table, headers, cells, flex=3, most=28 if wide else 18, keep=(0,))
+        for e, line in zip(shown, fitted, strict=True):
+            table.add_row(*line, key=str(e.id))
         keys = [str(e.id) for e in self.rows[self.page * PAGE : (self.page + 1) * PAGE]]
         if chosen is not None and str(chosen.id) in keys:
             table.move_cursor(row=keys.index(str(chosen.id)))

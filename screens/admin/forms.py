@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
@@ -34,6 +34,7 @@ FormModal .form-buttons > Button { width: 1fr; margin: 0 1 0 0; }
 FormModal .presets { height: auto; }
 FormModal .presets > Button { width: 1fr; margin: 0 1 0 0; }
 FormModal Checkbox { height: 3; width: 1fr; }
+FormModal .roles { grid-size: 3; grid-rows: 3; grid-gutter: 0 1; height: auto; }
 FormModal .choice { width: 1fr; height: 3; margin-bottom: 0; }
 FormModal VerticalScroll { height: auto; max-height: 14; }
 """
@@ -155,7 +156,7 @@ class AddUserModal(FormModal):
                 placeholder="Printed name (as on signatures)",
                 id="new-printed",
             )
-            with Horizontal(classes="presets"):
+            with Grid(classes="roles"):  # 3 a row: "supervisor" readable at 80 columns
                 for role in self.roles:
                     held = values is not None and role in values.roles
                     yield Checkbox(role, held, id=f"role-{role}")

@@ -23,7 +23,7 @@ from screens.widgets.keyboard import TouchInput
 
 FIELDS = (
     ("table", "Table", "e.g. item or workcell.item"),
-    ("record", "Record key", "e.g. 42 (needs the table)"),
+    ("record", "Record", "item number, username, ECO number or key (needs the table)"),
     ("user", "User", "username who made the change"),
     ("station", "Station", "station login, e.g. station_line1"),
     ("since", "From", "2026-11-26 08:00 (site time)"),
