@@ -69,6 +69,8 @@ class SecurityEventsScreen(StationScreen):
     TITLE_TEXT = "Security events"
     BINDINGS = [
         Binding("a", "acknowledge", "Acknowledge"),
+        Binding("s", "select_several", "Select several"),
+        Binding("space", "mark", "Mark / unmark", show=False),
         Binding("r", "refresh", "Refresh"),
         Binding("u", "toggle_unacknowledged", "Unacknowledged only"),
         Binding("pagedown", "page(1)", "Next page", show=False),
@@ -84,11 +86,14 @@ class SecurityEventsScreen(StationScreen):
         self.page = 0
         self._in_flight = False
         self._timer: Timer | None = None
+        self.selecting = False  # taps mark rows for one signature instead of opening one
+        self.marked: set[int] = set()
 
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
         with Horizontal(id="sec-tools"):
             yield Button("Acknowledge (a)", id="sec-ack", variant="warning")
+            yield Button("Select several (s)", id="sec-select")
             yield Button("Showing: unacknowledged (u)", id="sec-toggle")
             yield Button("Refresh (r)", id="sec-refresh")
         yield Static("", id="sec-count")
@@ -136,6 +141,7 @@ class SecurityEventsScreen(StationScreen):
     def _polled(self, rows: list[SecurityEventRow]) -> None:
         self._rearm()
         self.rows = rows
+        self.marked &= {e.id for e in rows if e.acknowledged_by is None}
         self.page = min(self.page, max(0, (len(rows) - 1) // PAGE))
         self.render_page()
 
@@ -160,7 +166,8 @@ class SecurityEventsScreen(StationScreen):
                 else Text("NO", style="bold yellow")
             )
             when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S" if wide else "%m-%d %H:%M:%S")
-            row = (when, kind_text(e.kind), who, e.detail, ack, e.station)
+            mark = ("☑ " if e.id in self.marked else "☐ ") if self.selecting else ""
+            row = (mark + when, kind_text(e.kind), who, e.detail, ack, e.station)
             cells.append(row if wide else row[:-1])
         headers = SEC_HEADERS if wide else (*SEC_HEADERS[:4], "Ack")
         fitted = fit_columns(table, headers, cells, flex=3, most=28 if wide else 18, keep=(0,))
@@ -218,10 +225,49 @@ class SecurityEventsScreen(StationScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((e for e in self.rows if str(e.id) == key), None)
 
-    @on(Button.Pressed, "#sec-ack")
     @on(DataTable.RowSelected, "#sec-table")
+    def row_tapped(self) -> None:
+        """One tap opens the event's acknowledgement; while selecting, it marks the row."""
+        if self.selecting:
+            self.action_mark()
+        else:
+            self.action_acknowledge()
+
+    @on(Button.Pressed, "#sec-select")
+    def action_select_several(self) -> None:
+        self.selecting = not self.selecting
+        self.marked.clear()
+        self._selection_changed()
+
+    def action_mark(self) -> None:
+        event = self.selected()
+        if event is None:
+            return
+        if event.acknowledged_by is not None:
+            self.notify(f"Already acknowledged by {event.acknowledged_by}.", title="Not marked")
+            return
+        self.selecting = True
+        self.marked ^= {event.id}
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        n = len(self.marked)
+        self.query_one("#sec-ack", Button).label = (
+            f"Acknowledge {n} (a)" if n else "Acknowledge (a)"
+        )
+        self.query_one("#sec-select", Button).label = (
+            "Stop selecting (s)" if self.selecting else "Select several (s)"
+        )
+        self.render_page()
+
+    @on(Button.Pressed, "#sec-ack")
     def action_acknowledge(self) -> None:
         user = permitted(self, "security.view")
+        if user is not None and self.marked:
+            ids = [e.id for e in self.rows if e.id in self.marked]  # in list order
+            signable = self.backend.acknowledgements(user.username, ids)
+            self.app.push_screen(SignatureModal(signable), self._acknowledged)
+            return
         event = self.selected()
         if user is None or event is None:
             return
@@ -234,6 +280,10 @@ class SecurityEventsScreen(StationScreen):
     def _acknowledged(self, line: SignatureLine | None) -> None:
         if line is not None:
             self.notify(f"Acknowledged by {line.printed_name}.", title="Signed")
+            if self.marked:
+                self.selecting = False
+                self.marked.clear()
+                self._selection_changed()
             self.poll()
 
 

@@ -8,6 +8,7 @@ re-authentication dialog drives, so no administrator action runs without badge/c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -113,3 +114,7 @@ class SecurityBackend(Protocol):
     ) -> list[SecurityEventRow]: ...
 
     def acknowledgement(self, actor: str, event_id: int) -> Signable: ...
+
+    def acknowledgements(self, actor: str, event_ids: Sequence[int]) -> Signable:
+        """Several events signed 'acknowledged' with one badge + PIN (all or none)."""
+        ...

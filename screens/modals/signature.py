@@ -75,7 +75,8 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
         self.record = record
         text = "\n".join(
             [
-                f"{record.title} · version {record.version}",
+                # version 0: several records, each listed with its own version
+                f"{record.title} · version {record.version}" if record.version else record.title,
                 *record.lines,
                 f"Meaning: {record.meaning}",
             ]

@@ -88,7 +88,8 @@ async def test_revision_screen_shows_history_content_and_signatures(make_station
 
 
 async def test_eco_approved_through_the_signature_dialog(make_station, person, make_uow):
-    """QA opens a reviewed ECO, taps, enters the PIN: the ECO is approved, rev B released."""
+    """QA opens a reviewed ECO and sees what rev B changes against rev A in the dialog,
+    taps, enters the PIN: the ECO is approved, rev B released."""
     erin, eddie, quinn = person("engineer"), person("engineer"), person("qa")
     parent, comp = _product(make_uow, erin)
     _released(make_uow, (erin, eddie, quinn), parent, comp, "1")
@@ -108,6 +109,10 @@ async def test_eco_approved_through_the_signature_dialog(make_station, person, m
         await tap(pilot, "#eco-approve")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         await until(pilot, lambda: number in screen_text(app), "what is signed")
+        # what changes, before the badge: the revision it releases against the one in effect
+        shown = screen_text(app)
+        assert f"BOM {parent} rev A → B: 0 added, 0 removed, 1 changed" in shown
+        assert f"~ {comp}: qty 1 → 4" in shown
         station.reader.tap(quinn.badge_uid)
         await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
         await pilot.press(*quinn.pin, "enter")
