@@ -59,20 +59,27 @@ def run_station(settings: StationSettings) -> int:
     from kiosk.shift import SESSION_GRACE_S
 
     services = build_services(settings)
-    try:
+
+    def checked() -> StationSettings:
+        """In the app's first worker, while the sign-in screen draws (start-up time)."""
         require_station_login(services.engine)  # never the owner or a superuser
         # lock before the database ends an idle session (less a grace for the last click)
         idle_s = identity.server_policy(services.session_factory).session_idle_s
         limit = max(1, min(settings.idle_timeout_s, idle_s - SESSION_GRACE_S))
-        settings = replace(settings, idle_timeout_s=limit)
+        return replace(settings, idle_timeout_s=limit)
+
+    try:
         backend = KioskBackend(services.session_factory, settings)
         app = make_app(
             settings, backend, reader=card_reader(settings), sealer_engine=services.engine
         )
+        app.startup_check = checked
         try:
             app.run()
         finally:
             backend.sessions.end_all("station app closed")
+        if app.startup_error is not None:
+            raise app.startup_error
     finally:
         services.dispose()
     return 0
