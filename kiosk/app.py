@@ -24,7 +24,6 @@ from hardware.protocols import CardReader
 from hardware.wedge import Wedge
 from kiosk.bridge import HardwareBridge, wedge_config
 from kiosk.clock import Clock, ServerClock
-from kiosk.clock_watch import ClockSkewWatch
 from kiosk.settings import StationSettings
 from kiosk.shift import Shift
 from screens import messages
@@ -36,6 +35,7 @@ from screens.modals.confirm import ConfirmModal
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from kiosk.clock_watch import ClockSkewWatch
     from kiosk.sealer import Sealer, SealerStatus
     from kiosk.tiles import Restorer
 
@@ -103,7 +103,7 @@ class WorkCellApp(App[None]):
         self.tz = ZoneInfo(settings.timezone)
         self.allow_username_pin = settings.allow_username_pin
         self.server_clock = ServerClock() if clock is None else None
-        self.clock_watch = ClockSkewWatch(getattr(backend, "session_factory", None))
+        self._clock_watch: ClockSkewWatch | None = None  # built in the first clock worker
         self._clock: Clock = clock or self.server_clock  # type: ignore[assignment]
         # Built at first use (after a sign-in): composing them imports every area's screens
         # and backends, which the sign-in screen does not need (start-up time).
@@ -122,6 +122,23 @@ class WorkCellApp(App[None]):
         self.startup_check: Callable[[], StationSettings] | None = None
         self.startup_error: WorkCellError | None = None
         self.started = False  # the start-up check passed (or there is none)
+
+    @property
+    def clock_watch(self) -> ClockSkewWatch:
+        if self._clock_watch is None:
+            from kiosk.clock_watch import ClockSkewWatch
+
+            factory = getattr(self.backend, "session_factory", None)
+            self._clock_watch = ClockSkewWatch(factory)
+        return self._clock_watch
+
+    def attach_sealer(self, engine: Engine) -> None:
+        """Start the audit sealer on ``engine`` (UI thread; after a deferred start-up)."""
+        from kiosk.sealer import Sealer
+
+        if self.sealer is None:
+            self.sealer = Sealer(engine, self.settings, self.sealer_reported)
+            self.sealer.start()
 
     @property
     def tiles(self) -> list[Tile]:

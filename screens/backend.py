@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from domain.services.items import NewItem
+if TYPE_CHECKING:  # the sign-in screen needs no SQLAlchemy (start-up time)
+    from domain.services.items import NewItem
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,14 @@ async def test_a_passed_check_applies_the_database_policy(make_station, station_
 
 
 def test_the_sign_in_screen_needs_no_other_area_or_the_audit_sealer() -> None:
-    """Importing the station app does not import the other areas' screens, the GS1 parser
-    or the sealer (start-up time; they load at the first home screen)."""
+    """Importing the station app imports neither the database layers (they load in its
+    first worker, while the sign-in screen draws) nor the other areas' screens, the GS1
+    parser or the sealer (they load at the first home screen)."""
     code = (
         "import sys\nimport kiosk.app, kiosk.cli.app\n"
         "heavy = ('screens.admin', 'screens.audit', 'screens.engineering', 'screens.items',"
-        " 'screens.item_new', 'biip', 'kiosk.sealer', 'kiosk.tiles', 'alembic')\n"
+        " 'screens.item_new', 'biip', 'kiosk.sealer', 'kiosk.tiles', 'alembic', 'sqlalchemy',"
+        " 'psycopg', 'domain.models', 'domain.services')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
