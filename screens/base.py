@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import NoActiveWorker, get_current_worker
 
 from domain.errors import DatabaseUnavailable, WorkCellError, translate
 from screens.modals.confirm import discard_or_stay
@@ -48,7 +49,11 @@ def call_backend(
     failed: Callable[[WorkCellError], None] | None = None,
     group: str = "backend",
 ) -> None:
-    """Run ``call`` in an exclusive thread worker; ``done``/``failed`` run on the UI thread."""
+    """Run ``call`` in an exclusive thread worker; ``done``/``failed`` run on the UI thread.
+
+    A result is dropped when its worker was cancelled (a newer call of the same group
+    replaced it: a slow look-up never lands over a fresh one) or when the node that asked
+    is no longer mounted (its screen has gone)."""
     station = station_of(node)
     app = node.app
 
@@ -57,23 +62,34 @@ def call_backend(
             result = call()
         except Exception as exc:
             error = as_workcell_error(exc)
-            app.call_from_thread(_report, error)
+            if not _stale():
+                app.call_from_thread(_report, error)
             return
-        app.call_from_thread(_done, result)
+        if not _stale():
+            app.call_from_thread(_done, result)
 
     def _report(error: WorkCellError) -> None:
         # An unreachable database is the station's banner; other refusals belong to the
         # screen that asked, when it says how to show them.
         if failed is None or isinstance(error, DatabaseUnavailable):
             station.report_problem(error)
-        if failed is not None:
+        if failed is not None and node.is_attached:
             failed(error)
 
     def _done(result: T) -> None:
         station.clear_problem()
-        done(result)
+        if node.is_attached:
+            done(result)
 
     node.run_worker(task, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+
+def _stale() -> bool:
+    """In a worker thread: whether its worker was cancelled meanwhile."""
+    try:
+        return get_current_worker().is_cancelled
+    except NoActiveWorker:
+        return False
 
 
 class StationScreen(Screen[Any]):
