@@ -13,14 +13,14 @@ and the station keeps that new session once the action has committed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import InvalidInput
-from domain.services import access, identity_admin, security, signatures, user_admin
+from domain.errors import InvalidInput, NotFound
+from domain.services import access, identity_admin, security, signatures, user_admin, users
 from domain.services.identity import Credentials, IdentityPolicy
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
@@ -90,6 +90,24 @@ class AdminStationBackend:
     def role_names(self) -> tuple[str, ...]:
         return access.ROLES
 
+    def check_request(self, actor: str, request: ab.AdminRequest) -> None:
+        if request.action != "add-user":
+            return
+        name = users.normalise_username(request.username)  # InvalidInput names the rule
+        if not request.printed_name.strip():
+            raise InvalidInput("The printed name is needed: it appears on every signature.")
+        if len(request.printed_name.strip()) > PRINTED_NAME_MAX:
+            raise InvalidInput(f"A printed name has at most {PRINTED_NAME_MAX} characters.")
+        with self.uow(actor) as uow:
+            try:
+                existing = users.get_user(uow, name)
+            except NotFound:
+                return
+        raise InvalidInput(
+            f"The username {name} is taken (by {existing.printed_name}, {existing.status}); "
+            "usernames are never reused. Choose another."
+        )
+
     def admin_action(self, actor: str, request: ab.AdminRequest) -> AdminAction:
         return AdminAction(self, actor, request)
 
@@ -119,6 +137,9 @@ class AdminStationBackend:
 
     def acknowledgement(self, actor: str, event_id: int) -> EventAcknowledgement:
         return EventAcknowledgement(self, actor, event_id)
+
+    def acknowledgements(self, actor: str, event_ids: Sequence[int]) -> EventsAcknowledgement:
+        return EventsAcknowledgement(self, actor, tuple(event_ids))
 
 
 @dataclass(frozen=True)
@@ -157,7 +178,47 @@ class EventAcknowledgement:
         return signature_line(view)
 
 
+@dataclass(frozen=True)
+class EventsAcknowledgement:
+    """Several security events signed 'acknowledged' with one badge + PIN: the dialog lists
+    each event as shown (version, content hash); the signing function signs all or none."""
+
+    backend: AdminStationBackend
+    actor: str
+    event_ids: tuple[int, ...]
+    meaning: str = "acknowledged"
+    shown: dict[int, RecordToSign] = field(default_factory=dict)
+
+    def describe(self) -> RecordToSign:
+        with self.backend.uow(self.actor) as uow:
+            access.require_permission(uow, "security.view")
+            for event_id in self.event_ids:
+                s = signatures.describe_record(uow, RecordRef("security_event", event_id))
+                self.shown[event_id] = record_to_sign(s, self.meaning)
+        lines = tuple(
+            f"• {r.title} (version {r.version})" for r in (self.shown[i] for i in self.event_ids)
+        )
+        title = f"{len(self.event_ids)} security events, one signature each"
+        return RecordToSign(title, 0, lines, self.meaning)
+
+    def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
+        b = self.backend
+        reason = f"security events {', '.join(map(str, self.event_ids))} acknowledged"
+        shown = [
+            (i, r.version if r else None, r.content_hash if r else None)
+            for i, r in ((i, self.shown.get(i)) for i in self.event_ids)
+        ]
+        with b.uow(self.actor, reason=reason) as uow:
+            access.require_permission(uow, "security.view")
+            views = security.acknowledge_events(
+                uow, shown, credentials(proof), station=b.station, comment=comment
+            )
+            uow.commit()
+        return signature_line(views[0])
+
+
 _NOW = select(func.now())
+PRINTED_NAME_MAX = 200  # as the database's add-user function
 
 
 @dataclass(frozen=True)

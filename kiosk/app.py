@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
 from textual import events
 from textual.app import App
 from textual.message import Message
@@ -25,16 +24,20 @@ from hardware.protocols import CardReader
 from hardware.wedge import Wedge
 from kiosk.bridge import HardwareBridge, wedge_config
 from kiosk.clock import Clock, ServerClock
-from kiosk.clock_watch import ClockSkewWatch
-from kiosk.sealer import Sealer, SealerStatus
 from kiosk.settings import StationSettings
 from kiosk.shift import Shift
-from kiosk.tiles import Restorer, build_restorers, build_tiles
 from screens import messages
 from screens.backend import DraftsBackend, ItemsBackend, SessionBackend, SignedInUser
 from screens.base import call_backend
 from screens.home import Tile
 from screens.modals.confirm import ConfirmModal
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from kiosk.clock_watch import ClockSkewWatch
+    from kiosk.sealer import Sealer, SealerStatus
+    from kiosk.tiles import Restorer
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +103,12 @@ class WorkCellApp(App[None]):
         self.tz = ZoneInfo(settings.timezone)
         self.allow_username_pin = settings.allow_username_pin
         self.server_clock = ServerClock() if clock is None else None
-        self.clock_watch = ClockSkewWatch(getattr(backend, "session_factory", None))
+        self._clock_watch: ClockSkewWatch | None = None  # built in the first clock worker
         self._clock: Clock = clock or self.server_clock  # type: ignore[assignment]
-        self.tiles = list(tiles if tiles is not None else build_tiles(backend))
-        self.restorers = restorers if restorers is not None else build_restorers(backend)
+        # Built at first use (after a sign-in): composing them imports every area's screens
+        # and backends, which the sign-in screen does not need (start-up time).
+        self._tiles = list(tiles) if tiles is not None else None
+        self._restorers = restorers
         self.bridge = HardwareBridge(self, reader, wedge)
         self.shift = Shift(self)
         self.last_activity = time.monotonic()
@@ -111,6 +116,45 @@ class WorkCellApp(App[None]):
         self._reader_problem = ""
         self._sealer_problem = ""
         self.sealer: Sealer | None = None
+        # Checks that need the database (the station login, the session policy) run in a
+        # worker once the sign-in screen shows (start-up time); a refusal closes the app
+        # and is kept here for the command line to report.
+        self.startup_check: Callable[[], StationSettings] | None = None
+        self.startup_error: WorkCellError | None = None
+        self.started = False  # the start-up check passed (or there is none)
+
+    @property
+    def clock_watch(self) -> ClockSkewWatch:
+        if self._clock_watch is None:
+            from kiosk.clock_watch import ClockSkewWatch
+
+            factory = getattr(self.backend, "session_factory", None)
+            self._clock_watch = ClockSkewWatch(factory)
+        return self._clock_watch
+
+    def attach_sealer(self, engine: Engine) -> None:
+        """Start the audit sealer on ``engine`` (UI thread; after a deferred start-up)."""
+        from kiosk.sealer import Sealer
+
+        if self.sealer is None:
+            self.sealer = Sealer(engine, self.settings, self.sealer_reported)
+            self.sealer.start()
+
+    @property
+    def tiles(self) -> list[Tile]:
+        if self._tiles is None:
+            from kiosk.tiles import build_tiles
+
+            self._tiles = list(build_tiles(self.backend))
+        return self._tiles
+
+    @property
+    def restorers(self) -> dict[str, Restorer]:
+        if self._restorers is None:
+            from kiosk.tiles import build_restorers
+
+            self._restorers = build_restorers(self.backend)
+        return self._restorers
 
     # -- StationApp ------------------------------------------------------------------------
 
@@ -150,6 +194,12 @@ class WorkCellApp(App[None]):
         )
 
     def signed_in(self, user: SignedInUser) -> None:
+        if not self.started:  # nobody works before the station login has been checked
+            backend = self.session_backend
+            call_backend(self, lambda: backend.sign_out(user.username, "start-up not finished"),
+                         lambda _: None, group="early-sign-out")  # fmt: skip
+            self.notify("The station is still starting. Sign in again in a moment.")
+            return
         self.shift.signed_in(user)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -159,11 +209,24 @@ class WorkCellApp(App[None]):
         if self.sealer is not None:
             self.sealer.start()
         self.shift.start()
+        self.started = self.startup_check is None
+        if self.startup_check is not None:
+            call_backend(
+                self, self.startup_check, self._checked, failed=self._refused, group="startup"
+            )
         tick = min(1.0, max(0.1, self.settings.idle_timeout_s / 4))
         self.set_interval(tick, self.shift.check_idle)
         if self.server_clock is not None:
             self._sync_clock()
             self.set_interval(CLOCK_SYNC_S, self._sync_clock)
+
+    def _checked(self, settings: StationSettings) -> None:
+        self.settings = settings
+        self.started = True
+
+    def _refused(self, error: WorkCellError) -> None:
+        self.startup_error = error
+        self.exit(return_code=1)
 
     def _sync_clock(self) -> None:
         clock = self.server_clock
@@ -269,5 +332,7 @@ def make_app(
     decoder = Wedge(wedge_config(settings.scanner)) if wedge is True else (wedge or None)
     app = WorkCellApp(settings, backend, reader=reader, wedge=decoder, clock=clock)
     if sealer_engine is not None:
+        from kiosk.sealer import Sealer
+
         app.sealer = Sealer(sealer_engine, settings, app.sealer_reported)
     return app

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.services import drafts, identity, item_approval, items, signatures
+from domain.services import drafts, identity, item_approval, items, sign_check, signatures
 from domain.services.identity import Credentials, IdentityPolicy
 from domain.services.signatures import RecordRef, RecordSummary
 from domain.uow import UnitOfWork
@@ -176,6 +176,9 @@ class KioskBackend:
             view = items.get_item(uow, item_number)
             record = RecordRef("workcell.item", view.id)
             sigs = tuple(signature_line(s) for s in signatures.signatures_for(uow, record))
+            refusal = None
+            if view.status == "draft":
+                refusal = sign_check.signing_refusal(uow, record, "approved", actor)
         facts = (
             ("Item number", view.item_number),
             ("Description", view.description),
@@ -187,7 +190,11 @@ class KioskBackend:
             ("Status", view.status),
             ("Version", str(view.version)),
         )
-        return ItemDetail(item_row(view), facts, sigs, can_approve=view.status == "draft")
+        draft = view.status == "draft"
+        return ItemDetail(
+            item_row(view), facts, sigs, can_approve=draft and refusal is None,
+            approve_refusal=refusal,
+        )  # fmt: skip
 
     def create_item(self, actor: str, item: items.NewItem) -> ItemRow:
         with self.uow(actor) as uow:

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.db import make_engine, make_session_factory
 from domain.uow import StationSession, UnitOfWork
-from kiosk import dbadmin
 from kiosk.database import DatabaseUrls, resolve_urls, station_role_name
 from kiosk.settings import StationSettings, load_settings
 
@@ -41,11 +40,14 @@ class Services:
         self.engine.dispose()
 
 
-def prepare_embedded(settings: StationSettings) -> DatabaseUrls:
+def prepare_embedded(settings: StationSettings, *, create: bool = False) -> DatabaseUrls:
     """Embedded mode: start the server, migrate, and make sure this station's login exists
-    and is registered (as an admin terminal: the CLI and the demo sign in by username)."""
-    urls = resolve_urls(settings)
+    and is registered (as an admin terminal: the CLI and the demo sign in by username).
+    A new embedded database is created only with ``create`` (see `resolve_urls`)."""
+    urls = resolve_urls(settings, create=create)
     if urls.embedded:
+        from kiosk import dbadmin  # alembic: imported only where it is needed (start-up time)
+
         current, head = dbadmin.status(urls.admin)
         if current != head:
             dbadmin.upgrade(urls.admin)
@@ -69,9 +71,11 @@ def station_name(name: str) -> str:
     return cleaned or "station"
 
 
-def build_services(settings: StationSettings | None = None, *, admin: bool = False) -> Services:
+def build_services(
+    settings: StationSettings | None = None, *, admin: bool = False, create: bool = False
+) -> Services:
     settings = settings or load_settings()
-    urls = prepare_embedded(settings)
+    urls = prepare_embedded(settings, create=create)
     engine = make_engine(urls.admin if admin else urls.station_url())
     return Services(settings, urls, engine, make_session_factory(engine))
 

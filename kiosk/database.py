@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 
-from domain.errors import InvalidInput, PermissionDenied
+from domain.errors import DatabaseUnavailable, InvalidInput, PermissionDenied
 from kiosk.settings import StationSettings
 
 log = logging.getLogger(__name__)
@@ -109,14 +109,44 @@ def ensure_database(admin_url: URL, name: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def resolve_urls(settings: StationSettings) -> DatabaseUrls:
-    """Station and admin URLs; starts the embedded server when nothing is configured."""
+class NoDatabase(DatabaseUnavailable):
+    title = "No database"
+
+
+def describe(settings: StationSettings) -> str:
+    """Which database the settings name, for a person to read (no password)."""
+    if settings.database_url or settings.admin_database_url:
+        url = settings.database_url or settings.admin_database_url
+        assert url is not None
+        parsed = make_url(normalise(url))
+        var = "WORKCELL_DATABASE_URL" if settings.database_url else "WORKCELL_ADMIN_DATABASE_URL"
+        source = var if os.environ.get(var) else "the station file"
+        where = f"{parsed.host or 'local socket'}:{parsed.port or 5432}/{parsed.database}"
+        return f"{where} as {parsed.username} (from {source})"
+    return f"embedded PostgreSQL in {embedded_dir(settings)} (database {EMBEDDED_DB})"
+
+
+def resolve_urls(settings: StationSettings, *, create: bool = False) -> DatabaseUrls:
+    """Station and admin URLs; starts the embedded server when nothing is configured.
+
+    An embedded database is created only when ``create`` is set (`workcell demo` and
+    `workcell db upgrade`): any other command on a machine without one refuses with
+    `NoDatabase` instead of silently starting a new, empty database and answering from it.
+    """
     if settings.database_url or settings.admin_database_url:
         station = normalise(settings.database_url) if settings.database_url else None
         admin = settings.admin_database_url or settings.database_url
         assert admin is not None
         return DatabaseUrls(station, normalise(admin))
-    superuser = start_embedded(embedded_dir(settings))
+    pgdata = embedded_dir(settings)
+    if not create and not (pgdata / "PG_VERSION").exists():
+        raise NoDatabase(
+            f"No database is configured and there is no embedded database in {pgdata}. "
+            "Set WORKCELL_DATABASE_URL (and WORKCELL_ADMIN_DATABASE_URL) to the plant's "
+            "server, or WORKCELL_DATA_DIR to the directory that holds the embedded database; "
+            "`workcell db upgrade` creates one here, `workcell demo` a demo one."
+        )
+    superuser = start_embedded(pgdata)
     ensure_database(superuser, EMBEDDED_DB)
     admin_url = superuser.set(database=EMBEDDED_DB)
     station_url = admin_url.set(username=station_role_name(settings.name), password=None)

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models import Item
-from domain.services import bom, compare, eco, effectivity, routing, signatures
+from domain.services import bom, compare, eco, effectivity, routing, sign_check, signatures
 from domain.services.bom import BomView
 from domain.services.compare import Comparison
-from domain.services.eco_views import EcoSummary, EcoView
-from domain.services.effectivity import RevisionSummary
+from domain.services.eco_views import EcoItemView, EcoSummary, EcoView
+from domain.services.effectivity import Kind, RevisionSummary
 from domain.services.engineering_rules import parse_decimal
 from domain.services.identity import IdentityPolicy
 from domain.services.signatures import RecordRef
@@ -163,8 +163,57 @@ class KioskEngineeringBackend:
             uow.commit()
         return view
 
+    def step_refusals(self, actor: str, number: str) -> dict[str, str]:
+        """Why ``actor`` may not sign each ECO step now (the database's signing rules; steps
+        they may sign are absent). Asked before anyone taps a badge."""
+        with self.uow(actor) as uow:
+            record = RecordRef("eco", eco.get_eco(uow, number).id)
+            refusals = {
+                action: sign_check.signing_refusal(uow, record, meaning, actor)
+                for action, (_, meaning) in STEPS.items()
+            }
+        return {action: why for action, why in refusals.items() if why}
+
     def eco_step(self, actor: str, number: str, action: str, version: int) -> EcoStep:
         return EcoStep(self, actor, number, action, version)
+
+
+DIFFERENCES_SHOWN = 8  # per revision in the signing dialog; the compare screen has them all
+_SIGNS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _what_changes(uow: UnitOfWork, item: EcoItemView) -> list[str]:
+    """For the signing dialog: each revision the ECO carries compared with the one in
+    effect before it (domain/services/compare.py), so the signer sees what changes."""
+    lines: list[str] = []
+    carried: tuple[tuple[Kind, str | None], ...] = (
+        ("bom", item.bom_revision),
+        ("routing", item.routing_revision),
+    )
+    for kind, label in carried:
+        if not label:
+            continue
+        before = [
+            r.revision
+            for r in effectivity.history(uow, kind, item.item_number)
+            if r.revision != label and r.status in ("released", "superseded")
+        ]
+        name = "BOM" if kind == "bom" else "Routing"
+        if not before:
+            lines.append(f"{name} {item.item_number} rev {label}: first revision")
+            continue
+        fn = compare.compare_boms if kind == "bom" else compare.compare_routings
+        c = fn(uow, item.item_number, before[-1], label)
+        lines.append(
+            f"{name} {item.item_number} rev {before[-1]} → {label}: {c.count('added')} added, "
+            f"{c.count('removed')} removed, {c.count('changed')} changed"
+        )
+        for d in c.differences[:DIFFERENCES_SHOWN]:
+            detail = "; ".join(f"{ch.field} {ch.before} → {ch.after}" for ch in d.changes)
+            lines.append(f"  {_SIGNS[d.kind]} {d.key}: {detail or d.after or d.before}")
+        if len(c.differences) > DIFFERENCES_SHOWN:
+            lines.append(f"  … {len(c.differences) - DIFFERENCES_SHOWN} more (Compare screen)")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -186,7 +235,8 @@ class EcoStep:
         with self.backend.uow(self.actor) as uow:
             view = eco.get_eco(uow, self.number)
             summary = signatures.describe_record(uow, RecordRef("eco", view.id))
-        extra = ("Each listed revision is signed with the same meaning.",)
+            changes = tuple(line for i in view.items for line in _what_changes(uow, i))
+        extra = ("Each listed revision is signed with the same meaning.", *changes)
         self.shown["record"] = record = record_to_sign(summary, self.meaning, extra)
         return record
 

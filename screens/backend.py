@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from domain.services.items import NewItem
+if TYPE_CHECKING:  # the sign-in screen needs no SQLAlchemy (start-up time)
+    from domain.services.items import NewItem
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,9 @@ class ItemDetail:
     facts: tuple[tuple[str, str], ...]
     signatures: tuple[SignatureLine, ...]
     can_approve: bool
+    # why the signed-in person may not approve it (the database's signing rules, asked
+    # before anyone taps a badge); None: they may
+    approve_refusal: str | None = None
 
 
 class ItemsBackend(Protocol):

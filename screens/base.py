@@ -17,8 +17,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import NoActiveWorker, get_current_worker
 
 from domain.errors import DatabaseUnavailable, WorkCellError, translate
+from screens.modals.confirm import discard_or_stay
 from screens.station import station_of
 from screens.widgets import NavBar, StationHeader
 
@@ -47,7 +49,11 @@ def call_backend(
     failed: Callable[[WorkCellError], None] | None = None,
     group: str = "backend",
 ) -> None:
-    """Run ``call`` in an exclusive thread worker; ``done``/``failed`` run on the UI thread."""
+    """Run ``call`` in an exclusive thread worker; ``done``/``failed`` run on the UI thread.
+
+    A result is dropped when its worker was cancelled (a newer call of the same group
+    replaced it: a slow look-up never lands over a fresh one) or when the node that asked
+    is no longer mounted (its screen has gone)."""
     station = station_of(node)
     app = node.app
 
@@ -56,23 +62,34 @@ def call_backend(
             result = call()
         except Exception as exc:
             error = as_workcell_error(exc)
-            app.call_from_thread(_report, error)
+            if not _stale():
+                app.call_from_thread(_report, error)
             return
-        app.call_from_thread(_done, result)
+        if not _stale():
+            app.call_from_thread(_done, result)
 
     def _report(error: WorkCellError) -> None:
         # An unreachable database is the station's banner; other refusals belong to the
         # screen that asked, when it says how to show them.
         if failed is None or isinstance(error, DatabaseUnavailable):
             station.report_problem(error)
-        if failed is not None:
+        if failed is not None and node.is_attached:
             failed(error)
 
     def _done(result: T) -> None:
         station.clear_problem()
-        done(result)
+        if node.is_attached:
+            done(result)
 
     node.run_worker(task, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+
+def _stale() -> bool:
+    """In a worker thread: whether its worker was cancelled meanwhile."""
+    try:
+        return get_current_worker().is_cancelled
+    except NoActiveWorker:
+        return False
 
 
 class StationScreen(Screen[Any]):
@@ -80,6 +97,8 @@ class StationScreen(Screen[Any]):
 
     TITLE_TEXT = ""
     BACK = True
+    # Back/Escape asks before unsaved input goes; False where it is only a search
+    ASK_BEFORE_DISCARD = True
 
     def compose(self) -> ComposeResult:
         yield StationHeader()
@@ -101,8 +120,12 @@ class StationScreen(Screen[Any]):
             station.request_sign_out()
 
     def go_back(self) -> None:
+        """Back (and Escape); a screen holding unsaved input (``unsaved_input()``, the
+        draft protocol) asks before it is lost."""
         if self.BACK:
-            self.dismiss(None)
+            unsaved = getattr(self, "unsaved_input", None)
+            ask = self.ASK_BEFORE_DISCARD and callable(unsaved) and unsaved() is not None
+            discard_or_stay(self, ask)
 
     def key_escape(self) -> None:
         self.go_back()

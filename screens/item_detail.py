@@ -27,6 +27,7 @@ class ItemDetailScreen(StationScreen):
         with Horizontal(id="item-actions"):
             yield Static(self.item_number, id="item-heading")
             yield Button("Approve…", id="item-approve", variant="success", disabled=True)
+        yield Static("", id="item-approve-why", markup=False)
         with VerticalScroll(id="item-scroll"):
             yield Static("Loading…", id="item-facts")
             yield Static("Signatures", id="item-signatures-title")
@@ -55,6 +56,11 @@ class ItemDetailScreen(StationScreen):
         self.query_one("#item-signatures", Static).update(self._manifestation(detail.signatures))
         approve = self.query_one("#item-approve", Button)
         approve.disabled = not detail.can_approve
+        why = self.query_one("#item-approve-why", Static)
+        why.update(
+            f"Approve is not for you: {detail.approve_refusal}" if detail.approve_refusal else ""
+        )
+        why.display = bool(detail.approve_refusal)
         if detail.can_approve and first_load:
             approve.focus()  # keyboard users: Enter approves (the dialog still asks)
 

@@ -23,6 +23,7 @@ from screens.scans import scanned_gtin
 from screens.station import station_of
 from screens.widgets import Keypad
 from screens.widgets.choice import ChoiceButton
+from screens.widgets.keyboard import TouchInput
 
 _TEXT_FIELDS = ("item_number", "description", "gtin")
 _CHOICES = {"item_type": ITEM_TYPES, "unit": UNITS, "tracking": TRACKING}
@@ -46,15 +47,15 @@ class NewItemScreen(StationScreen):
         with Horizontal(id="new-body"):
             with VerticalScroll(id="new-form"):
                 yield Label("Item number")
-                yield Input(self.values.get("item_number", ""), id="item_number")
+                yield TouchInput(self.values.get("item_number", ""), id="item_number")
                 yield Label("Description")
-                yield Input(self.values.get("description", ""), id="description")
+                yield TouchInput(self.values.get("description", ""), id="description")
                 for name, options in _CHOICES.items():
                     title = name.replace("_", " ").capitalize()
                     value = self.values.get(name) or ("lot" if name == "tracking" else "")
                     yield ChoiceButton(title, options, value, id=name)
                 yield Label("GTIN (scan or type)")
-                yield Input(self.values.get("gtin", ""), id="gtin")
+                yield TouchInput(self.values.get("gtin", ""), id="gtin")
             yield Keypad(placeholder="Shelf life (days)", max_length=5, id="shelf_life")
 
     def on_mount(self) -> None:

@@ -18,6 +18,9 @@ from screens.base import StationScreen, call_backend
 from screens.messages import BarcodeScanned
 from screens.scans import scanned_gtin
 from screens.station import station_of
+from screens.widgets.columns import fit_columns
+from screens.widgets.keyboard import TouchInput
+from screens.widgets.tap_table import TapTable
 
 
 class ItemsScreen(StationScreen):
@@ -25,6 +28,7 @@ class ItemsScreen(StationScreen):
     ACCEPTS_SCANS = True
     TITLE_TEXT = "Items"
     DRAFT_SCREEN = "items"
+    ASK_BEFORE_DISCARD = False  # a search text is parked as a draft, but not worth a question
 
     def __init__(
         self,
@@ -42,12 +46,14 @@ class ItemsScreen(StationScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="items-search-row"):
-            yield Input(self.initial_search, placeholder="Scan or type an item", id="items-search")
+            yield TouchInput(
+                self.initial_search, placeholder="Scan or type an item", id="items-search"
+            )
             yield Button("Search", id="items-search-go", variant="primary")
             if self.new_item is not None:
                 yield Button("New item", id="items-new", variant="success")
         yield Static("", id="items-count")
-        table: DataTable[Text] = DataTable(id="items-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = TapTable(id="items-table", cursor_type="row", zebra_stripes=True)
         yield table
 
     def on_mount(self) -> None:
@@ -62,14 +68,18 @@ class ItemsScreen(StationScreen):
 
     def show(self, rows: list[ItemRow]) -> None:
         table = self.query_one("#items-table", DataTable)
-        table.clear(columns=True)  # column widths follow this result, not earlier ones
-        table.add_columns("Item", "Type", "Status", "Ver.")
-        for row in rows:
-            name = Text.assemble((row.item_number, "bold"), "\n", row.description)
-            status = Text(row.status.upper(), style="bold")
-            table.add_row(
-                name, row.item_type, status, str(row.version), key=row.item_number, height=2
+        cells = [
+            (
+                Text.assemble((row.item_number, "bold"), "\n", row.description),
+                row.item_type,
+                Text(row.status.upper(), style="bold"),
+                str(row.version),
             )
+            for row in rows
+        ]
+        fitted = fit_columns(table, ("Item", "Type", "Status", "Ver."), cells, flex=0)
+        for row, line in zip(rows, fitted, strict=True):
+            table.add_row(*line, key=row.item_number, height=2)
         self.query_one("#items-count", Static).update(f"{len(rows)} item(s) — tap one to open")
 
     @on(Input.Submitted, "#items-search")

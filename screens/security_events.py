@@ -23,6 +23,11 @@ from screens.backend import SignatureLine
 from screens.base import StationScreen, call_backend
 from screens.modals.signature import SignatureModal
 from screens.station import fmt_time, station_of
+from screens.widgets.columns import fit_columns
+from screens.widgets.tap_table import TapTable
+
+SEC_HEADERS = ("When", "Event", "Person", "Detail", "Acknowledged", "Station")
+WIDE = 120
 
 REFRESH_S = 10.0
 LIMIT = 500
@@ -68,6 +73,8 @@ class SecurityEventsScreen(StationScreen):
     TITLE_TEXT = "Security events"
     BINDINGS = [
         Binding("a", "acknowledge", "Acknowledge"),
+        Binding("s", "select_several", "Select several"),
+        Binding("space", "mark", "Mark / unmark", show=False),
         Binding("r", "refresh", "Refresh"),
         Binding("u", "toggle_unacknowledged", "Unacknowledged only"),
         Binding("pagedown", "page(1)", "Next page", show=False),
@@ -83,15 +90,18 @@ class SecurityEventsScreen(StationScreen):
         self.page = 0
         self._in_flight = False
         self._timer: Timer | None = None
+        self.selecting = False  # taps mark rows for one signature instead of opening one
+        self.marked: set[int] = set()
 
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
         with Horizontal(id="sec-tools"):
             yield Button("Acknowledge (a)", id="sec-ack", variant="warning")
+            yield Button("Select several (s)", id="sec-select")
             yield Button("Showing: unacknowledged (u)", id="sec-toggle")
             yield Button("Refresh (r)", id="sec-refresh")
         yield Static("", id="sec-count")
-        yield DataTable(id="sec-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="sec-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="sec-pager", classes="pager"):
             yield Button("◀ Newer", id="sec-prev")
             yield Static("", id="sec-page")
@@ -99,7 +109,7 @@ class SecurityEventsScreen(StationScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#sec-table", DataTable)
-        table.add_columns("When", "Event", "Person", "Detail", "Acknowledged", "Station")
+        table.add_columns(*SEC_HEADERS)
         if permitted(self, "security.view") is None:
             for widget in self.query("#sec-tools, #sec-table, #sec-pager"):
                 widget.display = False
@@ -135,6 +145,7 @@ class SecurityEventsScreen(StationScreen):
     def _polled(self, rows: list[SecurityEventRow]) -> None:
         self._rearm()
         self.rows = rows
+        self.marked &= {e.id for e in rows if e.acknowledged_by is None}
         self.page = min(self.page, max(0, (len(rows) - 1) // PAGE))
         self.render_page()
 
@@ -148,16 +159,24 @@ class SecurityEventsScreen(StationScreen):
         # Keep the cursor on the same event (not the same line) when new events arrive on
         # top, so Acknowledge never lands on a different event than the one looked at.
         chosen = self.selected()
-        table.clear()
-        for e in self.rows[self.page * PAGE : (self.page + 1) * PAGE]:
+        shown = self.rows[self.page * PAGE : (self.page + 1) * PAGE]
+        wide = self.app.size.width >= WIDE  # below: no year, no station (the detail needs room)
+        cells = []
+        for e in shown:
             who = e.printed_name or e.username or "—"
             ack = (
                 Text(f"{e.acknowledged_by} {fmt_time(e.acknowledged_at, tz)}", style="green")
                 if e.acknowledged_by and e.acknowledged_at
                 else Text("NO", style="bold yellow")
             )
-            when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-            table.add_row(when, kind_text(e.kind), who, e.detail, ack, e.station, key=str(e.id))
+            when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S" if wide else "%m-%d %H:%M:%S")
+            mark = ("☑ " if e.id in self.marked else "☐ ") if self.selecting else ""
+            row = (mark + when, kind_text(e.kind), who, e.detail, ack, e.station)
+            cells.append(row if wide else row[:-1])
+        headers = SEC_HEADERS if wide else (*SEC_HEADERS[:4], "Ack")
+        fitted = fit_columns(table, headers, cells, flex=3, most=28 if wide else 18, keep=(0,))
+        for e, line in zip(shown, fitted, strict=True):
+            table.add_row(*line, key=str(e.id))
         keys = [str(e.id) for e in self.rows[self.page * PAGE : (self.page + 1) * PAGE]]
         if chosen is not None and str(chosen.id) in keys:
             table.move_cursor(row=keys.index(str(chosen.id)))
@@ -210,10 +229,49 @@ class SecurityEventsScreen(StationScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((e for e in self.rows if str(e.id) == key), None)
 
-    @on(Button.Pressed, "#sec-ack")
     @on(DataTable.RowSelected, "#sec-table")
+    def row_tapped(self) -> None:
+        """One tap opens the event's acknowledgement; while selecting, it marks the row."""
+        if self.selecting:
+            self.action_mark()
+        else:
+            self.action_acknowledge()
+
+    @on(Button.Pressed, "#sec-select")
+    def action_select_several(self) -> None:
+        self.selecting = not self.selecting
+        self.marked.clear()
+        self._selection_changed()
+
+    def action_mark(self) -> None:
+        event = self.selected()
+        if event is None:
+            return
+        if event.acknowledged_by is not None:
+            self.notify(f"Already acknowledged by {event.acknowledged_by}.", title="Not marked")
+            return
+        self.selecting = True
+        self.marked ^= {event.id}
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        n = len(self.marked)
+        self.query_one("#sec-ack", Button).label = (
+            f"Acknowledge {n} (a)" if n else "Acknowledge (a)"
+        )
+        self.query_one("#sec-select", Button).label = (
+            "Stop selecting (s)" if self.selecting else "Select several (s)"
+        )
+        self.render_page()
+
+    @on(Button.Pressed, "#sec-ack")
     def action_acknowledge(self) -> None:
         user = permitted(self, "security.view")
+        if user is not None and self.marked:
+            ids = [e.id for e in self.rows if e.id in self.marked]  # in list order
+            signable = self.backend.acknowledgements(user.username, ids)
+            self.app.push_screen(SignatureModal(signable), self._acknowledged)
+            return
         event = self.selected()
         if user is None or event is None:
             return
@@ -226,6 +284,10 @@ class SecurityEventsScreen(StationScreen):
     def _acknowledged(self, line: SignatureLine | None) -> None:
         if line is not None:
             self.notify(f"Acknowledged by {line.printed_name}.", title="Signed")
+            if self.marked:
+                self.selecting = False
+                self.marked.clear()
+                self._selection_changed()
             self.poll()
 
 

@@ -21,6 +21,7 @@ from screens.messages import BadgePresented
 from screens.stages import show_stage, stage_has_class
 from screens.station import station_of
 from screens.widgets import Keypad, StationHeader
+from screens.widgets.keyboard import TouchInput
 
 TAP_PROMPT = "Tap your badge or card on the reader"
 _VISIBLE = {
@@ -56,7 +57,7 @@ class SignInScreen(ModalScreen[SignedInUser]):
                 yield Static(TAP_PROMPT, id="sign-in-prompt")
                 yield Static("", id="sign-in-who")
                 yield Static("", id="sign-in-error")
-                yield Input(placeholder="username, then Enter", id="sign-in-username")
+                yield TouchInput(placeholder="username, then Enter", id="sign-in-username")
                 with Horizontal(id="sign-in-buttons"):
                     if station_of(self).allow_username_pin:
                         yield Button("Use username", id="use-username")

@@ -133,3 +133,36 @@ def acknowledge_event(
         uow, record, "acknowledged", creds, station=station, policy=policy, comment=comment,
         expected_version=expected_version, expected_hash=expected_hash,
     )  # fmt: skip
+
+
+def acknowledge_events(
+    uow: UnitOfWork,
+    shown: Sequence[tuple[int, int | None, str | None]],
+    creds: Credentials,
+    *,
+    station: str,
+    comment: str | None = None,
+) -> list[SignatureView]:
+    """Sign several security events 'acknowledged' with one badge + PIN (one argon2 run,
+    one call of the signing function: all or none). ``shown``: (event id, version, content
+    hash) as the dialog showed each. Refused if any is already acknowledged (it names
+    them) or if the signing rules refuse any one (e.g. an event about the signer)."""
+    from domain.errors import RuleViolation
+    from domain.services.signatures import RecordRef, Shown, sign_many, signatures_for
+
+    records = [RecordRef("security_event", event_id) for event_id, _, _ in shown]
+    done = [
+        str(r.record_id)
+        for r in records
+        if any(s.meaning == "acknowledged" for s in signatures_for(uow, r))
+    ]
+    if done:
+        raise RuleViolation(f"Already acknowledged: security event(s) {', '.join(done)}.")
+    return sign_many(
+        uow,
+        [Shown(r, v, h) for r, (_, v, h) in zip(records, shown, strict=True)],
+        "acknowledged",
+        creds,
+        station=station,
+        comment=comment,
+    )

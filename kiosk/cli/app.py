@@ -51,30 +51,51 @@ def _pcscd_answers() -> bool:
 
 
 def run_station(settings: StationSettings) -> int:
-    from domain.services import identity
-    from kiosk.app import make_app
-    from kiosk.backend import KioskBackend
-    from kiosk.bootstrap import build_services
-    from kiosk.database import require_station_login
-    from kiosk.shift import SESSION_GRACE_S
+    """The station app. It draws its sign-in screen first; SQLAlchemy, the domain and the
+    database (the station-login check, the session policy, the sealer) are set up in its
+    first worker meanwhile (docs/BENCHMARKS.md, "Kiosk start-up")."""
+    from typing import cast
 
-    services = build_services(settings)
-    try:
-        require_station_login(services.engine)  # never the owner or a superuser
-        # lock before the database ends an idle session (less a grace for the last click)
-        idle_s = identity.server_policy(services.session_factory).session_idle_s
-        limit = max(1, min(settings.idle_timeout_s, idle_s - SESSION_GRACE_S))
-        settings = replace(settings, idle_timeout_s=limit)
-        backend = KioskBackend(services.session_factory, settings)
-        app = make_app(
-            settings, backend, reader=card_reader(settings), sealer_engine=services.engine
-        )
+    from kiosk.app import StationBackend, make_app
+    from kiosk.deferred import DeferredBackend
+
+    deferred = DeferredBackend()
+    app = make_app(settings, cast(StationBackend, deferred), reader=card_reader(settings))
+    built: list[Any] = []
+
+    def start() -> StationSettings:
+        from domain.services import identity
+        from kiosk.backend import KioskBackend
+        from kiosk.bootstrap import build_services
+        from kiosk.database import require_station_login
+        from kiosk.shift import SESSION_GRACE_S
+
         try:
-            app.run()
-        finally:
-            backend.sessions.end_all("station app closed")
+            services = build_services(settings)
+            built.append(services)
+            backend = KioskBackend(services.session_factory, settings)
+            built.append(backend)
+            require_station_login(services.engine)  # never the owner or a superuser
+            # lock before the database ends an idle session (less a grace for the last click)
+            idle_s = identity.server_policy(services.session_factory).session_idle_s
+        except BaseException as exc:
+            deferred.failed(exc)
+            raise
+        deferred.ready(backend)
+        app.call_from_thread(app.attach_sealer, services.engine)
+        limit = max(1, min(settings.idle_timeout_s, idle_s - SESSION_GRACE_S))
+        return replace(settings, idle_timeout_s=limit)
+
+    app.startup_check = start
+    try:
+        app.run()
     finally:
-        services.dispose()
+        if len(built) > 1:
+            built[1].sessions.end_all("station app closed")
+        if built:
+            built[0].dispose()
+    if app.startup_error is not None:
+        raise app.startup_error
     return 0
 
 
@@ -87,7 +108,8 @@ def _demo(args: argparse.Namespace) -> int:
     from kiosk.demo import seed_demo
 
     settings = demo_settings()
-    services = build_services(settings)  # embedded server, migrated, station login ready
+    # embedded server (created on first use), migrated, station login ready
+    services = build_services(settings, create=True)
     try:
         for line in seed_demo(services):
             log.info("demo: %s", line)

@@ -243,7 +243,11 @@ def _show(args: argparse.Namespace) -> int:
             if args.entry is not None:
                 _print_detail(query.detail(session, args.entry))
                 return 0
-            _print_rows(_pages(session, args), args.format)
+            if args.table:
+                _require_audited(session, args.table)
+            shown = _print_rows(_pages(session, args), args.format)
+            if not shown and args.format == "table":
+                print("no audit entries match these filters", file=sys.stderr)
     finally:
         svc.dispose()
     return 0
@@ -306,6 +310,23 @@ def _show_access(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_audited(session: Any, table: str) -> None:
+    """Refuse a table the trail does not cover (a typo would otherwise list nothing)."""
+    from sqlalchemy import text
+
+    from domain.errors import NotFound
+
+    names = [
+        str(n)
+        for n in session.execute(
+            text("SELECT table_name FROM audit.regulated_table ORDER BY 1")
+        ).scalars()
+    ]
+    if query.qualified_table(table) not in names:
+        short = ", ".join(n.removeprefix("workcell.") for n in names)
+        raise NotFound(f"The audit trail has no table {table!r}. Audited tables: {short}.")
+
+
 def _pages(session: Any, args: argparse.Namespace) -> Iterator[query.AuditRow]:
     """Rows page by page (keyset on id), so --all never holds the trail in memory."""
     flt = query.AuditFilter(
@@ -342,17 +363,22 @@ def _cells(row: query.AuditRow) -> tuple[Any, ...]:
     )
 
 
-def _print_rows(rows: Iterator[query.AuditRow], fmt: str) -> None:
+def _print_rows(rows: Iterator[query.AuditRow], fmt: str) -> int:
+    """Print the rows; returns how many there were."""
     out = sys.stdout
+    count = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SHOW_HEADERS)
-        writer.writerows(_cells(r) for r in rows)
+        for r in rows:
+            writer.writerow(_cells(r))
+            count += 1
     elif fmt == "json":
         out.write("[")
         for n, r in enumerate(rows):
             record = dict(zip(SHOW_HEADERS, _cells(r), strict=True))
             out.write(("," if n else "") + "\n  " + json.dumps(record, default=str))
+            count += 1
         out.write("\n]\n")
     else:
         widths = (8, 29, 14, 18, 18, 10, 6, 24, 0, 0)
@@ -361,6 +387,8 @@ def _print_rows(rows: Iterator[query.AuditRow], fmt: str) -> None:
         for r in rows:
             cells = [str(c) for c in _cells(r)]
             print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+            count += 1
+    return count
 
 
 def _print_detail(d: query.AuditDetail) -> None:

@@ -89,6 +89,8 @@ def _show(args: argparse.Namespace) -> int:
             ("pos", "component", "description", "qty per", "unit", "scrap", "with scrap", "",
              "ref des"),
             args.format,
+            keys=("pos", "component", "description", "qty_per", "unit", "scrap", "with_scrap",
+                  "option", "ref_des"),
         )  # fmt: skip
         return 0
     _print_explosion(ex, args.format)
@@ -106,6 +108,8 @@ def _print_explosion(ex: bom.Explosion, fmt: str) -> None:
         ("lvl", "component", "rev", "description", "qty per", "unit", "scrap",
          f"for {qty(ex.quantity)}", "unit", ""),
         fmt,
+        keys=("level", "component", "rev", "description", "qty_per", "unit", "scrap",
+              "extended", "item_unit", "note"),
     )  # fmt: skip
     if fmt == "table":
         print()

@@ -13,6 +13,7 @@ import argparse
 import csv
 import getpass
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,14 +24,26 @@ from domain.services import identity
 from domain.services.identity import Credentials, IdentityPolicy
 from domain.uow import StationSession, UnitOfWork
 from kiosk.bootstrap import Services, build_services
-from kiosk.database import require_station_login
+from kiosk.database import describe, require_station_login
+from kiosk.settings import StationSettings, load_settings
 
 T = TypeVar("T")
 
 
 def services(args: argparse.Namespace, *, admin: bool = False) -> Services:
-    """The station's services (``admin``: the owner/admin URL, for owner-side commands)."""
-    return build_services(admin=admin)
+    """The station's services (``admin``: the owner/admin URL, for owner-side commands).
+    Names the database on stderr first; never creates one (see `resolve_urls`)."""
+    settings = load_settings()
+    announce(settings, verbose=getattr(args, "verbose", False))
+    return build_services(settings, admin=admin)
+
+
+def announce(settings: StationSettings, *, verbose: bool = False) -> None:
+    """One line on stderr naming the database a command works on (so an empty answer from
+    the wrong database is never mistaken for an empty plant): for a person at a terminal,
+    or with -v; a script reading stdout and stderr gets only the command's own output."""
+    if verbose or sys.stderr.isatty():
+        print(f"workcell: database {describe(settings)}", file=sys.stderr)
 
 
 def add_actor(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -141,9 +154,20 @@ def read(args: argparse.Namespace, action: Callable[[UnitOfWork], T]) -> T:
         svc.dispose()
 
 
-def print_rows(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str = "table") -> None:
+def print_rows(
+    rows: Sequence[Sequence[Any]],
+    headers: Sequence[str],
+    fmt: str = "table",
+    *,
+    keys: Sequence[str] | None = None,
+) -> None:
+    """A listing as a table (``headers`` as written), CSV, or JSON objects whose keys are
+    ``keys`` or the headers in snake_case ("printed name" → "printed_name")."""
     if fmt == "json":
-        print(json.dumps([dict(zip(headers, r, strict=True)) for r in rows], default=str, indent=2))
+        names = list(keys) if keys is not None else [json_key(h) for h in headers]
+        if len(set(names)) != len(names) or not all(_SNAKE.fullmatch(n) for n in names):
+            raise ValueError(f"JSON keys must be distinct snake_case names: {names}")
+        print(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
         return
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
@@ -156,6 +180,14 @@ def print_rows(rows: Sequence[Sequence[Any]], headers: Sequence[str], fmt: str =
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+
+
+def json_key(header: str) -> str:
+    """A column header as a JSON key: lower case, words joined by underscores."""
+    return "_".join(re.findall(r"[a-z0-9]+", header.lower()))
 
 
 def _cell(value: Any) -> str:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from kiosk import dbadmin
-from kiosk.bootstrap import build_services
-from kiosk.database import resolve_urls
 from kiosk.settings import load_settings
+
+# Imports of alembic (kiosk.dbadmin) and the database layer are inside the commands: the
+# parser is built on every `workcell` start (docs/BENCHMARKS.md, CLI start-up).
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -26,12 +26,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=_seed_demo)
 
 
-def _admin_url() -> str:
-    return resolve_urls(load_settings()).admin
+def _admin_url(args: argparse.Namespace, *, create: bool = False) -> str:
+    from kiosk.cli.common import announce
+    from kiosk.database import resolve_urls
+
+    settings = load_settings()
+    announce(settings, verbose=getattr(args, "verbose", False))
+    return resolve_urls(settings, create=create).admin
 
 
 def _init_roles(args: argparse.Namespace) -> int:
-    url = _admin_url()
+    from kiosk import dbadmin
+
+    url = _admin_url(args)
     dbadmin.init_roles_on(url)
     print("roles workcell_owner, workcell_app, workcell_auditor are in place")
     if dbadmin.watchdog_rights(url):
@@ -46,7 +53,9 @@ def _init_roles(args: argparse.Namespace) -> int:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    url = _admin_url()
+    from kiosk import dbadmin
+
+    url = _admin_url(args, create=True)  # the one command (with `demo`) that may create a database
     dbadmin.upgrade(url, args.revision)
     current, head = dbadmin.status(url)
     print(f"database at revision {current} (this build's head: {head})")
@@ -54,16 +63,19 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    current, head = dbadmin.status(_admin_url())
+    from kiosk import dbadmin
+
+    current, head = dbadmin.status(_admin_url(args))
     state = "up to date" if current == head else "needs `workcell db upgrade`"
     print(f"database revision: {current or 'none'}\nbuild head:        {head}\n{state}")
     return 0 if current == head else 1
 
 
 def _seed_demo(args: argparse.Namespace) -> int:
+    from kiosk.cli.common import services as station_services
     from kiosk.demo import seed_demo
 
-    services = build_services()
+    services = station_services(args)
     try:
         for line in seed_demo(services):
             print(line)

@@ -170,6 +170,8 @@ def _print_eco(svc: Services, view: eco.EcoView, sigs: list[SignatureView]) -> N
         [(i.item_number, i.description, i.bom_revision or "", i.bom_status or "",
           i.routing_revision or "", i.routing_status or "", i.change_note) for i in view.items],
         ("item", "description", "BOM rev", "status", "routing rev", "status", "change"),
+        keys=("item", "description", "bom_rev", "bom_status", "routing_rev", "routing_status",
+              "change"),
     )  # fmt: skip
     print(
         "\nWhere used (at submission):" if view.impact else "\nWhere used: (computed at submission)"

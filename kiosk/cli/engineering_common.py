@@ -71,7 +71,8 @@ def print_comparison(c: Comparison, fmt: str) -> None:
         else:
             sign = "+" if d.kind == "added" else "-"
             rows.append((sign, d.key, "", d.before, d.after))
-    print_rows(rows, ("", "line", "field", c.left.revision, c.right.revision), fmt)
+    headers = ("", "line", "field", c.left.revision, c.right.revision)
+    print_rows(rows, headers, fmt, keys=("change", "line", "field", "left", "right"))
 
 
 def qty(value: Decimal) -> str:

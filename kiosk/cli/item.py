@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
 from domain.services import engineering_import, items
+from domain.uow import UnitOfWork
 from kiosk.cli.common import act, add_actor, print_rows, read
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    it = sub.add_parser("item", help="items: add, list, show")
+    it = sub.add_parser("item", help="items: add, import, list, show")
     itsub = it.add_subparsers(dest="item_command", metavar="ACTION", required=True)
     p = itsub.add_parser("add", help="add a draft item")
     p.add_argument("item_number")
@@ -32,6 +34,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--search", default="")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=_list)
+    p = itsub.add_parser("show", help="one item: its master data and signatures")
+    p.add_argument("item_number")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_show)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -70,4 +76,46 @@ def _list(args: argparse.Namespace) -> int:
         ("item", "description", "type", "unit", "tracking", "status", "v"),
         args.format,
     )
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from domain.services import signatures
+
+    def load(uow: UnitOfWork) -> tuple[items.ItemView, list[signatures.SignatureView]]:
+        view = items.get_item(uow, args.item_number)
+        record = signatures.RecordRef("workcell.item", view.id)
+        return view, signatures.signatures_for(uow, record)
+
+    view, sigs = read(args, load)
+    facts = {
+        "item_number": view.item_number,
+        "description": view.description,
+        "item_type": view.item_type,
+        "unit": view.unit,
+        "tracking": view.tracking,
+        "shelf_life_days": view.shelf_life_days,
+        "gtin": view.gtin,
+        "status": view.status,
+        "version": view.version,
+    }
+    lines_ = [
+        {
+            "meaning": s.meaning,
+            "printed_name": s.printed_name,
+            "username": s.username,
+            "signed_at": s.signed_at.isoformat(),
+            "record_version": s.record_version,
+            "valid": s.valid,
+        }
+        for s in sigs
+    ]
+    if args.format == "json":
+        print(json.dumps({**facts, "signatures": lines_}, indent=2))
+        return 0
+    for key, value in facts.items():
+        print(f"{key.replace('_', ' '):<16} {'' if value is None else value}")
+    for s in sigs:
+        state = "" if s.valid else f" — INVALID: {s.reason}"
+        print(f"signature        {s.manifestation().line} (version {s.record_version}){state}")
     return 0

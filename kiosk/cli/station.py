@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import text
 
 from domain.services import stations
-from kiosk import dbadmin
 from kiosk.bootstrap import station_name
 from kiosk.cli.common import act, add_actor, add_reason, print_rows, read
 from kiosk.database import resolve_urls, station_role_name
@@ -75,6 +74,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from kiosk import dbadmin  # alembic: only for the commands that need it
+
     settings = load_settings()
     role = station_role_name(args.name)
     name = station_name(args.name)

@@ -66,6 +66,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("badge_id", type=int)
     p = ussub.add_parser("badges", help="list a person's badges (card ids are never shown)")
     p.add_argument("username")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=_badges)
     for name, func, text in (("lock", _lock, "lock an account"), ("unlock", _unlock, "unlock")):
         _cmd(ussub, name, func, text, reason=True).add_argument("username")
@@ -77,6 +78,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("role", choices=access.ROLES)
     p = ussub.add_parser("roles", help="the role → permission matrix, or one user's roles")
     p.add_argument("username", nargs="?")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=_roles)
     p = _cmd(ussub, "verify-identity", _verify_identity, "record a person's identity check")
     p.add_argument("username")
@@ -219,7 +221,7 @@ def _badges(args: argparse.Namespace) -> int:
             for b in identity_admin.list_badges(uow, args.username)
         ],
     )
-    print_rows(rows, ("badge", "issued", "revoked", "reason", "replaces"))
+    print_rows(rows, ("badge", "issued", "revoked", "reason", "replaces"), args.format)
     return 0
 
 
@@ -278,12 +280,18 @@ def _roles(args: argparse.Namespace) -> int:
                 access.permissions_of(uow, args.username),
             ),
         )
+        if args.format != "table":
+            row = (args.username, ",".join(sorted(roles)), ",".join(sorted(perms)))
+            print_rows([row], ("username", "roles", "permissions"), args.format)
+            return 0
         print(f"{args.username}: roles {', '.join(sorted(roles)) or 'none'}")
         print(f"permissions: {', '.join(sorted(perms)) or 'none'}")
         return 0
     matrix = read(args, access.role_matrix)
     print_rows(
-        [(r, ", ".join(sorted(p))) for r, p in sorted(matrix.items())], ("role", "permissions")
+        [(r, ", ".join(sorted(p))) for r, p in sorted(matrix.items())],
+        ("role", "permissions"),
+        args.format,
     )
     return 0
 

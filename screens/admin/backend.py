@@ -8,6 +8,7 @@ re-authentication dialog drives, so no administrator action runs without badge/c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -95,6 +96,11 @@ class AdminBackend(Protocol):
 
     def role_names(self) -> tuple[str, ...]: ...
 
+    def check_request(self, actor: str, request: AdminRequest) -> None:
+        """Refuse (InvalidInput, with the field named) what can be judged before the
+        administrator's badge and PIN: an invalid or taken username, a missing name."""
+        ...
+
     def admin_action(self, actor: str, request: AdminRequest) -> Signable:
         """The pending action; performed only when the dialog's badge + PIN are accepted."""
         ...
@@ -108,3 +114,7 @@ class SecurityBackend(Protocol):
     ) -> list[SecurityEventRow]: ...
 
     def acknowledgement(self, actor: str, event_id: int) -> Signable: ...
+
+    def acknowledgements(self, actor: str, event_ids: Sequence[int]) -> Signable:
+        """Several events signed 'acknowledged' with one badge + PIN (all or none)."""
+        ...

@@ -10,13 +10,15 @@ from collections.abc import Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
 from screens.admin.backend import AdminRequest
 from screens.messages import BadgePresented
+from screens.modals.confirm import discard_or_stay
 from screens.widgets import Keypad
+from screens.widgets.keyboard import TouchInput
 
 FORM_CSS = """
 FormModal { align: center middle; background: $background 85%; }
@@ -32,6 +34,7 @@ FormModal .form-buttons > Button { width: 1fr; margin: 0 1 0 0; }
 FormModal .presets { height: auto; }
 FormModal .presets > Button { width: 1fr; margin: 0 1 0 0; }
 FormModal Checkbox { height: 3; width: 1fr; }
+FormModal .roles { grid-size: 3; grid-rows: 3; grid-gutter: 0 1; height: auto; }
 FormModal .choice { width: 1fr; height: 3; margin-bottom: 0; }
 FormModal VerticalScroll { height: auto; max-height: 14; }
 """
@@ -53,10 +56,14 @@ class FormModal(ModalScreen[object]):
 
     @on(Button.Pressed, "#form-cancel")
     def cancel(self) -> None:
-        self.dismiss(None)
+        discard_or_stay(self, self.has_unsaved_input())
 
     def key_escape(self) -> None:
-        self.dismiss(None)
+        self.cancel()
+
+    def has_unsaved_input(self) -> bool:
+        """Whether Cancel/Escape would lose something typed (then it asks first)."""
+        return False
 
 
 class ReasonModal(FormModal):
@@ -75,7 +82,7 @@ class ReasonModal(FormModal):
             with Horizontal(classes="presets"):
                 for n, preset in enumerate(self.presets):
                     yield Button(preset, id=f"preset-{n}")
-            yield Input(placeholder="Reason (recorded in the audit trail)", id="reason")
+            yield TouchInput(placeholder="Reason (recorded in the audit trail)", id="reason")
             yield Static("", classes="form-error")
             yield from self._buttons(self.ok)
 
@@ -127,23 +134,42 @@ class ChoiceModal(FormModal):
 class AddUserModal(FormModal):
     """Username, printed name (it appears on every signature) and roles."""
 
-    def __init__(self, roles: Sequence[str]) -> None:
+    def __init__(
+        self, roles: Sequence[str], values: AdminRequest | None = None, error: str = ""
+    ) -> None:
         super().__init__()
         self.roles = roles
+        self.values = values  # what was typed before a refusal: shown again, never lost
+        self.initial_error = error
 
     def compose(self) -> ComposeResult:
+        values = self.values
         with Vertical():
             yield Static("Add a user", classes="form-title")
-            yield Input(placeholder="Username (e.g. jsmith)", id="new-username")
-            yield Input(placeholder="Printed name (as on signatures)", id="new-printed")
-            with Horizontal(classes="presets"):
+            yield TouchInput(
+                values.username if values else "",
+                placeholder="Username (e.g. jsmith)",
+                id="new-username",
+            )
+            yield TouchInput(
+                values.printed_name if values else "",
+                placeholder="Printed name (as on signatures)",
+                id="new-printed",
+            )
+            with Grid(classes="roles"):  # 3 a row: "supervisor" readable at 80 columns
                 for role in self.roles:
-                    yield Checkbox(role, id=f"role-{role}")
-            yield Static("", classes="form-error")
+                    held = values is not None and role in values.roles
+                    yield Checkbox(role, held, id=f"role-{role}")
+            yield Static(self.initial_error, classes="form-error")
             yield from self._buttons("Next")
 
     def on_mount(self) -> None:
         self.query_one("#new-username", Input).focus()
+
+    def has_unsaved_input(self) -> bool:
+        fields = ("#new-username", "#new-printed")
+        typed = any(self.query_one(f, Input).value.strip() for f in fields)
+        return typed or any(box.value for box in self.query(Checkbox))
 
     @on(Button.Pressed, "#form-ok")
     def submit(self) -> None:
@@ -172,7 +198,7 @@ class CardCaptureModal(FormModal):
                 "Tap the NEW card on the reader now.\n(Or type the card number and press Enter.)",
                 classes="form-text",
             )
-            yield Input(placeholder="card number", password=True, id="card-typed")
+            yield TouchInput(placeholder="card number", password=True, id="card-typed")
             yield Static("", classes="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="form-cancel")

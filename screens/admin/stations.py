@@ -19,6 +19,7 @@ from screens.admin.forms import ReasonModal
 from screens.admin.station_backend import StationRow, StationsBackend
 from screens.base import StationScreen, call_backend
 from screens.station import station_of
+from screens.widgets.tap_table import TapTable
 
 REVIEWED = ("Reviewed with the supervisor", "Client replaced", "Maintenance")
 ACTIONS = {
@@ -54,7 +55,7 @@ class StationsScreen(StationScreen):
             yield Button("Clear failures", id="st-clear", variant="warning")
             yield Button("Refresh (r)", id="st-refresh")
         yield Static("", id="st-status")
-        yield DataTable(id="st-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="st-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#st-table", DataTable)

@@ -19,6 +19,11 @@ from screens.admin.forms import AddUserModal, ChoiceModal
 from screens.admin.reauth import ReauthModal
 from screens.backend import SignatureLine
 from screens.base import StationScreen, call_backend
+from screens.widgets.columns import fit_columns
+from screens.widgets.keyboard import TouchInput
+from screens.widgets.tap_table import TapTable
+
+HEADERS = ("Username", "Name", "Status", "Roles", "Badges", "PIN", "Fails")
 
 PAGE = 20
 STATUS_STYLE = {"active": "bold green", "locked": "bold black on yellow", "disabled": "dim"}
@@ -51,12 +56,12 @@ class UsersScreen(StationScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
         with Horizontal(id="users-filter"):
-            yield Input(placeholder="Name or username", id="users-search")
+            yield TouchInput(placeholder="Name or username", id="users-search")
             yield Button("Role: all", id="users-role")
             yield Button("Status: all", id="users-status")
             yield Button("Add user", id="users-add", variant="success")
         yield Static("", id="users-count")
-        yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="users-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="users-pager", classes="pager"):
             yield Button("◀ Prev", id="users-prev")
             yield Static("", id="users-page")
@@ -64,7 +69,7 @@ class UsersScreen(StationScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#users-table", DataTable)
-        table.add_columns("Username", "Name", "Status", "Roles", "Badges", "PIN", "Fails")
+        table.add_columns(*HEADERS)
         if permitted(self, "user.administer") is None:
             for widget in self.query("#users-filter, #users-table, #users-pager"):
                 widget.display = False
@@ -92,24 +97,28 @@ class UsersScreen(StationScreen):
 
     def render_page(self) -> None:
         table = self.query_one("#users-table", DataTable)
-        table.clear()
         shown = self.rows[self.page * PAGE : (self.page + 1) * PAGE]
+        cells = []
         for r in shown:
             badges = f"{r.active_badges}" + (
                 f" (+{r.revoked_badges} revoked)" if r.revoked_badges else ""
             )
             pin = Text(r.pin, style="bold yellow" if r.pin != "own" else "")
             fails = Text(str(r.failed_attempts), style="bold red" if r.failed_attempts else "")
-            table.add_row(
-                Text(r.username, style="bold"),
-                r.printed_name,
-                status_text(r.status),
-                ", ".join(r.roles) or "—",
-                badges,
-                pin,
-                fails,
-                key=r.username,
+            cells.append(
+                (
+                    Text(r.username, style="bold"),
+                    r.printed_name,
+                    status_text(r.status),
+                    ", ".join(r.roles) or "—",
+                    badges,
+                    pin,
+                    fails,
+                )
             )
+        fitted = fit_columns(table, HEADERS, cells, flex=1, most=24, keep=(0,))
+        for r, line in zip(shown, fitted, strict=True):
+            table.add_row(*line, key=r.username)
         pages = max(1, (len(self.rows) + PAGE - 1) // PAGE)
         self.query_one("#users-count", Static).update(
             f"{len(self.rows)} user(s) — select one to manage roles, badges, PIN and status"
@@ -175,11 +184,30 @@ class UsersScreen(StationScreen):
             self.app.push_screen(AddUserModal(self.backend.role_names()), self._add)
 
     def _add(self, request: object) -> None:
+        """Check what can be checked before the badge and PIN; on any refusal (here or in
+        the re-authentication) the form comes back with everything typed."""
         user = permitted(self, "user.administer")
         if not isinstance(request, AdminRequest) or user is None:
             return
-        action = self.backend.admin_action(user.username, request)
-        self.app.push_screen(ReauthModal(action), self._done)
+        backend = self.backend
+
+        def again(error: str) -> None:
+            form = AddUserModal(backend.role_names(), request, error)
+            self.app.push_screen(form, self._add)
+
+        def checked(_: None) -> None:
+            action = backend.admin_action(user.username, request)
+            self.app.push_screen(
+                ReauthModal(action),
+                lambda line: self._done(line) if line else again("Not added yet: confirm again."),
+            )
+
+        call_backend(
+            self,
+            lambda: backend.check_request(user.username, request),
+            checked,
+            failed=lambda error: again(f"{error.title}: {error.message}"),
+        )
 
     def _done(self, line: SignatureLine | None) -> None:
         if line is not None:

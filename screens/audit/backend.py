@@ -8,7 +8,7 @@ are called from that worker thread; the screen hops to the UI thread itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -104,6 +104,11 @@ class AuditBackend(Protocol):
         after_id: int | None = None,
         limit: int = 50,
     ) -> AuditPage: ...
+
+    def record_labels(self, actor: str, entry_ids: Sequence[int]) -> dict[int, str]:
+        """What a person calls each entry's record ("item WID-100", "users erin.eng"), by
+        entry id; entries without such a name are absent (their table and key are shown)."""
+        ...
 
     def audit_entry(self, actor: str, entry_id: int) -> EntryView: ...
 

@@ -6,6 +6,8 @@ trail is never loaded whole. Newest first; "Older ▶" walks back in time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +21,7 @@ from screens.audit.backend import AuditBackend
 from screens.audit.filters import AuditFilterModal, describe
 from screens.base import StationScreen, call_backend
 from screens.station import station_of
+from screens.widgets.tap_table import TapTable
 
 PAGE = 50
 TIME_WIDE = "%Y-%m-%d %H:%M:%S"
@@ -34,10 +37,19 @@ def short_table(name: str) -> str:
     return name.removeprefix("workcell.")
 
 
+def _fit(values: Iterable[str], least: int, most: int) -> int:
+    """A column as wide as its longest value, between ``least`` and ``most``."""
+    return max(least, min(most, max((len(v) for v in values), default=least)))
+
+
+def _cut(value: str) -> Text:
+    return Text(value, no_wrap=True, overflow="ellipsis")
+
+
 def change_text(row: AuditRow) -> Text:
     """What changed and why, in one cell: "description — reason"."""
     what = {"INSERT": "created", "DELETE": "deleted"}.get(row.operation, ", ".join(row.changed))
-    text = Text(what or "(no field changed)", style="bold")
+    text = Text(what or "(no field changed)", style="bold", no_wrap=True, overflow="ellipsis")
     if row.reason:
         text.append(f" — {row.reason}")
     return text
@@ -70,6 +82,7 @@ class AuditBrowserScreen(StationScreen):
         self.has_older = False
         self.has_newer = False
         self.tables: tuple[str, ...] = ()
+        self.labels: dict[int, str] = {}  # entry id -> "item WID-100" (record_labels)
         self.wide = True
         if title:
             self.TITLE_TEXT = title
@@ -83,7 +96,7 @@ class AuditBrowserScreen(StationScreen):
             yield Button("Integrity (i)", id="audit-integrity")
             yield Button("Export (x)", id="audit-export")
         yield Static("", id="audit-summary")
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="audit-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)
@@ -99,22 +112,31 @@ class AuditBrowserScreen(StationScreen):
             self, lambda: self.backend.audit_tables(user.username), self._tables, group="tables"
         )
 
-    def _columns(self, table: DataTable[object]) -> None:
-        """Who, when and what first; "what changed and why" takes the width that is left.
-
-        Below 120 columns the date drops its year (the entry screen shows it in full).
-        """
+    def _columns(self, table: DataTable[object], rows: tuple[AuditRow, ...] = ()) -> None:
+        """Who, when and what first, each as wide as its content needs (within limits);
+        "what changed and why" takes the width that is left; cells that do not fit end in
+        an ellipsis. Below 120 columns the date drops its year and the station and entry
+        id go (the entry screen shows them all in full)."""
         width = self.app.size.width - 4
         self.wide = width >= 120
-        when, user, record = (19, 12, 22) if self.wide else (14, 10, 16)
-        fixed = when + user + 6 + record + 2 * 5 + (20 + 8 + 4 if self.wide else 0)
+        when = 19 if self.wide else 14
+        user = _fit((r.actor for r in rows), 4, 16 if self.wide else 12)
+        record = _fit((self._record(r) for r in rows), 6, 34 if self.wide else 20)
+        station = _fit((r.station for r in rows), 7, 24) if self.wide else 0
+        entry = _fit((str(r.id) for r in rows), 5, 10) if self.wide else 0
+        shown = 7 if self.wide else 5
+        fixed = when + user + 6 + record + station + entry + 2 * shown
         table.add_column("When", width=when)
         table.add_column("User", width=user)
         table.add_column("Op", width=6)
         table.add_column("Record", width=record)
         table.add_column("Changed — reason", width=max(18, width - fixed))
-        table.add_column("Station", width=20)
-        table.add_column("Entry", width=8)
+        if self.wide:
+            table.add_column("Station", width=station)
+            table.add_column("Entry", width=entry)
+
+    def _record(self, row: AuditRow) -> str:
+        return self.labels.get(row.id) or f"{short_table(row.table_name)} {row.record_key}"
 
     def _tables(self, tables: tuple[str, ...]) -> None:
         self.tables = tables
@@ -154,24 +176,45 @@ class AuditBrowserScreen(StationScreen):
         else:
             self.has_older, self.has_newer = page.has_more, True
         self._fill(page.rows)
+        self._label(page.rows)
         self._buttons()
 
     def _fill(self, rows: tuple[AuditRow, ...]) -> None:
         tz = station_of(self).tz
         table = self.query_one("#audit-table", DataTable)
-        table.clear()
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        self._columns(table, rows)
         for r in rows:
             when = r.at.astimezone(tz).strftime(TIME_WIDE if self.wide else TIME_NARROW)
-            table.add_row(
-                when,
-                r.actor,
-                op_text(r.operation),
-                f"{short_table(r.table_name)} {r.record_key}",
-                change_text(r),
-                r.station,
-                str(r.id),
-                key=str(r.id),
-            )
+            cells: list[object] = [
+                when, _cut(r.actor), op_text(r.operation), _cut(self._record(r)), change_text(r),
+            ]  # fmt: skip
+            if self.wide:
+                cells += [_cut(r.station), str(r.id)]
+            table.add_row(*cells, key=str(r.id))
+        if rows and 0 < cursor < len(rows):
+            table.move_cursor(row=cursor)
+
+    def _label(self, rows: tuple[AuditRow, ...]) -> None:
+        """Ask for the records' names (item numbers, usernames) once the page shows."""
+        user = station_of(self).current_user
+        missing = [r.id for r in rows if r.id not in self.labels]
+        if user is None or not missing:
+            return
+
+        def labelled(labels: dict[int, str]) -> None:
+            self.labels.update(labels)
+            if labels and self.page is not None and self.page.rows == rows:
+                self._fill(rows)
+
+        call_backend(
+            self,
+            lambda: self.backend.record_labels(user.username, missing),
+            labelled,
+            failed=lambda _: None,  # the keys stay; the page itself is shown
+            group="labels",
+        )
 
     def _buttons(self) -> None:
         tz = station_of(self).tz

@@ -19,10 +19,11 @@ from textual.widgets import Button, Input, Label, Static
 
 from domain.audit.query import AuditFilter
 from screens.station import station_of
+from screens.widgets.keyboard import TouchInput
 
 FIELDS = (
     ("table", "Table", "e.g. item or workcell.item"),
-    ("record", "Record key", "e.g. 42 (needs the table)"),
+    ("record", "Record", "item number, username, ECO number or key (needs the table)"),
     ("user", "User", "username who made the change"),
     ("station", "Station", "station login, e.g. station_line1"),
     ("since", "From", "2026-11-26 08:00 (site time)"),
@@ -100,7 +101,7 @@ class AuditFilterModal(ModalScreen[AuditFilter | None]):
                         else None
                     )
                     yield Label(label)
-                    yield Input(
+                    yield TouchInput(
                         shown or "", placeholder=hint, id=f"flt-{name}", suggester=suggester
                     )
             with Horizontal(id="flt-presets"):

@@ -24,6 +24,7 @@ from screens.audit.backend import AuditBackend, ExportOutcome, IntegrityStatus, 
 from screens.audit.filters import describe
 from screens.base import StationScreen, call_backend
 from screens.station import fmt_time, station_of
+from screens.widgets.keyboard import TouchInput
 
 REFRESH_S = 5.0
 
@@ -235,7 +236,7 @@ class ExportModal(ModalScreen[ExportOutcome | None]):
                 for fmt, label in self.FORMATS:
                     variant = "primary" if fmt == self.fmt else "default"
                     yield Button(label, id=f"exp-{fmt}", variant=variant)  # type: ignore[arg-type]
-            yield Input(str(self.directory), placeholder="target directory", id="exp-dir")
+            yield TouchInput(str(self.directory), placeholder="target directory", id="exp-dir")
             yield ProgressBar(total=100, show_eta=False, id="exp-progress")
             yield Static("", id="exp-step")
             yield Static("", id="exp-error")

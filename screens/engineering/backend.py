@@ -82,6 +82,11 @@ class EngineeringBackend(Protocol):
 
     def cancel_eco(self, actor: str, number: str, reason: str) -> EcoView: ...
 
+    def step_refusals(self, actor: str, number: str) -> dict[str, str]:
+        """Why ``actor`` may not sign each step (submit, review, approve, reject) now; the
+        steps they may sign are absent."""
+        ...
+
     def eco_step(self, actor: str, number: str, action: str, version: int) -> Signable:
         """A pending signed step (submit, review, approve, reject) for SignatureModal."""
         ...

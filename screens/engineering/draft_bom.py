@@ -20,6 +20,7 @@ from screens.engineering.backend import EngineeringBackend, RevisionDetail
 from screens.engineering.common import STATUS
 from screens.engineering.tap_table import TapTable
 from screens.station import station_of
+from screens.widgets.keyboard import TouchInput
 
 
 class DraftBomScreen(StationScreen):
@@ -40,9 +41,9 @@ class DraftBomScreen(StationScreen):
             )
             yield Button("Remove line", id="draft-remove", variant="error", disabled=True)
         with Horizontal(classes="eng-row"):
-            yield Input(placeholder="Component", id="draft-component")
-            yield Input(placeholder="Qty per", id="draft-qty", type="number")
-            yield Input(placeholder="Scrap %", id="draft-scrap", type="number")
+            yield TouchInput(placeholder="Component", id="draft-component")
+            yield TouchInput(placeholder="Qty per", id="draft-qty", type="number")
+            yield TouchInput(placeholder="Scrap %", id="draft-scrap", type="number")
             yield Button("Save line", id="draft-save", variant="success")
         yield Static(
             "Tap a line to change it; a new component adds a line.",

@@ -21,6 +21,7 @@ from screens.engineering.common import STATUS, manifestations
 from screens.modals.confirm import ConfirmModal
 from screens.modals.signature import SignatureModal
 from screens.station import fmt_time, station_of
+from screens.widgets.keyboard import TouchInput
 
 # Which signed step each status offers (the signing rules decide who may).
 STEPS = {"draft": ("submit",), "in_review": ("review", "reject"), "reviewed": ("approve", "reject")}
@@ -53,8 +54,9 @@ class EcoScreen(StationScreen):
                     label, id=f"eco-{action}", variant="error" if action == "reject" else "success"
                 )
             yield Button("Cancel ECO", id="eco-cancel")
+        yield Static("", id="eco-why", markup=False)
         with Horizontal(classes="eng-row", id="eco-add-row"):
-            yield Input(placeholder="Item to change (new BOM draft)", id="eco-add-item")
+            yield TouchInput(placeholder="Item to change (new BOM draft)", id="eco-add-item")
             yield Button("Add item", id="eco-add", variant="primary")
         yield Horizontal(classes="eng-row", id="eco-edit-row")
         with VerticalScroll(id="eco-scroll"):
@@ -102,6 +104,33 @@ class EcoScreen(StationScreen):
         self.query_one("#eco-cancel", Button).display = view.is_open
         self.query_one("#eco-add-row").display = view.status == "draft"
         self._edit_buttons(view)
+        for action in offered:  # until the signing rules have answered
+            self.query_one(f"#eco-{action}", Button).disabled = True
+        user = station_of(self).current_user
+        if user is not None and offered:
+            call_backend(
+                self,
+                lambda: self.backend.step_refusals(user.username, view.number),
+                lambda refusals: self._explain(view, refusals),
+                failed=lambda _: self._explain(view, {}),  # the database decides when signing
+                group="eco-refusals",
+            )
+
+    def _explain(self, view: EcoView, refusals: dict[str, str]) -> None:
+        """Disable each offered step this person may not sign, and say why, before anyone
+        taps a badge (the database's signing rules; it checks again when signing)."""
+        if self.view is not view:
+            return  # a newer load is on screen
+        offered = STEPS.get(view.status, ())
+        lines = []
+        for action in offered:
+            why = refusals.get(action)
+            self.query_one(f"#eco-{action}", Button).disabled = why is not None
+            if why:
+                lines.append(f"{LABELS[action].rstrip('…')}: not for you — {why}")
+        why_box = self.query_one("#eco-why", Static)
+        why_box.update("\n".join(lines))
+        why_box.display = bool(lines)
 
     def _edit_buttons(self, view: EcoView) -> None:
         """One button per draft BOM on a draft ECO: the way to change what the ECO carries."""

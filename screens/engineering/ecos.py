@@ -11,19 +11,22 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Static
 
-from domain.errors import WorkCellError
 from domain.services.eco_views import EcoSummary, EcoView
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend
 from screens.engineering.common import STATUS
 from screens.engineering.tap_table import TapTable
+from screens.modals.confirm import discard_or_stay
 from screens.station import fmt_time, station_of
+from screens.widgets.keyboard import TouchInput
 
 EDIT = "engineering.edit"
 
 
-class NewEcoModal(ModalScreen[tuple[str, str, str] | None]):
-    """Title, reason and requested start of a new ECO (items are added on the ECO screen)."""
+class NewEcoModal(ModalScreen[EcoView | None]):
+    """Title, reason and requested start of a new ECO (items are added on the ECO screen).
+    It creates the ECO itself and closes only once it exists: a refusal (a bad date, a
+    rule) is shown on the form with everything typed kept."""
 
     DEFAULT_CSS = """
     NewEcoModal { align: center middle; background: $background 80%; }
@@ -32,16 +35,22 @@ class NewEcoModal(ModalScreen[tuple[str, str, str] | None]):
     NewEcoModal Input { margin-bottom: 1; }
     NewEcoModal Horizontal { height: 3; }
     NewEcoModal Button { width: 1fr; margin: 0 1; }
+    NewEcoModal #new-eco-error { color: $error; text-style: bold; height: auto; }
     """
+
+    def __init__(self, backend: EngineeringBackend) -> None:
+        super().__init__()
+        self.backend = backend
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("New engineering change order", classes="eng-title")
-            yield Input(placeholder="Title (what changes)", id="new-eco-title")
-            yield Input(placeholder="Reason (why)", id="new-eco-reason")
-            yield Input(
+            yield TouchInput(placeholder="Title (what changes)", id="new-eco-title")
+            yield TouchInput(placeholder="Reason (why)", id="new-eco-reason")
+            yield TouchInput(
                 placeholder="Effective from YYYY-MM-DD (blank: when approved)", id="new-eco-date"
             )
+            yield Static("", id="new-eco-error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="new-eco-cancel")
                 yield Button("Create", id="new-eco-create", variant="success")
@@ -61,17 +70,31 @@ class NewEcoModal(ModalScreen[tuple[str, str, str] | None]):
         title = self.query_one("#new-eco-title", Input).value.strip()
         reason = self.query_one("#new-eco-reason", Input).value.strip()
         date = self.query_one("#new-eco-date", Input).value.strip()
-        if title and reason:
-            self.dismiss((title, reason, date))
-        else:
-            self.notify("Give a title and a reason.", severity="warning")
+        user = station_of(self).current_user
+        if not (title and reason):
+            self._error("Give a title and a reason.")
+            return
+        if user is None:
+            return
+        self._error("")
+        backend = self.backend
+        call_backend(
+            self, lambda: backend.create_eco(user.username, title, reason, date), self.dismiss,
+            failed=lambda error: self._error(f"{error.title}: {error.message}"), group="create",
+        )  # fmt: skip
+
+    def _error(self, text: str) -> None:
+        self.query_one("#new-eco-error", Static).update(text)
+
+    def has_unsaved_input(self) -> bool:
+        return any(i.value.strip() for i in self.query(Input))
 
     @on(Button.Pressed, "#new-eco-cancel")
     def cancel(self) -> None:
-        self.dismiss(None)
+        discard_or_stay(self, self.has_unsaved_input())
 
     def key_escape(self) -> None:
-        self.dismiss(None)
+        self.cancel()
 
 
 class EcoListScreen(StationScreen):
@@ -135,23 +158,11 @@ class EcoListScreen(StationScreen):
 
     @on(Button.Pressed, "#ecos-new")
     def new(self) -> None:
-        self.app.push_screen(NewEcoModal(), self.create)
+        self.app.push_screen(NewEcoModal(self.backend), self.created)
 
-    def create(self, answer: tuple[str, str, str] | None) -> None:
-        user = station_of(self).current_user
-        if answer is None or user is None:
-            return
-        title, reason, date = answer
-        # Its own worker group: the list's reload on resume must not cancel the creation.
-        call_backend(
-            self, lambda: self.backend.create_eco(user.username, title, reason, date), self.created,
-            failed=self.refused, group="create",
-        )  # fmt: skip
-
-    def created(self, view: EcoView) -> None:
+    def created(self, view: EcoView | None) -> None:
+        if view is None:
+            return  # cancelled
         tz = station_of(self).tz
         self.notify(f"{view.number} created {fmt_time(view.created_at, tz)}", title="ECO created")
         self.app.push_screen(self.open_eco(view.number))
-
-    def refused(self, error: WorkCellError) -> None:
-        self.notify(error.message, title=error.title, severity="error", timeout=8)

@@ -17,6 +17,7 @@ from screens.engineering.backend import EngineeringBackend, EngineeringItem
 from screens.engineering.tap_table import TapTable
 from screens.messages import BarcodeScanned
 from screens.station import station_of
+from screens.widgets.keyboard import TouchInput
 
 
 class EngineeringItemsScreen(StationScreen):
@@ -37,7 +38,7 @@ class EngineeringItemsScreen(StationScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="eng-row"):
-            yield Input(placeholder="Scan or type an item", id="eng-search")
+            yield TouchInput(placeholder="Scan or type an item", id="eng-search")
             yield Button("Search", id="eng-search-go", variant="primary")
             yield Button("ECOs", id="eng-ecos", variant="warning")
         yield Static("", id="eng-count", markup=False, classes="eng-muted")

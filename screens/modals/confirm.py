@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
 
@@ -50,3 +52,24 @@ class ConfirmModal(ModalScreen[bool]):
 
     def key_escape(self) -> None:
         self.dismiss(False)
+
+
+def discard_or_stay(screen: Screen[Any], unsaved: bool) -> None:
+    """Close ``screen`` (dismiss None); with unsaved input, ask first."""
+    if not unsaved:
+        screen.dismiss(None)
+        return
+
+    def answered(discard: bool | None) -> None:
+        if discard:
+            screen.dismiss(None)  # not awaited: this runs inside a message handler
+
+    screen.app.push_screen(
+        ConfirmModal(
+            "Discard what you typed?",
+            "The entries on this form are lost if you leave now.",
+            confirm="Discard",
+            cancel="Keep editing",
+        ),
+        answered,
+    )

@@ -27,6 +27,7 @@ from screens.messages import BadgePresented
 from screens.stages import show_stage, stage_has_class
 from screens.station import station_of
 from screens.widgets import Keypad, StationHeader
+from screens.widgets.keyboard import TouchInput
 
 _VISIBLE = {
     "sig-pin": frozenset({"-pin"}),
@@ -54,10 +55,10 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
                 yield Static(f"Sign: {self.signable.meaning.upper()}", id="sig-heading")
                 with VerticalScroll(id="sig-record-box"):
                     yield Static("Loading the record…", id="sig-record")
-                yield Input(placeholder="Comment (optional)", id="sig-comment")
+                yield TouchInput(placeholder="Comment (optional)", id="sig-comment")
                 yield Static("Tap your badge or card to sign", id="sig-prompt")
                 yield Static("", id="sig-error")
-                yield Input(placeholder="username, then Enter", id="sig-username")
+                yield TouchInput(placeholder="username, then Enter", id="sig-username")
                 with Horizontal(id="sig-buttons"):
                     yield Button("Cancel", id="sig-cancel", variant="error")
                     if station_of(self).allow_username_pin:
@@ -74,7 +75,8 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
         self.record = record
         text = "\n".join(
             [
-                f"{record.title} · version {record.version}",
+                # version 0: several records, each listed with its own version
+                f"{record.title} · version {record.version}" if record.version else record.title,
                 *record.lines,
                 f"Meaning: {record.meaning}",
             ]

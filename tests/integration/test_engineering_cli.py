@@ -67,14 +67,14 @@ def test_scripted_eco_from_csv_to_released_bom(
     assert out.count("[valid]") == 3 and "Approved by" in out
 
 
-def test_import_with_bad_rows_exits_2_and_names_rows(cli, capsys, make_uow, tmp_path):
-    """A bad CSV exits with status 2, lists each bad row, and creates no revision."""
+def test_import_with_bad_rows_is_refused_and_names_rows(cli, capsys, make_uow, tmp_path):
+    """A bad CSV is refused (exit status 4), lists each bad row, and creates no revision."""
     with make_uow(ENGINEER) as uow:
         parent = make_item(uow, "SA")
         uow.commit()
     bad = tmp_path / "bad.csv"
     bad.write_text("component,quantity\nNOPE,1\nNOPE2,x\n")
-    assert cli("bom", "import", parent, str(bad), "--as", ENGINEER) == 2
+    assert cli("bom", "import", parent, str(bad), "--as", ENGINEER) == 4
     err = capsys.readouterr().err
     assert "row 2" in err and "row 3" in err
     assert cli("bom", "history", parent) == 0
@@ -90,6 +90,6 @@ def test_wrong_pin_on_stdin_is_refused(cli, capsys, make_uow, database, session_
     assert cli("eco", "create", "--title", "T", "--reason", "R", "--as", author) == 0
     number = re.findall(r"ECO-\d+", capsys.readouterr().out)[-1]
     assert cli("eco", "add-item", number, parent, "--new-bom", "--as", author) == 0
-    assert cli("eco", "submit", number, "--as", author, "--pin-stdin", stdin="999111\n") == 2
+    assert cli("eco", "submit", number, "--as", author, "--pin-stdin", stdin="999111\n") == 4
     assert cli("eco", "show", number) == 0
     assert "[draft]" in capsys.readouterr().out

@@ -88,7 +88,7 @@ def test_wrong_admin_pin_refuses_the_action(run: Run, cli_admin: tuple[str, str]
     admin, _ = cli_admin
     name = unique("nop")
     code, out = run("user", "add", name, "X Y", "--as", admin, "--pin-stdin", stdin=(new_pin(),))
-    assert code == 2 and "Wrong PIN" in out
+    assert code == 4 and "Wrong PIN" in out
     code, out = run("user", "list")
     assert code == 0 and name not in out
 
@@ -102,7 +102,7 @@ def test_operator_cannot_administer(
         "user", "lock", operator.username, "--as", operator.username, "--reason", "x",
         "--pin-stdin", stdin=(operator.pin,),
     )  # fmt: skip
-    assert code == 2 and "user.administer" in out
+    assert code == 4 and "user.administer" in out
 
 
 def test_lock_unlock_and_revoke_badge_from_cli(
@@ -209,7 +209,7 @@ def test_audit_show_security_lists_events_for_supervisors(
         "audit", "show", "--security", "--as", operator.username, "--pin-stdin",
         stdin=(operator.pin,),
     )  # fmt: skip
-    assert code == 2 and "security.view" in out
+    assert code == 4 and "security.view" in out
 
 
 def test_audit_show_access_lists_sign_ins_and_refusals(
@@ -252,7 +252,7 @@ def test_bootstrap_creates_the_first_admin_with_own_pin(
         assert invoke("user", "add", "first.admin", "First Admin", "--bootstrap", "--pin-stdin",
                       stdin=(pin,)) == 0  # fmt: skip
         assert invoke("user", "add", "second", "Second", "--bootstrap", "--pin-stdin",
-                      stdin=(new_pin(),)) == 2  # fmt: skip
+                      stdin=(new_pin(),)) == 4  # fmt: skip
         assert invoke("user", "add", "olga", "Olga Operator", "--as", "first.admin",
                       "--pin-stdin", stdin=(pin,)) == 0  # fmt: skip
         out = capsys.readouterr()

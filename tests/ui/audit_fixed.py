@@ -9,6 +9,7 @@ This backend keeps query.search's keyset semantics so the screens page through i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from domain.audit.query import AuditDetail, AuditFilter, AuditPage, AuditRow, FieldChange
@@ -49,10 +50,16 @@ def _row(n: int) -> AuditRow:
 
 
 ROWS = tuple(_row(n) for n in range(130))
+# what the real backend derives from each entry's after-image (kiosk/audit_backend.py)
+LABELS = {"40": "item SNAP-HOUSING-01", "41": "item SEAL-KIT-316L", "42": "users sam.super"}
 
 
 class FixedAuditBackend:
     """Implements AuditBackend over ROWS (newest first), for pictures that never change."""
+
+    def record_labels(self, actor: str, entry_ids: Sequence[int]) -> dict[int, str]:
+        keys = {r.id: r.record_key for r in ROWS if r.id in set(entry_ids)}
+        return {i: LABELS[k] for i, k in keys.items() if k in LABELS}
 
     def audit_page(
         self,

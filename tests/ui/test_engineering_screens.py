@@ -36,6 +36,12 @@ def _eco(make_uow, erin: Person, parent: str, comp: str, qty: str) -> str:
     return number
 
 
+def _offered(app, action: str) -> bool:
+    """The step's button is shown and enabled (the signing rules have answered)."""
+    button = app.screen.query_one(f"#eco-{action}")
+    return bool(button.display and not button.disabled)
+
+
 def _sign(make_uow, fn, number: str, who: Person) -> None:
     with make_uow(who.username) as uow:
         fn(uow, number, eco.Signing(who.creds(), STATION, POLICY))
@@ -82,7 +88,8 @@ async def test_revision_screen_shows_history_content_and_signatures(make_station
 
 
 async def test_eco_approved_through_the_signature_dialog(make_station, person, make_uow):
-    """QA opens a reviewed ECO, taps, enters the PIN: the ECO is approved, rev B released."""
+    """QA opens a reviewed ECO and sees what rev B changes against rev A in the dialog,
+    taps, enters the PIN: the ECO is approved, rev B released."""
     erin, eddie, quinn = person("engineer"), person("engineer"), person("qa")
     parent, comp = _product(make_uow, erin)
     _released(make_uow, (erin, eddie, quinn), parent, comp, "1")
@@ -98,10 +105,14 @@ async def test_eco_approved_through_the_signature_dialog(make_station, person, m
         app.push_screen(eco_list(backend))
         await until(pilot, lambda: number in screen_text(app) or _has_row(app, number), "ECO list")
         app.push_screen(EcoScreen(backend, number))
-        await until(pilot, lambda: app.screen.query_one("#eco-approve").display, "approve offered")
+        await until(pilot, lambda: _offered(app, "approve"), "approve offered")
         await tap(pilot, "#eco-approve")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         await until(pilot, lambda: number in screen_text(app), "what is signed")
+        # what changes, before the badge: the revision it releases against the one in effect
+        shown = screen_text(app)
+        assert f"BOM {parent} rev A → B: 0 added, 0 removed, 1 changed" in shown
+        assert f"~ {comp}: qty 1 → 4" in shown
         station.reader.tap(quinn.badge_uid)
         await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
         await pilot.press(*quinn.pin, "enter")
@@ -126,7 +137,7 @@ async def test_operator_approval_is_refused_in_the_dialog(make_station, person, 
     async with app.run_test(size=(160, 50)) as pilot:
         await sign_in(pilot, station, quinn)
         app.push_screen(EcoScreen(backend, number))
-        await until(pilot, lambda: app.screen.query_one("#eco-approve").display, "approve offered")
+        await until(pilot, lambda: _offered(app, "approve"), "approve offered")
         await tap(pilot, "#eco-approve")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         station.reader.tap(olivia.badge_uid)
@@ -189,7 +200,7 @@ async def test_engineer_edits_the_draft_and_submits_on_screen(make_station, pers
         await tap(pilot, "#draft-remove")
         await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 1, "removed")
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen.query_one("#eco-submit").display, "submit offered")
+        await until(pilot, lambda: _offered(app, "submit"), "submit offered")
         await tap(pilot, "#eco-submit")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         await until(pilot, lambda: number in screen_text(app), "what is signed")
@@ -231,3 +242,36 @@ async def test_new_eco_with_a_requested_effective_date(make_station, person, mak
         view = eco.get_eco(uow, number)
     assert view.created_by == erin.username and view.effective_from is not None
     assert view.effective_from.isoformat().startswith("2030-01-14T23:00")
+
+
+async def test_review_is_not_offered_to_the_ecos_author_and_says_why(
+    make_station, person, make_uow
+):
+    """Before any badge: the author of a submitted ECO sees Review and Reject disabled with
+    the segregation rule's reason; another engineer gets them enabled."""
+    erin, eddie = person("engineer"), person("engineer")
+    parent, comp = _product(make_uow, erin)
+    number = _eco(make_uow, erin, parent, comp, "5")
+    _sign(make_uow, eco.submit_eco, number, erin)
+    station = make_station()
+    app = station.app
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, erin)
+        app.push_screen(EcoScreen(backend, number))
+        await until(pilot, lambda: "not for you" in screen_text(app), "the reason")
+        assert app.screen.query_one("#eco-review").disabled
+        assert app.screen.query_one("#eco-reject").disabled
+        assert "author" in screen_text(app) or "authored" in screen_text(app)
+        await tap(pilot, "#eco-review")
+        await pilot.pause()
+        assert isinstance(app.screen, EcoScreen)  # no signature dialog opened
+    station = make_station()
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    async with station.app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, eddie)
+        station.app.push_screen(EcoScreen(backend, number))
+        await until(pilot, lambda: _offered(station.app, "review"), "review offered")
+        assert "not for you" not in screen_text(station.app)

@@ -13,16 +13,19 @@ from screens.item_new import NewItemScreen
 from screens.modals.confirm import ConfirmModal
 from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
+from screens.widgets.keyboard import KeyboardModal
 from tests.ui.conftest import sign_in, tap, tap_and_pin, until
 
 
 async def _type_new_item(pilot, app, number: str, description: str) -> None:
     await tap(pilot, "#tile-item-new")
     await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the new-item form")
-    await tap(pilot, "#item_number")
-    await pilot.press(*number)
-    await tap(pilot, "#description")
-    await pilot.press(*description)
+    for field, text in (("#item_number", number), ("#description", description)):
+        # a tap opens the on-screen keyboard; a physical keyboard types into it too
+        await tap(pilot, field)
+        await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keyboard")
+        await pilot.press(*text, "enter")
+        await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "back on the form")
     await tap(pilot, "#key-3")
     await tap(pilot, "#key-0")
 

@@ -28,11 +28,13 @@ async def _open_approval(pilot, station, number: str) -> None:
     await until(pilot, lambda: number in screen_text(app), "the record description")
 
 
-async def test_supervisor_signs_at_an_operators_station_without_signing_them_out(
+async def test_qa_signs_at_a_colleagues_station_without_signing_them_out(
     make_station, person, make_uow
 ):
-    """QA taps and signs on the operator's station: the signature is QA's, the operator stays."""
-    olivia, quinn, erin = person("operator"), person("qa"), person("engineer")
+    """QA taps and signs on a colleague's station: the signature is the badge holder's, the
+    colleague stays signed in. (An operator's station no longer offers Approve at all: see
+    test_approve_is_not_offered_to_an_operator_and_says_why.)"""
+    olivia, quinn, erin = person("qa"), person("qa"), person("engineer")
     number = _draft_item(make_uow, erin.username)
     station = make_station()
     app = station.app
@@ -57,13 +59,14 @@ async def test_supervisor_signs_at_an_operators_station_without_signing_them_out
 async def test_author_cannot_approve_their_own_item_and_the_dialog_says_why(
     make_station, person, make_uow
 ):
-    """Segregation of duties: the author's approval is refused with the rule's reason."""
-    both = person("engineer", "qa")
+    """Segregation of duties in the dialog: at a QA colleague's station, the author's own
+    badge + PIN is refused with the rule's reason and the dialog waits for another badge."""
+    both, quinn = person("engineer", "qa"), person("qa")
     number = _draft_item(make_uow, both.username)
     station = make_station()
     app = station.app
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot, station, both)
+        await sign_in(pilot, station, quinn)
         await _open_approval(pilot, station, number)
         station.reader.tap(both.badge_uid)
         await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
@@ -92,3 +95,36 @@ async def test_every_signature_asks_for_the_badge_again(make_station, person, ma
         await until(pilot, lambda: isinstance(app.screen, ItemDetailScreen), "cancelled")
     with make_uow(quinn.username) as uow:
         assert items.get_item(uow, number).status == "draft"
+
+
+async def test_approve_is_not_offered_to_an_operator_and_says_why(make_station, person, make_uow):
+    """Before anyone taps a badge, an operator's item screen shows Approve disabled with the
+    signing rule's reason (the item.approve permission, QA's)."""
+    olivia, erin = person("operator"), person("engineer")
+    number = _draft_item(make_uow, erin.username)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, olivia)
+        app.push_screen(ItemDetailScreen(station.backend, number))
+        await until(pilot, lambda: "not for you" in screen_text(app), "the reason")
+        assert app.screen.query_one("#item-approve").disabled
+        assert "item.approve" in screen_text(app)
+        await tap(pilot, "#item-approve")
+        await pilot.pause()
+        assert isinstance(app.screen, ItemDetailScreen)  # no signature dialog
+
+
+async def test_the_author_is_told_before_the_badge_that_they_cannot_approve(
+    make_station, person, make_uow
+):
+    """Segregation of duties shown up front: the author (also QA) sees why Approve is off."""
+    both = person("engineer", "qa")
+    number = _draft_item(make_uow, both.username)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, both)
+        app.push_screen(ItemDetailScreen(station.backend, number))
+        await until(pilot, lambda: "not for you" in screen_text(app), "the reason")
+        assert "author" in screen_text(app) and app.screen.query_one("#item-approve").disabled

@@ -70,12 +70,12 @@ def _app(factory: sessionmaker[Session]) -> tuple[Any, FakeCardReader]:
     return make_app(settings, backend, reader=reader, clock=frozen_clock(FROZEN)), reader
 
 
-async def _signed_in(pilot, reader: FakeCardReader) -> None:
+async def _signed_in(pilot, reader: FakeCardReader, who: Fixed = ERIN) -> None:
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
-    reader.tap(ERIN.badge)
+    reader.tap(who.badge)
     await until(pilot, lambda: app.screen.has_class("-pin"), "PIN prompt")
-    await pilot.press(*ERIN.pin, "enter")
+    await pilot.press(*who.pin, "enter")
     await until(pilot, lambda: app.screen.query(".tile").first().region, "home")
 
 
@@ -110,7 +110,10 @@ def _scenario(name: str, reader: FakeCardReader) -> Callable[[Any], Awaitable[No
         await until(pilot, lambda: "Pump housing" in _text(pilot.app), "the item")
 
     async def signature(pilot) -> None:
-        await item_detail(pilot)
+        # QA signed in (the author, Erin, is shown why Approve is not hers: item_detail)
+        await _signed_in(pilot, reader, QUINN)
+        await pilot.app.push_screen(ItemDetailScreen(pilot.app.backend, ITEM))
+        await until(pilot, lambda: not pilot.app.screen.query_one("#item-approve").disabled, "ok")
         await tap(pilot, "#item-approve")
         await until(pilot, lambda: isinstance(pilot.app.screen, SignatureModal), "dialog")
         await until(pilot, lambda: "version 1" in _text(pilot.app), "the record")
