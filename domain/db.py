@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import field_caps
 
+JIT_OFF = "-c jit=off"
+
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     return create_engine(
@@ -16,7 +18,14 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         # Never put bound parameters in logs or exception text: they can be secrets
         # (PIN hashes, badge ids on their way to workcell.badge_digest).
         hide_parameters=True,
-        connect_args={"connect_timeout": 5, "application_name": "workcell"},
+        connect_args={
+            "connect_timeout": 5,
+            "application_name": "workcell",
+            # JIT compiles for ~100 ms when a recursive CTE's estimate passes jit_above_cost
+            # (a 3,000-lot recall: 75 ms of work, 104 ms of JIT); every statement here is
+            # short, so compiling never pays off (docs/BENCHMARKS.md, trace).
+            "options": JIT_OFF,
+        },
     )
 
 

@@ -103,7 +103,7 @@ WITH RECURSIVE reach(lot_id) AS ({start} UNION {step}),
 ids AS (SELECT array_agg(lot_id) || CAST(:root AS bigint) AS ids FROM reach)
 SELECT
   (SELECT json_agg(json_build_array(l.id, l.lot_number, i.item_number, i.description, l.origin,
-                   l.status, EXISTS (SELECT 1 FROM workcell.hold h WHERE h.lot_id = l.id AND h.status = 'open'),
+                   l.status, l.id IN (SELECT h.lot_id FROM workcell.hold h WHERE h.status = 'open'),
                    coalesce((SELECT sum(o.quantity) FROM workcell.on_hand o WHERE o.lot_id = l.id), 0),
                    l.quantity, l.unit, l.expiry_date, s.code, l.supplier_lot))
      FROM unnest((SELECT ids FROM ids)) AS x(lot_id) JOIN workcell.lot l ON l.id = x.lot_id JOIN workcell.item i ON i.id = l.item_id
@@ -116,11 +116,10 @@ SELECT
     WHERE (e.{side} <> :root OR CAST(:serial AS bigint) IS NULL
            OR coalesce({serial_side}, CAST(:serial AS bigint)) = :serial))::text,
   (SELECT json_agg(json_build_array(sh.shipment_number, c.code, c.name, sl.lot_id, sn.serial_number,
-                   sl.quantity, l.unit, t.at))
+                   sl.quantity, t.at))
      FROM unnest((SELECT ids FROM ids)) AS x(lot_id) JOIN workcell.shipment_line sl ON sl.lot_id = x.lot_id
      JOIN workcell.shipment sh ON sh.id = sl.shipment_id AND sh.status = 'confirmed'
      JOIN workcell.customer c ON c.id = sh.customer_id
-     JOIN workcell.lot l ON l.id = sl.lot_id
      LEFT JOIN workcell.serial sn ON sn.id = sl.serial_id
      LEFT JOIN workcell.inventory_txn t ON t.shipment_line_id = sl.id)::text
 """
@@ -162,9 +161,10 @@ def trace(uow: UnitOfWork, ident: str, direction: str) -> Trace:
     edges = tuple(
         Edge(int(a), int(b), Decimal(str(q)), u, ps, cs) for a, b, q, u, ps, cs in _json(row[1])
     )
+    # a shipment line is in the lot's unit (the node carries it)
     shipped = tuple(
-        Shipped(n, cc, cn, int(lt), sn, Decimal(str(q)), u, _instant(at))
-        for n, cc, cn, lt, sn, q, u, at in _json(row[2])
+        Shipped(n, cc, cn, int(lt), sn, Decimal(str(q)), nodes[int(lt)].unit, _instant(at))
+        for n, cc, cn, lt, sn, q, at in _json(row[2])
     )
     return Trace(nodes[lot], serial_number, direction, nodes, edges, shipped)
 
