@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace": ("lot", "genealogy of a lot or serial, backward or forward"),
     "recall": ("lot", "shipped lots/serials and customers a lot reached (CSV)"),
     "inventory": ("lot", "inventory checks"),
+    "label": ("label", "print or write a lot or serial label (GS1-128, ZPL)"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (
