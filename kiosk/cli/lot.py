@@ -20,7 +20,7 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.services.eco import Signing
-from domain.services.materials import holds, inventory, lots, receiving, trace
+from domain.services.materials import holds, inventory, lots, receiving, retest, trace
 from domain.services.materials.lots import LotView
 from kiosk.cli.common import act, actor_creds, add_actor, cli_policy, print_rows, read, services
 
@@ -42,7 +42,9 @@ def _date(value: str) -> dt.date:
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    lot = sub.add_parser("lot", help="lots: receive, show, release, reject, hold, unhold, move")
+    lot = sub.add_parser(
+        "lot", help="lots: receive, show, release, reject, hold, unhold, move, retest"
+    )
     lsub = lot.add_subparsers(dest="lot_command", metavar="ACTION", required=True)
     p = lsub.add_parser("receive", help="receive material into quarantine (label scan or typed)")
     p.add_argument("--supplier", required=True)
@@ -86,9 +88,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--from", dest="src", required=True)
     p.add_argument("--to", dest="dst", required=True)
     p.add_argument("--quantity", type=_decimal, required=True)
+    p.add_argument(
+        "--unit", help="the unit of --quantity (default: the lot's; e.g. g for a kg lot)"
+    )
     p.add_argument("--serial")
     add_actor(p)
     p.set_defaults(func=_move)
+    p = lsub.add_parser("retest", help="QA: extend the retest date after a retest, signed")
+    p.add_argument("lot")
+    p.add_argument("--until", type=_date, required=True, help="the new retest date (YYYY-MM-DD)")
+    p.add_argument("--reason", dest="why", required=True)
+    p.add_argument("--ref", required=True, help="the retest result (report or CoA reference)")
+    add_actor(p)
+    p.set_defaults(func=_retest, comment=None)
     _register_trace(sub)
 
 
@@ -189,8 +201,19 @@ def _unhold(args: argparse.Namespace) -> int:
 
 def _move(args: argparse.Namespace) -> int:
     act(args, lambda uow: inventory.move(uow, args.lot, args.src, args.dst, args.quantity,
-                                         args.serial))  # fmt: skip
-    print(f"Moved {args.quantity} of lot {args.lot.upper()} from {args.src} to {args.dst}")
+                                         args.serial, args.unit))  # fmt: skip
+    unit = f" {args.unit}" if args.unit else ""
+    print(f"Moved {args.quantity}{unit} of lot {args.lot.upper()} from {args.src} to {args.dst}")
+    return 0
+
+
+def _retest(args: argparse.Namespace) -> int:
+    signing = _signing(args)
+    act(
+        args,
+        lambda uow: retest.extend_retest(uow, args.lot, args.until, args.why, args.ref, signing),
+    )
+    print(f"Lot {args.lot.upper()}: retest date extended to {args.until:%Y-%m-%d} ({args.ref})")
     return 0
 
 

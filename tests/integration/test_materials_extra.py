@@ -424,3 +424,32 @@ def test_label_content_refusals(plant: Plant) -> None:
                 "x",
             )
         assert forged.lot_number == "OTHER"
+
+
+def test_po_uom_and_retest_commands(plant: Plant, cli, capsys, database: TestDatabase) -> None:
+    """`workcell uom add/list`, `po add/show` (JSON), `lot move --unit`, `lot retest`."""
+    item = plant.items["sub"]
+    assert cli("uom", "add", item, "pack", "25", "--decimals", "0", "--as", plant.qa) == 0
+    assert main(["uom", "list", item, "--format", "json"]) == 0
+    assert '"unit": "pack"' in capsys.readouterr().out
+    po = unique("PO").upper()
+    assert cli("po", "add", po, "1", "--item", item, "--supplier", plant.supplier,
+               "--quantity", "4", "--unit", "pack", "--as", plant.supervisor) == 0  # fmt: skip
+    with plant.uow(plant.clerk) as uow:
+        receiving.receive(uow, receiving.Receipt(plant.supplier, plant.bins["RCV"], item_number=item,
+                          supplier_lot="S-1", quantity=D(75), po_reference=po))  # fmt: skip
+        uow.commit()
+    capsys.readouterr()
+    assert main(["po", "show", po, "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert '"received": "75"' in out and '"open": "25"' in out
+    lot = plant.stocked("resin", "2", on_line="1")
+    assert cli("lot", "move", lot, "--from", plant.bins["RCV"], "--to", plant.bins["LINE"],
+               "--quantity", "500", "--unit", "g", "--as", plant.clerk) == 0  # fmt: skip
+    assert _on_hand(plant, lot) == {"LINE": D("1.5"), "RCV": D("0.5")}
+    retested = plant.receive("resin", "1", retest=plant.today + dt.timedelta(days=5))
+    until = plant.today + dt.timedelta(days=60)
+    assert cli("lot", "retest", retested, "--until", f"{until:%Y-%m-%d}", "--reason", "passed",
+               "--ref", "LAB-9", "--as", plant.qa) == 0  # fmt: skip
+    assert cli("lot", "retest", retested, "--until", f"{until:%Y-%m-%d}", "--reason", "again",
+               "--ref", "LAB-9", "--as", plant.qa) == 4  # fmt: skip

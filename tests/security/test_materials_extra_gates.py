@@ -309,9 +309,7 @@ def test_label_issues_need_label_print_and_carry_the_lot(lab: Lab, extra: Extra)
             refused(
                 "WC078", conn, statement, params, token=op, settings=[("workcell.reason", "attack")]
             )
-        statement, params = _issue(
-            extra.lot_t, good + GS + "21X", serial="-1"
-        )
+        statement, params = _issue(extra.lot_t, good + GS + "21X", serial="-1")
         refused(
             ("WC078",), conn, statement, params, token=op, settings=[("workcell.reason", "attack")]
         )
