@@ -44,39 +44,51 @@ def _label(args: argparse.Namespace) -> int:
         raise InvalidInput(
             "A label printer takes ZPL: give --printer without --out or --format png/svg."
         )
-    printer = None
-    if args.printer:
-        try:
-            printer = ZplTcpPrinter.parse(args.printer)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
-    destination = printer.destination if printer else (args.out or "stdout")
-
-    def issue(uow: UnitOfWork) -> labels.LabelContent:
-        content = labels.label_for(uow, args.ident)
-        labels.record_issue(uow, content, args.copies, fmt, destination)
-        job = job_of(content, args.copies)
-        try:  # before the commit: a label that did not print is not recorded as issued
-            if printer is not None:
-                printer.print_labels([job])
-            elif fmt == "zpl" and args.out:
-                ZplFilePrinter(args.out).print_labels([job])
-            else:
-                _write(job, fmt, args.out)
-        except PrinterError as exc:
-            raise DeviceUnavailable(f"{exc} Nothing was recorded as issued.") from exc
-        return content
-
-    content = act(args, issue)
+    printer = printer_of(args.printer)
+    content = act(args, lambda uow: issue(uow, args.ident, fmt, args.out, printer, args.copies))
     what = (
         f"serial {content.serial} of lot {content.lot_number}"
         if content.serial
         else f"lot {content.lot_number}"
     )
-    print(
-        f"Label for {what} ({args.copies} × {fmt}) to {destination}: {content.hri}", file=sys.stderr
-    )
+    where = printer.destination if printer else (args.out or "stdout")
+    print(f"Label for {what} ({args.copies} × {fmt}) to {where}: {content.hri}", file=sys.stderr)
     return 0
+
+
+def printer_of(spec: str | None) -> ZplTcpPrinter | None:
+    if not spec:
+        return None
+    try:
+        return ZplTcpPrinter.parse(spec)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def issue(
+    uow: UnitOfWork,
+    ident: str,
+    fmt: str,
+    out: str | None,
+    printer: ZplTcpPrinter | None,
+    copies: int = 1,
+) -> labels.LabelContent:
+    """Record the label as issued in ``uow``'s transaction, then print or write it; the
+    caller commits after this returned (a label that did not print is not recorded)."""
+    content = labels.label_for(uow, ident)
+    destination = printer.destination if printer else (out or "stdout")
+    labels.record_issue(uow, content, copies, fmt, destination)
+    job = job_of(content, copies)
+    try:
+        if printer is not None:
+            printer.print_labels([job])
+        elif fmt == "zpl" and out:
+            ZplFilePrinter(out).print_labels([job])
+        else:
+            _write(job, fmt, out)
+    except PrinterError as exc:
+        raise DeviceUnavailable(f"{exc} Nothing was recorded as issued.") from exc
+    return content
 
 
 def _write(job: LabelJob, fmt: str, out: str | None) -> None:

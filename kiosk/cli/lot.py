@@ -18,11 +18,12 @@ import sys
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from domain.errors import InvalidInput
+from domain.errors import DeviceUnavailable, InvalidInput
 from domain.services.eco import Signing
 from domain.services.materials import holds, inventory, lots, receiving, retest, trace
 from domain.services.materials.lots import LotView
 from kiosk.cli.common import act, actor_creds, add_actor, cli_policy, print_rows, read, services
+from kiosk.cli.label import issue, printer_of
 
 FORMATS = ("tree", "json", "csv")
 
@@ -58,6 +59,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--po")
     p.add_argument("--coa")
     p.add_argument("--serial", action="append", default=[], help="repeat for each serial")
+    p.add_argument("--printer", metavar="HOST:PORT", help="print the lot label (ZPL, port 9100)")
+    p.add_argument("--label-out", metavar="FILE", help="write the lot label (ZPL) to a file")
     add_actor(p)
     p.set_defaults(func=_receive)
     p = lsub.add_parser("show", help="status, holds, on hand by bin, history, signatures")
@@ -138,15 +141,43 @@ def _receive(args: argparse.Namespace) -> int:
         retest=args.retest, po_reference=args.po, coa_reference=args.coa,
         serials=tuple(args.serial),
     )  # fmt: skip
-    view = act(args, lambda uow: receiving.receive(uow, receipt), reason="receipt")
+    printer = printer_of(args.printer)
+
+    def receive(uow: Any) -> LotView:
+        view = receiving.receive(uow, receipt)
+        if printer is not None or args.label_out:  # the label prints with the receipt, or neither
+            try:
+                issue(uow, view.lot_number, "zpl", args.label_out, printer)
+            except DeviceUnavailable as exc:
+                raise DeviceUnavailable(
+                    f"{exc.message} The receipt was not saved either: receive without --printer "
+                    "and print the label with `workcell label LOT` when the printer is back."
+                ) from exc
+        return view
+
+    view = act(args, receive, reason="receipt")
     print(f"Lot {view.lot_number} received: {view.quantity} {view.unit} of {view.item_number}"
           f" in {view.stock[0].bin_code} (quarantine)")  # fmt: skip
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    view = read(args, lambda uow: lots.get_lot(uow, args.lot))
+    def load(uow: Any) -> tuple[LotView, list[retest.Extension], int]:
+        from domain.services.materials.labels import issued_count
+
+        return (
+            lots.get_lot(uow, args.lot),
+            retest.retest_history(uow, args.lot),
+            issued_count(uow, args.lot),
+        )
+
+    view, extensions, labels_issued = read(args, load)
     _print_lot(view)
+    if extensions:
+        print("\nRetest extensions:")
+        print_rows([(f"{x.at:%Y-%m-%d %H:%M %Z}", x.old_date, x.new_date, x.by, x.reference, x.reason)
+                    for x in extensions], ("at", "from", "to", "by", "result", "reason"))  # fmt: skip
+    print(f"\nLabels issued: {labels_issued}")
     return 0
 
 

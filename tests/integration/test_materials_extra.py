@@ -453,3 +453,37 @@ def test_po_uom_and_retest_commands(plant: Plant, cli, capsys, database: TestDat
                "--ref", "LAB-9", "--as", plant.qa) == 0  # fmt: skip
     assert cli("lot", "retest", retested, "--until", f"{until:%Y-%m-%d}", "--reason", "again",
                "--ref", "LAB-9", "--as", plant.qa) == 4  # fmt: skip
+    capsys.readouterr()
+    assert main(["lot", "show", retested]) == 0
+    out = capsys.readouterr().out
+    assert "Retest extensions:" in out and "LAB-9" in out and "Labels issued: 0" in out
+
+
+def test_a_label_net_weight_converts_to_the_items_unit(plant: Plant) -> None:
+    """Counted by weight: 1 kg of the sub-assembly is 50 pieces; a supplier label saying
+    (3103)000500 (0.5 kg) receives 25 pieces."""
+    item = plant.items["sub"]
+    with plant.uow(plant.qa) as uow:
+        units.add_conversion(uow, item, "kg", D(50), decimals=3)
+        uow.commit()
+    expiry = plant.today + dt.timedelta(days=300)
+    scan = f"(01){plant.gtins['sub']}(17){expiry:%y%m%d}(10)W-1(3103)000500"
+    with plant.uow(plant.clerk) as uow:
+        lot = receiving.receive(
+            uow, receiving.Receipt(plant.supplier, plant.bins["RCV"], scan=scan)
+        )
+        uow.commit()
+    assert (lot.quantity, lot.unit) == (D(25), "ea")
+
+
+def test_receiving_prints_the_lot_label(plant: Plant, cli, tmp_path: Path) -> None:
+    """`lot receive --label-out F`: the receipt and its label in one transaction; the
+    label's ^BC field carries the new lot; one issue recorded."""
+    out = tmp_path / "receipt.zpl"
+    assert cli("lot", "receive", "--supplier", plant.supplier, "--bin", plant.bins["RCV"],
+               "--item", plant.items["cap"], "--supplier-lot", "S-77", "--quantity", "12",
+               "--label-out", str(out), "--as", plant.clerk) == 0  # fmt: skip
+    (field,) = parse_barcode_fields(out.read_text("ascii"))
+    assert field.startswith(f"01{plant.gtins['cap']}10L")
+    lot = field.removeprefix(f"01{plant.gtins['cap']}10")
+    assert _issued(plant, lot) == 1
