@@ -11,12 +11,10 @@ import argparse
 import sys
 from typing import Any
 
-from domain.errors import DeviceUnavailable, InvalidInput
+from domain.errors import InvalidInput
 from domain.services.materials import labels
-from domain.uow import UnitOfWork
-from hardware.labels import LabelJob, render
-from hardware.zpl import PrinterError, ZplFilePrinter, ZplTcpPrinter, label_zpl
 from kiosk.cli.common import act, add_actor
+from kiosk.label_printing import issue, printer_of
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -32,10 +30,6 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--copies", type=int, default=1, help="copies (1-500)")
     add_actor(p)
     p.set_defaults(func=_label)
-
-
-def job_of(content: labels.LabelContent, copies: int) -> LabelJob:
-    return LabelJob(content.element_string, content.hri, content.lines, copies)
 
 
 def _label(args: argparse.Namespace) -> int:
@@ -54,55 +48,3 @@ def _label(args: argparse.Namespace) -> int:
     where = printer.destination if printer else (args.out or "stdout")
     print(f"Label for {what} ({args.copies} × {fmt}) to {where}: {content.hri}", file=sys.stderr)
     return 0
-
-
-def printer_of(spec: str | None) -> ZplTcpPrinter | None:
-    if not spec:
-        return None
-    try:
-        return ZplTcpPrinter.parse(spec)
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from exc
-
-
-def issue(
-    uow: UnitOfWork,
-    ident: str,
-    fmt: str,
-    out: str | None,
-    printer: ZplTcpPrinter | None,
-    copies: int = 1,
-) -> labels.LabelContent:
-    """Record the label as issued in ``uow``'s transaction, then print or write it; the
-    caller commits after this returned (a label that did not print is not recorded)."""
-    content = labels.label_for(uow, ident)
-    destination = printer.destination if printer else (out or "stdout")
-    labels.record_issue(uow, content, copies, fmt, destination)
-    job = job_of(content, copies)
-    try:
-        if printer is not None:
-            printer.print_labels([job])
-        elif fmt == "zpl" and out:
-            ZplFilePrinter(out).print_labels([job])
-        else:
-            _write(job, fmt, out)
-    except PrinterError as exc:
-        raise DeviceUnavailable(f"{exc} Nothing was recorded as issued.") from exc
-    return content
-
-
-def _write(job: LabelJob, fmt: str, out: str | None) -> None:
-    data = (
-        label_zpl(job).encode("ascii")
-        if fmt == "zpl"
-        else render(job, "png" if fmt == "png" else "svg")
-    )
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        with open(out, "wb") as fh:
-            fh.write(data)
-    except OSError as exc:
-        raise PrinterError(f"cannot write {out}: {exc.strerror or exc}") from exc

@@ -23,7 +23,7 @@ from domain.services.eco import Signing
 from domain.services.materials import holds, inventory, lots, receiving, retest, trace
 from domain.services.materials.lots import LotView
 from kiosk.cli.common import act, actor_creds, add_actor, cli_policy, print_rows, read, services
-from kiosk.cli.label import issue, printer_of
+from kiosk.label_printing import issue, printer_of
 
 FORMATS = ("tree", "json", "csv")
 

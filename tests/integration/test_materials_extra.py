@@ -487,3 +487,23 @@ def test_receiving_prints_the_lot_label(plant: Plant, cli, tmp_path: Path) -> No
     assert field.startswith(f"01{plant.gtins['cap']}10L")
     lot = field.removeprefix(f"01{plant.gtins['cap']}10")
     assert _issued(plant, lot) == 1
+
+
+def test_issue_through_a_label_printer_protocol(plant: Plant) -> None:
+    """kiosk.label_printing.issue with the fake printer (what the screens use): delivered
+    and recorded; offline, DeviceUnavailable and the caller's rollback records nothing."""
+    from domain.errors import DeviceUnavailable
+    from hardware.fakes import FakeLabelPrinter
+    from kiosk.label_printing import issue
+
+    lot = plant.receive("cap", "3")
+    printer = FakeLabelPrinter()
+    with plant.uow(plant.clerk) as uow:
+        issue(uow, lot, "zpl", None, printer, copies=4)
+        uow.commit()
+    assert [j.copies for j in printer.jobs] == [4] and f"10{lot}" in printer.jobs[0].element_string
+    printer.offline = True
+    with pytest.raises(DeviceUnavailable), plant.uow(plant.clerk) as uow:
+        issue(uow, lot, "zpl", None, printer)
+        uow.commit()
+    assert _issued(plant, lot) == 4

@@ -9,6 +9,9 @@ is refused. Rendering (GS1-128 PNG/SVG, ZPL) is hardware.labels / hardware.zpl's
 
 API:
   label_for(uow, ident) -> LabelContent        ident: our lot number or a serial number
+  issue_label(uow, ident, copies, fmt, destination, deliver) -> LabelContent
+      the use case: recorded, then ``deliver(content)`` prints it (hardware is the
+      caller's); if it raises, the caller's transaction rolls back and nothing is recorded
   record_issue(uow, content, copies, fmt, destination) -> int   (label.print)
   issued_count(uow, lot_number) -> int         labels issued for a lot (all copies)
 """
@@ -16,6 +19,7 @@ API:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.errors import InvalidInput, NotFound, RuleViolation
@@ -120,6 +124,18 @@ def label_for(uow: UnitOfWork, ident: str) -> LabelContent:
         row.lot_number, serial.serial_number if serial else None, row.item_number,
         row.description, udi, data,
     )  # fmt: skip
+
+
+def issue_label(
+    uow: UnitOfWork, ident: str, copies: int, fmt: str, destination: str,
+    deliver: Callable[[LabelContent], None],
+) -> LabelContent:  # fmt: skip
+    """Issue a label: recorded in ``uow``'s transaction, then delivered (printed, written);
+    commit after this returned, so a label that did not print is never counted."""
+    content = label_for(uow, ident)
+    record_issue(uow, content, copies, fmt, destination)
+    deliver(content)
+    return content
 
 
 def record_issue(
