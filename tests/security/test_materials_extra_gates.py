@@ -254,6 +254,8 @@ def test_retest_extension_is_qa_signed_and_not_by_the_receiver(lab: Lab, extra: 
             sign_then(conn, w.receiver, "retest_extended", [("lot", extra.lot_t)], [_extend(extra.lot_t, "2099-06-01")],
                       "retest date 2099-06-01")  # fmt: skip
         assert caught.value.sqlstate in ("WC012", "WC039"), caught.value
+    with lab.superuser() as su:
+        content_before = one(su, "SELECT workcell.record_content_hash('lot', %s)", (extra.lot_t,))
     with lab.station() as conn:
         sign_then(conn, w.qa, "retest_extended", [("lot", extra.lot_t)], [_extend(extra.lot_t, "2099-06-01")],
                   "retest date 2099-06-01: passed")  # fmt: skip
@@ -270,6 +272,9 @@ def test_retest_extension_is_qa_signed_and_not_by_the_receiver(lab: Lab, extra: 
             )
             == 1
         )
+        # the signed content keeps the retest date as received: earlier signatures match
+        content_after = one(su, "SELECT workcell.record_content_hash('lot', %s)", (extra.lot_t,))
+        assert content_after == content_before
 
 
 def _issue(
