@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC072 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC078 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -152,6 +152,24 @@ class ReceivingRefused(RuleViolation):
     title = "Cannot receive"
 
 
+class UnitConversionRefused(InvalidInput):
+    """A quantity in another unit that does not convert exactly (or has no conversion)."""
+
+    title = "Check the unit"
+
+
+class OverReceipt(ReceivingRefused):
+    """More than is open on the purchase-order line."""
+
+    title = "More than ordered"
+
+
+class DeviceUnavailable(WorkCellError):
+    """A label printer (or another device) did not answer; nothing was recorded."""
+
+    title = "Printer unreachable"
+
+
 _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC001": AttributionError,
     "WC002": AttributionError,
@@ -204,6 +222,13 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC069": RuleViolation,  # shipment refused
     "WC071": RecordLocked,
     "WC072": AppendOnly,  # on-hand / serial place written outside the ledger
+    # materials, second part (migration 0014)
+    "WC073": UnitConversionRefused,
+    "WC074": RecordLocked,  # a conversion never changes; not the item's own unit
+    "WC075": OverReceipt,
+    "WC076": ReceivingRefused,  # PO line rule
+    "WC077": RuleViolation,  # retest extension refused
+    "WC078": InvalidInput,  # label issue refused
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,

@@ -1,4 +1,4 @@
-"""Fakes for screen tests: a card reader you tap by hand and a scanner that types.
+"""Fakes for screen tests: a card reader you tap by hand, a scanner that types, a label printer.
 
 They take the same paths as the real devices: FakeCardReader posts from its own thread
 through the sink given to ``start`` (like the PC/SC monitor), and FakeScanner produces the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from hardware.events import (
     BadgePresented,
@@ -21,7 +21,9 @@ from hardware.events import (
     ReaderStatus,
     WedgeOutput,
 )
+from hardware.labels import LabelJob
 from hardware.wedge import GS, Wedge, WedgeConfig, char_to_key
+from hardware.zpl import PrinterError
 
 FAKE_READER = "Fake reader 00"
 
@@ -157,3 +159,22 @@ def feed_keys(
         out += wedge.feed(key, at)
         at += interval
     return out
+
+
+class FakeLabelPrinter:
+    """A LabelPrinter that keeps what it was given (``jobs``); ``offline = True`` makes it
+    refuse like an unreachable printer."""
+
+    def __init__(self, destination: str = "fake-printer:9100") -> None:
+        self._destination = destination
+        self.jobs: list[LabelJob] = []
+        self.offline = False
+
+    @property
+    def destination(self) -> str:
+        return self._destination
+
+    def print_labels(self, jobs: Sequence[LabelJob]) -> None:
+        if self.offline:
+            raise PrinterError(f"label printer {self._destination} is offline")
+        self.jobs.extend(jobs)

@@ -9,6 +9,7 @@ writer adds only the leading FNC1; each GS is turned into an FNC1 symbol charact
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from barcode.codex import Code128, Gs1_128
@@ -21,6 +22,24 @@ Format = Literal["svg", "png"]
 _GS1_CHARS = frozenset(
     "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz" + GS
 )
+
+
+@dataclass(frozen=True)
+class LabelJob:
+    """One label to print: the GS1 element string (GS between variable-length elements),
+    its human-readable form (printed under the bars), the text lines above the barcode,
+    and the number of copies. What a LabelPrinter takes."""
+
+    element_string: str
+    hri: str
+    lines: tuple[str, ...] = ()
+    copies: int = 1
+
+
+def render(job: LabelJob, fmt: Format) -> bytes:
+    """A lot or serial label as an image: the GS1-128 bars with the human-readable line
+    under them (the text lines are for ZPL labels; an image carries the HRI only)."""
+    return gs1_128(job.element_string, hri=job.hri, fmt=fmt)
 
 
 def gs1_128_symbol(element_string: str) -> Gs1_128:

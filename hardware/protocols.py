@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from hardware.events import EventSink, WedgeOutput
+from hardware.labels import LabelJob
 
 
 @runtime_checkable
@@ -43,3 +45,17 @@ class KeyDecoder(Protocol):
 
     @property
     def next_deadline(self) -> float | None: ...
+
+
+@runtime_checkable
+class LabelPrinter(Protocol):
+    """A label printer (hardware.zpl: ZplTcpPrinter on port 9100, ZplFilePrinter; the
+    fake in hardware.fakes). ``print_labels`` blocks until the printer took every job
+    (call it from a worker thread) and raises OSError (hardware.zpl.PrinterError) when it
+    did not: the caller then records nothing as issued. ``destination`` names the printer
+    for the label-issue record ("10.1.2.3:9100", a file name)."""
+
+    @property
+    def destination(self) -> str: ...
+
+    def print_labels(self, jobs: Sequence[LabelJob]) -> None: ...

@@ -38,10 +38,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bom": ("bom", "bills of materials: show, explode, history, import, compare"),
     "routing": ("routing", "routings: show, history, import, compare"),
     "eco": ("eco", "engineering change orders: create, sign, show, list"),
-    "lot": ("lot", "lots: receive, show, release, reject, hold, unhold, move"),
+    "lot": ("lot", "lots: receive, show, release, reject, hold, unhold, move, retest"),
     "trace": ("lot", "genealogy of a lot or serial, backward or forward"),
     "recall": ("lot", "shipped lots/serials and customers a lot reached (CSV)"),
     "inventory": ("lot", "inventory checks"),
+    "label": ("label", "print or write a lot or serial label (GS1-128, ZPL)"),
+    "po": ("purchasing", "purchase-order lines receipts count against: add, amend, close, show"),
+    "uom": ("purchasing", "unit-of-measure conversions of an item: add, retire, list"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (

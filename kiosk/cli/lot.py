@@ -18,11 +18,12 @@ import sys
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from domain.errors import InvalidInput
+from domain.errors import DeviceUnavailable, InvalidInput
 from domain.services.eco import Signing
-from domain.services.materials import holds, inventory, lots, receiving, trace
+from domain.services.materials import holds, inventory, lots, receiving, retest, trace
 from domain.services.materials.lots import LotView
 from kiosk.cli.common import act, actor_creds, add_actor, cli_policy, print_rows, read, services
+from kiosk.label_printing import issue, printer_of
 
 FORMATS = ("tree", "json", "csv")
 
@@ -42,7 +43,9 @@ def _date(value: str) -> dt.date:
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    lot = sub.add_parser("lot", help="lots: receive, show, release, reject, hold, unhold, move")
+    lot = sub.add_parser(
+        "lot", help="lots: receive, show, release, reject, hold, unhold, move, retest"
+    )
     lsub = lot.add_subparsers(dest="lot_command", metavar="ACTION", required=True)
     p = lsub.add_parser("receive", help="receive material into quarantine (label scan or typed)")
     p.add_argument("--supplier", required=True)
@@ -56,6 +59,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--po")
     p.add_argument("--coa")
     p.add_argument("--serial", action="append", default=[], help="repeat for each serial")
+    p.add_argument("--printer", metavar="HOST:PORT", help="print the lot label (ZPL, port 9100)")
+    p.add_argument("--label-out", metavar="FILE", help="write the lot label (ZPL) to a file")
     add_actor(p)
     p.set_defaults(func=_receive)
     p = lsub.add_parser("show", help="status, holds, on hand by bin, history, signatures")
@@ -86,9 +91,19 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--from", dest="src", required=True)
     p.add_argument("--to", dest="dst", required=True)
     p.add_argument("--quantity", type=_decimal, required=True)
+    p.add_argument(
+        "--unit", help="the unit of --quantity (default: the lot's; e.g. g for a kg lot)"
+    )
     p.add_argument("--serial")
     add_actor(p)
     p.set_defaults(func=_move)
+    p = lsub.add_parser("retest", help="QA: extend the retest date after a retest, signed")
+    p.add_argument("lot")
+    p.add_argument("--until", type=_date, required=True, help="the new retest date (YYYY-MM-DD)")
+    p.add_argument("--reason", dest="why", required=True)
+    p.add_argument("--ref", required=True, help="the retest result (report or CoA reference)")
+    add_actor(p)
+    p.set_defaults(func=_retest, comment=None)
     _register_trace(sub)
 
 
@@ -126,15 +141,43 @@ def _receive(args: argparse.Namespace) -> int:
         retest=args.retest, po_reference=args.po, coa_reference=args.coa,
         serials=tuple(args.serial),
     )  # fmt: skip
-    view = act(args, lambda uow: receiving.receive(uow, receipt), reason="receipt")
+    printer = printer_of(args.printer)
+
+    def receive(uow: Any) -> LotView:
+        view = receiving.receive(uow, receipt)
+        if printer is not None or args.label_out:  # the label prints with the receipt, or neither
+            try:
+                issue(uow, view.lot_number, "zpl", args.label_out, printer)
+            except DeviceUnavailable as exc:
+                raise DeviceUnavailable(
+                    f"{exc.message} The receipt was not saved either: receive without --printer "
+                    "and print the label with `workcell label LOT` when the printer is back."
+                ) from exc
+        return view
+
+    view = act(args, receive, reason="receipt")
     print(f"Lot {view.lot_number} received: {view.quantity} {view.unit} of {view.item_number}"
           f" in {view.stock[0].bin_code} (quarantine)")  # fmt: skip
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    view = read(args, lambda uow: lots.get_lot(uow, args.lot))
+    def load(uow: Any) -> tuple[LotView, list[retest.Extension], int]:
+        from domain.services.materials.labels import issued_count
+
+        return (
+            lots.get_lot(uow, args.lot),
+            retest.retest_history(uow, args.lot),
+            issued_count(uow, args.lot),
+        )
+
+    view, extensions, labels_issued = read(args, load)
     _print_lot(view)
+    if extensions:
+        print("\nRetest extensions:")
+        print_rows([(f"{x.at:%Y-%m-%d %H:%M %Z}", x.old_date, x.new_date, x.by, x.reference, x.reason)
+                    for x in extensions], ("at", "from", "to", "by", "result", "reason"))  # fmt: skip
+    print(f"\nLabels issued: {labels_issued}")
     return 0
 
 
@@ -189,8 +232,19 @@ def _unhold(args: argparse.Namespace) -> int:
 
 def _move(args: argparse.Namespace) -> int:
     act(args, lambda uow: inventory.move(uow, args.lot, args.src, args.dst, args.quantity,
-                                         args.serial))  # fmt: skip
-    print(f"Moved {args.quantity} of lot {args.lot.upper()} from {args.src} to {args.dst}")
+                                         args.serial, args.unit))  # fmt: skip
+    unit = f" {args.unit}" if args.unit else ""
+    print(f"Moved {args.quantity}{unit} of lot {args.lot.upper()} from {args.src} to {args.dst}")
+    return 0
+
+
+def _retest(args: argparse.Namespace) -> int:
+    signing = _signing(args)
+    act(
+        args,
+        lambda uow: retest.extend_retest(uow, args.lot, args.until, args.why, args.ref, signing),
+    )
+    print(f"Lot {args.lot.upper()}: retest date extended to {args.until:%Y-%m-%d} ({args.ref})")
     return 0
 
 

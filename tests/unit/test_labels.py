@@ -75,3 +75,33 @@ def test_code128_refuses_non_ascii():
     """Plain Code 128 takes printable ASCII only."""
     with pytest.raises(ValueError):
         code128("Lot é")
+
+
+def _zxing(png: bytes):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    (result,) = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), text_mode=zxingcpp.TextMode.Plain
+    )
+    return result
+
+
+def test_a_png_label_read_by_a_real_decoder_is_the_same_element_string():
+    """zxing-cpp reads the PNG as GS1-128 (]C1) with GS separators: the element string."""
+    element_string = "0100614141000012" + "17281231" + "10L2612-00042" + GS + "21SN0001"
+    result = _zxing(gs1_128(element_string, hri="(01)...", fmt="png"))
+    assert result.symbology_identifier == "]C1"
+    assert result.text == element_string
+
+
+@settings(max_examples=40, deadline=None)
+@given(gs1_messages())
+def test_png_labels_decode_back_with_zxing(elements):
+    """Any valid message rendered as a PNG decodes (zxing-cpp) to the same elements."""
+    message = GS1Data(elements=elements)
+    result = _zxing(gs1_128(message.element_string(), fmt="png"))
+    assert result.symbology_identifier == "]C1"
+    assert parse_gs1(result.symbology_identifier + result.text, today=TODAY).elements == elements

@@ -3,8 +3,11 @@ signed adjustments, production records (consume + produce + genealogy in one tra
 and the proof that on-hand equals the ledger.
 
 API:
-  move(uow, lot_number, from_bin, to_bin, quantity, serial=None) -> int
-  scrap(uow, lot_number, bin_code, quantity, reason, serial=None) -> int
+  move(uow, lot_number, from_bin, to_bin, quantity, serial=None, unit=None) -> int
+  scrap(uow, lot_number, bin_code, quantity, reason, serial=None, unit=None) -> int
+
+A quantity may be given in another unit than the lot's (``unit``, or ``Input.unit``): the
+database converts it exactly with the item's conversion, or refuses it (WC073).
   adjust(uow, lot_number, bin_code, delta, reason, signing) -> int        (signed: adjusted)
   record_production(uow, Production(...)) -> ProductionView
   verify_inventory(uow) -> list[Discrepancy]            empty when on-hand equals the ledger
@@ -35,7 +38,7 @@ def _positive(quantity: Decimal) -> Decimal:
 
 def move(
     uow: UnitOfWork, lot_number: str, from_bin: str, to_bin: str, quantity: Decimal,
-    serial: str | None = None,
+    serial: str | None = None, unit: str | None = None,
 ) -> int:  # fmt: skip
     require_permission(uow, "inventory.move")
     lot = lot_id(uow, lot_number)
@@ -43,13 +46,14 @@ def move(
     return int(
         scalar(
             uow,
-            "SELECT workcell.move_stock(:lot, :src, :dst, :qty, :serial)",
+            "SELECT workcell.move_stock(:lot, :src, :dst, :qty, :serial, :unit)",
             {
                 "lot": lot,
                 "src": bin_id(uow, from_bin),
                 "dst": bin_id(uow, to_bin),
                 "qty": _positive(quantity),
                 "serial": serial_id(uow, lot, serial) if serial else None,
+                "unit": unit.strip() if unit else None,
             },
         )
     )
@@ -57,7 +61,7 @@ def move(
 
 def scrap(
     uow: UnitOfWork, lot_number: str, bin_code: str, quantity: Decimal, reason: str,
-    serial: str | None = None,
+    serial: str | None = None, unit: str | None = None,
 ) -> int:  # fmt: skip
     require_permission(uow, "inventory.scrap")
     if not reason.strip():
@@ -67,13 +71,14 @@ def scrap(
     return int(
         scalar(
             uow,
-            "SELECT workcell.scrap_stock(:lot, :bin, :qty, :reason, :serial)",
+            "SELECT workcell.scrap_stock(:lot, :bin, :qty, :reason, :serial, :unit)",
             {
                 "lot": lot,
                 "bin": bin_id(uow, bin_code),
                 "qty": _positive(quantity),
                 "reason": reason.strip(),
                 "serial": serial_id(uow, lot, serial) if serial else None,
+                "unit": unit.strip() if unit else None,
             },
         )
     )
@@ -114,6 +119,7 @@ class Input:
     bin_code: str
     quantity: Decimal
     serial: str | None = None
+    unit: str | None = None  # the lot's unit when None
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,7 @@ def record_production(uow: UnitOfWork, p: Production) -> ProductionView:
         inputs.append({
             "lot": lot, "bin": bin_id(uow, x.bin_code), "quantity": str(_positive(x.quantity)),
             "serial": serial_id(uow, lot, x.serial) if x.serial else None,
+            "unit": x.unit.strip() if x.unit else None,
         })  # fmt: skip
     uow.set_reason(
         f"production of {p.item_number.strip().upper()}" + (f": {p.note}" if p.note else "")

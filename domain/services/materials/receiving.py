@@ -4,6 +4,10 @@ net weight, serial) or the same typed; the lot starts in quarantine in a receivi
 API:
   receive(uow, Receipt(...)) -> LotView
 
+A net weight (310n, kg) is taken for a kg item, or through the item's exact kg
+conversion (e.g. a resin counted in g). A PO reference naming a PO on file counts against
+its line: more than is open is refused by the database (WC075).
+
 Refused with a clear message, nothing created: malformed scan (InvalidInput from gs1),
 unknown GTIN, GTIN of another item, expired (or past retest) on arrival, supplier not on
 the item's approved-supplier list or disqualified, a quantity the label and the typed entry
@@ -21,6 +25,7 @@ from domain.gs1 import GS1Data, parse_gs1
 from domain.services.access import require_permission
 from domain.services.materials.db import bin_id, id_of, one, plant_today, scalar
 from domain.services.materials.lots import LotView, lot_view
+from domain.services.materials.units import to_base
 from domain.uow import UnitOfWork
 
 
@@ -61,7 +66,7 @@ def receive(uow: UnitOfWork, r: Receipt) -> LotView:
     label = parse_gs1(r.scan, today=today) if r.scan and r.scan.strip() else None
     item = _item(uow, r, label)
     supplier = id_of(uow, "supplier", "code", r.supplier_code.strip().upper(), "supplier")
-    fields = _merged(r, label, item)
+    fields = _merged(r, label, item, _label_weight(uow, item, label))
     _check_arrival(uow, item, supplier, r.supplier_code, fields, today)
     lot = scalar(
         uow,
@@ -111,13 +116,30 @@ def _item(uow: UnitOfWork, r: Receipt, label: GS1Data | None) -> _Item:
     return _Item(*row)
 
 
-def _merged(r: Receipt, label: GS1Data | None, item: _Item) -> _Fields:
+def _label_weight(uow: UnitOfWork, item: _Item, label: GS1Data | None) -> Decimal | None:
+    """The label's net weight (310n, kg) in the item's unit: as is for a kg item, through
+    the item's exact kg conversion otherwise (e.g. a resin counted in g), else unused."""
+    if label is None or label.net_weight_kg is None:
+        return None
+    if item.unit == "kg":
+        return label.net_weight_kg
+    has_kg = scalar(
+        uow,
+        "SELECT factor FROM workcell.item_unit WHERE item_id = :i AND unit = 'kg' AND active",
+        {"i": item.id},
+    )
+    if has_kg is None:
+        return None
+    return to_base(uow, item.number, label.net_weight_kg, "kg")
+
+
+def _merged(r: Receipt, label: GS1Data | None, item: _Item, weight: Decimal | None) -> _Fields:
     lot = (label.lot if label else None) or r.supplier_lot
     if label and label.lot and r.supplier_lot and label.lot != r.supplier_lot.strip():
         raise InvalidInput(f"The label says lot {label.lot}, the entry {r.supplier_lot}.")
     if not lot or not lot.strip():
         raise InvalidInput("The supplier's lot number is missing: scan it or type it.")
-    quantity = _quantity(r, label, item)
+    quantity = _quantity(r, label, item, weight)
     serials = tuple(s.strip() for s in r.serials if s.strip())
     if label and label.serial and not serials:
         serials = (label.serial,)
@@ -133,12 +155,12 @@ def _merged(r: Receipt, label: GS1Data | None, item: _Item) -> _Fields:
     return _Fields(lot.strip(), quantity, expiry, made, serials)
 
 
-def _quantity(r: Receipt, label: GS1Data | None, item: _Item) -> Decimal:
+def _quantity(r: Receipt, label: GS1Data | None, item: _Item, weight: Decimal | None) -> Decimal:
     from_label: Decimal | None = None
     if label is not None and label.count is not None:
         from_label = Decimal(label.count)
-    elif label is not None and label.net_weight_kg is not None and item.unit == "kg":
-        from_label = label.net_weight_kg
+    elif weight is not None:
+        from_label = weight
     if label is not None and label.serial and from_label is None:
         from_label = Decimal(1)
     if from_label is not None and r.quantity is not None and from_label != r.quantity:
