@@ -295,7 +295,9 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     if sqlstate in _TIME_LIMITS:
         return _TIME_LIMITS[sqlstate]
     hint = getattr(diag, "message_hint", None)
-    if hint and (sqlstate in ("WC011", "WC012", "WC013") or sqlstate[:4] in ("WC03", "WC06", "WC10")):
+    if hint and (
+        sqlstate in ("WC011", "WC012", "WC013") or sqlstate[:4] in ("WC03", "WC06", "WC10")
+    ):
         return f"{primary} {hint}"
     return primary
 
