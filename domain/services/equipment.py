@@ -17,6 +17,8 @@ API:
   record_use(uow, equipment_id, context, context_id, weighing=None) -> int   (equipment.use)
 """
 
+# ruff: noqa: E501  (SQL reads better unwrapped)
+
 from __future__ import annotations
 
 import datetime as dt
@@ -234,7 +236,7 @@ def calibrate(uow: UnitOfWork, asset_id: str, cal: Calibration, signing: Signing
                 "sig": signature.id,
                 "c": cal.comment,
             },
-        )  # fmt: skip
+        )
     )
 
 

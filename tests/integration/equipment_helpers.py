@@ -85,7 +85,7 @@ class Room:
             conn.execute("SET LOCAL ROLE workcell_owner")
             conn.execute("SELECT set_config('workcell.system_actor', 'system', true)")
             conn.execute(
-                f"UPDATE workcell.equipment SET {assignments}, version = version + 1"  # noqa: S608
+                f"UPDATE workcell.equipment SET {assignments}, version = version + 1"
                 " WHERE asset_id = %(asset)s",
                 {**columns, "asset": asset},
             )

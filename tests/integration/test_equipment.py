@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import (
@@ -27,7 +29,7 @@ from domain.errors import (
 )
 from domain.services import equipment
 from domain.services.equipment import Calibration, Registration
-from domain.services.materials.db import scalar
+from domain.services.materials.db import run, scalar
 from hardware.balance import BalanceUnstable, MtSicsBalance, TcpTransport
 from hardware.balance_sim import BalanceSimulator
 from tests.conftest import TestDatabase, unique
@@ -97,7 +99,10 @@ def test_taking_out_returning_and_retiring_follow_their_rules(room: Room) -> Non
         uow.commit()
     with pytest.raises(EquipmentOutOfService, match=r"out of service \(bit slips\)"):
         _usable(room, driver, room.driver_class)
-    with room.uow(room.operator) as uow, pytest.raises(PermissionDenied, match="equipment.manage"):
+    with (
+        room.uow(room.operator) as uow,
+        pytest.raises(PermissionDenied, match=r"equipment\.manage"),
+    ):
         equipment.set_status(uow, driver, "in_service", "looks fine to me")
     with room.uow(room.supervisor) as uow:
         equipment.set_status(uow, driver, "retired", "worn out")
@@ -105,8 +110,8 @@ def test_taking_out_returning_and_retiring_follow_their_rules(room: Room) -> Non
     with room.uow(room.supervisor) as uow, pytest.raises(RuleViolation, match="cannot move"):
         equipment.set_status(uow, driver, "in_service", "again")
     with room.uow(room.qa) as uow, pytest.raises(RuleViolation, match="retired"):
-        equipment.calibrate(uow, driver, Calibration("pass", "C-1", room.today + dt.timedelta(days=5)),
-                            room.signing(room.qa))  # fmt: skip
+        due = room.today + dt.timedelta(days=5)
+        equipment.calibrate(uow, driver, Calibration("pass", "C-1", due), room.signing(room.qa))
     with room.uow(room.operator) as uow:
         history = equipment.get_equipment(uow, driver).history
     assert [h.kind for h in history if h.kind == "status"] == ["status", "status"]
@@ -136,8 +141,10 @@ def test_calibration_due_dates_and_signers_are_checked(room: Room) -> None:
         with room.uow(room.qa) as uow, pytest.raises(RuleViolation, match=message):
             equipment.calibrate(uow, driver, Calibration("pass", "C-9", due), room.signing(room.qa))
     with room.uow(room.operator) as uow, pytest.raises(SignatureRefused):
-        equipment.calibrate(uow, driver, Calibration("pass", "C-9", room.today + dt.timedelta(days=9)),
-                            room.signing(room.operator))  # fmt: skip
+        due = room.today + dt.timedelta(days=9)
+        equipment.calibrate(
+            uow, driver, Calibration("pass", "C-9", due), room.signing(room.operator)
+        )
     with room.uow(room.operator) as uow:
         assert equipment.get_unit(uow, driver).last_calibration_id is None
 
@@ -147,13 +154,9 @@ def test_registration_facts_never_change(room: Room) -> None:
     with room.uow(room.supervisor) as uow, pytest.raises(RecordLocked):
         equipment.register(uow, Registration(unique("BAL-").upper(), room.balance_class,
                                              "a balance without its data"))  # fmt: skip
-    with room.uow(room.supervisor) as uow:
-        scalar(uow, "SELECT 1")
-        from domain.services.materials.db import run
-
-        with pytest.raises(PermissionDenied):
-            run(uow, "UPDATE workcell.equipment SET device_serial = 'OTHER' WHERE asset_id = :a",
-                {"a": balance})  # fmt: skip
+    with room.uow(room.supervisor) as uow, pytest.raises(PermissionDenied):
+        run(uow, "UPDATE workcell.equipment SET device_serial = 'OTHER' WHERE asset_id = :a",
+            {"a": balance})  # fmt: skip
 
 
 def test_a_use_records_the_calibration_in_force(room: Room) -> None:
@@ -163,7 +166,7 @@ def test_a_use_records_the_calibration_in_force(room: Room) -> None:
         unit_id = equipment.check_usable(uow, driver, room.driver_class)
         use = equipment.record_use(uow, unit_id, "step_entry", 12)
         row = uow.session.execute(
-            __import__("sqlalchemy").text(
+            text(
                 "SELECT calibration_id, calibration_due, context, context_id"
                 " FROM workcell.equipment_use WHERE id = :id"
             ),
@@ -196,7 +199,7 @@ def test_a_weighing_from_the_balance_is_stored_with_its_serial_and_calibration(
         weighing = equipment.weigh(uow, balance, scale, room.balance_class)
         use = equipment.record_use(uow, weighing.equipment_id, "step_entry", 7, weighing)
         stored = uow.session.execute(
-            __import__("sqlalchemy").text(
+            text(
                 "SELECT reading_value, reading_unit, tare_value, device_serial, calibration_id"
                 " FROM workcell.equipment_use WHERE id = :id"
             ),
@@ -228,8 +231,8 @@ def test_a_reading_from_another_balance_or_unsettled_is_refused(
     sim.stable = True
     with room.uow(room.operator) as uow:
         weighing = equipment.weigh(uow, right, scale, room.balance_class)
-        forged = equipment.Weighing(**{**weighing.__dict__, "equipment_id": scalar(
-            uow, "SELECT id FROM workcell.equipment WHERE asset_id = :a", {"a": balance})})  # fmt: skip
+        other = scalar(uow, "SELECT id FROM workcell.equipment WHERE asset_id = :a", {"a": balance})
+        forged = replace(weighing, equipment_id=int(other))
         with pytest.raises(DeviceMismatch, match="reports serial"):
             equipment.record_use(uow, forged.equipment_id, "step_entry", 1, forged)
     scale.close()
