@@ -86,6 +86,8 @@ AS $$
 DECLARE
     v_id bigint;
 BEGIN
+    -- the trigger checks it for any writer; here first, before any other refusal
+    PERFORM workcell.require_permission('equipment.calibrate');
     IF NOT EXISTS (SELECT 1 FROM workcell.equipment WHERE id = p_equipment_id) THEN
         RAISE EXCEPTION 'There is no equipment %', p_equipment_id USING ERRCODE = 'WC100';
     END IF;
@@ -120,6 +122,7 @@ DECLARE
     v_class text := (SELECT class_code FROM workcell.equipment WHERE id = p_equipment_id);
     v_id bigint;
 BEGIN
+    PERFORM workcell.require_permission('equipment.clean');
     IF v_class IS NULL THEN
         RAISE EXCEPTION 'There is no equipment %', p_equipment_id USING ERRCODE = 'WC100';
     END IF;
