@@ -271,13 +271,12 @@ class MtSicsBalance:
             answer = mtsics.parse_response(line)
         except mtsics.ProtocolError as exc:
             raise BalanceRefused(f"The balance answered something unexpected: {line!r}.") from exc
-        command_of = getattr(answer, "command", command)
         if isinstance(answer, ErrorResponse):
             return answer
-        if (
-            isinstance(answer, SerialResponse) != (command == mtsics.SERIAL)
-            or command_of != command
-        ):
+        # SI is answered with the S prefix (MT-SICS level 0)
+        expected = mtsics.STABLE if command == mtsics.IMMEDIATE else command
+        answered = getattr(answer, "command", mtsics.SERIAL)
+        if isinstance(answer, SerialResponse) != (command == mtsics.SERIAL) or answered != expected:
             raise BalanceRefused(f"The balance answered {line!r} to {command}.")
         return answer
 
