@@ -3,7 +3,8 @@
 
     workcell equipment list [--class BALANCE] [--format table|csv|json]
     workcell equipment show ASSET [--format text|json]
-    workcell equipment add-class NAME --description ... [--calibration-days N] [--cleaning-days N] [--weighing]
+    workcell equipment add-class NAME --description ... [--calibration-days N]
+                                [--cleaning-days N] [--weighing] --as USER
     workcell equipment register ASSET --class BALANCE --description ... [--serial ...
                                 --readability 0.0001 --capacity 220 --unit g] --as USER
     workcell equipment status ASSET in_service|out_of_service|retired --reason ... --as USER
