@@ -37,7 +37,13 @@ depends_on = None
 
 FILES = ("tables.sql", "content.sql", "guards.sql", "checks.sql", "events.sql", "rules.sql")
 
-TABLES = ("equipment_class", "equipment", "equipment_calibration", "equipment_cleaning", "equipment_use")
+TABLES = (
+    "equipment_class",
+    "equipment",
+    "equipment_calibration",
+    "equipment_cleaning",
+    "equipment_use",
+)
 KEYS = {"equipment_class": "ARRAY['name']"}
 APPEND_ONLY = ("equipment_calibration", "equipment_cleaning", "equipment_use")
 GUARDED = (("equipment", "equipment"),)
