@@ -104,8 +104,11 @@ class EquipmentDetail:
 
 
 class ScaleReading(Protocol):
-    value: Decimal
-    unit: str
+    @property
+    def value(self) -> Decimal: ...
+
+    @property
+    def unit(self) -> str: ...
 
 
 class Scale(Protocol):

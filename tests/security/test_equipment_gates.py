@@ -118,19 +118,8 @@ def world(lab: Lab) -> Iterator[World]:
         su.execute("ALTER TABLE workcell.equipment ENABLE ALWAYS TRIGGER equipment_equipment_guard")
         signature = int(one(su, "SELECT signature_id FROM workcell.equipment_calibration"
                                 " WHERE equipment_id = %s", (driver,)))  # fmt: skip
-    yield World(
-        qa,
-        supervisor,
-        operator,
-        *names,
-        balance,
-        serial,
-        driver,
-        overdue,
-        retired,
-        mixer,
-        signature,
-    )
+    yield World(qa, supervisor, operator, names[0], names[1], names[2], balance, serial, driver,
+                overdue, retired, mixer, signature)  # fmt: skip
 
 
 def _token(lab: Lab, person: Person) -> str:
