@@ -20,6 +20,7 @@ import contextlib
 import os
 import pty
 import select
+import socket
 import socketserver
 import threading
 import tty
@@ -57,6 +58,7 @@ class BalanceSimulator:
         self._server.sim = self
         self._threads: list[threading.Thread] = []
         self._pty_fds: list[int] = []
+        self._connections: list[socket.socket] = []
         self._stopping = threading.Event()
 
     # -- the test's controls --------------------------------------------------------------
@@ -102,6 +104,9 @@ class BalanceSimulator:
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        for connection in self._connections:  # as a balance switched off: connections drop
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         for fd in self._pty_fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -195,6 +200,7 @@ class _Handler(socketserver.StreamRequestHandler):
     server: _Server
 
     def handle(self) -> None:
+        self.server.sim._connections.append(self.request)
         for raw in self.rfile:
             answer = self.server.sim.answer(raw.rstrip(b"\r\n").decode("ascii", errors="replace"))
             if answer is not None:
