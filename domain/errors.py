@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC078 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC109 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -168,6 +168,35 @@ class DeviceUnavailable(WorkCellError):
     """A label printer (or another device) did not answer; nothing was recorded."""
 
     title = "Printer unreachable"
+# --- equipment (migration 0015) ---------------------------------------------------------
+class EquipmentUnknown(NotFound):
+    title = "Unknown equipment"
+
+
+class WrongEquipment(RuleViolation):
+    """The unit scanned is of another class than the step asks for."""
+
+    title = "Wrong equipment"
+
+
+class EquipmentOutOfService(RuleViolation):
+    title = "Equipment out of service"
+
+
+class EquipmentOutOfCalibration(RuleViolation):
+    """Never calibrated, calibration overdue, or its last calibration failed."""
+
+    title = "Out of calibration"
+
+
+class EquipmentNotClean(RuleViolation):
+    title = "Equipment not cleaned"
+
+
+class DeviceMismatch(RuleViolation):
+    """A reading came from another instrument than the registered unit (11.10(h))."""
+
+    title = "Wrong instrument"
 
 
 _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
@@ -229,6 +258,17 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC076": ReceivingRefused,  # PO line rule
     "WC077": RuleViolation,  # retest extension refused
     "WC078": InvalidInput,  # label issue refused
+    # equipment (migration 0015)
+    "WC100": EquipmentUnknown,
+    "WC101": WrongEquipment,
+    "WC102": EquipmentOutOfService,
+    "WC103": EquipmentOutOfCalibration,
+    "WC104": EquipmentNotClean,
+    "WC105": RecordLocked,  # registry facts (asset id, class, serial, balance data)
+    "WC106": RuleViolation,  # calibration / cleaning record refused
+    "WC107": RuleViolation,  # use refused (context, reading)
+    "WC108": AppendOnly,  # due dates written outside their records
+    "WC109": DeviceMismatch,
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,
@@ -278,7 +318,9 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     if sqlstate in _TIME_LIMITS:
         return _TIME_LIMITS[sqlstate]
     hint = getattr(diag, "message_hint", None)
-    if hint and (sqlstate in ("WC011", "WC012", "WC013") or sqlstate[:4] in ("WC03", "WC06")):
+    if hint and (
+        sqlstate in ("WC011", "WC012", "WC013") or sqlstate[:4] in ("WC03", "WC06", "WC10")
+    ):
         return f"{primary} {hint}"
     return primary
 

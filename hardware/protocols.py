@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from hardware.balance import Weight
 from hardware.events import EventSink, WedgeOutput
 from hardware.labels import LabelJob
 
@@ -59,3 +60,25 @@ class LabelPrinter(Protocol):
     def destination(self) -> str: ...
 
     def print_labels(self, jobs: Sequence[LabelJob]) -> None: ...
+class Balance(Protocol):
+    """A balance or scale the station reads (hardware.balance.MtSicsBalance; in tests, the
+    same client against hardware.balance_sim.BalanceSimulator on a real socket).
+
+    Blocking calls (run them in a worker thread). ``stable_weight`` returns only a stable
+    reading: a dynamic or busy answer is asked again and finally refused
+    (BalanceUnstable). ``serial_number`` is what the device reports (MT-SICS I4), never a
+    configured name. ``tare`` remembers the tare taken as ``tare_weight``. Failures are
+    hardware.balance.BalanceError with an operator-readable ``message``.
+    """
+
+    tare_weight: Weight | None
+
+    def serial_number(self) -> str: ...
+
+    def stable_weight(self) -> Weight: ...
+
+    def tare(self) -> Weight: ...
+
+    def zero(self) -> None: ...
+
+    def close(self) -> None: ...

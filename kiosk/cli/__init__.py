@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "label": ("label", "print or write a lot or serial label (GS1-128, ZPL)"),
     "po": ("purchasing", "purchase-order lines receipts count against: add, amend, close, show"),
     "uom": ("purchasing", "unit-of-measure conversions of an item: add, retire, list"),
+    "equipment": ("equipment", "equipment and instruments: list, show, register, calibrate, clean"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (
