@@ -168,6 +168,8 @@ class DeviceUnavailable(WorkCellError):
     """A label printer (or another device) did not answer; nothing was recorded."""
 
     title = "Printer unreachable"
+
+
 # --- equipment (migration 0015) ---------------------------------------------------------
 class EquipmentUnknown(NotFound):
     title = "Unknown equipment"

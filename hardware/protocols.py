@@ -60,6 +60,9 @@ class LabelPrinter(Protocol):
     def destination(self) -> str: ...
 
     def print_labels(self, jobs: Sequence[LabelJob]) -> None: ...
+
+
+@runtime_checkable
 class Balance(Protocol):
     """A balance or scale the station reads (hardware.balance.MtSicsBalance; in tests, the
     same client against hardware.balance_sim.BalanceSimulator on a real socket).
