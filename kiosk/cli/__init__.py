@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "po": ("purchasing", "purchase-order lines receipts count against: add, amend, close, show"),
     "uom": ("purchasing", "unit-of-measure conversions of an item: add, retire, list"),
     "equipment": ("equipment", "equipment and instruments: list, show, register, calibrate, clean"),
+    "wo": ("work_order", "work orders: create, release, list, show, cancel"),
+    "qual": ("work_order", "training: grant, list, expiring"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kiosk.bootstrap import Services
-from kiosk.demo import audit, engineering, equipment, items, materials, people
+from kiosk.demo import audit, engineering, equipment, items, materials, people, work_orders
 
 # audit last: it seals what the others wrote.
 SEEDERS = [
-    people.seed, equipment.seed, items.seed, engineering.seed, materials.seed, audit.seed,
+    people.seed, equipment.seed, items.seed, engineering.seed, materials.seed,
+    work_orders.seed, audit.seed,
 ]  # fmt: skip
 
 

@@ -3,7 +3,7 @@ used exactly by the ledger, purchase-order lines with receipts refused over the 
 quantity, signed retest-date extensions with their history, and the record of labels issued.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02
 
 SQL in migrations/sql/materials_extra/ (tables, units, purchasing, ledger, retest, labels,
@@ -26,7 +26,7 @@ from importlib import resources
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
