@@ -56,7 +56,9 @@ def say(box: Static, text: str, kind: str = "refused") -> None:
 
 
 def refusal(box: Static, error: WorkCellError) -> None:
-    say(box, f"{error.title}: {error.message}")
+    """The refusal's title and message (the title once, when the message repeats it)."""
+    repeats = error.message.lower().startswith(error.title.lower())
+    say(box, error.message if repeats else f"{error.title}: {error.message}")
 
 
 def manifestations(sigs: tuple[SignatureLine, ...], tz: ZoneInfo) -> str:

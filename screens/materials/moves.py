@@ -57,8 +57,8 @@ class MoveScreen(StationScreen):
                 yield Button("All", id="mv-all")
                 yield TouchInput(self.initial.get("serial", ""), placeholder="Serial (if any)",
                                  id="mv-serial")  # fmt: skip
-            with Horizontal(classes="mat-row"):
-                yield Button("Move", id="mv-move", variant="success")
+        with Horizontal(classes="mat-row"):  # outside the scroll: always in reach
+            yield Button("Move", id="mv-move", variant="success")
 
     def on_mount(self) -> None:
         who = actor(self)

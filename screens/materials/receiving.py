@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from domain.errors import WorkCellError
 from screens.base import StationScreen, call_backend
@@ -61,22 +61,31 @@ class ReceivingScreen(StationScreen):
         yield Static("", id="rcv-message", classes="mat-message", markup=False)
         with VerticalScroll(classes="mat-scroll", id="rcv-scroll"):
             with Horizontal(classes="mat-row"):
+                yield Label("Item", classes="mat-label")
                 yield TouchInput(placeholder="Item (without a label)", id="rcv-item")
                 yield ChoiceButton("Bin", [], id="rcv-bin")
             yield Static("Scan the label or enter the item.", id="rcv-item-text", markup=False)
             yield Static("Supplier (the item's approved list) — tap one", classes="mat-title")
             yield TapTable(id="rcv-suppliers", cursor_type="row")
             with Horizontal(classes="mat-row"):
+                yield Label("Supp. lot", classes="mat-label")
                 yield TouchInput(placeholder="Supplier lot", id="rcv-lot")
+                yield Label("Quantity", classes="mat-label")
                 yield TouchInput(placeholder="Quantity", id="rcv-qty", type="number")
             with Horizontal(classes="mat-row"):
-                yield TouchInput(placeholder="Expiry YYYY-MM-DD (if not on label)", id="rcv-expiry")
-                yield TouchInput(placeholder="PO reference", id="rcv-po")
-                yield TouchInput(placeholder="CoA reference", id="rcv-coa")
+                yield Label("Expiry", classes="mat-label")
+                yield TouchInput(placeholder="YYYY-MM-DD if not on the label", id="rcv-expiry")
+                yield Label("", classes="mat-label")
+                yield Static("", classes="mat-fill-x")
             with Horizontal(classes="mat-row"):
-                yield Button("Receive…", id="rcv-receive", variant="success")
-                yield Button("Clear", id="rcv-clear")
-                yield Button("Open lot", id="rcv-open", disabled=True)
+                yield Label("PO", classes="mat-label")
+                yield TouchInput(placeholder="PO reference", id="rcv-po")
+                yield Label("CoA", classes="mat-label")
+                yield TouchInput(placeholder="CoA reference", id="rcv-coa")
+        with Horizontal(classes="mat-row"):  # outside the scroll: always in reach
+            yield Button("Receive…", id="rcv-receive", variant="success")
+            yield Button("Clear", id="rcv-clear")
+            yield Button("Open lot", id="rcv-open", disabled=True)
 
     def on_mount(self) -> None:
         for name in FIELDS:
