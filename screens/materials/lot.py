@@ -33,6 +33,7 @@ from screens.materials.common import (
 from screens.messages import BarcodeScanned
 from screens.modals.signature import SignatureModal
 from screens.station import fmt_time, station_of
+from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
 from screens.widgets.tap_table import TapTable
 
@@ -76,7 +77,10 @@ class LotScreen(StationScreen):
             yield Button("Trace", id="lot-trace", disabled=True)
         with Horizontal(classes="mat-row", id="lot-actions"):
             for action in LOT_ACTIONS:
-                yield Button(LABELS[action], id=f"lot-{action}", variant=VARIANTS[action])
+                # disabled until the database has said who may (see _actions)
+                yield Button(
+                    LABELS[action], id=f"lot-{action}", variant=VARIANTS[action], disabled=True
+                )
         yield Static("", id="lot-why", classes="mat-message", markup=False)
         with Horizontal(classes="mat-row", id="lot-reason-row"):
             yield TouchInput(placeholder="Reason (reject, release of a hold)", id="lot-reason")
@@ -193,17 +197,20 @@ class LotScreen(StationScreen):
     def _holds(self, d: LotDetail) -> None:
         tz = station_of(self).tz
         table = self.query_one("#lot-holds", DataTable)
-        table.clear(columns=True)
-        table.add_columns("Status", "Source", "Reason", "Placed")
+        cells = [
+            (
+                Text(STATUS.get(h.status, h.status), style="bold red" if h.status == "open"
+                     else ""),
+                SOURCES.get(h.source, h.source) + (f" {h.source_ref}" if h.source_ref else ""),
+                h.reason,
+                f"{fmt_time(h.placed_at, tz)} {h.placed_by}",
+            )
+            for h in d.holds
+        ]  # fmt: skip
+        fitted = fit_columns(table, ("Status", "Source", "Reason", "Placed"), cells, flex=2)
         height = row_height(self)
-        for h in d.holds:
-            status = Text(STATUS.get(h.status, h.status), style="bold red" if h.status == "open"
-                          else "")  # fmt: skip
-            source = SOURCES.get(h.source, h.source) + (f" {h.source_ref}" if h.source_ref else "")
-            table.add_row(
-                status, source, h.reason, f"{fmt_time(h.placed_at, tz)} {h.placed_by}",
-                key=str(h.id), height=height,
-            )  # fmt: skip
+        for h, line in zip(d.holds, fitted, strict=True):
+            table.add_row(*line, key=str(h.id), height=height)
         if not d.holds:
             table.add_row("—", "", "No holds.", "")
         kept = next((h for h in d.holds if self.hold and h.id == self.hold.id), None)

@@ -49,7 +49,6 @@ class MoveScreen(StationScreen):
             yield Static("Scan the lot to move.", id="mv-facts", classes="mat-box", markup=False)
             with Horizontal(classes="mat-row"):
                 yield ChoiceButton("From", [], id="mv-from")
-            with Horizontal(classes="mat-row"):
                 yield ChoiceButton("To", [], id="mv-to")
             with Horizontal(classes="mat-row"):
                 yield TouchInput(self.initial.get("quantity", ""), placeholder="Quantity",
@@ -57,8 +56,7 @@ class MoveScreen(StationScreen):
                 yield Button("All", id="mv-all")
                 yield TouchInput(self.initial.get("serial", ""), placeholder="Serial (if any)",
                                  id="mv-serial")  # fmt: skip
-        with Horizontal(classes="mat-row"):  # outside the scroll: always in reach
-            yield Button("Move", id="mv-move", variant="success")
+                yield Button("Move", id="mv-move", variant="success")
 
     def on_mount(self) -> None:
         who = actor(self)

@@ -28,6 +28,7 @@ from screens.materials.common import actor, qty, refusal, row_height, say
 from screens.messages import BarcodeScanned
 from screens.modals.confirm import ConfirmModal
 from screens.widgets.choice import ChoiceButton
+from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
 from screens.widgets.tap_table import TapTable
 
@@ -149,12 +150,15 @@ class ReceivingScreen(StationScreen):
             f"{item.item_number}  {item.description}  (in {item.unit}, {item.tracking}){read}"
         )
         table = self.query_one("#rcv-suppliers", DataTable)
-        table.clear(columns=True)
-        table.add_columns("Supplier", "Name", "Status")
+        cells = [
+            (s.code, s.name, Text(s.status.upper(), style="bold" if s.status == "approved"
+                                  else "bold red"), s.note)
+            for s in item.suppliers
+        ]  # fmt: skip
+        fitted = fit_columns(table, ("Supplier", "Name", "Status", "Note"), cells, flex=3)
         height = row_height(self)
-        for s in item.suppliers:
-            status = Text(s.status.upper(), style="bold" if s.status == "approved" else "red")
-            table.add_row(s.code, s.name, status, key=s.code, height=height)
+        for s, line in zip(item.suppliers, fitted, strict=True):
+            table.add_row(*line, key=s.code, height=height)
         codes = [s.code for s in item.suppliers]
         approved = [s.code for s in item.suppliers if s.status == "approved"]
         if self.supplier not in codes:

@@ -30,6 +30,7 @@ from screens.materials.backend import (
 from screens.materials.common import actor, qty, refusal, row_height, say, status_text
 from screens.messages import BarcodeScanned
 from screens.station import fmt_time, station_of
+from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
 from screens.widgets.tap_table import TapTable
 
@@ -214,12 +215,13 @@ class TraceScreen(StationScreen):
         tz = station_of(self).tz
         table = self.query_one("#trace-tree", DataTable)
         cursor = table.cursor_row
-        table.clear(columns=True)
-        table.add_columns("Lot", "Item", "Status", "Quantity", "Detail")
         self.rows = self._walk()
+        cells = [self._cells(row, tz) for row in self.rows]
+        headers = ("Lot", "Item", "Status", "Quantity", "Detail")
+        fitted = fit_columns(table, headers, cells, flex=4, keep=(0,))
         height = row_height(self)
-        for row in self.rows:
-            table.add_row(*self._cells(row, tz), key=row.key, height=height)
+        for row, line in zip(self.rows, fitted, strict=True):
+            table.add_row(*line, key=row.key, height=height)
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
         lots = sum(1 for r in self.rows if r.node is not None)

@@ -164,6 +164,7 @@ async def test_lot_detail_offers_release_only_to_qa_and_says_why(make_station, p
         app.lock()
         await sign_in(pilot, station, quinn)
         app.push_screen(screens_of(station).lot(lot_number))
+        await until(pilot, lambda: app.screen.detail is not None, "the lot")
         await until(pilot, lambda: not app.screen.query_one("#lot-release").disabled, "offered")
         shoot(app, "lot-80x24")
         await tap(pilot, "#lot-reject")  # no reason typed: said before any badge
