@@ -54,6 +54,7 @@ class ReceivingScreen(StationScreen):
         self.item: ItemForReceipt | None = None
         self.supplier = str(self.initial.get("supplier", ""))
         self.received: str | None = None
+        self.answers = 0  # backend answers shown (item or refusal): what tests wait on
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="mat-row"):
@@ -133,6 +134,7 @@ class ReceivingScreen(StationScreen):
         )  # fmt: skip
 
     def _item(self, item: ItemForReceipt) -> None:
+        self.answers += 1
         self.item = item
         say(self.query_one("#rcv-message", Static), "")
         self.query_one("#rcv-item", Input).value = item.item_number
@@ -226,6 +228,7 @@ class ReceivingScreen(StationScreen):
         self.query_one("#rcv-open", Button).disabled = self.open_lot is None
 
     def _refused(self, error: WorkCellError) -> None:
+        self.answers += 1
         refusal(self.query_one("#rcv-message", Static), error)  # the form stays as it is
 
     def _say(self, text: str) -> None:

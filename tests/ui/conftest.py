@@ -191,3 +191,12 @@ def enrol_fixed(
     identity_admin.acknowledge_policy(
         factory, Credentials(pin=pin, username=username), station=STATION, policy=POLICY
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_station(database: TestDatabase) -> None:
+    """One test station signs in for every UI test of a worker: raise its per-station
+    look-up limit (300 in 15 minutes by default), as tests/integration/conftest.py does."""
+    from tests.integration.identity_fixtures import busy_station_policy
+
+    busy_station_policy(database.admin)

@@ -11,11 +11,29 @@ from typing import Any
 from textual.pilot import Pilot
 
 from kiosk.materials_tiles import Screens, materials_backend_for
+from screens.home import HomeScreen
 from screens.messages import BarcodeScanned
 from screens.widgets.choice import ChoiceModal
 from screens.widgets.keyboard import KeyboardModal, key_id
+from tests.identity_helpers import Person
 from tests.integration.materials_helpers import Plant
-from tests.ui.conftest import Station, tap, until
+from tests.ui.conftest import Station, sign_in, tap, until
+
+
+async def switch_to(pilot: Pilot[Any], station: Station, who: Person) -> None:
+    """Lock the station and let ``who`` take it over; wait for *their* home screen (the
+    previous person's home shows for a moment while their screens close)."""
+    app = pilot.app
+    old = app.screen_stack[0] if app.screen_stack else None
+    app.lock()
+    await sign_in(pilot, station, who)
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, HomeScreen) and app.screen is not old
+        and app.current_user is not None and app.current_user.username == who.username,
+        f"{who.username}'s home",
+    )  # fmt: skip
+    await until(pilot, lambda: app.screen.query(".tile").first().region, "tiles laid out")
 
 
 def screens_of(station: Station) -> Screens:

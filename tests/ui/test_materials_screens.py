@@ -10,7 +10,6 @@ import pytest
 
 from domain.services.materials import inventory, lots
 from domain.services.materials.inventory import Input, Production
-from screens.home import HomeScreen
 from screens.materials.holds import HoldsScreen
 from screens.materials.lot import LotScreen
 from screens.materials.moves import MoveScreen
@@ -27,6 +26,7 @@ from tests.ui.materials_helpers import (
     scan,
     screens_of,
     shoot,
+    switch_to,
     tap_row,
     type_on_screen,
 )
@@ -62,16 +62,11 @@ async def _receiving(pilot, station, who) -> ReceivingScreen:
 
 
 async def _read(pilot, data: str) -> None:
-    app = pilot.app
-    screen = app.screen
-    before = screen.item
+    """Scan a label and wait for the screen's answer (the item, or a refusal)."""
+    screen = pilot.app.screen
+    before = screen.answers
     await scan(pilot, data)
-    await until(
-        pilot,
-        lambda: screen.item is not before or "-refused" in app.screen.query_one(
-            "#rcv-message").classes,
-        "the label read",
-    )  # fmt: skip
+    await until(pilot, lambda: screen.answers > before, "the label read")
 
 
 async def test_a_scanned_label_is_received_into_quarantine(make_station, person, plant):
@@ -161,8 +156,7 @@ async def test_lot_detail_offers_release_only_to_qa_and_says_why(make_station, p
         await until(pilot, lambda: "Release: not for you" in screen_text(app), "the reason")
         assert app.screen.query_one("#lot-release").disabled
         assert "lot.release" in screen_text(app)
-        app.lock()
-        await sign_in(pilot, station, quinn)
+        await switch_to(pilot, station, quinn)
         app.push_screen(screens_of(station).lot(lot_number))
         await until(pilot, lambda: app.screen.detail is not None, "the lot")
         await until(pilot, lambda: not app.screen.query_one("#lot-release").disabled, "offered")
@@ -178,7 +172,7 @@ async def test_lot_detail_offers_release_only_to_qa_and_says_why(make_station, p
         await until(pilot, lambda: isinstance(app.screen, LotScreen), "back on the lot")
         await until(pilot, lambda: f"Released by {quinn.printed_name}" in screen_text(app),
                     "the manifestation")  # fmt: skip
-        assert "[RELEASED]" in screen_text(app)
+        await until(pilot, lambda: "[RELEASED]" in screen_text(app), "the new status")
     assert _lot_status(plant, lot_number).status == "released"
 
 
@@ -280,8 +274,7 @@ async def test_shipping_refuses_what_is_not_released_and_confirms_by_signature(
         await until(pilot, lambda: "Confirm: not for you" in _message(app, "#shp-why"), "why")
         assert screen.query_one("#shp-confirm").disabled
         shoot(app, "shipment-80x24")
-        app.lock()
-        await sign_in(pilot, station, sam)
+        await switch_to(pilot, station, sam)
         app.push_screen(screens_of(station).shipment(number))
         await until(pilot, lambda: not app.screen.query_one("#shp-confirm").disabled, "offered")
         await tap(pilot, "#shp-confirm")
@@ -362,9 +355,7 @@ async def test_home_tiles_by_role(make_station, person):
         ids = {b.id for b in app.screen.query(".tile")}
         assert {"tile-receiving", "tile-moves", "tile-shipping", "tile-trace", "tile-lots"} <= ids
         assert "tile-holds" not in ids
-        app.lock()
-        await sign_in(pilot, station, person("qa"))
-        assert isinstance(app.screen, HomeScreen)
+        await switch_to(pilot, station, person("qa"))
         ids = {b.id for b in app.screen.query(".tile")}
         assert {"tile-holds", "tile-trace", "tile-lots"} <= ids
         assert "tile-receiving" not in ids
