@@ -145,8 +145,11 @@ async def tap(pilot: Pilot[Any], selector: str, offset: tuple[int, int] = (0, 0)
     """Click ``selector`` once the click lands on it (a widget that was just mounted or moved
     can be hit at its old place for a frame: Pilot then reports a miss, and we try again)."""
     for _ in range(100):
-        if await pilot.click(selector, offset=offset):
-            return
+        try:
+            if await pilot.click(selector, offset=offset):
+                return
+        except NoMatches:  # a modal that was just pushed is still composing its widgets
+            pass
         await pilot.pause(0.02)
     raise AssertionError(f"could not tap {selector}")
 
