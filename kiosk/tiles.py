@@ -13,6 +13,7 @@ from textual.screen import Screen
 
 from kiosk.admin_tiles import admin_tiles
 from kiosk.engineering_tiles import engineering_tiles
+from kiosk.materials_tiles import materials_restorers, materials_tiles
 from screens.backend import ItemsBackend
 from screens.home import Tile
 from screens.item_detail import ItemDetailScreen
@@ -42,6 +43,7 @@ def build_tiles(items: ItemsBackend) -> list[Tile]:
             permission=ITEM_CREATE,
         ),
         *engineering_tiles(items),
+        *materials_tiles(items),
         *admin_tiles(items),
     ]
 
@@ -60,4 +62,5 @@ def build_restorers(items: ItemsBackend) -> dict[str, Restorer]:
     return {
         ItemsScreen.DRAFT_SCREEN: lambda p: items_screen(items, str(p.get("search", ""))),
         NewItemScreen.DRAFT_SCREEN: lambda p: NewItemScreen(items, p),
+        **materials_restorers(items),
     }

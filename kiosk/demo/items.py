@@ -1,5 +1,6 @@
 """Demo items: a small medical-device product family, loaded as master data by the
-'system' actor (owner-side, like the people); they start as drafts."""
+'system' actor (owner-side, like the people); they start as drafts. The purchased
+components carry the GTINs on their suppliers' labels, so receiving scans them."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ ITEMS = [
     items.NewItem("SA-2000", "Drip chamber assembly", "subassembly", "ea", "lot", 1095),
     items.NewItem("CP-3001", "Drip chamber body, PC", "component", "ea", "lot"),
     items.NewItem("CP-3002", "Spike, ABS", "component", "ea", "lot"),
-    items.NewItem("RM-4001", "Polycarbonate resin", "raw", "kg", "lot", 730),
-    items.NewItem("RM-4002", "PVC tubing 3 mm", "raw", "m", "lot", 730),
-    items.NewItem("PK-5001", "Tyvek pouch", "packaging", "ea", "lot", 1825),
+    items.NewItem("RM-4001", "Polycarbonate resin", "raw", "kg", "lot", 730, "09501101530041"),
+    items.NewItem("RM-4002", "PVC tubing 3 mm", "raw", "m", "lot", 730, "09501101530058"),
+    items.NewItem("PK-5001", "Tyvek pouch", "packaging", "ea", "lot", 1825, "09501101530065"),
 ]
 
 

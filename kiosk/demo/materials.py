@@ -1,7 +1,9 @@
 """Demo materials: a medical-device plant's site with one zone of each type, its resin,
 tubing and pouch suppliers on the approved list (one disqualified), received components in
 quarantine and released, a pouch lot on QA hold, a production record of two infusion sets
-(genealogy to the tubing and pouch lots), and a signed shipment to a hospital.
+(genealogy to the tubing and pouch lots), a signed shipment to a hospital, and an open
+shipment to a second hospital waiting for its pick (the second infusion set is at the
+shipping dock).
 
 Everyone acts as themselves at the station: Quinn (QA) approves the items and releases,
 Olivia (operator) receives, moves and records production, Sam (supervisor) confirms the
@@ -71,6 +73,7 @@ def _master_data(services: Services) -> None:
                 setup.approve_supplier(uow, part, code)
         setup.disqualify_supplier(uow, "RM-4001", "CHEAPPOLY", "Supplier audit SA-17: failed")
         setup.add_customer(uow, "STMARY", "St Mary's Hospital", "1 Hospital Road, Springfield")
+        setup.add_customer(uow, "MERCY", "Mercy General Hospital", "40 Harbour Street, Shelbyville")
 
 
 def _receive(services: Services, supplier: str, item: str, lot: str, qty: str) -> str:
@@ -118,3 +121,8 @@ def seed(services: Services) -> Iterator[str]:
     with _uow(services, "sam", "shipment confirmation") as uow:
         shipping.confirm_shipment(uow, number, _signing(services, "sam"))
     yield f"{number}: IS240001 shipped to STMARY (signed by Sam)"
+    with _uow(services, "olivia", "put-away and an open shipment") as uow:
+        inventory.move(uow, pouch, "DOCK-01", "STOCK-A1", D(500))
+        inventory.move(uow, made.lot_number, "QUAR-01", "SHIP-01", D(1), serial="IS240002")
+        open_number = shipping.create_shipment(uow, "MERCY", "PO MGH-0042")
+    yield f"{pouch}: 500 put away in STOCK-A1; {open_number} open for MERCY (pick IS240002)"

@@ -32,7 +32,7 @@ def test_the_demo_plant_traces_both_ways() -> None:
         for seeder in (people.seed, items.seed):
             list(seeder(svc))
         seeded = list(materials.seed(svc))
-        assert len(seeded) == 4 and list(materials.seed(svc)) == []  # idempotent
+        assert len(seeded) == 5 and list(materials.seed(svc)) == []  # idempotent
         with svc.uow(None) as uow:
             back = trace.trace(uow, "IS240001", "backward")
             inputs = {n.item_number for n in back.nodes.values()} - {"FG-1000"}

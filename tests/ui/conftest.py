@@ -145,8 +145,11 @@ async def tap(pilot: Pilot[Any], selector: str, offset: tuple[int, int] = (0, 0)
     """Click ``selector`` once the click lands on it (a widget that was just mounted or moved
     can be hit at its old place for a frame: Pilot then reports a miss, and we try again)."""
     for _ in range(100):
-        if await pilot.click(selector, offset=offset):
-            return
+        try:
+            if await pilot.click(selector, offset=offset):
+                return
+        except NoMatches:  # a modal that was just pushed is still composing its widgets
+            pass
         await pilot.pause(0.02)
     raise AssertionError(f"could not tap {selector}")
 
@@ -191,3 +194,12 @@ def enrol_fixed(
     identity_admin.acknowledge_policy(
         factory, Credentials(pin=pin, username=username), station=STATION, policy=POLICY
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_station(database: TestDatabase) -> None:
+    """One test station signs in for every UI test of a worker: raise its per-station
+    look-up limit (300 in 15 minutes by default), as tests/integration/conftest.py does."""
+    from tests.integration.identity_fixtures import busy_station_policy
+
+    busy_station_policy(database.admin)

@@ -83,7 +83,8 @@ async def test_another_person_parks_the_input_which_is_offered_back(make_station
         await until(pilot, lambda: isinstance(app.screen, DraftOfferModal), "the draft offer")
         await tap(pilot, "#draft-resume")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the resumed form")
-        assert _typed(app) == ("WID-7", "Parked text", "30")
+        # the form fills its fields as it mounts: wait for them, not for the screen only
+        await until(pilot, lambda: _typed(app) == ("WID-7", "Parked text", "30"), "the input")
     with make_uow(erin.username) as uow:
         assert drafts.parked_drafts(uow, erin.username, station.settings.name) == []
 

@@ -3,6 +3,7 @@ net weight, serial) or the same typed; the lot starts in quarantine in a receivi
 
 API:
   receive(uow, Receipt(...)) -> LotView
+  check_receipt(uow, Receipt(...)) -> CheckedReceipt     the same refusals, nothing created
 
 A net weight (310n, kg) is taken for a kg item, or through the item's exact kg
 conversion (e.g. a resin counted in g). A PO reference naming a PO on file counts against
@@ -60,14 +61,45 @@ _RECEIVE = (
 )
 
 
-def receive(uow: UnitOfWork, r: Receipt) -> LotView:
+@dataclass(frozen=True)
+class CheckedReceipt:
+    """What a receipt would create, once every check before the insert has passed."""
+
+    item_number: str
+    unit: str
+    supplier_code: str
+    supplier_lot: str
+    quantity: Decimal
+    expiry: dt.date | None
+    manufactured: dt.date | None
+    serials: tuple[str, ...]
+
+
+def check_receipt(uow: UnitOfWork, r: Receipt) -> CheckedReceipt:
+    """Every refusal ``receive`` gives before it creates anything (a screen asks this
+    before the person confirms); creates nothing, takes no lot number."""
     require_permission(uow, "lot.receive")
+    item, _, fields = _checked(uow, r)
+    bin_id(uow, r.bin_code)
+    return CheckedReceipt(
+        item.number, item.unit, r.supplier_code.strip().upper(), fields.supplier_lot,
+        fields.quantity, fields.expiry, fields.manufactured, fields.serials,
+    )  # fmt: skip
+
+
+def _checked(uow: UnitOfWork, r: Receipt) -> tuple[_Item, int, _Fields]:
     today = plant_today(uow)
     label = parse_gs1(r.scan, today=today) if r.scan and r.scan.strip() else None
     item = _item(uow, r, label)
     supplier = id_of(uow, "supplier", "code", r.supplier_code.strip().upper(), "supplier")
     fields = _merged(r, label, item, _label_weight(uow, item, label))
     _check_arrival(uow, item, supplier, r.supplier_code, fields, today)
+    return item, supplier, fields
+
+
+def receive(uow: UnitOfWork, r: Receipt) -> LotView:
+    require_permission(uow, "lot.receive")
+    item, supplier, fields = _checked(uow, r)
     lot = scalar(
         uow,
         _RECEIVE,

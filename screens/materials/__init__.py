@@ -1,0 +1,1 @@
+"""Materials screens: receiving, lot detail, holds, moves, shipping, trace (docs/materials.md)."""
