@@ -17,6 +17,7 @@ from typing import Any
 
 from domain.records import canonical, collect, render
 from domain.records.collect import ChainHead, WorkOrderRecord
+from domain.services.access import require_permission
 from domain.services.materials.db import one, scalar
 from domain.uow import UnitOfWork
 
@@ -56,6 +57,7 @@ def generate(
 ) -> Generated:
     """Collect, render and register the record of work order (or lot) ``ident`` in the
     caller's transaction (the caller commits). Refused for a work order not yet complete."""
+    require_permission(uow, "record.copy")
     report = on_progress or (lambda _f, _m: None)
     report(0.05, "reading the record")
     tpl = templates or render.templates()

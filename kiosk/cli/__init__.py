@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace": ("lot", "genealogy of a lot or serial, backward or forward"),
     "recall": ("lot", "shipped lots/serials and customers a lot reached (CSV)"),
     "inventory": ("lot", "inventory checks"),
+    "ebr": ("ebr", "batch record / device history record: print one (PDF/A-3b), verify one"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (
