@@ -59,7 +59,6 @@ def verify_file(path: Path) -> Report:
     from io import BytesIO
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(BytesIO(data), strict=False)
@@ -70,8 +69,8 @@ def verify_file(path: Path) -> Report:
         _structure(reader, report)
         _twin(reader, report)
         _printed(reader, report)
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        report.problems.append(f"the PDF cannot be read as a record: {exc}")
+    except Exception as exc:  # a damaged file can make the parser raise anything
+        report.problems.append(f"the PDF cannot be read as a record: {type(exc).__name__}: {exc}")
         return report
     if report.twin:
         _canonical_and_bindings(report)
