@@ -38,6 +38,7 @@ class RecordProgressModal(ModalScreen[RecordPrinted | None]):
         self.ident = ident
         self.result: RecordPrinted | None = None
         self.failure: str | None = None
+        self.seen: list[str] = []  # the steps shown, in order
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -68,6 +69,7 @@ class RecordProgressModal(ModalScreen[RecordPrinted | None]):
             self.app.call_from_thread(self._done, printed)
 
     def _progressed(self, fraction: float, step: str) -> None:
+        self.seen.append(step)
         if self.is_mounted:
             self.query_one(ProgressBar).update(progress=round(fraction * 100))
             self.query_one("#record-step", Static).update(step)

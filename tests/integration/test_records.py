@@ -246,3 +246,21 @@ def test_by_lot_number(line: Line, made: tuple[str, Path, copies.Generated]) -> 
     assert lot is not None
     with line.uow(line.qa2) as uow:
         assert collect.work_order_for(uow, lot.lower()) == wo
+
+
+def test_cli_verify_offline_exit_codes(
+    made: tuple[str, Path, copies.Generated], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`workcell ebr verify FILE`: 0 intact; 1 with the difference named; 3 no such file."""
+    from kiosk.cli import main
+
+    _, path, out = made
+    assert main(["ebr", "verify", str(path)]) == 0
+    assert "intact" in capsys.readouterr().out
+    changed = out.rendered.json.replace(b'"10.62"', b'"10.12"', 1)
+    target = tmp_path / "cli.pdf"
+    _rewrite_twin(path, target, changed)
+    assert main(["ebr", "verify", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED" in err and "stored checksum" in err
+    assert main(["ebr", "verify", str(tmp_path / "missing.pdf")]) == 3
