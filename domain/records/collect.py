@@ -238,12 +238,8 @@ def collect(
         header=header,
         exceptions=_exceptions(uow, wo),
         steps=_steps(uow, wo.id, steps, sigs),
-        deviations=tuple(
-            DeviationRecord(d, _of(sigs, "deviation", d.id)) for d in devs
-        ),
-        review=tuple(
-            s for s in sigs if s.record_type == "work_order" or s.record_type == "lot"
-        ),
+        deviations=tuple(DeviationRecord(d, _of(sigs, "deviation", d.id)) for d in devs),
+        review=tuple(s for s in sigs if s.record_type == "work_order" or s.record_type == "lot"),
         genealogy=_genealogy(uow, wo.output_lot),
         audit_trail=_audit(uow, wo.id, steps, devs, ctx[8]),
         audit_head=_head(uow, anchor),
@@ -264,11 +260,34 @@ def _signatures(
     for r in rows:
         local = r[15].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
         line = f"{r[6].capitalize()} by {r[8]} on {local}"
-        out.append(SignatureRecord(*r[:15], manifestation=line, valid=bool(r[16]), reason=r[17]))
+        out.append(
+            SignatureRecord(
+                id=r[0],
+                record_type=r[1],
+                record_table=r[2],
+                record_id=r[3],
+                record_version=r[4],
+                content_hash=r[5],
+                meaning=r[6],
+                signer_id=r[7],
+                printed_name=r[8],
+                signed_at_utc=r[9],
+                method=r[10],
+                station=r[11],
+                comment=r[12],
+                binding_hash=r[13],
+                username=r[14],
+                manifestation=line,
+                valid=bool(r[16]),
+                reason=r[17],
+            )  # fmt: skip
+        )
     return out
 
 
-def _of(sigs: list[SignatureRecord], record_type: str, record_id: int) -> tuple[SignatureRecord, ...]:
+def _of(
+    sigs: list[SignatureRecord], record_type: str, record_id: int
+) -> tuple[SignatureRecord, ...]:
     return tuple(s for s in sigs if s.record_type == record_type and s.record_id == record_id)
 
 
@@ -308,7 +327,9 @@ def _genealogy(uow: UnitOfWork, lot: str | None) -> Genealogy:
         return Genealogy(None, (), ())
     found = trace.trace(uow, lot, "backward")
     nodes = sorted(found.nodes.values(), key=lambda n: n.lot_number)
-    edges = sorted(found.edges, key=lambda e: (e.child_lot_id, e.parent_lot_id, e.parent_serial or ""))
+    edges = sorted(
+        found.edges, key=lambda e: (e.child_lot_id, e.parent_lot_id, e.parent_serial or "")
+    )
     return Genealogy(found.root.lot_number, tuple(nodes), tuple(edges))
 
 
@@ -324,7 +345,10 @@ def _audit(
         "deviation": [d.id for d in devs],
         "lot": [lot] if lot else [],
         "record_copy": [
-            int(r[0]) for r in run(uow, "SELECT id FROM workcell.record_copy WHERE work_order_id = :wo", {"wo": wo})
+            int(r[0])
+            for r in run(
+                uow, "SELECT id FROM workcell.record_copy WHERE work_order_id = :wo", {"wo": wo}
+            )
         ],
     }
     return query.of_records(uow, keys)
@@ -339,4 +363,3 @@ def _head(uow: UnitOfWork, anchor: ChainHead | None) -> ChainHead:
         anchor_hash=anchor.anchor_hash if anchor else None,
         anchor_recorded_at=anchor.anchor_recorded_at if anchor else None,
     )
-

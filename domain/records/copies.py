@@ -68,7 +68,8 @@ def generate(
     wo = record.header.work_order
     copy_id = scalar(
         uow,
-        "SELECT workcell.record_copy_register('work_order', :key, :wo, :lot, :json, :pdf, :tpl, :pages)",
+        "SELECT workcell.record_copy_register("
+        "'work_order', :key, :wo, :lot, :json, :pdf, :tpl, :pages)",
         {
             "key": wo.number,
             "wo": wo.id,
@@ -107,7 +108,9 @@ def changes_since(uow: UnitOfWork, twin: bytes) -> list[str]:
     """What differs between the record a twin carries and the record in the database now,
     as paths ("steps[2].step.fields[0].history[1]"): empty if nothing substantive changed."""
     printed = json.loads(twin)
-    record = collect.collect(uow, printed["header"]["work_order"]["number"], printed["template_sha256"])
+    record = collect.collect(
+        uow, printed["header"]["work_order"]["number"], printed["template_sha256"]
+    )
     now = canonical.plain(record)
     assert isinstance(now, dict)
     diffs: list[str] = []

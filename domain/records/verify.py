@@ -82,14 +82,16 @@ def _structure(reader: Any, report: Report) -> None:
     meta = root.get("/Metadata")
     xmp = meta.get_object().get_data() if meta is not None else b""
     if not _PART.search(xmp) or not _CONFORMANCE.search(xmp):
-        report.problems.append("the XMP metadata does not declare PDF/A-3B (pdfaid part 3, conformance B)")
+        report.problems.append(
+            "the XMP metadata does not declare PDF/A-3B (pdfaid part 3, conformance B)"
+        )
     intents = root.get("/OutputIntents")
     if not intents or not any(
         i.get_object().get("/DestOutputProfile") is not None for i in intents
     ):
         report.problems.append("there is no ICC output intent (PDF/A needs one)")
     names = root.get("/Names")
-    if "/OpenAction" in root and "/JS" in str(root["/OpenAction"].get_object()) or (
+    if ("/OpenAction" in root and "/JS" in str(root["/OpenAction"].get_object())) or (
         names is not None and "/JavaScript" in names.get_object()
     ):
         report.problems.append("the PDF carries JavaScript (PDF/A forbids it)")
@@ -99,9 +101,10 @@ def _structure(reader: Any, report: Report) -> None:
 
 
 def _unembedded_fonts(page: Any) -> list[str]:
-    fonts = (page.get("/Resources") or {}).get("/Font") or {}
-    missing = []
-    for font in fonts.get_object().values():
+    resources = page.get("/Resources")
+    fonts = resources.get_object().get("/Font") if resources is not None else None
+    missing: list[str] = []
+    for font in (fonts.get_object() if fonts is not None else {}).values():
         f = font.get_object()
         target = f["/DescendantFonts"][0].get_object() if "/DescendantFonts" in f else f
         desc = target.get("/FontDescriptor")

@@ -126,9 +126,15 @@ def _database_check(args: argparse.Namespace, report: Any, lines: list[str]) -> 
             " not one WorkCell printed (or it was changed after printing)"
         ]
     problems = []
-    lines.append(f"  registered: copy {row.id} of {row.record_key}, printed {row.made_at:%Y-%m-%d %H:%M:%S %Z} by {row.made_by} at {row.station}")  # fmt: skip
+    at = f"{row.made_at:%Y-%m-%d %H:%M:%S %Z}"
+    lines.append(
+        f"  registered: copy {row.id} of {row.record_key}, printed {at} by {row.made_by}"
+        f" at {row.station}"
+    )
     if row.json_sha256 != report.json_sha256:
-        problems.append(f"the registered JSON SHA-256 is {row.json_sha256}, the file's {report.json_sha256}")  # fmt: skip
+        problems.append(
+            f"the registered JSON SHA-256 is {row.json_sha256}, the file's {report.json_sha256}"
+        )
     if changed:
         lines.append(f"  the record changed since it was printed ({len(changed)} differences):")
         lines.extend(f"    {c}" for c in changed)

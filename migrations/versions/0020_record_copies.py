@@ -23,9 +23,7 @@ branch_labels = None
 depends_on = None
 
 FILES = ("tables.sql", "register.sql")
-REGISTER = (
-    "workcell.record_copy_register(text, text, bigint, bigint, text, text, text, integer)"
-)
+REGISTER = "workcell.record_copy_register(text, text, bigint, bigint, text, text, text, integer)"
 
 
 def _sql(name: str) -> str:

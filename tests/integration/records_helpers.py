@@ -64,9 +64,7 @@ def completed_work_order(line: Line, *, released: bool = True) -> str:
     s = line.step(wo, 3)
     with line.uow(line.op1) as uow:
         execution.enter_value(uow, s.id, "FINAL", "pass", s.version)
-        execution.produce(
-            uow, s.id, D(10), line.plant.bins["QUA"], expected_version=s.version + 1
-        )
+        execution.produce(uow, s.id, D(10), line.plant.bins["QUA"], expected_version=s.version + 1)
         uow.commit()
     _sign(line, line.op1, wo, 3, "performed")
     _sign(line, line.sup, wo, 3, "verified")

@@ -29,7 +29,9 @@ def line(database: TestDatabase, session_factory: sessionmaker[Session]) -> Line
 
 
 @pytest.fixture(scope="module")
-def made(line: Line, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, copies.Generated]:
+def made(
+    line: Line, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, copies.Generated]:
     wo = completed_work_order(line)
     with line.uow(line.qa2) as uow:
         out = copies.generate(uow, wo)
@@ -65,7 +67,7 @@ def test_pdfa_3b_properties(made: tuple[str, Path, copies.Generated]) -> None:
         assert intent.S == "/GTS_PDFA1" and "/DestOutputProfile" in intent
         assert not pdf.is_encrypted and "/JavaScript" not in pdf.Root.get("/Names", {})
         af = list(pdf.Root.AF)
-        assert len(af) == 1 and af[0].AFRelationship == "/Data" and af[0].UF == f"{wo}.json"
+        assert len(af) == 1 and af[0].AFRelationship == "/Data" and f"{wo}.json" == af[0].UF
         assert list(pdf.attachments) == [f"{wo}.json"]
         for page in pdf.pages:
             for font in page.Resources.Font.values():
@@ -128,7 +130,9 @@ def _rewrite_twin(path: Path, target: Path, change: bytes) -> None:
         pdf.save(target)
 
 
-def test_a_changed_byte_in_the_twin_is_named(made: tuple[str, Path, copies.Generated], tmp_path: Path) -> None:
+def test_a_changed_byte_in_the_twin_is_named(
+    made: tuple[str, Path, copies.Generated], tmp_path: Path
+) -> None:
     _, path, out = made
     changed = bytearray(out.rendered.json)
     at = changed.index(b"10.62")
@@ -235,7 +239,10 @@ def test_a_record_changed_after_printing_is_reported(line: Line) -> None:
 
 def test_a_work_order_not_complete_is_refused(line: Line) -> None:
     wo = line.new_work_order()
-    with line.uow(line.qa2) as uow, pytest.raises(RuleViolation, match="released: its batch record"):
+    with (
+        line.uow(line.qa2) as uow,
+        pytest.raises(RuleViolation, match="released: its batch record"),
+    ):
         copies.generate(uow, wo)
 
 

@@ -3,6 +3,8 @@ workcell.record_copy_register, for a signed-in person holding record.copy, with 
 clock and the station's login; nobody inserts, alters or deletes a row, and each refused
 attack changes nothing."""
 
+# ruff: noqa: E501  (SQL reads better unwrapped)
+
 from __future__ import annotations
 
 import pytest
