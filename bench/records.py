@@ -4,7 +4,7 @@ and 300 signatures, rendered as WorkCell prints it (canonical JSON twin and its 
 template filled in, PDF/A-3b with the twin attached) against a bare WeasyPrint render of the
 same HTML (no PDF/A, no attachment), alternating in the same run; then the offline verify.
 
-    .venv/bin/python -m bench.records [--steps 200] [--repeat 5]
+    .venv/bin/python -m bench.records [--steps 200] [--repeat 5] [--out FILE]
 
 The record is built in memory as the typed structure collect.py returns (no database): the
 figure is the rendering; reading the record from PostgreSQL is a few queries (collect.py).
@@ -162,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, help="also keep the PDF here (to look at it)")
     args = parser.parse_args()
     record = build(args.steps)
     tpl = render.templates()
@@ -179,6 +180,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.pdf"
         path.write_bytes(out.pdf)
+        if args.out:
+            args.out.write_bytes(out.pdf)
         t = time.perf_counter()
         report = verify_file(path)
         checked = time.perf_counter() - t

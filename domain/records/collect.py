@@ -179,7 +179,7 @@ SELECT clock_timestamp(), u.printed_name, u.username, session_user::text,
           JOIN workcell.zone z ON z.id = b.zone_id JOIN workcell.site st ON st.id = z.site_id
          WHERE t.lot_id = w.output_lot_id ORDER BY t.id LIMIT 1)
   FROM workcell.work_order w JOIN workcell.item it ON it.id = w.item_id
-  LEFT JOIN workcell.users u ON u.id = workcell.current_actor_id()
+  LEFT JOIN workcell.users u ON u.username = :who
  WHERE w.id = :wo
 """
 _HEAD = "SELECT position, chain_hash FROM audit.chain ORDER BY position DESC LIMIT 1"
@@ -214,7 +214,9 @@ def collect(
             f"Work order {wo.number} is {wo.status.replace('_', ' ')}: its batch record is printed"
             " once it is complete (then again after review and release)."
         )
-    ctx = one(uow, _CONTEXT, {"wo": wo.id})
+    # the person is the unit of work's (a read without anyone signed in, as `ebr verify
+    # --database` does, names nobody; current_actor_id() would refuse it)
+    ctx = one(uow, _CONTEXT, {"wo": wo.id, "who": uow.actor})
     tz = ZoneInfo(ctx[5])
     steps = execution.steps_of(uow, wo.number)
     devs = deviations.deviations_of(uow, wo.number)

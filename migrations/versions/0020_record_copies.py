@@ -30,6 +30,20 @@ def _sql(name: str) -> str:
     return resources.files("migrations").joinpath("sql", "records", name).read_text("utf-8")
 
 
+CAPS = """
+SELECT workcell.add_field_cap(t, c, label, n, 'characters')
+  FROM (VALUES
+    ('workcell.record_copy', 'json_sha256', 'Record copy JSON SHA-256', 64),
+    ('workcell.record_copy', 'pdf_sha256', 'Record copy PDF SHA-256', 64),
+    ('workcell.record_copy', 'record_key', 'Record copy key', 80),
+    ('workcell.record_copy', 'record_type', 'Record copy type', 20),
+    ('workcell.record_copy', 'station', 'Record copy station', 63),
+    ('workcell.record_copy', 'template_sha256', 'Record copy template SHA-256', 64)
+  ) AS caps (t, c, label, n)
+ ORDER BY t, c;
+"""
+
+
 def upgrade() -> None:
     for name in FILES:
         op.execute(_sql(name))
@@ -40,6 +54,7 @@ def upgrade() -> None:
     op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
     op.execute(f"REVOKE ALL ON FUNCTION {REGISTER} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {REGISTER} TO workcell_app")
+    op.execute(CAPS)
 
 
 def downgrade() -> None:

@@ -271,3 +271,41 @@ def test_cli_verify_offline_exit_codes(
     err = capsys.readouterr().err
     assert "FAILED" in err and "stored checksum" in err
     assert main(["ebr", "verify", str(tmp_path / "missing.pdf")]) == 3
+
+
+def test_cli_prints_and_verifies_against_the_database(
+    line: Line,
+    database: TestDatabase,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`workcell ebr WO --as QA --out FILE` then `ebr verify FILE --database`: registered
+    and unchanged (0); a consistent forgery is not registered (1); an existing file is
+    never overwritten (4)."""
+    import io
+
+    from kiosk.cli import main
+    from tests.sessions import pin_of
+
+    monkeypatch.setenv("WORKCELL_DATABASE_URL", database.station)
+    monkeypatch.setenv("WORKCELL_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("WORKCELL_DATA_DIR", str(tmp_path))
+    wo = completed_work_order(line)
+    pin = pin_of(line.plant.factory, line.qa2)
+    out = tmp_path / "record.pdf"
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{pin}\n"))
+    assert main(["ebr", wo, "--as", line.qa2, "--pin-stdin", "--out", str(out)]) == 0
+    assert "PDF/A-3b" in capsys.readouterr().out
+    assert main(["ebr", "verify", str(out), "--database"]) == 0
+    said = capsys.readouterr().out
+    assert "registered: copy" in said and "unchanged since it was printed" in said
+    report = verify_file(out)
+    forged = json.loads(report.twin)
+    forged["header"]["site"] = "ELSEWHERE"
+    target = tmp_path / "forged.pdf"
+    _rewrite_twin(out, target, canonical.dumps(forged))
+    assert main(["ebr", "verify", str(target), "--database"]) == 1
+    assert "not one WorkCell printed" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{pin}\n"))
+    assert main(["ebr", wo, "--as", line.qa2, "--pin-stdin", "--out", str(out)]) == 4
