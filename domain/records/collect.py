@@ -282,7 +282,7 @@ def _signatures(
                 manifestation=line,
                 valid=bool(r[16]),
                 reason=r[17],
-            )  # fmt: skip
+            )
         )
     return out
 
