@@ -10,8 +10,8 @@
 5. every signature's binding hash recomputed from the fields the twin carries, and each
    valid step signature bound to the content hash the step carries.
 
-The PDF's own SHA-256 is returned for the database check (copies.lookup). Nothing here
-imports database code.
+The PDF's own SHA-256 is returned for the database check (copies.lookup), or checked
+against an exported audit bundle (``in_bundle``). Nothing here imports database code.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Report:
     pages: int = 0
     signatures: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -200,3 +201,36 @@ def _signatures(value: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]
         for i, v in enumerate(value):
             found += _signatures(v, f"{where}[{i}]")
     return found
+
+
+def in_bundle(directory: Path, report: Report) -> list[str]:
+    """Check the PDF against an exported audit bundle (docs/audit.md) instead of the
+    database: the bundle must verify, and its trail must hold the record_copy insert with
+    this PDF's SHA-256 and the twin's. Problems, as for the file."""
+    from domain.audit import bundle
+
+    checked = bundle.verify_bundle(directory)
+    if not checked.ok:
+        return [f"the audit bundle {directory} does not verify: {checked.problems[0]}"]
+    with (directory / bundle.ENTRIES).open(encoding="utf-8") as fh:
+        for line in fh:
+            entry = json.loads(line)
+            after = entry.get("after") or {}
+            if (
+                entry.get("table_name") == "workcell.record_copy"
+                and entry.get("operation") == "INSERT"
+                and after.get("pdf_sha256") == report.pdf_sha256
+            ):
+                if after.get("json_sha256") != report.json_sha256:
+                    registered = after.get("json_sha256")
+                    return [
+                        f"the bundle registers this PDF with JSON SHA-256 {registered},"
+                        f" the file carries {report.json_sha256}"
+                    ]
+                if entry["id"] in checked.unsealed:
+                    report.notes.append("its registration is in the bundle but not yet sealed")
+                return []
+    return [
+        f"the audit bundle has no record copy with PDF SHA-256 {report.pdf_sha256}: this file"
+        " is not one WorkCell printed (or it was changed after printing)"
+    ]

@@ -1,7 +1,8 @@
 """`workcell ebr WORK_ORDER|LOT --as NAME [--out FILE]` prints a batch record / device
 history record (PDF/A-3b with its JSON twin, registered in the audit trail);
-`workcell ebr verify FILE [--database]` checks one (docs/records.md). Exit codes: 0 intact,
-1 the check found a problem, 3 not found, 4 refused (e.g. a work order not complete)."""
+`workcell ebr verify FILE [--database | --bundle DIR]` checks one (docs/records.md).
+Exit codes: 0 intact, 1 the check found a problem, 3 not found, 4 refused (e.g. a work
+order not complete)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="with verify: also check that WorkCell registered this exact PDF and whether "
         "the record changed since it was printed",
+    )
+    p.add_argument(
+        "--bundle",
+        type=Path,
+        metavar="DIR",
+        help="with verify: check the registration in an exported audit bundle (no database)",
     )
     add_actor(p, required=False)
     p.set_defaults(func=_ebr)
@@ -102,12 +109,21 @@ def _verify(args: argparse.Namespace) -> int:
     ]
     if args.database:
         problems += _database_check(args, report, lines)
+    if args.bundle:
+        from domain.records.verify import in_bundle
+
+        found = in_bundle(args.bundle, report)
+        problems += found
+        if not found:
+            lines.append(f"  registered in the audit bundle {args.bundle}")
+    lines.extend(f"  note: {n}" for n in report.notes)
     print("\n".join(lines))
     if problems:
         for p in problems:
             print(f"FAILED: {p}", file=sys.stderr)
         return 1
-    print("intact" + (" and registered" if args.database else " (offline checks)"))
+    registered = args.database or args.bundle
+    print("intact" + (" and registered" if registered else " (offline checks)"))
     return 0
 
 

@@ -309,3 +309,29 @@ def test_cli_prints_and_verifies_against_the_database(
     assert "not one WorkCell printed" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{pin}\n"))
     assert main(["ebr", wo, "--as", line.qa2, "--pin-stdin", "--out", str(out)]) == 4
+
+
+def test_verify_against_an_exported_audit_bundle(
+    database: TestDatabase, made: tuple[str, Path, copies.Generated], tmp_path: Path
+) -> None:
+    """With no database but an exported audit bundle: the genuine PDF's registration is in
+    the bundle's trail, a consistent forgery's is not."""
+    from domain.audit.export import export_bundle
+    from domain.db import make_engine
+    from domain.records.verify import in_bundle
+
+    _, path, out = made
+    engine = make_engine(database.station)
+    try:
+        export_bundle(engine, tmp_path / "bundle")
+    finally:
+        engine.dispose()
+    assert in_bundle(tmp_path / "bundle", verify_file(path)) == []
+    rec = out.record
+    forged = dataclasses.replace(rec, header=dataclasses.replace(rec.header, site="ELSEWHERE"))
+    target = tmp_path / "forged.pdf"
+    target.write_bytes(render.render(forged, render.templates()).pdf)
+    report = verify_file(target)
+    assert report.problems == []
+    problems = in_bundle(tmp_path / "bundle", report)
+    assert len(problems) == 1 and "not one WorkCell printed" in problems[0]
