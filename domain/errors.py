@@ -306,6 +306,8 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC092": SignatureRefused,  # output lot release refused (reviewed first; not a participant)
     "WC093": AppendOnly,  # execution records are written by the database's functions only
     "WC094": RuleViolation,  # qualification record rule
+    "WC140": RuleViolation,  # record copy refused (unknown subject, malformed digests)
+    "WC141": RuleViolation,  # this PDF is registered already
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,

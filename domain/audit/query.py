@@ -9,7 +9,7 @@ filter walks the id order (its btree was dropped in 0011: docs/audit.md#reading)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -233,3 +233,24 @@ def detail(src: Session | UnitOfWork, entry_id: int) -> AuditDetail:
         chain_hash=r[14],
         same_transaction=tuple(_row(x) for x in same),
     )
+
+
+def of_records(
+    src: Session | UnitOfWork, keys: Mapping[str, Sequence[int | str]], *, limit: int = 5000
+) -> tuple[AuditRow, ...]:
+    """The entries of several records at once (a batch record's work order, steps, entries,
+    deviations), oldest first: ``keys`` maps a table to its record keys (ix_entry_record)."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    for n, (table, values) in enumerate(sorted(keys.items())):
+        if values:
+            clauses.append(f"(e.table_name = :t{n} AND e.record_key = ANY(:k{n}))")
+            params[f"t{n}"] = qualified_table(table)
+            params[f"k{n}"] = [str(v) for v in values]
+    if not clauses:
+        return ()
+    sql = (
+        f"SELECT {_COLUMNS} FROM audit.entry e WHERE {' OR '.join(clauses)}"
+        " ORDER BY e.id LIMIT :limit"
+    )
+    return tuple(_row(r) for r in _session(src).execute(text(sql), params))

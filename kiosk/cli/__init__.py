@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "equipment": ("equipment", "equipment and instruments: list, show, register, calibrate, clean"),
     "wo": ("work_order", "work orders: create, release, list, show, cancel"),
     "qual": ("work_order", "training: grant, list, expiring"),
+    "ebr": ("ebr", "batch record / device history record: print one (PDF/A-3b), verify one"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (

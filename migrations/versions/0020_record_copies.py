@@ -1,0 +1,61 @@
+"""True copies of records (issue 15): workcell.record_copy, one row per batch record /
+device history record printed (PDF/A-3b with its JSON twin), with the SHA-256 of the PDF
+and of the JSON, the template's hash, who and when (server clock) — written only by
+workcell.record_copy_register (SECURITY DEFINER, permission record.copy), append-only and
+audited. `workcell ebr verify FILE --database` looks the PDF's digest up here.
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-02
+
+SQL in migrations/sql/records/. Error codes (domain/errors.py):
+  WC140 record copy refused (what it names is unknown, digests malformed)
+  WC141 this PDF is registered already
+"""
+
+from importlib import resources
+
+from alembic import op
+
+revision = "0020"
+down_revision = "0019"
+branch_labels = None
+depends_on = None
+
+FILES = ("tables.sql", "register.sql")
+REGISTER = "workcell.record_copy_register(text, text, bigint, bigint, text, text, text, integer)"
+
+
+def _sql(name: str) -> str:
+    return resources.files("migrations").joinpath("sql", "records", name).read_text("utf-8")
+
+
+CAPS = """
+SELECT workcell.add_field_cap(t, c, label, n, 'characters')
+  FROM (VALUES
+    ('workcell.record_copy', 'json_sha256', 'Record copy JSON SHA-256', 64),
+    ('workcell.record_copy', 'pdf_sha256', 'Record copy PDF SHA-256', 64),
+    ('workcell.record_copy', 'record_key', 'Record copy key', 80),
+    ('workcell.record_copy', 'record_type', 'Record copy type', 20),
+    ('workcell.record_copy', 'station', 'Record copy station', 63),
+    ('workcell.record_copy', 'template_sha256', 'Record copy template SHA-256', 64)
+  ) AS caps (t, c, label, n)
+ ORDER BY t, c;
+"""
+
+
+def upgrade() -> None:
+    for name in FILES:
+        op.execute(_sql(name))
+    table = "workcell.record_copy"
+    op.execute(f"SELECT audit.attach('{table}', ARRAY['id'], ARRAY[]::text[], false)")
+    op.execute(f"SELECT audit.make_append_only('{table}')")
+    op.execute(f"REVOKE ALL ON {table} FROM workcell_app")
+    op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
+    op.execute(f"REVOKE ALL ON FUNCTION {REGISTER} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {REGISTER} TO workcell_app")
+    op.execute(CAPS)
+
+
+def downgrade() -> None:
+    raise RuntimeError("regulated data is never dropped by a downgrade; restore a backup instead")
