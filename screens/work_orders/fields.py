@@ -76,7 +76,7 @@ class FieldRow(Horizontal):
         text = Text.assemble((what, "bold"))
         limits = f.limits()
         if limits:
-            text.append(f"  [{limits}]")
+            text.append(f"  {limits}")
         if not f.required:
             text.append("  (optional)", style="dim")
         text.append("\n")
@@ -87,8 +87,8 @@ class FieldRow(Horizontal):
             style = "bold reverse red" if entry.out_of_limit else "bold"
             text.append(entry.shown, style=style)
             if entry.out_of_limit:
-                text.append(" OUT OF LIMIT", style="bold red")
-            text.append(f"  {entry.entered_by}")
+                text.append("  OUT OF LIMIT", style="bold red")
+            text.append(f"  by {entry.entered_by}")
             if entry.corrected:
                 text.append(f"  corrected: {entry.reason}", style="italic")
         return text

@@ -72,8 +72,10 @@ class QueueScreen(StationScreen):
         button = self.query_one("#wo-centre", ChoiceButton)
         button.options = [ALL, *centres]
 
-    @on(ChoiceButton.Changed, "#wo-centre")
+    @on(ChoiceButton.Changed)
     def centre(self, event: ChoiceButton.Changed) -> None:
+        if event.choice.id != "wo-centre":
+            return
         self.work_centre = "" if event.value == ALL else event.value
         self.load()
 

@@ -24,6 +24,7 @@ from screens.modals.signature import SignatureModal
 from screens.station import station_of
 from screens.widgets.keyboard import KeyboardModal
 from screens.work_orders.backend import (
+    MEANING_PERMISSION,
     PERFORMED,
     ROLE_NAMES,
     DataField,
@@ -35,8 +36,7 @@ from screens.work_orders.backend import (
 from screens.work_orders.fields import FieldRow
 
 MEANINGS = ("performed", "verified", "reviewed")
-SIGN_LABEL = {"performed": "Sign: performed", "verified": "Sign: verified",
-              "reviewed": "Sign: QA reviewed"}  # fmt: skip
+SIGN_LABEL = {"performed": "Performed", "verified": "Verify", "reviewed": "QA review"}
 
 
 class StepScreen(StationScreen):
@@ -62,7 +62,7 @@ class StepScreen(StationScreen):
         with Horizontal(id="step-actions"):
             for meaning in MEANINGS:
                 yield Button(SIGN_LABEL[meaning], id=f"sign-{meaning}", variant="success")
-            yield Button("Approve deviation", id="step-approve", variant="warning")
+            yield Button("Approve dev.", id="step-approve", variant="warning")
             yield Button("Deviation…", id="step-deviation")
 
     def on_mount(self) -> None:
@@ -107,48 +107,49 @@ class StepScreen(StationScreen):
         self._actions(view)
 
     def _actions(self, view: StepView) -> None:
+        """One button per signature the step still needs; what stops each, said in one or
+        two lines before anyone taps a badge (the database checks again when signing)."""
         user = station_of(self).current_user
-        roles = user.roles if user is not None else frozenset()
-        why: list[str] = []
+        said: list[str] = []
         needed = {s.meaning: s for s in view.signoffs}
         performed = needed.get(PERFORMED)
+        waiting = performed is not None and performed.signed is None
         for meaning in MEANINGS:
             button = self.query_one(f"#sign-{meaning}", Button)
             signoff = needed.get(meaning)
             button.display = signoff is not None and signoff.signed is None
             if signoff is None or signoff.signed is not None:
                 continue
-            reason = self._refusal(view, signoff, performed, roles)
+            theirs = user is not None and user.may(MEANING_PERMISSION[meaning])
+            reason = self._refusal(view, signoff, waiting, theirs)
             button.disabled = reason is not None
-            if meaning != PERFORMED and signoff.role not in roles:
-                button.label = f"{meaning.capitalize()}: {ROLE_NAMES[signoff.role]}'s badge"
-            else:
-                button.label = SIGN_LABEL[meaning]
-            if reason:
-                why.append(reason)
+            if reason and not (meaning != PERFORMED and waiting):
+                said.append(reason)
+            elif reason is None and meaning != PERFORMED and not theirs:
+                said.append(f"{SIGN_LABEL[meaning]}: {ROLE_NAMES[signoff.role]} taps their "
+                            "badge here and signs.")  # fmt: skip
         for deviation in view.open_deviations:
-            why.append(f"Blocked: {deviation.number} ({deviation.what}) waits for QA approval.")
-        signed = [f"{s.meaning}: {s.signed.printed_name}" for s in view.signoffs if s.signed]
+            said.append(f"Blocked: {deviation.number} ({deviation.what}) waits for QA approval.")
+        signed = [f"{s.meaning} by {s.signed.printed_name}" for s in view.signoffs if s.signed]
         if signed:
-            why.append("Signed " + ", ".join(signed) + ".")
+            said.append("Signed " + ", ".join(signed) + ".")
         self.query_one("#step-approve").display = bool(view.open_deviations)
         self.query_one("#step-deviation").display = True
-        self._status("\n".join(why), alarm=bool(view.open_deviations))
+        self._status("\n".join(said), alarm=bool(view.open_deviations))
 
     @staticmethod
-    def _refusal(
-        view: StepView, signoff: Signoff, performed: Signoff | None, roles: frozenset[str]
-    ) -> str | None:
-        """Why this signature cannot be given now, said before anyone taps a badge."""
+    def _refusal(view: StepView, signoff: Signoff, waiting: bool, theirs: bool) -> str | None:
+        """Why this signature cannot be given now."""
         if signoff.meaning == PERFORMED:
             if view.missing:
-                return "Performed: record " + ", ".join(f.label for f in view.missing) + " first."
+                return "Record " + ", ".join(f.label for f in view.missing) + ", then sign."
             return signoff.refusal
-        if performed is not None and performed.signed is None:
-            return f"{signoff.meaning.capitalize()}: after Performed."
-        # Someone else signs at this station with their own badge: the database checks
-        # them. The signed-in person's own refusal counts only if the role is theirs.
-        return signoff.refusal if signoff.role in roles else None
+        if waiting:
+            return f"{SIGN_LABEL[signoff.meaning]} after Performed."
+        # Someone else signs at this station with their own badge (a supervisor walking
+        # up): the database checks them. The signed-in person's own refusal (e.g. they
+        # performed it) counts only where the signature would be theirs to give.
+        return signoff.refusal if theirs else None
 
     def _status(self, text: str, *, alarm: bool = False) -> None:
         status = self.query_one("#step-status", Static)
