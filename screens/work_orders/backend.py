@@ -15,8 +15,6 @@ from screens.backend import Signable, SignatureLine
 
 # Signature meanings a routing step may ask for, in the order they are given.
 PERFORMED, VERIFIED, REVIEWED = "performed", "verified", "reviewed"
-# The permission each step meaning needs (migration 0013: workcell.signing_rule).
-MEANING_PERMISSION = {PERFORMED: "step.perform", VERIFIED: "step.verify", REVIEWED: "step.review"}
 # What the station names the person a signature needs (routing_step_signoff.role).
 ROLE_NAMES = {"operator": "an operator", "supervisor": "a supervisor", "qa": "QA",
               "engineer": "an engineer"}  # fmt: skip

@@ -24,7 +24,6 @@ from screens.modals.signature import SignatureModal
 from screens.station import station_of
 from screens.widgets.keyboard import KeyboardModal
 from screens.work_orders.backend import (
-    MEANING_PERMISSION,
     PERFORMED,
     ROLE_NAMES,
     DataField,
@@ -120,7 +119,8 @@ class StepScreen(StationScreen):
             button.display = signoff is not None and signoff.signed is None
             if signoff is None or signoff.signed is not None:
                 continue
-            theirs = user is not None and user.may(MEANING_PERMISSION[meaning])
+            # the database asks for the routing step's role (workcell.user_role)
+            theirs = user is not None and signoff.role in user.roles
             reason = self._refusal(view, signoff, waiting, theirs)
             button.disabled = reason is not None
             if reason and not (meaning != PERFORMED and waiting):
