@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC072 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC094 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -152,6 +152,25 @@ class ReceivingRefused(RuleViolation):
     title = "Cannot receive"
 
 
+# --- work orders and execution (migration 0013) -------------------------------------------
+class NotQualified(RuleViolation):
+    """The training gate: the person lacks the qualification the step names, or it expired."""
+
+    title = "Not qualified"
+
+
+class ComponentRefused(RuleViolation):
+    """A scanned lot whose item is not on the locked BOM, or not scanned at this step."""
+
+    title = "Wrong component"
+
+
+class StepBlocked(RuleViolation):
+    """A step that cannot be done yet: entries, signatures or an open deviation missing."""
+
+    title = "Step not finished"
+
+
 _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC001": AttributionError,
     "WC002": AttributionError,
@@ -204,6 +223,22 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC069": RuleViolation,  # shipment refused
     "WC071": RecordLocked,
     "WC072": AppendOnly,  # on-hand / serial place written outside the ledger
+    # work orders and execution (migration 0013)
+    "WC080": RuleViolation,  # work order rule (planning, release)
+    "WC081": StaleRecord,  # the step changed at another station: nothing saved
+    "WC082": ComponentRefused,
+    "WC083": RecordLocked,  # the lock of a work order never changes
+    "WC084": RuleViolation,  # step not open for entries
+    "WC085": InvalidInput,  # entry refused
+    "WC086": NotQualified,
+    "WC087": SignatureRefused,  # step signature refused
+    "WC088": StepBlocked,
+    "WC089": RuleViolation,  # deviation rule
+    "WC090": RuleViolation,  # work order move refused
+    "WC091": RuleViolation,  # output rule
+    "WC092": SignatureRefused,  # output lot release refused (reviewed first; not a participant)
+    "WC093": AppendOnly,  # execution records are written by the database's functions only
+    "WC094": RuleViolation,  # qualification record rule
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,
@@ -253,7 +288,8 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     if sqlstate in _TIME_LIMITS:
         return _TIME_LIMITS[sqlstate]
     hint = getattr(diag, "message_hint", None)
-    if hint and (sqlstate in ("WC011", "WC012", "WC013") or sqlstate[:4] in ("WC03", "WC06")):
+    hinted = sqlstate[:4] in ("WC03", "WC06", "WC08", "WC09")
+    if hint and (sqlstate in ("WC011", "WC012", "WC013") or hinted):
         return f"{primary} {hint}"
     return primary
 

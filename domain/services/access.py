@@ -23,7 +23,7 @@ from domain.models.identity import Permission, Role, RolePermission, UserRole
 from domain.models.users import User
 from domain.uow import UnitOfWork
 
-ROLES = ("operator", "supervisor", "qa", "engineer", "admin", "auditor")
+ROLES = ("operator", "supervisor", "qa", "engineer", "planner", "admin", "auditor")
 
 
 def _user(uow: UnitOfWork, username: str) -> User:
