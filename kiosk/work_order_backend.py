@@ -105,8 +105,8 @@ class KioskWorkOrderBackend:
             title=step.title, instructions="\n\n".join(
                 t for t in (step.op_instructions, step.instructions) if t.strip()),
             critical=step.critical, status=step.status, version=step.version,
-            fields=tuple(_field(f) for f in step.fields),
-            entries=tuple(_entries(step)),
+            fields=tuple(_field(f) for f in step.fields) + _output_field(step, order),
+            entries=tuple(_entries(step)) + _output_entry(step),
             signoffs=tuple(self._signoff(uow, actor, step, g) for g in step.signoffs),
             deviations=tuple(_deviation(d) for d in step.deviations),
             qualification=", ".join(step.qualifications),
@@ -151,6 +151,23 @@ class KioskWorkOrderBackend:
             )  # fmt: skip
             uow.commit()
             return self._shown(uow, actor, after)
+
+    def record_output(self, actor: str, step_id: int, quantity: str) -> s.StepView:
+        amount = _decimal(quantity, "The quantity made")
+        with self.uow(actor, "output recorded") as uow:
+            step = execution.step_view(uow, step_id)
+            bin_code = _reads.quarantine_bin(uow)
+            after = execution.produce(uow, step_id, amount, bin_code, expected_version=step.version)
+            uow.commit()
+            return self._shown(uow, actor, after)
+
+    def complete(self, actor: str, number: str, issued: str, used: str, destroyed: str) -> str:
+        counts = [int(_decimal(x, "A label count")) for x in (issued, used, destroyed)]
+        with self.uow(actor, "work order completed") as uow:
+            planning.set_label_counts(uow, number, *counts)
+            order = planning.complete_work_order(uow, number)
+            uow.commit()
+        return order.status
 
     def raise_deviation(self, actor: str, step_id: int, what: str, why: str) -> s.StepView:
         with self.uow(actor, "deviation raised at the step") as uow:
@@ -198,9 +215,11 @@ class KioskWorkOrderBackend:
             rows = training.expiring(uow, days)
         return [
             s.ExpiringQualification(
-                r.username, r.printed_name,
-                f"{r.code} ({r.document} rev {r.document_revision})", r.expires_on,
-            )  # fmt: skip
+                r.username,
+                r.printed_name,
+                f"{r.code} ({r.document} rev {r.document_revision})",
+                r.expires_on,
+            )
             for r in rows
         ]
 
@@ -347,6 +366,19 @@ def _field(f: v.FieldView) -> s.DataField:
     )  # fmt: skip
 
 
+def _output_field(step: v.StepView, order: v.WorkOrderSummary) -> tuple[s.DataField, ...]:
+    if not step.output:
+        return ()
+    label = f"Output made of {order.item_number} (planned {_qty(order.quantity, order.unit)})"
+    return (s.DataField(s.OUTPUT_CODE, label, "output", order.unit),)
+
+
+def _output_entry(step: v.StepView) -> tuple[s.Entry, ...]:
+    return tuple(
+        s.Entry(s.OUTPUT_CODE, e.value, False, e.entered_by, e.entered_at) for e in step.outputs
+    )
+
+
 def _entries(step: v.StepView) -> list[s.Entry]:
     out = []
     for f in step.fields:
@@ -362,6 +394,16 @@ def _entries(step: v.StepView) -> list[s.Entry]:
             out.append(s.Entry(f.code, shown, e.out_of_limit, e.entered_by, e.entered_at,
                                e.supersedes is not None, e.reason))  # fmt: skip
     return out
+
+
+def _decimal(text_value: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text_value.strip())
+    except ArithmeticError:
+        raise InvalidInput(f"{what} is a number: {text_value!r} is not.") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidInput(f"{what} is a number of 0 or more.")
+    return value
 
 
 def _deviation(d: v.DeviationView) -> s.DeviationLine:
@@ -458,17 +500,17 @@ class _reads:
 
     @staticmethod
     def qualification_gap(uow: UnitOfWork, username: str, step_id: int) -> str | None:
-        return uow.session.scalar(
+        return _text_or_none(uow.session.scalar(
             text("SELECT workcell.qualification_gap(u.id, :s) FROM workcell.users u"
                  " WHERE u.username = :u"), {"s": step_id, "u": username},
-        )  # fmt: skip
+        ))  # fmt: skip
 
     @staticmethod
     def took_part(uow: UnitOfWork, username: str, work_order_id: int) -> str | None:
-        return uow.session.scalar(
+        return _text_or_none(uow.session.scalar(
             text("SELECT workcell.wo_took_part(:w, u.id) FROM workcell.users u"
                  " WHERE u.username = :u"), {"w": work_order_id, "u": username},
-        )  # fmt: skip
+        ))  # fmt: skip
 
     @staticmethod
     def required(uow: UnitOfWork, step_id: int, lot_id: int) -> Decimal:
@@ -487,11 +529,26 @@ class _reads:
         return Decimal(found) if found is not None else Decimal(1)
 
     @staticmethod
+    def quarantine_bin(uow: UnitOfWork) -> str:
+        """Where output goes: the first active bin of a quarantine zone (a station setting
+        naming the line's quarantine bin would be better; see the report)."""
+        found = uow.session.scalar(
+            text(
+                "SELECT b.code FROM workcell.bin b JOIN workcell.zone z ON z.id = b.zone_id"
+                " WHERE z.zone_type = 'quarantine' AND b.active ORDER BY b.id LIMIT 1"
+            )
+        )
+        if found is None:
+            raise InvalidInput("No quarantine bin is set up for the output.")
+        return str(found)
+
+    @staticmethod
     def step_of_deviation(uow: UnitOfWork, deviation_id: int) -> int | None:
-        return uow.session.scalar(
+        found = uow.session.scalar(
             text("SELECT step_instance_id FROM workcell.deviation WHERE id = :d"),
             {"d": deviation_id},
         )
+        return None if found is None else int(found)
 
     @staticmethod
     def lot_id(uow: UnitOfWork, lot_number: str) -> int:
@@ -500,3 +557,7 @@ class _reads:
                 text("SELECT id FROM workcell.lot WHERE lot_number = :n"), {"n": lot_number}
             )
         )
+
+
+def _text_or_none(found: object) -> str | None:
+    return None if found is None else str(found)

@@ -13,6 +13,8 @@ from typing import Protocol
 
 from screens.backend import Signable, SignatureLine
 
+# The field code of a step's output row (the quantity made; not a routing data field).
+OUTPUT_CODE = "OUTPUT"
 # Signature meanings a routing step may ask for, in the order they are given.
 PERFORMED, VERIFIED, REVIEWED = "performed", "verified", "reviewed"
 # What the station names the person a signature needs (routing_step_signoff.role).
@@ -49,7 +51,7 @@ class DataField:
 
     code: str
     label: str
-    kind: str  # numeric | pass_fail | text | lot_scan
+    kind: str  # numeric | pass_fail | text | lot_scan | output (what the step makes)
     unit: str = ""
     lower: Decimal | None = None
     upper: Decimal | None = None
@@ -262,7 +264,16 @@ class WorkOrderBackend(Protocol):
         consumed."""
         ...
 
+    def record_output(self, actor: str, step_id: int, quantity: str) -> StepView:
+        """The quantity made at the output step, into quarantine (the output lot)."""
+        ...
+
     def raise_deviation(self, actor: str, step_id: int, what: str, why: str) -> StepView: ...
+
+    def complete(self, actor: str, number: str, issued: str, used: str, destroyed: str) -> str:
+        """Every step done: the label counts, then complete (the database reconciles yield
+        and labels, opening a deviation outside the limits). Returns the new status."""
+        ...
 
     def sign_step(self, actor: str, step_id: int, meaning: str, version: int) -> StepSignable:
         """A pending step signature (performed, verified, reviewed) for SignatureModal."""

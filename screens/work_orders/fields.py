@@ -18,7 +18,7 @@ from textual.widgets import Button, Static
 from screens.work_orders.backend import DataField, Entry
 
 ACTIONS = {"numeric": ("enter",), "text": ("enter",), "pass_fail": ("pass", "fail"),
-           "lot_scan": ("type-lot",)}  # fmt: skip
+           "lot_scan": ("type-lot",), "output": ("enter",)}  # fmt: skip
 LABELS = {"enter": "Enter", "pass": "PASS", "fail": "FAIL", "type-lot": "Type lot"}
 
 
@@ -63,6 +63,8 @@ class FieldRow(Horizontal):
         if self.field.kind in ("numeric", "text"):
             button = self.query_one(Button)
             button.label = "Correct" if entry is not None else "Enter"
+        elif self.field.kind == "output":
+            self.query_one(Button).display = entry is None  # made once; QA decides the rest
 
     def _mark(self) -> None:
         entry = self.entry

@@ -32,6 +32,7 @@ from screens.work_orders.backend import (
     StepView,
     WorkOrderBackend,
 )
+from screens.work_orders.complete import CompleteModal
 from screens.work_orders.fields import FieldRow
 
 MEANINGS = ("performed", "verified", "reviewed")
@@ -83,8 +84,7 @@ class StepScreen(StationScreen):
         new_step = self.view is None or self.view.step_id != view.step_id
         self.view = view
         if view.work_order_done:
-            self.notify(f"{view.work_order}: every step is done.", title="Work order complete")
-            self.dismiss(None)
+            self.app.push_screen(CompleteModal(self.backend, view.work_order), self._completed)
             return
         self.query_one("#step-heading", Static).update(view.heading)
         title = f"{view.step_number} {view.title}"
@@ -104,6 +104,11 @@ class StepScreen(StationScreen):
             for row in self.query(FieldRow).results(FieldRow):
                 row.show(view.entry(row.field.code))
         self._actions(view)
+
+    def _completed(self, status: str | None) -> None:
+        if status is not None:
+            self.notify(f"{self.number} is {status.replace('_', ' ')}.", title="Work order")
+        self.dismiss(None)  # back to the queue either way: nothing is left to run here
 
     def _actions(self, view: StepView) -> None:
         """One button per signature the step still needs; what stops each, said in one or
@@ -176,7 +181,7 @@ class StepScreen(StationScreen):
             self._enter(data_field)
 
     def _enter(self, data_field: DataField) -> None:
-        numeric = data_field.kind == "numeric"
+        numeric = data_field.kind in ("numeric", "output")
         label = data_field.label + (f" [{data_field.limits()}]" if data_field.limits() else "")
 
         def check(text: str) -> tuple[str, bool]:
@@ -194,6 +199,9 @@ class StepScreen(StationScreen):
             return
         self.typed[data_field.code] = text
         view = self.view
+        if data_field.kind == "output":
+            self._output(text)
+            return
         if data_field.kind == "numeric":
             judged = data_field.judge(text)
             if not judged.ok:
@@ -230,6 +238,16 @@ class StepScreen(StationScreen):
             self, lambda: self.backend.record_value(
                 user.username, view.step_id, data_field.code, value, why),
             saved, failed=self.refused, group="step-entry",
+        )  # fmt: skip
+
+    def _output(self, quantity: str) -> None:
+        user, view = station_of(self).current_user, self.view
+        if user is None or view is None:
+            return
+        self._status("Recording the output…")
+        call_backend(
+            self, lambda: self.backend.record_output(user.username, view.step_id, quantity),
+            self.show, failed=self.refused, group="step-entry",
         )  # fmt: skip
 
     @on(BarcodeScanned)
