@@ -181,6 +181,12 @@ class KioskWorkOrderBackend:
     def approve_deviation(self, actor: str, number: str, version: int) -> DeviationApproval:
         return DeviationApproval(self, actor, number)
 
+    def finish_step(self, actor: str, step_id: int, version: int) -> s.StepView:
+        with self.uow(actor, "step closed") as uow:
+            step = execution.finish_step(uow, step_id, version)
+            uow.commit()
+            return self._shown(uow, actor, step)
+
     def finish_if_ready(self, uow: UnitOfWork, step: v.StepView) -> v.StepView:
         """Close the step once nothing blocks it (the last signature, the last approval)."""
         return execution.finish_step(uow, step.id, step.version) if step.can_finish else step
@@ -517,7 +523,7 @@ class _reads:
         """What the locked BOM needs of the lot's item for the work order's quantity."""
         found = uow.session.scalar(
             text(
-                "SELECT sum(b.quantity) * w.quantity FROM workcell.step_instance si"
+                "SELECT sum(b.quantity_per) * w.quantity FROM workcell.step_instance si"
                 " JOIN workcell.work_order w ON w.id = si.work_order_id"
                 " JOIN workcell.bom_line b ON b.bom_revision_id = w.bom_revision_id"
                 " JOIN workcell.lot l ON l.item_id = b.component_id"

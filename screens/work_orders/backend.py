@@ -281,6 +281,10 @@ class WorkOrderBackend(Protocol):
 
     def approve_deviation(self, actor: str, number: str, version: int) -> Signable: ...
 
+    def finish_step(self, actor: str, step_id: int, version: int) -> StepView:
+        """Close the step (refused, with what still blocks it); returns the step to show."""
+        ...
+
     # -- QA review and lot release ---------------------------------------------------------
     def review_queue(self, actor: str) -> list[QueueRow]:
         """Completed work orders waiting for review, and reviewed ones waiting for release."""

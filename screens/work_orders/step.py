@@ -63,6 +63,7 @@ class StepScreen(StationScreen):
             for meaning in MEANINGS:
                 yield Button(SIGN_LABEL[meaning], id=f"sign-{meaning}", variant="success")
             yield Button("Approve dev.", id="step-approve", variant="warning")
+            yield Button("Next step ▶", id="step-next", variant="primary")
             yield Button("Deviation…", id="step-deviation")
 
     def on_mount(self) -> None:
@@ -84,7 +85,8 @@ class StepScreen(StationScreen):
         new_step = self.view is None or self.view.step_id != view.step_id
         self.view = view
         if view.work_order_done:
-            self.app.push_screen(CompleteModal(self.backend, view.work_order), self._completed)
+            if not any(isinstance(x, CompleteModal) for x in self.app.screen_stack):
+                self.app.push_screen(CompleteModal(self.backend, view.work_order), self._completed)
             return
         self.query_one("#step-heading", Static).update(view.heading)
         title = f"{view.step_number} {view.title}"
@@ -108,7 +110,8 @@ class StepScreen(StationScreen):
     def _completed(self, status: str | None) -> None:
         if status is not None:
             self.notify(f"{self.number} is {status.replace('_', ' ')}.", title="Work order")
-        self.dismiss(None)  # back to the queue either way: nothing is left to run here
+        # back to the queue either way (nothing is left to run here), once the modal is gone
+        self.call_after_refresh(self.dismiss, None)
 
     def _actions(self, view: StepView) -> None:
         """One button per signature the step still needs; what stops each, said in one or
@@ -139,6 +142,9 @@ class StepScreen(StationScreen):
         if signed:
             said.append("Signed " + ", ".join(signed) + ".")
         self.query_one("#step-approve").display = bool(view.open_deviations)
+        # Every signature given: the step closes (at once after the last signature; this
+        # button when it waited for something done elsewhere, e.g. QA approving at their desk)
+        self.query_one("#step-next").display = all(g.signed for g in view.signoffs)
         self.query_one("#step-deviation").display = True
         self._status("\n".join(said), alarm=bool(view.open_deviations))
 
@@ -284,6 +290,17 @@ class StepScreen(StationScreen):
                 self, lambda: self.backend.raise_deviation(user.username, view.step_id, what, why),
                 self.show, failed=self.refused, group="step-entry",
             )  # fmt: skip
+
+    @on(Button.Pressed, "#step-next")
+    def next_step(self) -> None:
+        user, view = station_of(self).current_user, self.view
+        if user is None or view is None:
+            return
+        self._status("Closing the step…")
+        call_backend(
+            self, lambda: self.backend.finish_step(user.username, view.step_id, view.version),
+            self.show, failed=self.refused, group="step-entry",
+        )  # fmt: skip
 
     @on(Button.Pressed, "#step-approve")
     def approve(self) -> None:
