@@ -80,6 +80,8 @@ class RoutingOperation(Base):
     title: Mapped[str] = mapped_column(Text)
     instructions: Mapped[str] = mapped_column(Text, server_default="")
     standard_minutes: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default="0")
+    # the qualification its executor needs (migration 0013); NULL: none
+    qualification_id: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
@@ -94,6 +96,9 @@ class RoutingStep(Base):
     title: Mapped[str] = mapped_column(Text)
     instructions: Mapped[str] = mapped_column(Text, server_default="")
     critical: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # migration 0013: the qualification its executor needs; the step that makes the output
+    qualification_id: Mapped[int | None] = mapped_column(BigInteger)
+    output: Mapped[bool] = mapped_column(Boolean, server_default="false")
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from domain.errors import NotFound
 from domain.models import (
@@ -62,6 +62,8 @@ class StepSpec:
     critical: bool = False
     data: tuple[DataSpec, ...] = ()
     signoffs: tuple[SignoffSpec, ...] = (SignoffSpec("performed", "operator"),)
+    qualification: str | None = None  # code of the qualification its executor needs
+    output: bool = False  # the step that makes the work order's output
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class OperationSpec:
     instructions: str = ""
     standard_minutes: Decimal = Decimal(0)
     steps: tuple[StepSpec, ...] = field(default_factory=tuple)
+    qualification: str | None = None  # code of the qualification its executors need
 
 
 @dataclass(frozen=True)
@@ -205,10 +208,16 @@ def routing_view(uow: UnitOfWork, rev: RoutingRevision) -> RoutingView:
             .order_by(RoutingStepSignoff.position)
         )
     )
+    codes = _qualification_codes(uow)
     return RoutingView(
         effectivity.summarise(uow, "routing", rev),
-        tuple(_op_spec(o, steps, data, signoffs) for o in ops),
+        tuple(_op_spec(o, steps, data, signoffs, codes) for o in ops),
     )
+
+
+def _qualification_codes(uow: UnitOfWork) -> dict[int, str]:
+    rows = uow.session.execute(text("SELECT id, code FROM workcell.qualification"))
+    return {int(i): str(c) for i, c in rows}
 
 
 def _op_spec(
@@ -216,6 +225,7 @@ def _op_spec(
     steps: list[RoutingStep],
     data: Sequence[tuple[RoutingStepData, str | None]],
     signoffs: list[RoutingStepSignoff],
+    codes: dict[int, str],
 ) -> OperationSpec:
     specs = tuple(
         StepSpec(
@@ -239,13 +249,16 @@ def _op_spec(
                 if d.step_id == x.id
             ),
             tuple(SignoffSpec(g.meaning, g.role) for g in signoffs if g.step_id == x.id),
+            codes.get(x.qualification_id) if x.qualification_id else None,
+            x.output,
         )
         for x in steps
         if x.operation_id == o.id
     )
     return OperationSpec(
-        o.op_number, o.work_centre, o.title, o.instructions, o.standard_minutes, specs
-    )
+        o.op_number, o.work_centre, o.title, o.instructions, o.standard_minutes, specs,
+        codes.get(o.qualification_id) if o.qualification_id else None,
+    )  # fmt: skip
 
 
 def get_routing(uow: UnitOfWork, item_number: str, label: str) -> RoutingView:
@@ -302,6 +315,13 @@ def replace_operations(
                     )
     if problems:
         raise LineErrors(problems)
+    quals = {v: k for k, v in _qualification_codes(uow).items()}
+    wanted = {o.qualification for o in ops} | {st.qualification for o in ops for st in o.steps}
+    problems += [
+        f"no qualification {q!r}" for q in sorted(q for q in wanted if q and q not in quals)
+    ]
+    if problems:
+        raise LineErrors(problems)
     clear_draft_revision(uow, rev)
     _insert(uow, rev, ops, components)
     return routing_view(uow, rev)
@@ -336,12 +356,22 @@ def _insert(
             title=o.title.strip(),
             instructions=o.instructions.strip(),
             standard_minutes=o.standard_minutes,
+            qualification_id=_qualification_id(uow, o.qualification),
         )
         uow.session.add(op)
         uow.flush()
         for st in o.steps:
             _insert_step(uow, op.id, st, components)
     uow.flush()
+
+
+def _qualification_id(uow: UnitOfWork, code: str | None) -> int | None:
+    if not code:
+        return None
+    found = uow.session.scalar(
+        text("SELECT id FROM workcell.qualification WHERE code = :c"), {"c": code}
+    )
+    return int(found) if found is not None else None
 
 
 def _insert_step(uow: UnitOfWork, op_id: int, st: StepSpec, components: dict[str, int]) -> None:
@@ -352,6 +382,8 @@ def _insert_step(uow: UnitOfWork, op_id: int, st: StepSpec, components: dict[str
         title=st.title.strip(),
         instructions=st.instructions.strip(),
         critical=st.critical,
+        qualification_id=_qualification_id(uow, st.qualification),
+        output=st.output,
     )
     s.add(step)
     uow.flush()

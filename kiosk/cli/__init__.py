@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace": ("lot", "genealogy of a lot or serial, backward or forward"),
     "recall": ("lot", "shipped lots/serials and customers a lot reached (CSV)"),
     "inventory": ("lot", "inventory checks"),
+    "wo": ("work_order", "work orders: create, release, list, show, cancel"),
+    "qual": ("work_order", "training: grant, list, expiring"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (

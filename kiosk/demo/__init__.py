@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kiosk.bootstrap import Services
-from kiosk.demo import audit, engineering, items, materials, people
+from kiosk.demo import audit, engineering, items, materials, people, work_orders
 
 # audit last: it seals what the others wrote.
-SEEDERS = [people.seed, items.seed, engineering.seed, materials.seed, audit.seed]
+SEEDERS = [
+    people.seed, items.seed, engineering.seed, materials.seed, work_orders.seed, audit.seed,
+]  # fmt: skip
 
 
 def seed_demo(services: Services) -> Iterator[str]:

@@ -55,6 +55,7 @@ PEOPLE = [
     DemoPerson("erin", "Erin Engineer", "engineer", "04A10007", "161803"),
     DemoPerson("eddie", "Eddie Engineer", "engineer", "04A10008", "141421"),
     DemoPerson("aude", "Aude Auditor", "auditor", "04A10009", "173205"),
+    DemoPerson("pat", "Pat Planner", "planner", "04A10010", "112358"),
 ]
 BY_NAME = {p.username: p for p in PEOPLE}
 

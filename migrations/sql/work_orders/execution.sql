@@ -294,6 +294,9 @@ BEGIN
             USING ERRCODE = 'WC081', HINT = 'Your entry was not saved: look at the step again, then enter it.';
     END IF;
     PERFORM workcell.assert_qualified(workcell.current_actor_id(), si.id, p_doing);
+    IF nullif(btrim(coalesce(current_setting('workcell.reason', true), '')), '') IS NULL THEN
+        PERFORM set_config('workcell.reason', left(format('%s: %s', w.number, p_doing), 200), true);
+    END IF;
     IF w.status = 'released' THEN
         UPDATE workcell.work_order SET status = 'in_progress', version = version + 1 WHERE id = w.id;
     END IF;

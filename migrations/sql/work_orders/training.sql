@@ -91,10 +91,10 @@ BEGIN
         RETURN NULL;  -- owner-side system work
     END IF;
     FOR q IN SELECT * FROM workcell.step_qualifications(p_step_instance_id) LOOP
-        SELECT true, max(coalesce(p.expires_on, 'infinity'::date)) INTO v_found, v_expires
+        SELECT count(*) > 0, max(coalesce(p.expires_on, 'infinity'::date)) INTO v_found, v_expires
           FROM workcell.person_qualification p
          WHERE p.user_id = p_user_id AND p.qualification_id = q.id AND p.status = 'active';
-        IF v_found IS NULL THEN
+        IF NOT v_found THEN
             RETURN format('not qualified for %s (%s, %s rev %s)', q.code, q.title, q.document, q.document_revision);
         ELSIF v_expires < v_today THEN
             RETURN format('qualification %s (%s, %s rev %s) expired on %s', q.code, q.title, q.document,
