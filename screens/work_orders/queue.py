@@ -59,9 +59,6 @@ class QueueScreen(StationScreen):
         if not self.review:
             self._centres()
 
-    def reopened(self) -> None:
-        self.load()
-
     def _centres(self) -> None:
         user = station_of(self).current_user
         if user is not None:
@@ -113,4 +110,9 @@ class QueueScreen(StationScreen):
     @on(DataTable.RowSelected, "#wo-table")
     def open_row(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.push_screen(self.open_order(event.row_key.value), lambda _: self.load())
+            self.app.push_screen(self.open_order(event.row_key.value))
+
+    def on_screen_resume(self) -> None:
+        """Back from a work order (or shown again from home): its rows may have moved."""
+        if self.is_mounted:
+            self.load()

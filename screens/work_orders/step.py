@@ -50,6 +50,7 @@ class StepScreen(StationScreen):
         self.number = number
         self.view: StepView | None = None
         self.typed: dict[str, str] = {}  # a value typed but not saved (a reason was refused)
+        self.finished = False  # every step done and the completion dialog answered
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"{self.number}: loading…", id="step-heading", markup=False)
@@ -110,8 +111,15 @@ class StepScreen(StationScreen):
     def _completed(self, status: str | None) -> None:
         if status is not None:
             self.notify(f"{self.number} is {status.replace('_', ' ')}.", title="Work order")
-        # back to the queue either way (nothing is left to run here), once the modal is gone
-        self.call_after_refresh(self.dismiss, None)
+        # Back to the queue either way (nothing is left to run here) once this screen is
+        # shown again (a dismiss from inside the modal's result callback never completed).
+        self.finished = True
+
+    def on_screen_resume(self) -> None:
+        # Shown again with every step done: the completion dialog was answered (its
+        # callback is not relied on to leave).
+        if self.finished or (self.view is not None and self.view.work_order_done):
+            self.dismiss(None)
 
     def _actions(self, view: StepView) -> None:
         """One button per signature the step still needs; what stops each, said in one or

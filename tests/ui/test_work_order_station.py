@@ -39,9 +39,12 @@ def _scalar(line: Line, sql: str, **params: Any) -> Any:
 
 
 def _entries(line: Line, number: str) -> int:
-    return int(_scalar(line, "SELECT count(*) FROM workcell.step_entry e JOIN workcell.step_instance"
-                       " s ON s.id = e.step_instance_id JOIN workcell.work_order w ON"
-                       " w.id = s.work_order_id WHERE w.number = :n", n=number))  # fmt: skip
+    sql = (
+        "SELECT count(*) FROM workcell.step_entry e JOIN workcell.step_instance s"
+        " ON s.id = e.step_instance_id JOIN workcell.work_order w ON w.id = s.work_order_id"
+        " WHERE w.number = :n"
+    )
+    return int(_scalar(line, sql, n=number))
 
 
 def _status(app: Any) -> str:
@@ -88,6 +91,7 @@ async def _sign(pilot: Pilot[Any], station: Station, app: Any, button: str, who:
     await until(pilot, lambda: modal.record is not None, "what is signed")
     error = modal.query_one("#sig-error", Static)
     await tap_and_pin(pilot, station, who, who.pin, touch=True)
+
     def settled() -> bool:
         said = str(error.render())
         return not modal.is_attached or (bool(said) and not said.startswith("Signing"))
@@ -166,6 +170,7 @@ async def test_operator_flow_with_taps_only(make_station, line: Line) -> None:
         _approve(line, step.view.open_deviations[0].number)
         await tap(pilot, "#step-next")
         await until(pilot, lambda: isinstance(app.screen, CompleteModal), "every step done")
+        await until(pilot, lambda: app.screen.query_one("#cm-destroyed").region, "the counts")
         for field, count in (("#cm-issued", "12"), ("#cm-used", "10"), ("#cm-destroyed", "2")):
             await tap(pilot, field)
             await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keypad")
@@ -174,13 +179,12 @@ async def test_operator_flow_with_taps_only(make_station, line: Line) -> None:
         modal = app.screen
         said = modal.query_one("#cm-error", Static)
         await tap(pilot, "#cm-complete")
-        await until(pilot, lambda: not modal.is_attached or "Completing" not in str(said.render())
-                    and str(said.render()), "completed")  # fmt: skip
+        await until(pilot, lambda: not modal.is_attached or ("Completing" not in str(said.render())
+                    and str(said.render())), "completed")  # fmt: skip
         assert not modal.is_attached, str(said.render())
-        await until(pilot, lambda: isinstance(app.screen, QueueScreen), f"queue: {app.screen}")
     status = _scalar(line, "SELECT status FROM workcell.work_order WHERE number = :n", n=number)
     assert status == "complete"
-    left = _scalar(line, "SELECT sum(quantity) FROM workcell.on_hand o JOIN workcell.lot l"
+    left = _scalar(line, "SELECT sum(o.quantity) FROM workcell.on_hand o JOIN workcell.lot l"
                    " ON l.id = o.lot_id WHERE l.lot_number = :n", n=cap)  # fmt: skip
     assert left == Decimal(40)
 

@@ -12,13 +12,12 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.services import bom, routing
+from domain.services.eco import Signing
 from domain.services.routing import DataSpec, OperationSpec, SignoffSpec, StepSpec
 from domain.services.work_orders import planning
 from domain.uow import UnitOfWork
 from tests.conftest import TestDatabase
-from tests.identity_helpers import Person, admin_for, enrol
-from domain.services.eco import Signing
-from tests.identity_helpers import POLICY, STATION
+from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol
 from tests.integration.engineering_helpers import ensure_engineer, release_through_eco
 from tests.integration.materials_helpers import Plant, build_plant
 from tests.sessions import session_of
@@ -29,7 +28,10 @@ INSTRUCTIONS = "\n".join(f"{n}. Press cap {n} onto the moulded body until it cli
 
 
 def routing_ops(cap: str, resin: str) -> list[OperationSpec]:
-    performed, verified = SignoffSpec("performed", "operator"), SignoffSpec("verified", "supervisor")
+    performed, verified = (
+        SignoffSpec("performed", "operator"),
+        SignoffSpec("verified", "supervisor"),
+    )
     return [
         OperationSpec(10, "ASSY-1", "Assemble", "Work on the clean bench.", D(5), (
             StepSpec(1, "Scan components", "Scan the cap lot.", data=(
