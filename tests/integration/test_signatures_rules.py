@@ -407,4 +407,4 @@ def test_describe_record_shows_what_will_be_signed(
         UnitOfWork(session_factory, None) as uow,
         pytest.raises(SignatureRefused, match="cannot be signed"),
     ):
-        describe_record(uow, RecordRef("work_order", 1))
+        describe_record(uow, RecordRef("no_such_record", 1))

@@ -12,10 +12,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import (
     ComponentRefused,
+    DatabaseUnavailable,
     InsufficientStock,
     InvalidInput,
     LotExpired,
@@ -374,3 +376,31 @@ def test_cli_station_queue(line: Line) -> None:
     with line.uow(line.op1) as uow:
         rows = planning.queue(uow, "ASSY-1")
     assert any(r.work_order == wo and r.seq == 1 for r in rows)
+
+
+def test_a_station_killed_mid_scan_leaves_nothing_half_recorded(
+    line: Line, database: TestDatabase
+) -> None:
+    """The station's backend dies between the scan and its commit (SIGKILL of the station
+    process looks the same to the server): nothing of the scan is kept, the step resumes
+    where its last committed entry left it, and the scan can be made again."""
+    wo = line.new_work_order()
+    cap, _ = _stock(line)
+    _scan(line, line.op1, wo, cap, "3")
+    before = _snapshot(line)
+    s = line.step(wo, 1)
+    uow = line.uow(line.op1)
+    with uow:
+        execution.consume(uow, s.id, cap, line.plant.bins["LINE"], D(2))
+        pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with database.connect("admin", autocommit=True) as su:
+            su.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(DatabaseUnavailable):
+            uow.commit()
+    assert _snapshot(line) == before
+    resumed = line.step(wo, 1)
+    assert resumed.version == s.version and [e.quantity for e in resumed.fields[0].history] == [
+        D(3)
+    ]
+    _scan(line, line.op1, wo, cap, "2")
+    assert [e.quantity for e in line.step(wo, 1).fields[0].history] == [D(3), D(2)]

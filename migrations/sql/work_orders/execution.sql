@@ -648,5 +648,9 @@ BEGIN
     IF nullif(btrim(coalesce(current_setting('workcell.reason', true), '')), '') IS NULL THEN
         PERFORM set_config('workcell.reason', format('step %s done', si.seq), true);
     END IF;
+    IF si.status = 'pending' THEN
+        -- a step that records nothing (signatures only) starts as it closes
+        si := workcell.wo_open_step(si.id, p_expected_version, 'close this step');
+    END IF;
     UPDATE workcell.step_instance SET status = 'done', version = version + 1 WHERE id = si.id;
 END $$;

@@ -137,8 +137,9 @@ BEGIN
                 coalesce((SELECT string_agg(meaning, ', ' ORDER BY position) FROM workcell.routing_step_signoff
                            WHERE step_id = si.routing_step_id), 'none') USING ERRCODE = 'WC087';
         END IF;
-        IF si.status <> 'in_progress' THEN
-            RAISE EXCEPTION 'Step % is %: it is signed while in progress', si.seq, replace(si.status, '_', ' ')
+        IF si.status = 'done' OR (SELECT status FROM workcell.work_order WHERE id = si.work_order_id)
+                                  NOT IN ('released', 'in_progress') THEN
+            RAISE EXCEPTION 'Step % is closed: it is signed while its work order runs', si.seq
                 USING ERRCODE = 'WC087';
         END IF;
         IF NOT EXISTS (SELECT 1 FROM workcell.user_role WHERE user_id = NEW.signer_id AND role = g.role) THEN
