@@ -440,6 +440,8 @@ def _review_refusals(uow: UnitOfWork, actor: str, order: v.WorkOrderSummary) -> 
         out["reviewed"] = f"The work order is {order.status.replace('_', ' ')}."
     elif part:
         out["reviewed"] = f"You {part}: someone who took no part reviews it."
+    elif order.open_deviations:
+        out["reviewed"] = f"{order.open_deviations} deviation(s) open: QA approves them first."
     else:
         why = sign_check.signing_refusal(uow, RecordRef("work_order", order.id), "reviewed", actor)
         if why:

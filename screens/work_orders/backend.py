@@ -194,7 +194,7 @@ class StepView:
 class ReviewException:
     """One line of review by exception, in the order QA reads them."""
 
-    kind: str  # deviation | out_of_limit | correction | late | out_of_order | signer | typed
+    kind: str  # domain.views.work_orders.EXCEPTION_KINDS (deviation, out_of_limit, ...)
     step: str  # "Op 10 · 2 Torque housing"
     text: str
     when: dt.datetime | None = None

@@ -23,8 +23,8 @@ from screens.work_orders.backend import ReviewView, WorkOrderBackend
 ACTIONS = ("reviewed", "release", "reject")
 LABEL = {"reviewed": "Sign: reviewed", "release": "Release lot", "reject": "Reject lot"}
 KIND = {"deviation": "DEVIATION", "out_of_limit": "OUT OF LIMIT", "correction": "CORRECTED",
-        "late": "LATE", "out_of_order": "OUT OF ORDER", "signer": "UNEXPECTED SIGNER",
-        "typed": "TYPED, NOT WEIGHED"}  # fmt: skip
+        "late": "LATE", "out_of_order": "OUT OF ORDER", "unexpected_signer": "UNEXPECTED SIGNER",
+        "typed_value": "TYPED, NOT WEIGHED"}  # fmt: skip
 
 
 class ReviewScreen(StationScreen):

@@ -247,3 +247,90 @@ async def test_the_performer_is_not_offered_the_verification(
         await until(pilot, lambda: app.screen.query_one("#sign-verified").display, "verify")
         assert app.screen.query_one("#sign-verified", Button).disabled
         assert "You made entries at this step" in _status(app)
+
+
+def _run_with_exceptions(line: Line) -> str:
+    """A work order run to completion through the services: an out-of-limit length then
+    corrected, its deviation approved by QA, supervisor verification; complete."""
+    from domain.services.work_orders import deviations, execution, planning
+    from tests.ui.work_order_helpers import signing
+
+    number = line.new_work_order("1")
+    cap = line.cap_lot("5")
+    op, sup = line.operator, line.supervisor
+    with line.uow(op.username) as uow:
+        first = execution.steps_of(uow, number)[0]
+        execution.consume(uow, first.id, cap, line.plant.bins["LINE"], Decimal(1))
+        execution.sign_step(uow, first.id, "performed", signing(op))
+        first = execution.step_view(uow, first.id)
+        execution.finish_step(uow, first.id, first.version)
+        uow.commit()
+    with line.uow(op.username, "worn jig") as uow:
+        second = execution.steps_of(uow, number)[1]
+        second = execution.enter_value(uow, second.id, "LENGTH", "10.8", second.version)
+        length = next(f for f in second.fields if f.code == "LENGTH").current
+        assert length is not None
+        second = execution.correct_value(uow, length.id, "10.1", "read off the wrong scale",
+                                         second.version)  # fmt: skip
+        second = execution.enter_value(uow, second.id, "VISUAL", "pass", second.version)
+        execution.sign_step(uow, second.id, "performed", signing(op))
+        uow.commit()
+    with line.uow(sup.username) as uow:
+        execution.sign_step(uow, second.id, "verified", signing(sup))
+        uow.commit()
+    _approve(line, second.deviations[0].number)
+    with line.uow(op.username) as uow:
+        second = execution.step_view(uow, second.id)
+        execution.finish_step(uow, second.id, second.version)
+        planning.set_label_counts(uow, number, 1, 1, 0)
+        planning.complete_work_order(uow, number)
+        uow.commit()
+    with line.uow(line.qa.username) as uow:  # the yield deviation (no output was recorded)
+        still_open = [d.number for d in deviations.deviations_of(uow, number) if d.status == "open"]
+    for deviation in still_open:
+        _approve(line, deviation)
+    return number
+
+
+async def test_qa_reviews_by_exception_then_releases_the_lot(make_station, line: Line) -> None:
+    """QA sees the exceptions first, in order; release is not offered before the review;
+    reviewed and released with QA's badge and PIN."""
+    from screens.modals.confirm import ConfirmModal
+    from screens.work_orders.review import ReviewScreen
+
+    number = _run_with_exceptions(line)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(160, 48)) as pilot:
+        await sign_in(pilot, station, line.qa, touch=True)
+        await tap(pilot, "#tile-qa-review")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "the review list")
+        table = app.screen.query_one("#wo-table", DataTable)
+        await until(pilot, lambda: number in [k.value for k in table.rows], f"{number} listed")
+        await pilot.wait_for_scheduled_animations()
+        index = table.get_row_index(number)
+        top = table.header_height + sum(r.height for r in table.ordered_rows[:index])
+        await tap(pilot, "#wo-table", offset=(2, top))
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen), "the review")
+        review = app.screen
+        await until(pilot, lambda: review.view is not None, "the record")
+        shown = str(review.query_one("#rv-exceptions", Static).render())
+        kinds = [k for k in ("DEVIATION", "OUT OF LIMIT", "CORRECTED") if k in shown]
+        assert kinds == ["DEVIATION", "OUT OF LIMIT", "CORRECTED"]
+        assert shown.index("DEVIATION") < shown.index("OUT OF LIMIT") < shown.index("CORRECTED")
+        assert review.query_one("#rv-release", Button).disabled
+        assert "After QA's review" in str(review.query_one("#rv-why", Static).render())
+
+        await _sign(pilot, station, app, "#rv-reviewed", line.qa)
+        await until(pilot, lambda: not review.query_one("#rv-release", Button).disabled, "release")
+        await tap(pilot, "#rv-release")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "asked first")
+        await tap(pilot, "#confirm")
+        await until(pilot, lambda: isinstance(app.screen, SignatureModal), "the signature")
+        modal = app.screen
+        await until(pilot, lambda: modal.record is not None, "what is signed")
+        await tap_and_pin(pilot, station, line.qa, line.qa.pin, touch=True)
+        await until(pilot, lambda: not modal.is_attached, "released")
+    status = _scalar(line, "SELECT l.status FROM workcell.lot l JOIN workcell.work_order w"
+                     " ON w.output_lot_id = l.id WHERE w.number = :n", n=number)  # fmt: skip
+    assert status == "released"
