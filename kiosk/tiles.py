@@ -14,6 +14,7 @@ from textual.screen import Screen
 from kiosk.admin_tiles import admin_tiles
 from kiosk.engineering_tiles import engineering_tiles
 from kiosk.materials_tiles import materials_restorers, materials_tiles
+from kiosk.work_order_tiles import work_order_tiles
 from screens.backend import ItemsBackend
 from screens.home import Tile
 from screens.item_detail import ItemDetailScreen
@@ -28,6 +29,7 @@ ITEM_CREATE = "item.create"
 
 def build_tiles(items: ItemsBackend) -> list[Tile]:
     return [
+        *work_order_tiles(items),  # what operators do all day comes first
         Tile(
             "items",
             "Items",

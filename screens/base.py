@@ -109,6 +109,10 @@ class StationScreen(Screen[Any]):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def reopened(self) -> None:
+        """Shown again from a home tile (a kept main screen, screens/home.py): refresh what
+        may have changed since it was last shown. The default shows it as it was."""
+
     @on(NavBar.Chosen)
     def _navigate(self, event: NavBar.Chosen) -> None:
         station = station_of(self)

@@ -1,4 +1,12 @@
-"""Home: large tiles, one per area the signed-in person's role allows."""
+"""Home: large tiles, one per area the signed-in person's role allows.
+
+Main screens are kept (docs/kiosk.md "Screen switching"): the first tap on a tile builds
+its screen and installs it under a name that belongs to this home screen; later taps show
+the same screen again (``StationScreen.reopened`` refreshes its data) instead of composing
+15-35 widgets anew. A home screen belongs to one person's sign-in (kiosk/shift.py builds a
+new one for every sign-in and pops it on sign-out or take-over); when it goes, so do the
+screens it kept, so nothing built for one person is ever shown to the next.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +36,9 @@ class Tile:
     # A live widget shown above the tiles to whoever may open the tile (e.g. the count of
     # security events awaiting acknowledgement on a supervisor's home screen).
     panel: Callable[[], Widget] | None = None
+    # Kept installed after the first opening (a main screen); False for a screen that must
+    # start afresh each time.
+    keep: bool = True
 
 
 class HomeScreen(StationScreen):
@@ -38,6 +49,7 @@ class HomeScreen(StationScreen):
     def __init__(self, tiles: Sequence[Tile]) -> None:
         super().__init__()
         self.tiles = tiles
+        self._kept: dict[str, str] = {}  # tile id → installed screen name
 
     def compose_body(self) -> ComposeResult:
         user = station_of(self).current_user
@@ -55,4 +67,35 @@ class HomeScreen(StationScreen):
     def open_tile(self, event: Button.Pressed) -> None:
         tile_id = (event.button.id or "").removeprefix("tile-")
         tile = next(t for t in self.tiles if t.id == tile_id)
-        self.app.push_screen(tile.open())
+        self.open(tile)
+
+    def open(self, tile: Tile) -> None:
+        name = self._kept.get(tile.id)
+        if name is not None and self.app.is_screen_installed(name):
+            screen = self.app.get_screen(name)
+            if isinstance(screen, StationScreen):
+                screen.reopened()
+            self.app.push_screen(name)
+            return
+        built = tile.open()
+        if tile.keep:
+            name = f"home-{id(self):x}-{tile.id}"
+            self.app.install_screen(built, name)
+            self._kept[tile.id] = name
+        self.app.push_screen(built)
+
+    async def on_unmount(self) -> None:
+        """This person's sign-in is over: the screens kept for them go with it."""
+        await self.release_kept()
+
+    async def release_kept(self) -> None:
+        kept, self._kept = list(self._kept.values()), {}
+        for name in kept:
+            if not self.app.is_screen_installed(name):
+                continue
+            screen = self.app.get_screen(name)
+            if screen in self.app.screen_stack:  # cannot happen: popped before home
+                continue
+            self.app.uninstall_screen(name)
+            if screen.is_attached:
+                await screen.remove()

@@ -62,6 +62,16 @@ class NewItemScreen(StationScreen):
         self.query_one("#shelf_life", Keypad).value = str(self.values.get("shelf_life", ""))
         self.query_one("#item_number", Input).focus()
 
+    def reopened(self) -> None:
+        """A new form each time: what was left by Back was discarded (it asked)."""
+        for name in _TEXT_FIELDS:
+            self.query_one(f"#{name}", Input).value = ""
+        for name in _CHOICES:
+            self.query_one(f"#{name}", ChoiceButton).value = "lot" if name == "tracking" else ""
+        self.query_one("#shelf_life", Keypad).value = ""
+        self.query_one("#new-error", Static).update("")
+        self.query_one("#item_number", Input).focus()
+
     def form(self) -> dict[str, Any]:
         values: dict[str, Any] = {n: self.query_one(f"#{n}", Input).value for n in _TEXT_FIELDS}
         for name in _CHOICES:

@@ -60,6 +60,9 @@ class ItemsScreen(StationScreen):
         self.query_one("#items-search", Input).focus()
         self.load()
 
+    def reopened(self) -> None:
+        self.load()
+
     def load(self) -> None:
         actor = station_of(self).current_user
         search = self.query_one("#items-search", Input).value

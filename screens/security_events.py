@@ -117,6 +117,9 @@ class SecurityEventsScreen(StationScreen):
         table.focus()
         self.poll()
 
+    def reopened(self) -> None:
+        self.poll()
+
     # -- refresh: one fetch at a time; the next is scheduled when this one is done ---------
 
     def poll(self) -> None:

@@ -71,6 +71,9 @@ class StationsScreen(StationScreen):
         table.focus()
         self.action_refresh()
 
+    def reopened(self) -> None:
+        self.action_refresh()
+
     def action_refresh(self) -> None:
         user = station_of(self).current_user
         if user is not None:

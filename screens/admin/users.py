@@ -77,6 +77,9 @@ class UsersScreen(StationScreen):
         self.query_one("#users-search", Input).focus()
         self.load()
 
+    def reopened(self) -> None:
+        self.load()
+
     def load(self) -> None:
         user = permitted(self, "user.administer")
         if user is None:

@@ -143,6 +143,9 @@ class AuditBrowserScreen(StationScreen):
 
     # -- loading pages ---------------------------------------------------------------------
 
+    def reopened(self) -> None:
+        self.load()
+
     def load(
         self, *, before_id: int | None = None, after_id: int | None = None, step: int = 0
     ) -> None:

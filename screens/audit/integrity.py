@@ -78,6 +78,9 @@ class IntegrityScreen(StationScreen):
         self.query_one("#int-run", Button).focus()
         self.action_refresh()
 
+    def reopened(self) -> None:
+        self.action_refresh()
+
     # -- seal state, refreshed one fetch at a time ----------------------------------------
 
     def action_refresh(self) -> None:

@@ -50,6 +50,9 @@ class EngineeringItemsScreen(StationScreen):
         self.query_one("#eng-search", Input).focus()
         self.load()
 
+    def reopened(self) -> None:
+        self.load()
+
     def load(self) -> None:
         user = station_of(self).current_user
         search = self.query_one("#eng-search", Input).value

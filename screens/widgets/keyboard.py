@@ -6,10 +6,13 @@ an Input of its own (a physical keyboard types there too) above big keys that ne
 focus, like the keypad's. OK writes the text back into the field and submits it, as Enter
 would (a search runs, a form moves to its next field); Cancel leaves the field as it was.
 A field with ``type="number"`` or ``"integer"`` gets the numeric layout (digits, decimal
-point) instead of letters.
+point) instead of letters. ``check`` shows a line under the text, recomputed as it is
+typed (a data entry's limits: out-of-limit is seen before anything is saved).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -46,10 +49,21 @@ class KeyboardModal(ModalScreen[str | None]):
     KeyboardModal .kb-row > Button { width: 1fr; min-width: 4; height: 3; margin: 0; }
     KeyboardModal .kb-wide { width: 3fr; }
     KeyboardModal.-numeric > Vertical { max-width: 48; }
+    KeyboardModal #kb-check { height: auto; text-style: bold; }
+    KeyboardModal #kb-check.-alarm { background: $error; color: $foreground; }
     """
 
-    def __init__(self, label: str, value: str, *, numeric: bool = False, password: bool = False):
+    def __init__(
+        self,
+        label: str,
+        value: str,
+        *,
+        numeric: bool = False,
+        password: bool = False,
+        check: Callable[[str], tuple[str, bool]] | None = None,
+    ):
         super().__init__(classes="-numeric" if numeric else "")
+        self.check = check  # text → (what to say, alarm)
         self.label = label
         self.value = value
         self.numeric = numeric
@@ -60,6 +74,8 @@ class KeyboardModal(ModalScreen[str | None]):
         with Vertical():
             yield Static(self.label, id="kb-label", markup=False)
             yield Input(self.value, password=self.password, id="kb-text")
+            if self.check is not None:
+                yield Static("", id="kb-check", markup=False)
             rows = NUMBER_ROWS if self.numeric else LETTER_ROWS
             for row in rows:
                 with Horizontal(classes="kb-row"):
@@ -91,6 +107,7 @@ class KeyboardModal(ModalScreen[str | None]):
         text = self.query_one("#kb-text", Input)
         text.focus()
         text.cursor_position = len(text.value)
+        self._show_check(text.value)
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
@@ -119,6 +136,17 @@ class KeyboardModal(ModalScreen[str | None]):
                     button = self.query_one(f"#{key_id(char)}", Button)
                     button.label = char if self.upper else char.lower()
         self.query_one("#kb-shift", Button).label = "abc" if self.upper else "ABC"
+
+    @on(Input.Changed, "#kb-text")
+    def changed(self, event: Input.Changed) -> None:
+        self._show_check(event.value)
+
+    def _show_check(self, value: str) -> None:
+        if self.check is not None:
+            said, alarm = self.check(value)
+            line = self.query_one("#kb-check", Static)
+            line.update(said)
+            line.set_class(alarm, "-alarm")
 
     @on(Input.Submitted, "#kb-text")
     def submitted(self, event: Input.Submitted) -> None:

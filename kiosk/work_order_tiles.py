@@ -1,0 +1,56 @@
+"""Home tiles of the execution area: the station's work queue (with the supervisor's
+expiring-qualifications panel) and QA review, on the station's database and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.work_order_backend import KioskWorkOrderBackend
+from screens.home import Tile
+from screens.work_orders.backend import WorkOrderBackend
+from screens.work_orders.qualifications import ExpiringQualificationsPanel
+from screens.work_orders.queue import QueueScreen
+from screens.work_orders.review import ReviewScreen
+from screens.work_orders.step import StepScreen
+
+
+def work_order_backend_for(station_backend: Any) -> WorkOrderBackend | None:
+    factory = getattr(station_backend, "session_factory", None)
+    settings = getattr(station_backend, "settings", None)
+    if factory is None or settings is None:
+        return None
+    sessions = getattr(station_backend, "sessions", None)  # one SessionBook per station
+    return KioskWorkOrderBackend(factory, settings, sessions=sessions)
+
+
+def work_queue(backend: WorkOrderBackend) -> QueueScreen:
+    return QueueScreen(backend, lambda number: StepScreen(backend, number))
+
+
+def review_queue(backend: WorkOrderBackend) -> QueueScreen:
+    return QueueScreen(
+        backend, lambda number: ReviewScreen(backend, number), title="QA review", review=True
+    )
+
+
+def work_order_tiles(station_backend: Any) -> list[Tile]:
+    backend = work_order_backend_for(station_backend)
+    if backend is None:
+        return []
+    return [
+        Tile(
+            "work-queue",
+            "Work queue",
+            "Run work orders step by step",
+            lambda: work_queue(backend),
+            permission="work.execute",  # operators and supervisors
+            panel=lambda: ExpiringQualificationsPanel(backend),  # shown to supervisors
+        ),
+        Tile(
+            "qa-review",
+            "QA review",
+            "Review by exception, release lots",
+            lambda: review_queue(backend),
+            permission="work_order.review",
+        ),
+    ]
