@@ -146,7 +146,11 @@ async def tap(pilot: Pilot[Any], selector: str, offset: tuple[int, int] = (0, 0)
     can be hit at its old place for a frame: Pilot then reports a miss, and we try again)."""
     for _ in range(100):
         try:
-            if await pilot.click(selector, offset=offset):
+            # A Button ignores a click while its press effect (-active, 0.2 s) still shows:
+            # a second tap that soon after the first would be lost, so wait it out.
+            if not pilot.app.screen.query_one(selector).has_class("-active") and (
+                await pilot.click(selector, offset=offset)
+            ):
                 return
         except NoMatches:  # a modal that was just pushed is still composing its widgets
             pass
