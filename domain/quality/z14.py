@@ -27,23 +27,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 
-from domain.errors import InvalidInput, RuleViolation, WorkCellError
+from domain.errors import InvalidInput, PlanNotAvailable, ReferenceDataInvalid
+
+__all__ = ["PlanNotAvailable", "ReferenceDataInvalid"]
 
 LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
 SEVERITIES = ("normal", "tightened", "reduced")
 LETTERS = "ABCDEFGHJKLMNPQRS"  # Z1.4 skips I and O; S exists only in the tightened table
-
-
-class ReferenceDataInvalid(WorkCellError):
-    """The packaged reference data does not match its manifest (or does not parse)."""
-
-    title = "Reference data refused"
-
-
-class PlanNotAvailable(RuleViolation):
-    """The reference data has no plan for this cell: QA enters and approves one by hand."""
-
-    title = "Sampling plan not available"
 
 
 @dataclass(frozen=True)
