@@ -212,7 +212,9 @@ def template_view(uow: UnitOfWork, template_id: int) -> TemplateView:
         )
     )
     version = scalar(uow, "SELECT data_version FROM workcell.quality_policy WHERE id = 1")
-    return TemplateView(**dict(row._mapping), classes=classes, characteristics=chars, data_version=str(version))
+    return TemplateView(
+        **dict(row._mapping), classes=classes, characteristics=chars, data_version=str(version)
+    )
 
 
 def get_template(

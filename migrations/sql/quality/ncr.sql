@@ -73,7 +73,7 @@ BEGIN
             p_origin, p_inspection, btrim(p_title), btrim(p_description), p_severity, p_occurrence, r.matrix_id, r.risk_class)
     RETURNING * INTO n;
     IF p_origin = 'inspection' THEN
-        UPDATE workcell.inspection SET ncr_id = n.id WHERE id = p_inspection;
+        UPDATE workcell.inspection SET ncr_id = n.id, version = version + 1 WHERE id = p_inspection;
     END IF;
     FOREACH v_lot IN ARRAY v_lots LOOP
         PERFORM workcell.ncr_hold_lot(n, v_lot, 'direct');

@@ -78,6 +78,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     UPDATE workcell.inspection SET sample_size = (
         SELECT CASE WHEN bool_or(p.source = 'manual_required') THEN NULL ELSE max(p.sample_size) END
-          FROM workcell.inspection_plan p WHERE p.inspection_id = p_inspection)
+          FROM workcell.inspection_plan p WHERE p.inspection_id = p_inspection),
+           version = version + 1
      WHERE id = p_inspection
 $$;
