@@ -121,10 +121,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
         "matrix_id, risk_class, disposition, approvals, version", "approvals, version",
     ),
 }  # fmt: skip
-DELETABLE = (
-    "inspection_template_class", "inspection_characteristic", "risk_matrix_cell",
-    "risk_matrix_approval",
-)  # fmt: skip
+# No DELETE anywhere (no table-wide write for stations): a draft's wrong characteristic is
+# edited, or the draft discarded and written again.
 
 STATION_FUNCTIONS = (
     "workcell.create_inspection(bigint, text)",
@@ -343,8 +341,6 @@ def _grants() -> None:
             op.execute(f"GRANT INSERT ({insert}) ON workcell.{name} TO workcell_app")
         if update:
             op.execute(f"GRANT UPDATE ({update}) ON workcell.{name} TO workcell_app")
-    for name in DELETABLE:
-        op.execute(f"GRANT DELETE ON workcell.{name} TO workcell_app")
     every = ", ".join((*STATION_FUNCTIONS, *READ_FUNCTIONS, *INTERNAL_FUNCTIONS))
     op.execute(f"REVOKE ALL ON FUNCTION {every} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(STATION_FUNCTIONS)} TO workcell_app")
