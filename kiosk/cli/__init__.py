@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace": ("lot", "genealogy of a lot or serial, backward or forward"),
     "recall": ("lot", "shipped lots/serials and customers a lot reached (CSV)"),
     "inventory": ("lot", "inventory checks"),
+    "quality": (
+        "quality",
+        "AQL look-up, inspection templates, inspections, switching, NCRs",
+    ),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (
