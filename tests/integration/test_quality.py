@@ -7,6 +7,7 @@ class decides the approvals, the NCR hold over the forward trace."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -34,6 +35,7 @@ from tests.integration.engineering_helpers import make_signer
 from tests.integration.materials_helpers import D, Plant, build_plant
 
 pytestmark = pytest.mark.pg18
+SNAKE_OK = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
