@@ -350,9 +350,7 @@ def _grants() -> None:
 
 
 def _caps() -> None:
-    rows = ",\n    ".join(
-        f"('workcell.{t}', '{c}', '{label}', {n})" for t, c, label, n in CAPS
-    )
+    rows = ",\n    ".join(f"('workcell.{t}', '{c}', '{label}', {n})" for t, c, label, n in CAPS)
     op.execute(
         "SELECT workcell.add_field_cap(t, c, label, n, CASE WHEN c = 'manifest' THEN 'bytes'"
         f" ELSE 'characters' END) FROM (VALUES\n    {rows}\n  ) AS caps (t, c, label, n)"
