@@ -234,6 +234,7 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC123": NcrRefused,
     "WC126": RuleViolation,  # switching move refused
     "WC128": RuleViolation,  # risk matrix
+    "WC130": RuleViolation,  # CAPA
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,

@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inventory": ("lot", "inventory checks"),
     "quality": (
         "quality",
-        "AQL look-up, inspection templates, inspections, switching, NCRs",
+        "AQL look-up, inspection templates, inspections, switching, NCRs, CAPA",
     ),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from domain.errors import InvalidInput
 from domain.quality import z14
 from domain.services.eco import Signing
-from domain.services.quality import inspections, ncr, switching, templates
+from domain.services.quality import capa, inspections, ncr, switching, templates
 from kiosk.cli.common import act, actor_creds, add_actor, cli_policy, print_rows, read, services
 
 
@@ -74,7 +75,7 @@ def _signing(args: argparse.Namespace) -> Signing:
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     q = sub.add_parser(
-        "quality", help="AQL look-up, inspection templates, inspections, switching, NCRs"
+        "quality", help="AQL look-up, inspection templates, inspections, switching, NCRs, CAPA"
     )
     qsub = q.add_subparsers(dest="quality_command", metavar="AREA", required=True)
     p = qsub.add_parser("aql", help="Z1.4 plan for a lot size, level and AQL (arrows resolved)")
@@ -87,6 +88,48 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _register_templates(qsub)
     _register_inspections(qsub)
     _register_ncr(qsub)
+    _register_capa(qsub)
+
+
+def _register_capa(qsub: argparse._SubParsersAction[Any]) -> None:
+    c = qsub.add_parser("capa", help="8-D CAPA: raise, show, write, complete, close, overdue")
+    csub = c.add_subparsers(dest="capa_command", metavar="ACTION", required=True)
+    p = csub.add_parser("raise", help="on an NCR: an owner and a due date for each of D0..D8")
+    p.add_argument("ncr")
+    p.add_argument("--title", required=True)
+    p.add_argument("--owner", action="append", default=[], required=True, help="nine times, D0..D8")
+    p.add_argument(
+        "--due",
+        action="append",
+        default=[],
+        required=True,
+        type=dt.date.fromisoformat,
+        help="nine times, YYYY-MM-DD",
+    )
+    add_actor(p)
+    p.set_defaults(func=_capa_raise)
+    p = csub.add_parser("show", help="sections with owners, due dates, status")
+    p.add_argument("number")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_capa_show)
+    p = csub.add_parser("write", help="a section's content (its owner, or QA)")
+    p.add_argument("number")
+    p.add_argument("--d", dest="discipline", type=int, required=True, choices=range(9))
+    p.add_argument("--content", required=True)
+    add_actor(p)
+    p.set_defaults(func=_capa_write)
+    p = csub.add_parser("complete", help="sign a section complete (its owner; D8: QA), in order")
+    p.add_argument("number")
+    p.add_argument("--d", dest="discipline", type=int, required=True, choices=range(9))
+    add_actor(p)
+    p.set_defaults(func=_capa_complete)
+    p = csub.add_parser("close", help="QA closes the CAPA when D0..D8 are complete")
+    p.add_argument("number")
+    add_actor(p)
+    p.set_defaults(func=_capa_close)
+    p = csub.add_parser("overdue", help="open sections past their due date")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_capa_overdue)
 
 
 def _register_templates(qsub: argparse._SubParsersAction[Any]) -> None:
@@ -432,4 +475,54 @@ def _ncr_move(args: argparse.Namespace) -> int:
     fn = ncr.disposition_ncr if args.move == "execute" else ncr.close_ncr
     view = act(args, lambda uow: fn(uow, args.number, signing))
     print(f"{view.number}: {view.status}")
+    return 0
+
+
+def _print_capa(v: capa.CapaView) -> None:
+    print(f"{v.number}  {v.title}  [{v.status}]  NCR {v.ncr_number}; by {v.created_by}")
+    print_rows([(s.title, s.owner, s.due_date, s.status + (" OVERDUE" if s.overdue else ""), s.content[:60])
+                for s in v.sections], ("discipline", "owner", "due", "status", "content"))  # fmt: skip
+
+
+def _capa_raise(args: argparse.Namespace) -> int:
+    view = act(args, lambda uow: capa.raise_capa(uow, args.ncr, args.title, args.owner, args.due))
+    print(f"{view.number} raised on {view.ncr_number}")
+    return 0
+
+
+def _capa_show(args: argparse.Namespace) -> int:
+    view = read(args, lambda uow: capa.get_capa(uow, args.number))
+    if args.format == "json":
+        _json(view)
+    else:
+        _print_capa(view)
+    return 0
+
+
+def _capa_write(args: argparse.Namespace) -> int:
+    view = act(
+        args, lambda uow: capa.write_section(uow, args.number, args.discipline, args.content)
+    )
+    print(f"{view.number}: {view.sections[args.discipline].title} written")
+    return 0
+
+
+def _capa_complete(args: argparse.Namespace) -> int:
+    signing = _signing(args)
+    view = act(args, lambda uow: capa.complete_section(uow, args.number, args.discipline, signing))
+    print(f"{view.number}: {view.sections[args.discipline].title} complete")
+    return 0
+
+
+def _capa_close(args: argparse.Namespace) -> int:
+    signing = _signing(args)
+    view = act(args, lambda uow: capa.close_capa(uow, args.number, signing))
+    print(f"{view.number}: {view.status}")
+    return 0
+
+
+def _capa_overdue(args: argparse.Namespace) -> int:
+    rows = read(args, capa.overdue_actions)
+    print_rows([(o.capa_number, o.ncr_number, o.discipline, o.owner, o.due_date) for o in rows],
+               ("capa", "ncr", "discipline", "owner", "due"), args.format)  # fmt: skip
     return 0

@@ -2,7 +2,7 @@
 inspection templates released by signature, switching states per item and supplier,
 receiving inspections opened by the receipt with append-only results and a database
 decision, QA dispositions that move the lot, NCRs with a risk matrix deciding the approvals,
-NCR holds over the forward trace.
+NCR holds over the forward trace, 8-D CAPAs signed discipline by discipline.
 
 Revision ID: 0018
 Revises: 0012
@@ -22,6 +22,7 @@ Error codes added here (translated in domain/errors.py):
   WC123 NCR refused (facts fixed, lots, NCR hold without an open NCR)
   WC126 switching move refused
   WC128 risk matrix refused (not on the matrix, fixed)
+  WC130 CAPA refused (owners and dates, section fixed)
 """
 
 import csv
@@ -39,7 +40,7 @@ depends_on = None
 
 FILES = (
     "tables.sql", "plans.sql", "switching.sql", "inspections.sql", "templates.sql", "ncr.sql",
-    "lot_gates.sql",
+    "capa.sql", "lot_gates.sql",
 )  # fmt: skip
 
 # The reference data this migration loads, pinned: a changed file stops the migration.
@@ -56,7 +57,7 @@ TABLES = (
     "inspection_template", "inspection_template_class", "inspection_characteristic",
     "switching_state", "switching_event", "inspection", "inspection_plan", "inspection_result",
     "inspection_result_invalidation", "risk_matrix", "risk_matrix_cell", "risk_matrix_approval",
-    "ncr", "ncr_lot",
+    "ncr", "ncr_lot", "capa", "capa_section",
 )  # fmt: skip
 KEYS = {
     "z14_reference": "ARRAY['version']",
@@ -75,6 +76,7 @@ APPEND_ONLY = (
 GUARDED = (
     ("inspection_template", "inspection_template"), ("inspection", "inspection"),
     ("switching_state", "switching_state"), ("ncr", "ncr"), ("risk_matrix", "risk_matrix"),
+    ("capa", "capa"), ("capa_section", "capa_section"),
 )  # fmt: skip
 
 PARTS = "BEFORE INSERT OR UPDATE OR DELETE"
@@ -88,6 +90,7 @@ TRIGGERS = (
     ("risk_matrix_cell", PARTS, "risk_matrix_guard()"),
     ("risk_matrix_approval", PARTS, "risk_matrix_guard()"),
     ("hold", "BEFORE INSERT", "hold_names_its_ncr()"),
+    ("capa_section", "BEFORE UPDATE", "capa_section_guard()"),
 )
 # AFTER triggers fire in name order: these follow the transition guard ("<table>_transition").
 AFTER_TRIGGERS = (
@@ -120,6 +123,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "risk_matrix_approval": (
         "matrix_id, risk_class, disposition, approvals, version", "approvals, version",
     ),
+    "capa": ("", "status, version"),
+    "capa_section": ("", "content, due_date, status, version"),
 }  # fmt: skip
 # No DELETE anywhere (no table-wide write for stations): a draft's wrong characteristic is
 # edited, or the draft discarded and written again.
@@ -131,6 +136,7 @@ STATION_FUNCTIONS = (
     "workcell.invalidate_inspection_result(bigint, text)",
     "workcell.switching_move(bigint, bigint, text, text)",
     "workcell.raise_ncr(text, bigint, bigint[], text, text, integer, integer)",
+    "workcell.raise_capa(bigint, text, bigint[], date[])",
 )
 READ_FUNCTIONS = (
     "workcell.z14_letter(text, integer, text)",
@@ -158,6 +164,11 @@ READ_FUNCTIONS = (
     "workcell.ncr_content(bigint)",
     "workcell.ncr_summary(bigint)",
     "workcell.risk_matrix_content(bigint)",
+    "workcell.capa_title(integer)",
+    "workcell.capa_section_may_complete(text, jsonb, jsonb)",
+    "workcell.capa_may_close(text, jsonb, jsonb)",
+    "workcell.capa_section_content(bigint)",
+    "workcell.capa_content(bigint)",
 )
 INTERNAL_FUNCTIONS = (
     "workcell.inspection_make_plans(bigint)",
@@ -175,9 +186,15 @@ INTERNAL_FUNCTIONS = (
     "workcell.ncr_guard()",
     "workcell.risk_matrix_guard()",
     "workcell.hold_names_its_ncr()",
+    "workcell.capa_section_guard()",
 )
 
 CAPS = (
+    ("capa", "number", "CAPA number", 40),
+    ("capa", "status", "CAPA status", 20),
+    ("capa", "title", "CAPA title", 200),
+    ("capa_section", "content", "CAPA section content", 8000),
+    ("capa_section", "status", "CAPA section status", 20),
     ("inspection", "data_version", "Inspection data version", 40),
     ("inspection", "decision", "Inspection decision", 20),
     ("inspection", "decision_note", "Inspection decision note", 1000),

@@ -412,3 +412,95 @@ def test_qa_dispositions_the_accepted_inspection_and_the_lot_moves(lab: Lab, wor
     assert (
         _value(lab, "SELECT status FROM workcell.lot WHERE id = %s", (world.lot_a,)) == "released"
     )
+
+
+@dataclass(frozen=True)
+class Capa:
+    id: int
+    sections: dict[int, int]  # discipline -> section id
+    owner: Person
+
+
+@pytest.fixture(scope="module")
+def open_capa(lab: Lab, world: World) -> Capa:
+    """A CAPA on NCR R: D0..D7 owned by the supervisor, D8 by QA; D1 written."""
+    with lab.station() as conn:
+        token = sign_in(conn, world.qa)
+        with conn.transaction():
+            acting_as(conn, token, "CAPA (test)")
+            owners = [world.supervisor.id] * 8 + [world.qa.id]
+            cid = int(one(conn, "SELECT workcell.raise_capa(%s, 'Resin moisture', %s::bigint[], ARRAY(SELECT current_date + g FROM generate_series(1, 9) g))",
+                          (world.ncr_r, owners)))  # fmt: skip
+        stoken = sign_in(conn, world.supervisor)
+        with conn.transaction():
+            acting_as(conn, stoken, "D1 (test)")
+            conn.execute(
+                "UPDATE workcell.capa_section SET content = 'team', version = version + 1 WHERE capa_id = %s AND discipline = 1",
+                (cid,),
+            )
+        rows = conn.execute(
+            "SELECT discipline, id FROM workcell.capa_section WHERE capa_id = %s", (cid,)
+        ).fetchall()
+    return Capa(cid, {int(d): int(i) for d, i in rows}, world.supervisor)
+
+
+def test_a_capa_section_is_completed_by_its_owner_in_order(
+    lab: Lab, world: World, open_capa: Capa
+) -> None:
+    """D1 before D0, or by someone else than its owner: refused; nothing changes."""
+    d1 = open_capa.sections[1]
+    for who in (world.supervisor, world.qa):
+        with (
+            lab.untouched((*QUALITY, "workcell.capa", "workcell.capa_section")),
+            lab.station() as conn,
+            pytest.raises(psycopg.Error) as caught,
+        ):
+            sign_then(
+                conn,
+                who,
+                "completed",
+                [("capa_section", d1)],
+                [_bump("capa_section", d1, "status = 'complete'")],
+            )
+        assert caught.value.sqlstate in ("WC024", "WC039"), caught.value
+
+
+def test_a_capa_does_not_close_with_sections_open(lab: Lab, world: World, open_capa: Capa) -> None:
+    with (
+        lab.untouched((*QUALITY, "workcell.capa", "workcell.capa_section")),
+        lab.station() as conn,
+        pytest.raises(psycopg.Error) as caught,
+    ):
+        sign_then(
+            conn,
+            world.qa,
+            "closed",
+            [("capa", open_capa.id)],
+            [_bump("capa", open_capa.id, "status = 'closed'")],
+        )
+    assert caught.value.sqlstate == "WC024" and "D0..D8" in str(caught.value)
+
+
+CAPA_WRITES = {
+    "section owner changed": "UPDATE workcell.capa_section SET owner_id = 1, version = version + 1",
+    "section completion time forged": "UPDATE workcell.capa_section SET completed_at = now(), version = version + 1",
+    "CAPA inserted directly": "INSERT INTO workcell.capa (number, ncr_id, title) SELECT 'C', id, 't' FROM workcell.ncr LIMIT 1",
+    "CAPA moved to another NCR": "UPDATE workcell.capa SET ncr_id = ncr_id, version = version + 1",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", sorted(CAPA_WRITES))
+def test_capa_facts_cannot_be_written(lab: Lab, world: World, open_capa: Capa, attack: str) -> None:
+    token = _token(lab, world.qa)
+    with lab.untouched((*QUALITY, "workcell.capa", "workcell.capa_section")), lab.station() as conn:
+        refused("42501", conn, CAPA_WRITES[attack], token=token, settings=REASON)
+
+
+def test_a_capa_is_raised_by_supervisors_and_qa_only(
+    lab: Lab, world: World, open_capa: Capa
+) -> None:
+    token = _token(lab, world.inspector)
+    owners = [world.inspector.id] * 9
+    with lab.untouched((*QUALITY, "workcell.capa", "workcell.capa_section")), lab.station() as conn:
+        refused("WC039", conn, "SELECT workcell.raise_capa(%s, 'x', %s::bigint[], ARRAY(SELECT current_date + g FROM generate_series(1, 9) g))",
+                (world.ncr_r, owners), token=token, settings=REASON)  # fmt: skip

@@ -156,15 +156,18 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Closed when its holds are closed (by the disposition). An open CAPA will block this too
--- when CAPA records exist (not built yet).
+-- Closed when its holds are closed (by the disposition) and no CAPA on it is open.
 CREATE FUNCTION workcell.ncr_may_close(p_type text, p_new jsonb, p_old jsonb) RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN EXISTS (SELECT 1 FROM workcell.hold h
                               WHERE h.source = 'ncr' AND h.source_ref = p_new->>'number' AND h.status = 'open')
-                THEN format('NCR %s still holds lots: they are released or rejected by its disposition first.', p_new->>'number') END
+                THEN format('NCR %s still holds lots: they are released or rejected by its disposition first.', p_new->>'number')
+                WHEN EXISTS (SELECT 1 FROM workcell.capa c WHERE c.ncr_id = (p_new->>'id')::bigint AND c.status = 'open')
+                THEN format('NCR %s has an open CAPA (%s): the CAPA is closed first.', p_new->>'number',
+                            (SELECT string_agg(c.number, ', ') FROM workcell.capa c WHERE c.ncr_id = (p_new->>'id')::bigint AND c.status = 'open'))
+                END
 $$;
 
 CREATE FUNCTION workcell.ncr_content(p_id bigint) RETURNS jsonb

@@ -16,7 +16,8 @@ INSERT INTO workcell.permission (name, kind, description) VALUES
     ('quality.ncr.qa', 'sign', 'Approve an NCR disposition for QA'),
     ('quality.ncr.engineering', 'sign', 'Approve an NCR disposition for engineering'),
     ('quality.ncr.management', 'sign', 'Approve an NCR disposition for management'),
-    ('quality.configure', 'sign', 'Keep the NCR risk matrix (a controlled record)');
+    ('quality.configure', 'sign', 'Keep the NCR risk matrix (a controlled record)'),
+    ('quality.capa', 'sign', 'Sign a CAPA section one owns as complete');
 INSERT INTO workcell.role_permission (role, permission) VALUES
     ('qa', 'quality.template'), ('engineer', 'quality.template'),
     ('qa', 'quality.template.approve'),
@@ -26,7 +27,8 @@ INSERT INTO workcell.role_permission (role, permission) VALUES
     ('qa', 'quality.switching'),
     ('supervisor', 'quality.ncr.raise'), ('qa', 'quality.ncr.raise'),
     ('qa', 'quality.ncr.qa'), ('engineer', 'quality.ncr.engineering'), ('supervisor', 'quality.ncr.management'),
-    ('qa', 'quality.configure');
+    ('qa', 'quality.configure'),
+    ('operator', 'quality.capa'), ('supervisor', 'quality.capa'), ('qa', 'quality.capa'), ('engineer', 'quality.capa');
 
 INSERT INTO workcell.transition_rule (record_type, from_status, to_status, action, permission, signatures, condition, restarts, description) VALUES
     ('inspection_template', NULL, 'draft', 'create', 'quality.template', '{}', NULL, false, 'A new revision starts as a draft'),
@@ -68,7 +70,14 @@ INSERT INTO workcell.transition_rule (record_type, from_status, to_status, actio
     ('risk_matrix', 'draft', 'released', 'release', 'quality.configure', '{approved}', 'workcell.risk_matrix_may_release(text, jsonb, jsonb)', false,
      'Released by QA (not its author), all 25 cells filled'),
     ('risk_matrix', 'released', 'superseded', 'supersede', 'quality.configure', '{}', 'workcell.risk_matrix_may_supersede(text, jsonb, jsonb)', false,
-     'A newer revision is released');
+     'A newer revision is released'),
+
+    ('capa', NULL, 'open', 'raise', 'quality.ncr.raise', '{}', NULL, false, 'Raised on an NCR with D0..D8, owners and due dates'),
+    ('capa', 'open', 'closed', 'close', 'quality.disposition', '{closed}', 'workcell.capa_may_close(text, jsonb, jsonb)', false,
+     'Closed by QA when D0..D8 are complete'),
+    ('capa_section', NULL, 'open', 'open', NULL, '{}', NULL, false, 'Opened with its CAPA'),
+    ('capa_section', 'open', 'complete', 'complete', 'quality.capa', '{completed}', 'workcell.capa_section_may_complete(text, jsonb, jsonb)', false,
+     'Signed complete by its owner (D8 by QA), in order');
 
 INSERT INTO workcell.signable_type (record_type, table_name, content_function, author_column, summary_function, production)
 VALUES ('inspection_template', 'workcell.inspection_template', 'workcell.inspection_template_content(bigint)', 'created_by',
@@ -76,7 +85,9 @@ VALUES ('inspection_template', 'workcell.inspection_template', 'workcell.inspect
        ('inspection', 'workcell.inspection', 'workcell.inspection_content(bigint)', 'created_by',
         'workcell.inspection_summary(bigint)', true),
        ('ncr', 'workcell.ncr', 'workcell.ncr_content(bigint)', 'created_by', 'workcell.ncr_summary(bigint)', true),
-       ('risk_matrix', 'workcell.risk_matrix', 'workcell.risk_matrix_content(bigint)', 'created_by', NULL, true);
+       ('risk_matrix', 'workcell.risk_matrix', 'workcell.risk_matrix_content(bigint)', 'created_by', NULL, true),
+       ('capa', 'workcell.capa', 'workcell.capa_content(bigint)', 'created_by', NULL, true),
+       ('capa_section', 'workcell.capa_section', 'workcell.capa_section_content(bigint)', NULL, NULL, true);
 
 -- The inspector (and whoever received the lot: the inspection's author) never dispositions it;
 -- each NCR approval is a different person's.
@@ -91,7 +102,9 @@ INSERT INTO workcell.signing_rule (record_type, meaning, permission, requires, d
     ('ncr', 'engineering_approved', 'quality.ncr.engineering', '{}', '{qa_approved,management_approved}'),
     ('ncr', 'management_approved', 'quality.ncr.management', '{}', '{qa_approved,engineering_approved}'),
     ('ncr', 'closed', 'quality.disposition', '{}', '{}'),
-    ('risk_matrix', 'approved', 'quality.configure', '{}', '{author}');
+    ('risk_matrix', 'approved', 'quality.configure', '{}', '{author}'),
+    ('capa_section', 'completed', 'quality.capa', '{}', '{}'),
+    ('capa', 'closed', 'quality.disposition', '{}', '{}');
 
 -- The first risk matrix, released by this migration (before its guard is attached): the
 -- plant's QA replaces it with a signed revision. severity 5 or s x o >= 15: critical;

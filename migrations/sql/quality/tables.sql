@@ -294,3 +294,32 @@ CREATE INDEX ix_ncr_lot_lot ON workcell.ncr_lot (lot_id);
 
 ALTER TABLE workcell.inspection
     ADD CONSTRAINT fk_inspection_ncr_id FOREIGN KEY (ncr_id) REFERENCES workcell.ncr (id);
+
+-- 8-D CAPA on an NCR (functions in capa.sql) ---------------------------------------------
+CREATE SEQUENCE workcell.capa_number_seq;
+CREATE TABLE workcell.capa (
+    id          bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT pk_capa PRIMARY KEY,
+    number      text NOT NULL CONSTRAINT ck_capa_number CHECK (length(number) <= 40),
+    ncr_id      bigint NOT NULL CONSTRAINT fk_capa_ncr_id REFERENCES workcell.ncr (id),
+    title       text NOT NULL CONSTRAINT ck_capa_title CHECK (btrim(title) <> '' AND length(title) <= 200),
+    status      text NOT NULL DEFAULT 'open' CONSTRAINT ck_capa_status CHECK (status IN ('open', 'closed')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    created_by  bigint NOT NULL DEFAULT workcell.current_actor_id() CONSTRAINT fk_capa_created_by REFERENCES workcell.users (id),
+    version     integer NOT NULL DEFAULT 1,
+    CONSTRAINT uq_capa_number UNIQUE (number)
+);
+CREATE INDEX ix_capa_ncr ON workcell.capa (ncr_id);
+
+CREATE TABLE workcell.capa_section (
+    id          bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT pk_capa_section PRIMARY KEY,
+    capa_id     bigint NOT NULL CONSTRAINT fk_capa_section_capa_id REFERENCES workcell.capa (id),
+    discipline  integer NOT NULL CONSTRAINT ck_capa_section_discipline CHECK (discipline BETWEEN 0 AND 8),
+    content     text NOT NULL DEFAULT '' CONSTRAINT ck_capa_section_content CHECK (length(content) <= 8000),
+    owner_id    bigint NOT NULL CONSTRAINT fk_capa_section_owner_id REFERENCES workcell.users (id),
+    due_date    date NOT NULL,
+    status      text NOT NULL DEFAULT 'open' CONSTRAINT ck_capa_section_status CHECK (status IN ('open', 'complete')),
+    completed_at timestamptz,
+    version     integer NOT NULL DEFAULT 1,
+    CONSTRAINT uq_capa_section UNIQUE (capa_id, discipline)
+);
+CREATE INDEX ix_capa_section_due ON workcell.capa_section (due_date) WHERE status = 'open';
