@@ -84,6 +84,7 @@ def test_a_discontinued_supplier_is_resumed_on_tightened_by_qa(
     database: TestDatabase, q: Quality
 ) -> None:
     p = q.plant
+    _receive(q)  # the state exists from the first receipt (on normal), whichever test runs first
     _owner_sets(database, q, "status = 'tightened'")  # along the rules, as the guard wants
     _owner_sets(database, q, "status = 'discontinued', tightened_rejects = 5")
     _lot, number = _receive(q)

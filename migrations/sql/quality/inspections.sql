@@ -54,6 +54,7 @@ END $$;
 CREATE FUNCTION workcell.lot_received_inspection() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET workcell.system_actor = ''
 AS $$
 BEGIN
     PERFORM workcell.open_inspection(NEW.id, 'receiving');

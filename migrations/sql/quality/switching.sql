@@ -127,6 +127,7 @@ END $$;
 CREATE FUNCTION workcell.inspection_completed_switch() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET workcell.system_actor = ''
 AS $$
 DECLARE
     s workcell.switching_state;
