@@ -1,6 +1,6 @@
 """One exception family. Each carries a title and a message an operator can act on.
 
-Database refusals (SQLSTATE WC001..WC109 raised by the audit machinery, constraint
+Database refusals (SQLSTATE WC001..WC139 raised by the audit machinery, constraint
 violations, a lost connection) are translated once, here, by `translate`.
 """
 
@@ -220,6 +220,27 @@ class StepBlocked(RuleViolation):
     title = "Step not finished"
 
 
+# --- quality (migration 0018) ------------------------------------------------------------
+class ReferenceDataInvalid(WorkCellError):
+    """The sampling reference data does not match its manifest (or does not parse)."""
+
+    title = "Reference data refused"
+
+
+class PlanNotAvailable(RuleViolation):
+    """The reference data has no plan for this cell: QA enters and approves one by hand."""
+
+    title = "Sampling plan not available"
+
+
+class InspectionRefused(RuleViolation):
+    title = "Inspection refused"
+
+
+class NcrRefused(RuleViolation):
+    title = "NCR refused"
+
+
 _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC001": AttributionError,
     "WC002": AttributionError,
@@ -308,6 +329,16 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC094": RuleViolation,  # qualification record rule
     "WC140": RuleViolation,  # record copy refused (unknown subject, malformed digests)
     "WC141": RuleViolation,  # this PDF is registered already
+    # quality (migration 0018)
+    "WC115": ReferenceDataInvalid,
+    "WC116": PlanNotAvailable,  # no plan from the tables / manual plan refused
+    "WC117": RecordLocked,  # inspection template not a draft
+    "WC119": InspectionRefused,  # result refused
+    "WC121": RecordLocked,  # inspection facts fixed
+    "WC123": NcrRefused,
+    "WC126": RuleViolation,  # switching move refused
+    "WC128": RuleViolation,  # risk matrix
+    "WC130": RuleViolation,  # CAPA
     "42501": PermissionDenied,
     "23505": InvalidInput,
     "23514": InvalidInput,
@@ -357,12 +388,13 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     if sqlstate in _TIME_LIMITS:
         return _TIME_LIMITS[sqlstate]
     hint = getattr(diag, "message_hint", None)
-    hinted = sqlstate[:4] in ("WC03", "WC06", "WC08", "WC09", "WC10")
-    if hint and (sqlstate in ("WC011", "WC012", "WC013") or hinted):
+    hinted = sqlstate in ("WC011", "WC012", "WC013") or sqlstate[:4] in _HINTED
+    if hint and hinted:
         return f"{primary} {hint}"
     return primary
 
 
+_HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13")
 _TIME_LIMITS = {
     "57014": "The database stopped this step at the station's time limit. Nothing was saved; "
     "try again, and call IT if it keeps happening.",

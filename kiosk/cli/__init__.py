@@ -49,6 +49,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "wo": ("work_order", "work orders: create, release, list, show, cancel"),
     "qual": ("work_order", "training: grant, list, expiring"),
     "ebr": ("ebr", "batch record / device history record: print one (PDF/A-3b), verify one"),
+    "quality": (
+        "quality",
+        "AQL look-up, inspection templates, inspections, switching, NCRs, CAPA",
+    ),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (

@@ -1,7 +1,7 @@
 """Trace: the genealogy edge indexes carry what a trace returns (issue 12 benchmark).
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-02
 
 A trace reads every edge of the lots it reached: with quantity, unit and serials in the
@@ -13,7 +13,7 @@ recursive walk. Measured in docs/BENCHMARKS.md "Trace".
 from alembic import op
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -408,27 +408,19 @@ def test_receiving_into_a_stock_bin_and_without_permission_is_refused(
 
 
 def test_a_hold_closes_only_by_its_rule(lab: Lab, world: World) -> None:
-    """A QA hold without the QA signature (WC013); by an operator (WC039); an NCR hold even
-    with a signature (WC024: its NCR's disposition closes it)."""
+    """A QA hold without the QA signature (WC013); by an operator (WC039); an NCR hold is
+    not placed by hand without an open NCR (WC123, migration 0018: NCRs place their own
+    holds, and tests/security/test_quality_gates.py shows one refused release by hand)."""
     tokens = [(_token(lab, world.qa), "WC013"), (_token(lab, world.operator), "WC039")]
     with lab.untouched(MATERIALS), lab.station() as conn:
         for token, code in tokens:
             refused(code, conn, _bump("hold", world.hold_h, "status = 'closed'"),
                     token=token, settings=[("workcell.reason", "attack")])  # fmt: skip
     qa_token = _token(lab, world.qa)
-    with lab.station() as conn, conn.transaction():
-        acting_as(conn, qa_token, "NCR hold (test)")
-        ncr = one(
-            conn,
-            "INSERT INTO workcell.hold (lot_id, source, source_ref, reason, version)"
-            " VALUES (%s, 'ncr', 'NCR-1', 'nonconformance', 1) RETURNING id",
-            (world.lot_h,),
-        )
     with lab.untouched(MATERIALS), lab.station() as conn:
-        with pytest.raises(psycopg.Error) as caught:
-            sign_then(conn, world.qa, "released", [("hold", ncr)],
-                      [_bump("hold", ncr, "status = 'closed'")])  # fmt: skip
-        assert caught.value.sqlstate == "WC024", caught.value
+        refused("WC123", conn, "INSERT INTO workcell.hold (lot_id, source, source_ref, reason, version)"
+                " VALUES (%s, 'ncr', 'NCR-1', 'nonconformance', 1)", (world.lot_h,),
+                token=qa_token, settings=[("workcell.reason", "attack")])  # fmt: skip
 
 
 def test_an_adjustment_needs_its_signature(lab: Lab, world: World) -> None:

@@ -1,0 +1,84 @@
+"""Switching states per item and supplier (normal, tightened, reduced, discontinued), the
+score, the rule that last moved the state and every move with its rule.
+
+API:
+  get_switching(uow, item_number, supplier_code) -> SwitchingView
+  move_switching(uow, item_number, supplier_code, to, reason) -> SwitchingView   (QA)
+
+The lots move the state themselves (the database, at each inspection's completion); QA
+moves it by judgement only where the standard asks for the responsible authority: normal
+to reduced (score >= 30), discontinued back to tightened, reduced back to normal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from domain.services.materials.db import id_of, item_id, one, run
+from domain.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SwitchingEvent:
+    at: dt.datetime
+    from_status: str
+    to_status: str
+    rule: str
+    score_before: int
+    score_after: int
+    inspection: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class SwitchingView:
+    item_number: str
+    supplier: str
+    status: str
+    score: int
+    recent: str
+    tightened_rejects: int
+    last_rule: str
+    events: tuple[SwitchingEvent, ...]
+
+
+def get_switching(uow: UnitOfWork, item_number: str, supplier_code: str) -> SwitchingView:
+    item = item_id(uow, item_number)
+    supplier = id_of(uow, "supplier", "code", supplier_code.strip().upper(), "supplier")
+    row = one(
+        uow,
+        "SELECT id, status, score, recent, tightened_rejects, last_rule FROM"
+        " workcell.switching_state WHERE item_id = :i AND supplier_id = :s",
+        {"i": item, "s": supplier},
+    )
+    if row is None:  # never inspected: normal inspection is where it starts
+        return SwitchingView(item_number.upper(), supplier_code.upper(), "normal", 0, "", 0,
+                             "start on normal inspection", ())  # fmt: skip
+    events = tuple(
+        SwitchingEvent(*r)
+        for r in run(
+            uow,
+            "SELECT e.at, e.from_status, e.to_status, e.rule, e.score_before, e.score_after,"
+            " i.number, u.username FROM workcell.switching_event e"
+            " JOIN workcell.users u ON u.id = e.actor_id"
+            " LEFT JOIN workcell.inspection i ON i.id = e.inspection_id"
+            " WHERE e.state_id = :id ORDER BY e.id",
+            {"id": row.id},
+        )
+    )
+    return SwitchingView(
+        item_number.upper(), supplier_code.upper(), row.status, row.score, row.recent,
+        row.tightened_rejects, row.last_rule, events,
+    )  # fmt: skip
+
+
+def move_switching(
+    uow: UnitOfWork, item_number: str, supplier_code: str, to: str, reason: str
+) -> SwitchingView:
+    item = item_id(uow, item_number)
+    supplier = id_of(uow, "supplier", "code", supplier_code.strip().upper(), "supplier")
+    uow.set_reason(f"switching to {to}: {reason.strip()}"[:500])
+    run(uow, "SELECT workcell.switching_move(:i, :s, :to, :why)",
+        {"i": item, "s": supplier, "to": to, "why": reason})  # fmt: skip
+    return get_switching(uow, item_number, supplier_code)

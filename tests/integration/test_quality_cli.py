@@ -1,0 +1,138 @@
+"""`workcell quality ...` for scripts: the AQL look-up without a database, snake_case JSON
+on every show, the exit codes of docs/admin.md (3 not found, 4 refused), and a signed step
+(completing an inspection) acting as a person with --pin-stdin."""
+
+# ruff: noqa: E501  (command lines read better unwrapped)
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.services.quality import inspections
+from kiosk import cli
+from tests.conftest import TestDatabase
+from tests.integration.engineering_helpers import PIN, make_signer
+from tests.integration.materials_helpers import build_plant
+from tests.integration.test_quality import SNAKE_OK, Quality, _fill, _release_template
+
+pytestmark = pytest.mark.pg18
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(database: TestDatabase, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> Run:  # fmt: skip
+    monkeypatch.setenv("WORKCELL_DATABASE_URL", database.station)
+    monkeypatch.setenv("WORKCELL_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("WORKCELL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WORKCELL_STATION", "pytest_cli")
+
+    def invoke(*argv: str, stdin: tuple[str, ...] = ()) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{s}\n" for s in stdin)))
+        code = cli.main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return invoke
+
+
+@pytest.fixture(scope="module")
+def q(database: TestDatabase, session_factory: sessionmaker[Session]) -> Quality:
+    plant = build_plant(database, session_factory)
+    people = [make_signer(database, session_factory, p, r)
+              for p, r in (("qe", "engineer"), ("insp", "operator"), ("eng", "engineer"), ("qa2", "qa"))]  # fmt: skip
+    quality = Quality(plant, *people)
+    _release_template(quality, "cap")
+    return quality
+
+
+def _snake(value: object) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            assert SNAKE_OK.fullmatch(key), key
+            _snake(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _snake(inner)
+
+
+def test_the_aql_look_up_needs_no_database(run: Run) -> None:
+    code, out, _ = run("quality", "aql", "--lot-size", "100", "--aql", "0.40", "--format", "json")
+    plan = json.loads(out)
+    assert code == 0 and (plan["plan_letter"], plan["sample_size"], plan["ac"]) == ("G", 32, 0)
+    _snake(plan)
+    code, _, err = run(
+        "quality", "aql", "--lot-size", "200", "--aql", "1.0", "--severity", "tightened"
+    )
+    assert code == cli.REFUSED and "QA enters and approves" in err
+    code, _, err = run("quality", "aql", "--lot-size", "200", "--aql", "1.2")
+    assert code == cli.REFUSED and "not a column" in err
+
+
+def test_shows_print_snake_case_json_and_unknown_records_exit_3(run: Run, q: Quality) -> None:
+    lot = q.plant.receive("cap", "500")
+    with q.plant.uow(q.plant.qa) as uow:
+        (number,) = inspections.inspections_of_lot(uow, lot)
+    code, out, _ = run("quality", "inspection", "show", number, "--format", "json")
+    view = json.loads(out)
+    assert code == 0 and view["number"] == number and view["plans"][0]["sample_size"] == 50
+    _snake(view)
+    code, out, _ = run(
+        "quality",
+        "template",
+        "show",
+        q.plant.items["cap"],
+        "--type",
+        "receiving",
+        "--format",
+        "json",
+    )
+    assert code == 0 and json.loads(out)["status"] == "released"
+    code, out, _ = run(
+        "quality",
+        "switching",
+        q.plant.items["cap"],
+        "--supplier",
+        q.plant.supplier,
+        "--format",
+        "json",
+    )
+    assert code == 0 and json.loads(out)["status"] == "normal"
+    assert run("quality", "ncr", "show", "NCR-NONE")[0] == cli.NOT_FOUND
+    assert run("quality", "inspection", "show", "QI-NONE")[0] == cli.NOT_FOUND
+
+
+def test_an_inspector_completes_and_may_not_release_at_the_command_line(
+    run: Run, q: Quality
+) -> None:
+    lot = q.plant.receive("cap", "500")
+    with q.plant.uow(q.plant.qa) as uow:
+        (number,) = inspections.inspections_of_lot(uow, lot)
+    _fill(q, number)
+    code, out, err = run(
+        "quality",
+        "inspection",
+        "complete",
+        number,
+        "--as",
+        q.inspector,
+        "--pin-stdin",
+        stdin=(PIN,),
+    )
+    assert code == 0, err
+    assert "decision accept" in out
+    code, _, err = run(
+        "quality", "inspection", "release", number, "--as", q.inspector, "--pin-stdin", stdin=(PIN,)
+    )
+    assert code == cli.REFUSED
+    code, out, err = run(
+        "quality", "inspection", "release", number, "--as", q.plant.qa, "--pin-stdin", stdin=(PIN,)
+    )
+    assert code == 0, err
+    assert "released" in out
