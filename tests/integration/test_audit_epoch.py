@@ -83,9 +83,9 @@ def move_xids_on(db: TestDatabase, minimum: int = XIDS_AHEAD) -> None:
             return
         conn.execute("CREATE TEMP TABLE xid_burner (n int)")
         conn.execute(
-            "DO $$ BEGIN FOR i IN 1..%s LOOP"
+            f"DO $$ BEGIN FOR i IN 1..{int(missing)} LOOP"
             " BEGIN INSERT INTO xid_burner VALUES (i); EXCEPTION WHEN OTHERS THEN NULL; END;"
-            " END LOOP; END $$" % int(missing)
+            " END LOOP; END $$"
         )
 
 
