@@ -88,6 +88,7 @@ class FixedAuditBackend:
             "status": "draft",
             "shelf_life_days": None,
             "gtin": "09501101530003",
+            "created_by": 7,
             "version": 3,
         }
         after = {**before, "description": "Pump housing, 316L, electropolished", "version": 4}
@@ -121,7 +122,16 @@ class FixedAuditBackend:
                 None,
             ),
         )
-        return EntryView(detail, sigs, True)
+        labels = self.record_labels(actor, [row.id, *(r.id for r in same)])
+        return EntryView(
+            detail,
+            sigs,
+            True,
+            "Erin Engineer",
+            labels.get(row.id),
+            {"created_by": {7: "erin.eng"}},
+            labels,
+        )
 
     def audit_tables(self, actor: str) -> tuple[str, ...]:
         return ("workcell.item", "workcell.signature", "workcell.users")

@@ -51,7 +51,7 @@ async def test_admin_lists_and_filters_users_by_role_and_name(make_station, pers
     ada, quinn, olivia = person("admin"), person("qa"), person("operator")
     station = make_station()
     app = station.app
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, ada)
         screen = users_screen(station)
         app.push_screen(screen)

@@ -1,4 +1,4 @@
-"""Snapshots of the audit browser and the entry detail at 80x24 and 160x50, clock frozen.
+"""Snapshots of the audit browser and the entry detail at 80x24 and 160x48, clock frozen.
 
 The screens run in the real station app (signed in through the real identity services);
 only the audit data comes from tests/ui/audit_fixed.py, because real entries carry server
@@ -18,7 +18,7 @@ from kiosk.app import make_app
 from kiosk.backend import KioskBackend
 from kiosk.clock import frozen_clock
 from kiosk.settings import StationSettings
-from screens.audit.browser import AuditBrowserScreen
+from screens.audit.browser import AuditBrowserScreen, history_screen
 from screens.audit.entry import EntryScreen
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
@@ -26,7 +26,7 @@ from tests.identity_helpers import admin_for
 from tests.ui.audit_fixed import FixedAuditBackend
 from tests.ui.conftest import FROZEN, enrol_fixed, until
 
-SIZES = [(80, 24), (160, 50)]
+SIZES = [(80, 24), (160, 48)]
 INSPECTOR = ("snap.ines", "Ines Inspector", "864209", "04AA55AA55AA55")
 
 
@@ -63,7 +63,7 @@ def _scenario(screen: str, reader: FakeCardReader):
             await app.push_screen(browser)
             await until(pilot, lambda: browser.page is not None, "the first page")
         else:
-            entry = EntryScreen(backend, 1125)
+            entry = EntryScreen(backend, 1125, lambda t, k: history_screen(backend, t, k))
             await app.push_screen(entry)
             await until(pilot, lambda: entry.view is not None, "the entry")
         await app.workers.wait_for_complete()

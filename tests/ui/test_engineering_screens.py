@@ -134,7 +134,7 @@ async def test_operator_approval_is_refused_in_the_dialog(make_station, person, 
     app = station.app
     backend = engineering_backend_for(station.backend)
     assert backend is not None
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, quinn)
         app.push_screen(EcoScreen(backend, number))
         await until(pilot, lambda: _offered(app, "approve"), "approve offered")

@@ -1,4 +1,4 @@
-"""Snapshots of the main screens at 80x24 (SSH) and 160x50 (touch terminal), clock frozen.
+"""Snapshots of the main screens at 80x24 (SSH) and 160x48 (touch terminal), clock frozen.
 
 People and items have fixed names (created once per test database) so the pictures are
 reproducible. Update with ``pytest tests/ui/test_snapshots.py --snapshot-update`` only after
@@ -30,7 +30,7 @@ from tests.identity_helpers import admin_for
 from tests.sessions import session_of
 from tests.ui.conftest import FROZEN, enrol_fixed, tap, until
 
-SIZES = [(80, 24), (160, 50)]
+SIZES = [(80, 24), (160, 48)]
 ITEM = "SNAP-HOUSING-01"
 
 

@@ -144,7 +144,7 @@ async def test_the_on_screen_keyboard_fills_the_new_item_form(make_station, pers
     erin = person("engineer")
     station = make_station()
     app = station.app
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, erin)
         app.push_screen(NewItemScreen(station.backend))
         await until(pilot, lambda: app.screen.query_one("#item_number").has_focus, "the form")
