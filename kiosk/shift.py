@@ -17,18 +17,20 @@ Rules (docs/kiosk.md):
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, cast
+
+from textual.app import App
+from textual.screen import Screen
 
 from domain.errors import AttributionError, WorkCellError
-from screens.backend import Draft, SignedInUser
+from screens.backend import Draft, DraftsBackend, SessionBackend, SignedInUser
 from screens.base import call_backend
-from screens.home import HomeScreen
+from screens.contracts import DraftSource
+from screens.home import HomeScreen, Tile
 from screens.modals.confirm import ConfirmModal
 from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
-
-if TYPE_CHECKING:
-    from kiosk.app import WorkCellApp
 
 Parked = list[tuple[str, str, dict[str, Any]]]
 
@@ -37,9 +39,34 @@ SESSION_GRACE_S = 30
 MIN_KEEP_ALIVE_S = 5.0
 
 
+class ShiftBackend(SessionBackend, DraftsBackend, Protocol):
+    """What the shift asks of the station's backend: sessions and drafts."""
+
+
+class ShiftHost(Protocol):
+    """What the shift needs of the station app besides Textual's App (kiosk.app.WorkCellApp,
+    which creates it): named here so that this module does not import the app."""
+
+    current_user: SignedInUser | None
+    last_activity: float
+
+    @property
+    def backend(self) -> ShiftBackend: ...
+
+    @property
+    def settings(self) -> Any: ...  # kiosk.settings.StationSettings
+
+    @property
+    def tiles(self) -> Sequence[Tile]: ...
+
+    @property
+    def restorers(self) -> dict[str, Callable[[dict[str, Any]], Screen[Any]]]: ...
+
+
 class Shift:
-    def __init__(self, app: WorkCellApp) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self.app = app
+        self.host = cast(ShiftHost, app)
         self.locked = False
         self._alive_at = time.monotonic()  # when the session was last kept alive
         self._alive_busy = False
@@ -52,9 +79,9 @@ class Shift:
     def signed_in(self, user: SignedInUser | None) -> None:
         if user is None:
             return
-        self.app.current_user = user
-        self.app.last_activity = self._alive_at = time.monotonic()
-        self.app.push_screen(HomeScreen(self.app.tiles))
+        self.host.current_user = user
+        self.host.last_activity = self._alive_at = time.monotonic()
+        self.app.push_screen(HomeScreen(self.host.tiles))
         self.offer_drafts(user)
 
     def request_sign_out(self) -> None:
@@ -66,14 +93,14 @@ class Shift:
 
     def _sign_out(self, confirmed: bool | None) -> None:
         if confirmed:
-            user = self.app.current_user
+            user = self.host.current_user
             if user is not None:
                 self.end_session(user, "signed out")
             self.app.run_worker(self._close_all(then_sign_in=True), group="shift")
 
     def end_session(self, user: SignedInUser, reason: str) -> None:
         """End ``user``'s database session (in a worker: it may wait for the database)."""
-        backend = self.app.backend
+        backend = self.host.backend
         call_backend(
             self.app,
             lambda: backend.sign_out(user.username, reason),
@@ -87,28 +114,28 @@ class Shift:
             await self.app.pop_screen()
         self.locked = False
         if then_sign_in:
-            self.app.current_user = None
+            self.host.current_user = None
             self.start()
 
     # -- idle lock ---------------------------------------------------------------------------
 
     def idle_limit(self) -> float:
         """Seconds without a key or touch before the station locks."""
-        limit = float(self.app.settings.idle_timeout_s)
-        user = self.app.current_user
+        limit = float(self.host.settings.idle_timeout_s)
+        user = self.host.current_user
         if user is not None and user.idle_s:
             limit = min(limit, float(max(1, user.idle_s - SESSION_GRACE_S)))
         return limit
 
     def check_idle(self) -> None:
-        idle = time.monotonic() - self.app.last_activity
+        idle = time.monotonic() - self.host.last_activity
         if idle >= self.idle_limit():
             self.lock("idle lock")
             return
         self._keep_alive()
 
     def lock(self, reason: str = "station locked") -> None:
-        user = self.app.current_user
+        user = self.host.current_user
         if user is None or self.locked:
             return
         self.locked = True
@@ -118,22 +145,22 @@ class Shift:
     def _keep_alive(self) -> None:
         """Someone busy at the station (keys, touches) without a database call in a while
         keeps their session: the database ends a session idle for its idle time."""
-        user = self.app.current_user
+        user = self.host.current_user
         if user is None or self.locked or self._alive_busy:
             return
         now = time.monotonic()
         interval = max(MIN_KEEP_ALIVE_S, (user.idle_s or self.idle_limit()) / 4)
-        if self.app.last_activity <= self._alive_at or now - self._alive_at < interval:
+        if self.host.last_activity <= self._alive_at or now - self._alive_at < interval:
             return
         self._alive_at, self._alive_busy = now, True
-        backend = self.app.backend
+        backend = self.host.backend
 
         def done(_: object) -> None:
             self._alive_busy = False
 
         def failed(error: WorkCellError) -> None:
             self._alive_busy = False
-            if isinstance(error, AttributionError) and self.app.current_user == user:
+            if isinstance(error, AttributionError) and self.host.current_user == user:
                 # ended in the database (an administrator locked the account, the station
                 # was disabled, or the session timed out): the station locks too
                 self.app.notify(error.message, title="Signed out", severity="warning")
@@ -145,13 +172,13 @@ class Shift:
         )  # fmt: skip
 
     def _unlocked(self, user: SignedInUser | None) -> None:
-        previous = self.app.current_user
+        previous = self.host.current_user
         if user is None or previous is None:
             return
         self.locked = False
-        self.app.last_activity = self._alive_at = time.monotonic()
+        self.host.last_activity = self._alive_at = time.monotonic()
         if user.username == previous.username:
-            self.app.current_user = user
+            self.host.current_user = user
             return
         self._take_over(previous, user)
 
@@ -171,14 +198,12 @@ class Shift:
     def unsaved_input(self) -> Parked:
         parked: Parked = []
         for screen in self.app.screen_stack:
-            getter = getattr(screen, "unsaved_input", None)
-            key = getattr(screen, "DRAFT_SCREEN", None)
-            if getter is None or key is None:
+            if not isinstance(screen, DraftSource):
                 continue
-            found = getter()
+            found = screen.unsaved_input()
             if found is not None:
                 summary, payload = found
-                parked.append((key, summary, payload))
+                parked.append((screen.DRAFT_SCREEN, summary, payload))
         return parked
 
     def _take_over(self, previous: SignedInUser, user: SignedInUser) -> None:
@@ -186,7 +211,7 @@ class Shift:
         if not parked:
             self.app.run_worker(self._start_for(user), group="shift")
             return
-        backend = self.app.backend
+        backend = self.host.backend
 
         def failed(error: WorkCellError) -> None:
             # Nothing may be lost: the previous person's screens stay, locked.
@@ -215,7 +240,7 @@ class Shift:
     # -- drafts offered back at sign-in -----------------------------------------------------
 
     def offer_drafts(self, user: SignedInUser) -> None:
-        backend = self.app.backend
+        backend = self.host.backend
         call_backend(
             self.app,
             lambda: backend.drafts_for(user.username),
@@ -224,7 +249,7 @@ class Shift:
         )
 
     def _offer(self, user: SignedInUser, found: list[Draft]) -> None:
-        if not found or self.app.current_user != user:
+        if not found or self.host.current_user != user:
             return
         draft = found[0]
         self.app.push_screen(
@@ -233,7 +258,7 @@ class Shift:
         )
 
     def _chosen(self, user: SignedInUser, draft: Draft, choice: str | None) -> None:
-        backend = self.app.backend
+        backend = self.host.backend
         if choice == "resume":
             call_backend(
                 self.app,
@@ -257,7 +282,7 @@ class Shift:
         if not confirmed:
             self.offer_drafts(user)
             return
-        backend = self.app.backend
+        backend = self.host.backend
         call_backend(
             self.app,
             lambda: backend.discard(user.username, draft.id),
@@ -266,7 +291,7 @@ class Shift:
         )
 
     def _resumed(self, user: SignedInUser, draft: Draft) -> None:
-        restore = self.app.restorers.get(draft.screen)
+        restore = self.host.restorers.get(draft.screen)
         if restore is None:
             self.app.notify(f"This station cannot reopen {draft.screen!r}.", severity="error")
         else:

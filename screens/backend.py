@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the sign-in screen needs no SQLAlchemy (start-up time)
-    from domain.services.items import NewItem
+    from domain.views.items import NewItem
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
-from domain.audit.query import AuditFilter
+from domain.views.audit import AuditFilter
 from screens.admin import backend as ab
 from screens.admin.common import permitted
 from screens.admin.forms import CardCaptureModal, ChoiceModal, ReasonModal, TemporaryPinModal

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from domain.audit.query import AuditDetail, AuditFilter, AuditPage
+from domain.views.audit import AuditDetail, AuditFilter, AuditPage
 
 Progress = Callable[[float, str], None]
 EXPORT_FORMATS = ("csv", "json", "bundle")

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
-from domain.audit.query import AuditFilter, AuditPage, AuditRow
+from domain.views.audit import AuditFilter, AuditPage, AuditRow
 from screens.admin.common import permitted
 from screens.audit.backend import AuditBackend
 from screens.audit.entry import EntryScreen

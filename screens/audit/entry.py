@@ -21,7 +21,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, DataTable, Static
 
-from domain.audit.query import AuditRow
+from domain.views.audit import AuditRow
 from screens.admin.common import permitted
 from screens.audit.backend import AuditBackend, EntryView
 from screens.audit.text import op_text, short_table

@@ -27,6 +27,7 @@ from kiosk.clock import frozen_clock
 from kiosk.settings import StationSettings
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from screens.widgets import Keypad
 from tests.conftest import TestDatabase, unique
 from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol
@@ -121,7 +122,7 @@ async def tap_and_pin(
     (typed, or with ``touch`` pressed on the on-screen keypad)."""
     assert person.badge_uid is not None
     station.reader.tap(person.badge_uid)
-    await until(pilot, lambda: pilot.app.screen.has_class("-pin"), "the PIN prompt")
+    await until(pilot, lambda: at_stage(pilot.app.screen, "-pin"), "the PIN prompt")
     if touch:
         # The keypad has just been laid out: a tap can go to a stale place. Tap until the
         # tap lands on the key, then wait until the keypad holds the digit (app state).

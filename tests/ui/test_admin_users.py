@@ -18,6 +18,7 @@ from screens.admin.forms import ReasonModal
 from screens.admin.reauth import ReauthModal
 from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
+from screens.stages import at_stage
 from tests.conftest import (
     TEST_ADMIN,
     TestDatabase,
@@ -239,7 +240,7 @@ async def test_admin_over_ssh_adds_a_user_with_the_keyboard_alone(make_station, 
                 break
             await pilot.press("tab")
         await pilot.press("enter", *ada.username, "enter")
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*ada.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, UsersScreen), "back on the list")
     with make_uow(ada.username) as uow:

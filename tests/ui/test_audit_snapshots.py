@@ -22,6 +22,7 @@ from screens.audit.browser import AuditBrowserScreen, history_screen
 from screens.audit.entry import EntryScreen
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.identity_helpers import admin_for
 from tests.ui.audit_fixed import FixedAuditBackend
 from tests.ui.conftest import FROZEN, enrol_fixed, until
@@ -54,7 +55,7 @@ def _scenario(screen: str, reader: FakeCardReader):
         app = pilot.app
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         reader.tap(INSPECTOR[3])
-        await until(pilot, lambda: app.screen.has_class("-pin"), "PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "PIN prompt")
         await pilot.press(*INSPECTOR[2], "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
         backend = FixedAuditBackend()

@@ -13,6 +13,7 @@ from screens.item_new import NewItemScreen
 from screens.modals.confirm import ConfirmModal
 from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from screens.widgets.keyboard import KeyboardModal
 from tests.ui.conftest import sign_in, tap, tap_and_pin, until
 
@@ -135,7 +136,7 @@ async def test_badge_tapped_on_a_signed_in_screen_switches_person_after_the_pin(
         await sign_in(pilot, station, erin)
         station.reader.tap(olivia.badge_uid)
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         assert app.current_user.username == erin.username  # nothing changes before the PIN
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")

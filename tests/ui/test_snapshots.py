@@ -26,6 +26,7 @@ from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.modals.signature import SignatureModal
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.identity_helpers import admin_for
 from tests.sessions import session_of
 from tests.ui.conftest import FROZEN, enrol_fixed, tap, until
@@ -74,7 +75,7 @@ async def _signed_in(pilot, reader: FakeCardReader, who: Fixed = ERIN) -> None:
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
     reader.tap(who.badge)
-    await until(pilot, lambda: app.screen.has_class("-pin"), "PIN prompt")
+    await until(pilot, lambda: at_stage(app.screen, "-pin"), "PIN prompt")
     await pilot.press(*who.pin, "enter")
     await until(pilot, lambda: app.screen.query(".tile").first().region, "home")
 

@@ -13,6 +13,7 @@ from screens.home import HomeScreen
 from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.conftest import TEST_ADMIN, unique
 from tests.ui.conftest import sign_in, tap, until
 
@@ -114,7 +115,7 @@ async def test_wedge_badge_reader_signs_in(make_station, person):
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         scanner = FakeScanner(wedge_config(station.settings.scanner))
         await pilot.press(*scanner.keys(olivia.badge_uid, badge=True))
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
 
@@ -150,6 +151,6 @@ async def test_badge_id_of_another_length_typed_in_a_frame_is_tried_as_a_badge(
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         scanner = FakeScanner(wedge_config(station.settings.scanner))
         await pilot.press(*scanner.keys("04a1c0ffee"))
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
