@@ -1,8 +1,8 @@
 """The station's implementation of the admin and security-event protocols
 (screens/admin/backend.py) on the identity services.
 
-An administrator action is a `Signable`: ``describe()`` says exactly what will happen,
-``sign(proof, comment)`` re-authenticates the signed-in administrator and performs the
+An administrator action is a `Confirmation`: ``describe()`` says exactly what will happen,
+``confirm(proof)`` re-authenticates the signed-in administrator and performs the
 action in the same transaction (actor = that administrator, reason = the one given), so
 the audit trail shows who did it, when, why, and that they proved it was them. The
 database checks the proof: an unlock passes it to workcell.unlock_user; every other
@@ -29,7 +29,7 @@ from kiosk.backend import credentials, record_to_sign, signature_line
 from kiosk.sessions import SessionBook, end_session
 from kiosk.settings import StationSettings
 from screens.admin import backend as ab
-from screens.backend import Proof, RecordToSign, SignatureLine
+from screens.backend import ActionDone, ActionToConfirm, Proof, RecordToSign, SignatureLine
 
 
 def user_row(row: user_admin.PersonRow) -> ab.UserRow:
@@ -370,7 +370,8 @@ def describe_request(r: ab.AdminRequest) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class AdminAction:
-    """A pending administrator action; `SignatureModal`-compatible (a Signable)."""
+    """A pending administrator action (a `Confirmation`): nothing is signed, so it carries
+    no record version; the dialog shows what will change and hands over the proof."""
 
     backend: AdminStationBackend
     actor: str
@@ -380,11 +381,10 @@ class AdminAction:
     def meaning(self) -> str:
         return ACTIONS[self.request.action][0].lower()
 
-    def describe(self) -> RecordToSign:
-        title = ACTIONS[self.request.action][0]
-        return RecordToSign(title, 0, describe_request(self.request), "administrator action")
+    def describe(self) -> ActionToConfirm:
+        return ActionToConfirm(ACTIONS[self.request.action][0], describe_request(self.request))
 
-    def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
+    def confirm(self, proof: Proof) -> ActionDone:
         """Re-authenticate the administrator, then act; one transaction, committed together."""
         b, r = self.backend, self.request
         label, perform = ACTIONS[r.action]
@@ -410,4 +410,4 @@ class AdminAction:
             if previous is not None and previous.token != renewed.token:
                 end_session(b.session_factory, previous, "re-authenticated for an admin action")
         who = b.sessions.require(self.actor)
-        return SignatureLine(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))
+        return ActionDone(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))

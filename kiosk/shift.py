@@ -31,6 +31,7 @@ from screens.home import HomeScreen, Tile
 from screens.modals.confirm import ConfirmModal
 from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
+from screens.switching import SwitchingScreen
 
 Parked = list[tuple[str, str, dict[str, Any]]]
 
@@ -109,13 +110,19 @@ class Shift:
             group=f"sign-out-{user.username}",
         )
 
+    def _pop_all(self) -> list[Any]:
+        """Close every screen above the base at once: no await between the pops, so nobody
+        sees the screens underneath (the previous person's) on the way out."""
+        return [self.app.pop_screen() for _ in range(len(self.app.screen_stack) - 1)]
+
     async def _close_all(self, *, then_sign_in: bool) -> None:
-        while len(self.app.screen_stack) > 1:
-            await self.app.pop_screen()
+        closing = self._pop_all()
         self.locked = False
         if then_sign_in:
             self.host.current_user = None
             self.start()
+        for pop in closing:
+            await pop
 
     # -- idle lock ---------------------------------------------------------------------------
 
@@ -208,6 +215,9 @@ class Shift:
 
     def _take_over(self, previous: SignedInUser, user: SignedInUser) -> None:
         parked = self.unsaved_input()
+        # The previous person's screens stay mounted until their input is parked (nothing
+        # is lost if that fails), covered so that the newcomer never sees them.
+        self.app.push_screen(SwitchingScreen(user.printed_name))
         if not parked:
             self.app.run_worker(self._start_for(user), group="shift")
             return
@@ -223,6 +233,8 @@ class Shift:
                 timeout=10,
             )
             self.end_session(user, "take-over refused: unsaved input not kept")
+            if isinstance(self.app.screen, SwitchingScreen):
+                self.app.pop_screen()
             self.lock()
 
         call_backend(
@@ -234,8 +246,11 @@ class Shift:
         )
 
     async def _start_for(self, user: SignedInUser) -> None:
-        await self._close_all(then_sign_in=False)
-        self.signed_in(user)
+        closing = self._pop_all()
+        self.locked = False
+        self.signed_in(user)  # the newcomer's home, before anything underneath could show
+        for pop in closing:
+            await pop
 
     # -- drafts offered back at sign-in -----------------------------------------------------
 

@@ -88,6 +88,38 @@ class Signable(Protocol):
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine: ...
 
 
+@dataclass(frozen=True)
+class ActionToConfirm:
+    """What an administrator action will change, line by line. Nothing is signed: there is
+    no record version or content hash, so none is pretended."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ActionDone:
+    """An administrator action performed: who confirmed it with badge + PIN, what was done
+    ("Badge 12 issued to olivia"), and when (server time)."""
+
+    printed_name: str
+    username: str
+    done: str
+    at: dt.datetime
+
+
+class Confirmation(Protocol):
+    """One pending administrator action. `ReauthModal` (screens/admin/reauth.py) shows it and
+    hands over the administrator's fresh proof; the backend re-authenticates and acts."""
+
+    @property
+    def meaning(self) -> str: ...  # "issue badge", "lock"
+
+    def describe(self) -> ActionToConfirm: ...
+
+    def confirm(self, proof: Proof) -> ActionDone: ...
+
+
 class SessionBackend(Protocol):
     """Sign-in, sign-out, badge look-up and the server's clock."""
 

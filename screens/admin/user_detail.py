@@ -179,10 +179,10 @@ class UserDetailScreen(StationScreen):
             return
         request = await self._gather(action, self.card, None, "")
         while request is not None:
-            signable = self.backend.admin_action(user.username, request)
-            line = await self.app.push_screen_wait(ReauthModal(signable))
-            if line is not None:
-                self.notify(line.meaning, title="Done", timeout=6)
+            pending = self.backend.admin_action(user.username, request)
+            done = await self.app.push_screen_wait(ReauthModal(pending))
+            if done is not None:
+                self.notify(done.done, title="Done", timeout=6)
                 break
             request = await self._gather(
                 action, self.card, request, "Not done yet: confirm again, or Cancel."

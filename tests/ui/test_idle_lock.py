@@ -40,6 +40,13 @@ def _typed(app) -> tuple[str, str, str]:
     )
 
 
+def _home_of(app, who) -> bool:
+    """The home screen on top, and it is ``who``'s (the previous person's screens close
+    first, in the same step)."""
+    user = app.current_user
+    return isinstance(app.screen, HomeScreen) and user is not None and user.username == who.username
+
+
 async def test_idle_lock_then_same_person_unlocks_with_input_intact(make_station, person):
     """After the idle timeout the station locks; the same badge + PIN unlocks, input kept."""
     erin = person("engineer")
@@ -71,7 +78,7 @@ async def test_another_person_parks_the_input_which_is_offered_back(make_station
         app.lock()
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, olivia, olivia.pin)
-        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        await until(pilot, lambda: _home_of(app, olivia), "Olivia's home")
         assert app.current_user.username == olivia.username
         assert not any(isinstance(s, NewItemScreen) for s in app.screen_stack)
         with make_uow(erin.username) as uow:
@@ -102,7 +109,7 @@ async def test_discarding_a_parked_draft_asks_first_and_is_audited(
         app.lock()
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, olivia, olivia.pin)
-        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        await until(pilot, lambda: _home_of(app, olivia), "Olivia's home")
         app.lock()
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, erin, erin.pin)
@@ -139,5 +146,5 @@ async def test_badge_tapped_on_a_signed_in_screen_switches_person_after_the_pin(
         await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         assert app.current_user.username == erin.username  # nothing changes before the PIN
         await pilot.press(*olivia.pin, "enter")
-        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        await until(pilot, lambda: _home_of(app, olivia), "Olivia's home")
         assert app.current_user.username == olivia.username
