@@ -24,6 +24,7 @@ from screens.audit.backend import (
 
 T0 = dt.datetime(2026, 11, 26, 5, 0, tzinfo=dt.UTC)
 ACTORS = ("erin.eng", "quinn.qa", "sam.super", "ada.admin")
+NAMES = dict(zip(ACTORS, ("Erin Engineer", "Quinn Quality", "Sam Super", "Ada Admin"), strict=True))
 REASONS = ("Drawing rev C", "Supplier change (ECO-0042)", "Typo in description", None)
 
 
@@ -127,7 +128,7 @@ class FixedAuditBackend:
             detail,
             sigs,
             True,
-            "Erin Engineer",
+            NAMES[row.actor],
             labels.get(row.id),
             {"created_by": {7: "erin.eng"}},
             labels,

@@ -107,6 +107,26 @@ def _holds(predicate: Callable[[], object]) -> bool:
         return False
 
 
+async def focused(pilot: Pilot[Any], widget_id: str) -> None:
+    """Wait until the top screen's focus is on ``widget_id`` (a dialog focuses its first
+    field in on_mount: keys pressed before that land nowhere)."""
+
+    def holds() -> bool:
+        node = pilot.app.screen.focused
+        return node is not None and node.id == widget_id
+
+    await until(pilot, holds, f"#{widget_id} focused")
+
+
+def freeze_cursors(app: Any) -> None:
+    """Every text field's cursor shown steadily (no blink): a snapshot taken under load must
+    not depend on the blink's phase."""
+    from textual.widgets import Input
+
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+
+
 def screen_text(app: WorkCellApp) -> str:
     """Everything the top screen shows, as plain text (for assertions on messages)."""
     from textual.widgets import Static

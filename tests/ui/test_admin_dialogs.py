@@ -12,7 +12,7 @@ from screens.admin.user_detail import UserDetailScreen
 from screens.modals.confirm import ConfirmModal
 from screens.widgets.keyboard import KeyboardModal, key_id
 from tests.ui.admin_helpers import click, confirm_as, open_user
-from tests.ui.conftest import screen_text, sign_in, tap, until
+from tests.ui.conftest import focused, screen_text, sign_in, tap, until
 
 
 async def _type_on_keyboard(pilot, field: str, text: str) -> None:
@@ -59,6 +59,7 @@ async def test_a_trivial_temporary_pin_is_refused_on_the_keypad(make_station, pe
         screen = await open_user(pilot, station, olivia.username)
         screen.run_flow("reset-pin")
         await until(pilot, lambda: isinstance(app.screen, TemporaryPinModal), "the PIN form")
+        await focused(pilot, "temp-pin")
         await pilot.press(*"111111", "enter")
         await until(pilot, lambda: "same PIN again" in screen_text(app), "the second entry")
         await pilot.press(*"111111", "enter")
@@ -145,12 +146,14 @@ async def test_escape_with_something_entered_asks_first(make_station, person):
         await until(pilot, lambda: isinstance(app.screen, UserDetailScreen), "closed at once")
         screen.run_flow("lock")
         await until(pilot, lambda: isinstance(app.screen, ReasonModal), "the reason")
+        await focused(pilot, "reason")
         await pilot.press(*"half")
         await asks_then_keeps(ReasonModal, lambda s: s.query_one("#reason").value == "half")
 
         screen.run_flow("issue-badge")
         await until(pilot, lambda: isinstance(app.screen, CardCaptureModal), "the card prompt")
         app.screen.query_one("#card-typed").focus()
+        await focused(pilot, "card-typed")
         await pilot.press(*"04AB")
         await asks_then_keeps(
             CardCaptureModal, lambda s: s.query_one("#card-typed").value == "04AB"
@@ -158,6 +161,7 @@ async def test_escape_with_something_entered_asks_first(make_station, person):
 
         screen.run_flow("reset-pin")
         await until(pilot, lambda: isinstance(app.screen, TemporaryPinModal), "the PIN form")
+        await focused(pilot, "temp-pin")
         await pilot.press(*"583920", "enter")
         await until(pilot, lambda: "same PIN again" in screen_text(app), "the second entry")
         await asks_then_keeps(TemporaryPinModal, lambda s: s.first == "583920")
@@ -176,7 +180,7 @@ async def test_reason_and_card_number_take_the_on_screen_keyboard(make_station, 
         await until(pilot, lambda: isinstance(app.screen, ReasonModal), "the reason")
         await _type_on_keyboard(pilot, "#reason", "SHIFT END")
         await until(pilot, lambda: isinstance(app.screen, ReauthModal), "the confirmation")
-        assert "SHIFT END" in screen_text(app)
+        await until(pilot, lambda: "SHIFT END" in screen_text(app), "the reason on it")
         await click(pilot, "#sig-cancel")
         await until(pilot, lambda: isinstance(app.screen, ReasonModal), "the reason again")
         await click(pilot, "#form-cancel")

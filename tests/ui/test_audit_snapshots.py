@@ -25,7 +25,7 @@ from screens.sign_in import SignInScreen
 from screens.stages import at_stage
 from tests.identity_helpers import admin_for
 from tests.ui.audit_fixed import FixedAuditBackend
-from tests.ui.conftest import FROZEN, enrol_fixed, until
+from tests.ui.conftest import FROZEN, enrol_fixed, freeze_cursors, until
 
 SIZES = [(80, 24), (160, 48)]
 INSPECTOR = ("snap.ines", "Ines Inspector", "864209", "04AA55AA55AA55")
@@ -68,6 +68,7 @@ def _scenario(screen: str, reader: FakeCardReader):
             await app.push_screen(entry)
             await until(pilot, lambda: entry.view is not None, "the entry")
         await app.workers.wait_for_complete()
+        freeze_cursors(app)
         await pilot.pause(0.1)
 
     return run

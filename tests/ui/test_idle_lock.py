@@ -15,7 +15,7 @@ from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
 from screens.stages import at_stage
 from screens.widgets.keyboard import KeyboardModal
-from tests.ui.conftest import sign_in, tap, tap_and_pin, until
+from tests.ui.conftest import focused, sign_in, tap, tap_and_pin, until
 
 
 async def _type_new_item(pilot, app, number: str, description: str) -> None:
@@ -25,10 +25,12 @@ async def _type_new_item(pilot, app, number: str, description: str) -> None:
         # a tap opens the on-screen keyboard; a physical keyboard types into it too
         await tap(pilot, field)
         await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keyboard")
+        await focused(pilot, "kb-text")
         await pilot.press(*text, "enter")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "back on the form")
     await tap(pilot, "#key-3")
     await tap(pilot, "#key-0")
+    await until(pilot, lambda: app.screen.query_one("#shelf_life").value == "30", "30 keyed")
 
 
 def _typed(app) -> tuple[str, str, str]:
@@ -91,7 +93,8 @@ async def test_another_person_parks_the_input_which_is_offered_back(make_station
         await until(pilot, lambda: isinstance(app.screen, DraftOfferModal), "the draft offer")
         await tap(pilot, "#draft-resume")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the resumed form")
-        assert _typed(app) == ("WID-7", "Parked text", "30")
+        # the keypad's value is set in the form's on_mount
+        await until(pilot, lambda: _typed(app) == ("WID-7", "Parked text", "30"), "the input")
     with make_uow(erin.username) as uow:
         assert drafts.parked_drafts(uow, erin.username, station.settings.name) == []
 

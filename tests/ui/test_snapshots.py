@@ -29,7 +29,7 @@ from screens.sign_in import SignInScreen
 from screens.stages import at_stage
 from tests.identity_helpers import admin_for
 from tests.sessions import session_of
-from tests.ui.conftest import FROZEN, enrol_fixed, tap, until
+from tests.ui.conftest import FROZEN, enrol_fixed, freeze_cursors, tap, until
 
 SIZES = [(80, 24), (160, 48)]
 ITEM = "SNAP-HOUSING-01"
@@ -82,6 +82,7 @@ async def _signed_in(pilot, reader: FakeCardReader, who: Fixed = ERIN) -> None:
 
 async def _settled(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
+    freeze_cursors(pilot.app)
     await pilot.pause(0.1)
 
 
