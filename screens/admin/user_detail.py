@@ -8,7 +8,7 @@ only with the administrator's badge/card + PIN. Irreversible ones are confirmed 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -22,6 +22,7 @@ from domain.views.audit import AuditFilter
 from screens.admin import backend as ab
 from screens.admin.common import permitted
 from screens.admin.forms import CardCaptureModal, ChoiceModal, ReasonModal, TemporaryPinModal
+from screens.admin.reasons import STATE_REASONS, ReasonSpec
 from screens.admin.reauth import ReauthModal
 from screens.admin.users import status_text
 from screens.base import StationScreen, call_backend
@@ -334,28 +335,3 @@ class UserDetailScreen(StationScreen):
             if not sure:
                 return None
         return await self._reason(base, STATE_REASONS[action](name), kept, error)
-
-
-@dataclass(frozen=True)
-class ReasonSpec:
-    """How a reason dialog reads: title, question, one-tap presets, OK label."""
-
-    title: str
-    text: str
-    presets: tuple[str, ...] = ()
-    ok: str = "Next"
-
-
-STATE_REASONS: dict[str, Callable[[str], ReasonSpec]] = {
-    ab.RESET_PIN: lambda n: ReasonSpec(
-        f"Reset PIN: {n}", "Why?", ("Forgotten PIN", "PIN may be known to others")
-    ),
-    ab.UNLOCK: lambda n: ReasonSpec(f"Unlock: {n}", "Why?", ("Identity confirmed in person",)),
-    ab.LOCK: lambda n: ReasonSpec(f"Lock: {n}", "Why?", ("Suspected misuse", "Extended absence")),
-    ab.DISABLE: lambda n: ReasonSpec(f"Disable: {n}", "Why?", ("Left company", "Role ended")),
-    ab.VERIFY_IDENTITY: lambda n: ReasonSpec(
-        f"Verify the identity of {n}",
-        "How was it checked? (11.100(b): before anyone signs)",
-        ("Photo ID checked", "Passport checked"),
-    ),
-}
