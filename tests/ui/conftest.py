@@ -21,8 +21,10 @@ from domain.services import access, identity, identity_admin, users
 from domain.services.identity import Credentials
 from domain.uow import UnitOfWork
 from hardware.fakes import FakeCardReader
+from hardware.wedge import Wedge
 from kiosk.app import WorkCellApp, make_app
 from kiosk.backend import KioskBackend
+from kiosk.bridge import wedge_config
 from kiosk.clock import frozen_clock
 from kiosk.settings import StationSettings
 from screens.home import HomeScreen
@@ -67,7 +69,11 @@ def make_station(
         settings = replace(station_settings, **overrides)
         reader = FakeCardReader()
         backend = KioskBackend(session_factory, settings)
-        app = make_app(settings, backend, reader=reader, clock=frozen_clock(FROZEN))
+        # A framed scan is never aborted for silence here: Pilot's keys arrive as fast as
+        # a loaded machine lets the test run, not as a scanner sends them (the decoder's
+        # own timing is tested in tests/unit/test_wedge.py).
+        wedge = Wedge(replace(wedge_config(settings.scanner), frame_timeout_ms=60_000))
+        app = make_app(settings, backend, reader=reader, clock=frozen_clock(FROZEN), wedge=wedge)
         made.append(Station(app, reader, backend, settings))
         return made[-1]
 

@@ -15,7 +15,7 @@ from screens.items import ItemsScreen
 from screens.sign_in import SignInScreen
 from screens.stages import at_stage
 from tests.conftest import TEST_ADMIN, unique
-from tests.ui.conftest import sign_in, tap, until
+from tests.ui.conftest import focused, sign_in, tap, until
 
 GTIN = "09501101530003"  # GS1's example GTIN (valid check digit)
 
@@ -32,6 +32,7 @@ def _item(make_uow, author: str, gtin: str | None = None) -> str:
 async def _items_screen(pilot, app):
     await tap(pilot, "#tile-items")
     await until(pilot, lambda: isinstance(app.screen, ItemsScreen), "the items screen")
+    await focused(pilot, "items-search")  # mounted: a scan now lands on the search
     return app.screen
 
 
@@ -129,6 +130,7 @@ async def test_scan_into_the_new_item_form_sets_the_gtin(make_station, person):
         await sign_in(pilot, station, erin)
         await tap(pilot, "#tile-item-new")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the form")
+        await focused(pilot, "item_number")
         scanner = FakeScanner(wedge_config(station.settings.scanner))
         await pilot.press(*scanner.keys(f"]C101{GTIN}17261231"))
         await until(pilot, lambda: app.screen.query_one("#gtin", Input).value == GTIN, "GTIN")
