@@ -98,8 +98,10 @@ class AdminBackend(Protocol):
     def role_names(self) -> tuple[str, ...]: ...
 
     def check_request(self, actor: str, request: AdminRequest) -> None:
-        """Refuse (InvalidInput, with the field named) what can be judged before the
-        administrator's badge and PIN: an invalid or taken username, a missing name."""
+        """Refuse (a WorkCellError saying why) what can be judged before the administrator's
+        badge and PIN, for a request complete or in part: an invalid or taken username, a
+        missing name, a card ever issued, a PIN the policy refuses, and, once the request
+        is complete, whatever the database's rules refuse (tried, never committed)."""
         ...
 
     def admin_action(self, actor: str, request: AdminRequest) -> Confirmation:
