@@ -48,6 +48,7 @@ from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.modals.signature import SignatureModal
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.conftest import drop_test_database
 from tests.identity_helpers import Person, admin_for, enrol
 from tests.sessions import session_of
@@ -161,7 +162,7 @@ async def kiosk_startup(world: World) -> float:
 async def sign_in(app: Any, reader: FakeCardReader, pilot: Any, who: Person) -> None:
     await until(lambda: isinstance(app.screen, SignInScreen), pilot)
     reader.tap(who.badge_uid or "")
-    await until(lambda: app.screen.has_class("-pin"), pilot)
+    await until(lambda: at_stage(app.screen, "-pin"), pilot)
     await pilot.press(*who.pin, "enter")
     await until(lambda: isinstance(app.screen, HomeScreen), pilot)
 
@@ -233,7 +234,7 @@ async def measure_taps(world: World, repeat: int) -> tuple[list[float], list[flo
             for _ in range(repeat):
                 start = time.perf_counter()
                 reader.tap(world.quinn.badge_uid or "")
-                await until(lambda: screen.has_class("-pin"), pilot)
+                await until(lambda: at_stage(screen, "-pin"), pilot)
                 prompt.append((time.perf_counter() - start) * 1000)
                 screen.reset()
                 reader.remove()
@@ -261,7 +262,7 @@ async def measure_sign_ins(world: World, repeat: int) -> tuple[list[float], list
                 app.shift.lock()
                 await until(lambda: isinstance(app.screen, SignInScreen), pilot)
                 reader.tap(world.quinn.badge_uid or "")
-                await until(lambda: app.screen.has_class("-pin"), pilot)
+                await until(lambda: at_stage(app.screen, "-pin"), pilot)
                 await pilot.press(*world.quinn.pin)
                 start = time.perf_counter()
                 await pilot.press("enter")

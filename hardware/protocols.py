@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from hardware.balance import Weight
-from hardware.events import EventSink, WedgeOutput
+from hardware.events import EventSink
 from hardware.labels import LabelJob
 
 
@@ -27,25 +27,6 @@ class CardReader(Protocol):
 
     @property
     def running(self) -> bool: ...
-
-
-@runtime_checkable
-class KeyDecoder(Protocol):
-    """Keyboard-wedge decoding: a pure state machine, fed every key the kiosk receives.
-
-    ``key`` is a character (``"a"``, ``"\\r"``, ``"\\x1d"``) or a Textual key name
-    (``"enter"``, ``"ctrl+b"``, ``"ctrl+right_square_bracket"``, ``"left_parenthesis"``);
-    ``at`` is ``time.monotonic()``. The result lists, in order, decoded events and keys to
-    replay as typing. ``poll`` must be called at ``next_deadline`` (if not None) so that
-    held keys are released and stale frames aborted when no further key arrives.
-    """
-
-    def feed(self, key: str, at: float) -> list[WedgeOutput]: ...
-
-    def poll(self, at: float) -> list[WedgeOutput]: ...
-
-    @property
-    def next_deadline(self) -> float | None: ...
 
 
 @runtime_checkable

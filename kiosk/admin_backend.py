@@ -1,8 +1,8 @@
 """The station's implementation of the admin and security-event protocols
 (screens/admin/backend.py) on the identity services.
 
-An administrator action is a `Signable`: ``describe()`` says exactly what will happen,
-``sign(proof, comment)`` re-authenticates the signed-in administrator and performs the
+An administrator action is a `Confirmation`: ``describe()`` says exactly what will happen,
+``confirm(proof)`` re-authenticates the signed-in administrator and performs the
 action in the same transaction (actor = that administrator, reason = the one given), so
 the audit trail shows who did it, when, why, and that they proved it was them. The
 database checks the proof: an unlock passes it to workcell.unlock_user; every other
@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import InvalidInput, NotFound
 from domain.services import access, identity_admin, security, signatures, user_admin, users
 from domain.services.identity import Credentials, IdentityPolicy
+from domain.services.pin_policy import check_new_pin
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
 from kiosk.backend import credentials, record_to_sign, signature_line
 from kiosk.sessions import SessionBook, end_session
 from kiosk.settings import StationSettings
 from screens.admin import backend as ab
-from screens.backend import Proof, RecordToSign, SignatureLine
+from screens.backend import ActionDone, ActionToConfirm, Proof, RecordToSign, SignatureLine
 
 
 def user_row(row: user_admin.PersonRow) -> ab.UserRow:
@@ -91,8 +92,21 @@ class AdminStationBackend:
         return access.ROLES
 
     def check_request(self, actor: str, request: ab.AdminRequest) -> None:
-        if request.action != "add-user":
+        if request.action == ab.ADD_USER:
+            self._check_new_user(actor, request)
             return
+        if request.pin is not None:
+            check_new_pin(self.policy, request.pin)
+        with self.uow(actor) as uow:
+            if request.badge_uid is not None:
+                identity_admin.check_card_unissued(uow, request.badge_uid)
+            if request.action in DRY_RUN and _complete(request):
+                # The database's own rules (no self-service, the last administrator stays,
+                # a revoked badge stays revoked...), in a transaction that is never
+                # committed: the screens and this backend hold no copy of them.
+                ACTIONS[request.action][1](uow, request, Confirmed(self.policy, None, self.station))
+
+    def _check_new_user(self, actor: str, request: ab.AdminRequest) -> None:
         name = users.normalise_username(request.username)  # InvalidInput names the rule
         if not request.printed_name.strip():
             raise InvalidInput("The printed name is needed: it appears on every signature.")
@@ -224,10 +238,11 @@ PRINTED_NAME_MAX = 200  # as the database's add-user function
 @dataclass(frozen=True)
 class Confirmed:
     """What an action needs besides the request: the station's policy, and the
-    administrator's fresh proof (an unlock hands it to the database itself)."""
+    administrator's fresh proof (an unlock hands it to the database itself; None in a dry
+    run before the proof exists)."""
 
     policy: IdentityPolicy
-    creds: Credentials
+    creds: Credentials | None
     station: str
 
 
@@ -278,6 +293,8 @@ def _reset_pin(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
 
 
 def _unlock(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
+    if c.creds is None:
+        raise InvalidInput("An unlock needs the administrator's badge and PIN.")
     identity_admin.unlock_user(uow, r.username, r.reason, c.creds, station=c.station)
     return f"{r.username} is unlocked."
 
@@ -312,6 +329,24 @@ ACTIONS: dict[str, tuple[str, Perform]] = {
 }
 
 
+# Actions tried in a never-committed transaction before the re-authentication (unlock hands
+# the proof to the database, so it cannot be tried without one; add-user has its own check).
+DRY_RUN = frozenset(ACTIONS) - {ab.ADD_USER, ab.UNLOCK}
+
+
+def _complete(r: ab.AdminRequest) -> bool:
+    """Whether the request has everything its action needs (the last dialog's check)."""
+    needs: dict[str, tuple[object, ...]] = {
+        ab.GRANT_ROLE: (r.role,),
+        ab.REVOKE_ROLE: (r.role, r.reason),
+        ab.ISSUE_BADGE: (r.badge_uid,),
+        ab.REPLACE_BADGE: (r.badge_id, r.reason, r.badge_uid),
+        ab.REVOKE_BADGE: (r.badge_id, r.reason),
+        ab.RESET_PIN: (r.pin, r.reason),
+    }
+    return all(v not in (None, "") for v in needs.get(r.action, (r.reason,)))
+
+
 def describe_request(r: ab.AdminRequest) -> tuple[str, ...]:
     """The lines of the confirmation dialog: what exactly will change."""
     lines = [f"User: {r.username}" + (f" ({r.printed_name})" if r.printed_name else "")]
@@ -335,7 +370,8 @@ def describe_request(r: ab.AdminRequest) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class AdminAction:
-    """A pending administrator action; `SignatureModal`-compatible (a Signable)."""
+    """A pending administrator action (a `Confirmation`): nothing is signed, so it carries
+    no record version; the dialog shows what will change and hands over the proof."""
 
     backend: AdminStationBackend
     actor: str
@@ -345,11 +381,10 @@ class AdminAction:
     def meaning(self) -> str:
         return ACTIONS[self.request.action][0].lower()
 
-    def describe(self) -> RecordToSign:
-        title = ACTIONS[self.request.action][0]
-        return RecordToSign(title, 0, describe_request(self.request), "administrator action")
+    def describe(self) -> ActionToConfirm:
+        return ActionToConfirm(ACTIONS[self.request.action][0], describe_request(self.request))
 
-    def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
+    def confirm(self, proof: Proof) -> ActionDone:
         """Re-authenticate the administrator, then act; one transaction, committed together."""
         b, r = self.backend, self.request
         label, perform = ACTIONS[r.action]
@@ -375,4 +410,4 @@ class AdminAction:
             if previous is not None and previous.token != renewed.token:
                 end_session(b.session_factory, previous, "re-authenticated for an admin action")
         who = b.sessions.require(self.actor)
-        return SignatureLine(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))
+        return ActionDone(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))

@@ -29,6 +29,7 @@ from kiosk.shift import Shift
 from screens import messages
 from screens.backend import DraftsBackend, ItemsBackend, SessionBackend, SignedInUser
 from screens.base import call_backend
+from screens.contracts import takes_badges, takes_scans
 from screens.home import Tile
 from screens.modals.confirm import ConfirmModal
 
@@ -285,7 +286,7 @@ class WorkCellApp(App[None]):
             return
         self.last_activity = time.monotonic()
         screen = self.screen
-        if getattr(screen, "ACCEPTS_BADGES", False):
+        if takes_badges(screen):
             screen.post_message(messages.BadgePresented(message.uid, message.source, True))
         elif self.current_user is not None:
             self.shift.badge_while_signed_in(message.uid)
@@ -295,13 +296,13 @@ class WorkCellApp(App[None]):
             return
         self.last_activity = time.monotonic()
         screen = self.screen
-        if getattr(screen, "ACCEPTS_BADGES", False) and not getattr(screen, "ACCEPTS_SCANS", False):
+        if takes_badges(screen) and not takes_scans(screen):
             # Where only a badge makes sense, a framed entry of another shape (a badge id
             # typed by hand, a reader sending 10 hex digits) is tried as one.
             uid = message.data.strip().replace(" ", "").replace(":", "").upper()
             screen.post_message(messages.BadgePresented(uid, message.source, True))
             return
-        if not getattr(screen, "ACCEPTS_SCANS", False):
+        if not takes_scans(screen):
             self.notify("No scan is expected on this screen.", title="Scan ignored")
             return
         target = screen.focused or screen

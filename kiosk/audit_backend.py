@@ -12,13 +12,13 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.audit import browse, query
+from domain.audit import browse, labels, query
 from domain.audit.anchors import read_anchors
 from domain.audit.export import export_bundle
 from domain.services import access, signatures
@@ -43,60 +43,6 @@ _PRINTED_NAME = text("SELECT printed_name FROM workcell.users WHERE username = :
 _SIGNABLE = text(
     "SELECT record_type FROM workcell.signable_type WHERE table_name = to_regclass(:table)"
 )
-
-
-_IMAGES = text(
-    "SELECT e.id, e.table_name, coalesce(e.after, e.before) FROM audit.entry e"
-    " WHERE e.id = ANY(:ids)"
-)
-_USERNAMES = text("SELECT id, username FROM workcell.users WHERE id = ANY(:ids)")
-# what a person calls a record, by the column of its after-image (first that is present)
-_NAME_KEYS = ("item_number", "username", "number", "lot_number", "serial_number", "name")
-_USER_KEYS = ("user_id", "signer_id")
-
-
-# A person filters by the name they know: an item number, a username, an ECO number.
-_NATURAL_KEYS = {
-    "workcell.item": "SELECT id::text FROM workcell.item WHERE item_number = upper(:v)",
-    "workcell.users": "SELECT id::text FROM workcell.users WHERE username = lower(:v)",
-    "workcell.eco": "SELECT id::text FROM workcell.eco WHERE number = upper(:v)",
-}
-
-
-def _by_natural_key(uow: UnitOfWork, flt: query.AuditFilter) -> query.AuditFilter:
-    """The filter with a record given by its name ("WID-100") turned into its key."""
-    if not flt.table or not flt.record or flt.record.strip().isdigit():
-        return flt
-    sql = _NATURAL_KEYS.get(query.qualified_table(flt.table))
-    if sql is None:
-        return flt
-    key = uow.session.scalar(text(sql), {"v": flt.record.strip()})
-    return replace(flt, record=str(key)) if key is not None else flt
-
-
-def _user_refs(image: object) -> list[int]:
-    if not isinstance(image, dict):
-        return []
-    return [int(image[k]) for k in _USER_KEYS if isinstance(image.get(k), int)]
-
-
-def _label(table: str, image: object, usernames: dict[int, str]) -> str | None:
-    """ "item WID-100", "user_role erin.eng engineer"...; None: keep the key."""
-    if not isinstance(image, dict):
-        return None
-    short = table.removeprefix("workcell.")
-    name = next((str(image[k]) for k in _NAME_KEYS if image.get(k)), None)
-    if name is None:
-        user = next(
-            (usernames.get(image[k]) for k in _USER_KEYS if image.get(k) in usernames), None
-        )
-        if user is None:
-            return None
-        extra = image.get("role") or image.get("meaning") or ""
-        name = f"{user} {extra}".strip()
-    if "revision" in image and image.get("revision"):
-        name = f"{name} rev {image['revision']}"
-    return f"{short} {name}"
 
 
 class AuditStationBackend:
@@ -137,17 +83,13 @@ class AuditStationBackend:
     ) -> query.AuditPage:
         with self._reader(actor) as uow:
             self._check(uow)
-            flt = _by_natural_key(uow, flt)
+            flt = labels.resolve_record(uow.session, flt)
             return query.search(uow, flt, before_id=before_id, after_id=after_id, limit=limit)
 
     def record_labels(self, actor: str, entry_ids: Sequence[int]) -> dict[int, str]:
         with self._reader(actor) as uow:
             self._check(uow)
-            rows = uow.session.execute(_IMAGES, {"ids": list(entry_ids)}).all()
-            user_ids = {v for _, _, img in rows for v in _user_refs(img)}
-            found = uow.session.execute(_USERNAMES, {"ids": list(user_ids)}).all()
-            names: dict[int, str] = {int(i): str(n) for i, n in found}
-        return {int(i): label for i, table, img in rows if (label := _label(table, img, names))}
+            return labels.record_labels(uow.session, entry_ids)
 
     def audit_entry(self, actor: str, entry_id: int) -> EntryView:
         with self._reader(actor) as uow:
@@ -173,7 +115,12 @@ class AuditStationBackend:
                     for s in signatures.signatures_for(uow, record)
                 )
             name = uow.session.scalar(_PRINTED_NAME, {"u": row.actor})
-        return EntryView(detail, sigs, signable is not None, name)
+            others = [r.id for r in detail.same_transaction]
+            named = labels.record_labels(uow.session, [row.id, *others])
+            refs = labels.reference_names(
+                uow.session, row.table_name, (detail.before, detail.after)
+            )
+        return EntryView(detail, sigs, signable is not None, name, named.get(row.id), refs, named)
 
     def audit_tables(self, actor: str) -> tuple[str, ...]:
         with self._reader(actor) as uow:

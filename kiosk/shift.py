@@ -17,18 +17,21 @@ Rules (docs/kiosk.md):
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, cast
+
+from textual.app import App
+from textual.screen import Screen
 
 from domain.errors import AttributionError, WorkCellError
-from screens.backend import Draft, SignedInUser
+from screens.backend import Draft, DraftsBackend, SessionBackend, SignedInUser
 from screens.base import call_backend
-from screens.home import HomeScreen
+from screens.contracts import DraftSource
+from screens.home import HomeScreen, Tile
 from screens.modals.confirm import ConfirmModal
 from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
-
-if TYPE_CHECKING:
-    from kiosk.app import WorkCellApp
+from screens.switching import SwitchingScreen
 
 Parked = list[tuple[str, str, dict[str, Any]]]
 
@@ -37,9 +40,34 @@ SESSION_GRACE_S = 30
 MIN_KEEP_ALIVE_S = 5.0
 
 
+class ShiftBackend(SessionBackend, DraftsBackend, Protocol):
+    """What the shift asks of the station's backend: sessions and drafts."""
+
+
+class ShiftHost(Protocol):
+    """What the shift needs of the station app besides Textual's App (kiosk.app.WorkCellApp,
+    which creates it): named here so that this module does not import the app."""
+
+    current_user: SignedInUser | None
+    last_activity: float
+
+    @property
+    def backend(self) -> ShiftBackend: ...
+
+    @property
+    def settings(self) -> Any: ...  # kiosk.settings.StationSettings
+
+    @property
+    def tiles(self) -> Sequence[Tile]: ...
+
+    @property
+    def restorers(self) -> dict[str, Callable[[dict[str, Any]], Screen[Any]]]: ...
+
+
 class Shift:
-    def __init__(self, app: WorkCellApp) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self.app = app
+        self.host = cast(ShiftHost, app)
         self.locked = False
         self._alive_at = time.monotonic()  # when the session was last kept alive
         self._alive_busy = False
@@ -52,9 +80,9 @@ class Shift:
     def signed_in(self, user: SignedInUser | None) -> None:
         if user is None:
             return
-        self.app.current_user = user
-        self.app.last_activity = self._alive_at = time.monotonic()
-        self.app.push_screen(HomeScreen(self.app.tiles))
+        self.host.current_user = user
+        self.host.last_activity = self._alive_at = time.monotonic()
+        self.app.push_screen(HomeScreen(self.host.tiles))
         self.offer_drafts(user)
 
     def request_sign_out(self) -> None:
@@ -66,14 +94,14 @@ class Shift:
 
     def _sign_out(self, confirmed: bool | None) -> None:
         if confirmed:
-            user = self.app.current_user
+            user = self.host.current_user
             if user is not None:
                 self.end_session(user, "signed out")
             self.app.run_worker(self._close_all(then_sign_in=True), group="shift")
 
     def end_session(self, user: SignedInUser, reason: str) -> None:
         """End ``user``'s database session (in a worker: it may wait for the database)."""
-        backend = self.app.backend
+        backend = self.host.backend
         call_backend(
             self.app,
             lambda: backend.sign_out(user.username, reason),
@@ -82,33 +110,39 @@ class Shift:
             group=f"sign-out-{user.username}",
         )
 
+    def _pop_all(self) -> list[Any]:
+        """Close every screen above the base at once: no await between the pops, so nobody
+        sees the screens underneath (the previous person's) on the way out."""
+        return [self.app.pop_screen() for _ in range(len(self.app.screen_stack) - 1)]
+
     async def _close_all(self, *, then_sign_in: bool) -> None:
-        while len(self.app.screen_stack) > 1:
-            await self.app.pop_screen()
+        closing = self._pop_all()
         self.locked = False
         if then_sign_in:
-            self.app.current_user = None
+            self.host.current_user = None
             self.start()
+        for pop in closing:
+            await pop
 
     # -- idle lock ---------------------------------------------------------------------------
 
     def idle_limit(self) -> float:
         """Seconds without a key or touch before the station locks."""
-        limit = float(self.app.settings.idle_timeout_s)
-        user = self.app.current_user
+        limit = float(self.host.settings.idle_timeout_s)
+        user = self.host.current_user
         if user is not None and user.idle_s:
             limit = min(limit, float(max(1, user.idle_s - SESSION_GRACE_S)))
         return limit
 
     def check_idle(self) -> None:
-        idle = time.monotonic() - self.app.last_activity
+        idle = time.monotonic() - self.host.last_activity
         if idle >= self.idle_limit():
             self.lock("idle lock")
             return
         self._keep_alive()
 
     def lock(self, reason: str = "station locked") -> None:
-        user = self.app.current_user
+        user = self.host.current_user
         if user is None or self.locked:
             return
         self.locked = True
@@ -118,22 +152,22 @@ class Shift:
     def _keep_alive(self) -> None:
         """Someone busy at the station (keys, touches) without a database call in a while
         keeps their session: the database ends a session idle for its idle time."""
-        user = self.app.current_user
+        user = self.host.current_user
         if user is None or self.locked or self._alive_busy:
             return
         now = time.monotonic()
         interval = max(MIN_KEEP_ALIVE_S, (user.idle_s or self.idle_limit()) / 4)
-        if self.app.last_activity <= self._alive_at or now - self._alive_at < interval:
+        if self.host.last_activity <= self._alive_at or now - self._alive_at < interval:
             return
         self._alive_at, self._alive_busy = now, True
-        backend = self.app.backend
+        backend = self.host.backend
 
         def done(_: object) -> None:
             self._alive_busy = False
 
         def failed(error: WorkCellError) -> None:
             self._alive_busy = False
-            if isinstance(error, AttributionError) and self.app.current_user == user:
+            if isinstance(error, AttributionError) and self.host.current_user == user:
                 # ended in the database (an administrator locked the account, the station
                 # was disabled, or the session timed out): the station locks too
                 self.app.notify(error.message, title="Signed out", severity="warning")
@@ -145,13 +179,13 @@ class Shift:
         )  # fmt: skip
 
     def _unlocked(self, user: SignedInUser | None) -> None:
-        previous = self.app.current_user
+        previous = self.host.current_user
         if user is None or previous is None:
             return
         self.locked = False
-        self.app.last_activity = self._alive_at = time.monotonic()
+        self.host.last_activity = self._alive_at = time.monotonic()
         if user.username == previous.username:
-            self.app.current_user = user
+            self.host.current_user = user
             return
         self._take_over(previous, user)
 
@@ -171,22 +205,23 @@ class Shift:
     def unsaved_input(self) -> Parked:
         parked: Parked = []
         for screen in self.app.screen_stack:
-            getter = getattr(screen, "unsaved_input", None)
-            key = getattr(screen, "DRAFT_SCREEN", None)
-            if getter is None or key is None:
+            if not isinstance(screen, DraftSource):
                 continue
-            found = getter()
+            found = screen.unsaved_input()
             if found is not None:
                 summary, payload = found
-                parked.append((key, summary, payload))
+                parked.append((screen.DRAFT_SCREEN, summary, payload))
         return parked
 
     def _take_over(self, previous: SignedInUser, user: SignedInUser) -> None:
         parked = self.unsaved_input()
+        # The previous person's screens stay mounted until their input is parked (nothing
+        # is lost if that fails), covered so that the newcomer never sees them.
+        self.app.push_screen(SwitchingScreen(user.printed_name))
         if not parked:
             self.app.run_worker(self._start_for(user), group="shift")
             return
-        backend = self.app.backend
+        backend = self.host.backend
 
         def failed(error: WorkCellError) -> None:
             # Nothing may be lost: the previous person's screens stay, locked.
@@ -198,6 +233,8 @@ class Shift:
                 timeout=10,
             )
             self.end_session(user, "take-over refused: unsaved input not kept")
+            if isinstance(self.app.screen, SwitchingScreen):
+                self.app.pop_screen()
             self.lock()
 
         call_backend(
@@ -209,13 +246,16 @@ class Shift:
         )
 
     async def _start_for(self, user: SignedInUser) -> None:
-        await self._close_all(then_sign_in=False)
-        self.signed_in(user)
+        closing = self._pop_all()
+        self.locked = False
+        self.signed_in(user)  # the newcomer's home, before anything underneath could show
+        for pop in closing:
+            await pop
 
     # -- drafts offered back at sign-in -----------------------------------------------------
 
     def offer_drafts(self, user: SignedInUser) -> None:
-        backend = self.app.backend
+        backend = self.host.backend
         call_backend(
             self.app,
             lambda: backend.drafts_for(user.username),
@@ -224,7 +264,7 @@ class Shift:
         )
 
     def _offer(self, user: SignedInUser, found: list[Draft]) -> None:
-        if not found or self.app.current_user != user:
+        if not found or self.host.current_user != user:
             return
         draft = found[0]
         self.app.push_screen(
@@ -233,7 +273,7 @@ class Shift:
         )
 
     def _chosen(self, user: SignedInUser, draft: Draft, choice: str | None) -> None:
-        backend = self.app.backend
+        backend = self.host.backend
         if choice == "resume":
             call_backend(
                 self.app,
@@ -257,7 +297,7 @@ class Shift:
         if not confirmed:
             self.offer_drafts(user)
             return
-        backend = self.app.backend
+        backend = self.host.backend
         call_backend(
             self.app,
             lambda: backend.discard(user.username, draft.id),
@@ -266,7 +306,7 @@ class Shift:
         )
 
     def _resumed(self, user: SignedInUser, draft: Draft) -> None:
-        restore = self.app.restorers.get(draft.screen)
+        restore = self.host.restorers.get(draft.screen)
         if restore is None:
             self.app.notify(f"This station cannot reopen {draft.screen!r}.", severity="error")
         else:

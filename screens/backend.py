@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the sign-in screen needs no SQLAlchemy (start-up time)
-    from domain.services.items import NewItem
+    from domain.views.items import NewItem
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,38 @@ class Signable(Protocol):
     def describe(self) -> RecordToSign: ...
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine: ...
+
+
+@dataclass(frozen=True)
+class ActionToConfirm:
+    """What an administrator action will change, line by line. Nothing is signed: there is
+    no record version or content hash, so none is pretended."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ActionDone:
+    """An administrator action performed: who confirmed it with badge + PIN, what was done
+    ("Badge 12 issued to olivia"), and when (server time)."""
+
+    printed_name: str
+    username: str
+    done: str
+    at: dt.datetime
+
+
+class Confirmation(Protocol):
+    """One pending administrator action. `ReauthModal` (screens/admin/reauth.py) shows it and
+    hands over the administrator's fresh proof; the backend re-authenticates and acts."""
+
+    @property
+    def meaning(self) -> str: ...  # "issue badge", "lock"
+
+    def describe(self) -> ActionToConfirm: ...
+
+    def confirm(self, proof: Proof) -> ActionDone: ...
 
 
 class SessionBackend(Protocol):

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.worker import NoActiveWorker, get_current_worker
 
 from domain.errors import DatabaseUnavailable, WorkCellError, translate
+from screens.contracts import unsaved_input
 from screens.modals.confirm import discard_or_stay
 from screens.station import station_of
 from screens.widgets import NavBar, StationHeader
@@ -124,11 +125,10 @@ class StationScreen(Screen[Any]):
             station.request_sign_out()
 
     def go_back(self) -> None:
-        """Back (and Escape); a screen holding unsaved input (``unsaved_input()``, the
-        draft protocol) asks before it is lost."""
+        """Back (and Escape); a screen holding unsaved input (`screens.contracts.HoldsInput`)
+        asks before it is lost."""
         if self.BACK:
-            unsaved = getattr(self, "unsaved_input", None)
-            ask = self.ASK_BEFORE_DISCARD and callable(unsaved) and unsaved() is not None
+            ask = self.ASK_BEFORE_DISCARD and unsaved_input(self) is not None
             discard_or_stay(self, ask)
 
     def key_escape(self) -> None:

@@ -14,8 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from domain.errors import DatabaseUnavailable, WorkCellError
-from domain.models.items import ITEM_TYPES, TRACKING, UNITS
-from domain.services.items import NewItem
+from domain.views.items import ITEM_TYPES, TRACKING, UNITS, NewItem
 from screens.backend import ItemRow, ItemsBackend
 from screens.base import StationScreen, call_backend
 from screens.messages import BarcodeScanned

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from screens.backend import SignedInUser
-
 
 @dataclass
 class BadgePresented(Message):
@@ -45,13 +43,6 @@ class ReaderStatusChanged(Message):
     reader: str
     available: bool
     message: str = ""
-
-
-@dataclass
-class SignedIn(Message):
-    """Someone proved who they are on the sign-in or lock screen."""
-
-    user: SignedInUser
 
 
 @dataclass

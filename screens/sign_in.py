@@ -18,7 +18,7 @@ from domain.errors import AuthenticationFailed, PinChangeRequired, WorkCellError
 from screens.backend import BadgeHolder, Proof, SignedInUser
 from screens.base import call_backend
 from screens.messages import BadgePresented
-from screens.stages import show_stage, stage_has_class
+from screens.stages import show_stage
 from screens.station import station_of
 from screens.widgets import Keypad, StationHeader
 from screens.widgets.keyboard import TouchInput
@@ -77,10 +77,6 @@ class SignInScreen(ModalScreen[SignedInUser]):
     def _state(self, state: str) -> None:
         self.stage_name = state
         show_stage(self, _VISIBLE, state)
-
-    def has_class(self, *class_names: str) -> bool:
-        staged, others = stage_has_class(self.stage_name, class_names)
-        return staged and (not others or super().has_class(*others))
 
     def _error(self, text: str) -> None:
         self.query_one("#sign-in-error", Static).update(text)

@@ -2,13 +2,13 @@
 
 A class change on a screen makes Textual restyle every widget on it (~150 ms on a loaded
 station); showing and hiding the few widgets a stage concerns costs a fraction of that.
-The stage still answers ``screen.has_class("-pin")`` so tests can wait for it.
+Such a screen keeps its stage in ``stage_name``; tests wait for it with `at_stage`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from textual.screen import Screen
 
@@ -22,7 +22,13 @@ def show_stage(screen: Screen[Any], visible: Mapping[str, frozenset[str]], stage
             widget.display = stage in stages
 
 
-def stage_has_class(current: str, names: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
-    """Split a has_class() question: (stage names all match, the other names to check)."""
-    staged = all(name == current for name in names if name in STAGES)
-    return staged, tuple(name for name in names if name not in STAGES)
+@runtime_checkable
+class Staged(Protocol):
+    """A badge + PIN screen: which of STAGES it shows."""
+
+    stage_name: str
+
+
+def at_stage(screen: object, stage: str) -> bool:
+    """Whether ``screen`` is a badge + PIN screen showing ``stage`` ("-pin"...)."""
+    return isinstance(screen, Staged) and screen.stage_name == stage

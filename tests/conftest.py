@@ -142,10 +142,28 @@ def bootstrap_test_admin(
         engine.dispose()
 
 
+def busy_station_policy(admin_url: str) -> None:
+    """Raise the per-station look-up and failure limits of a test database's policy row (the
+    one test station serves a whole suite). Owner-side, audited like any policy change."""
+    plain = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as conn:
+        sessions.as_system(conn, reason="test database: one station serves the whole suite")
+        conn.execute(
+            "UPDATE workcell.identity_policy SET station_lookup_limit = 100000,"
+            " station_failure_limit = 1000, version = version + 1"
+            " WHERE id = 1 AND (station_lookup_limit, station_failure_limit) <> (100000, 1000)"
+        )
+        conn.commit()
+
+
 @pytest.fixture(scope="session")
 def database() -> Iterator[TestDatabase]:
+    """This worker's database. The suite's sign-ins, signatures and deliberate wrong PINs all
+    come from one station login, so its per-station limits are raised here, for every test
+    whatever runs first (they are tested on stations of their own in tests/security)."""
     db = create_test_database()
     bootstrap_test_admin(db)
+    busy_station_policy(db.admin)
     yield db
     drop_test_database(db)
 

@@ -115,6 +115,11 @@ CREATE TABLE workcell.pytest_doc (
 );
 SELECT audit.attach('workcell.pytest_doc');
 GRANT SELECT, INSERT, UPDATE ON workcell.pytest_doc TO workcell_app;
+-- capped like every text column a station writes (else test_field_caps, run later in the
+-- same database, finds this table's columns uncapped)
+SELECT workcell.add_field_cap('workcell.pytest_doc', 'body', 'Pytest doc body', 2000, 'characters');
+SELECT workcell.add_field_cap('workcell.pytest_doc', 'status', 'Pytest doc status', 20,
+                              'characters');
 -- deliberately sloppy: a timestamptz through to_jsonb follows the session TimeZone, so
 -- only the registry's pinned UTC keeps the hash stable
 CREATE FUNCTION workcell.pytest_doc_content(p_id bigint) RETURNS jsonb

@@ -10,8 +10,6 @@ filter walks the id order (its btree was dropped in 0011: docs/audit.md#reading)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -20,68 +18,13 @@ from sqlalchemy.orm import Session
 
 from domain.errors import InvalidInput, NotFound
 from domain.uow import UnitOfWork
+from domain.views.audit import AuditDetail as AuditDetail
+from domain.views.audit import AuditFilter as AuditFilter
+from domain.views.audit import AuditPage as AuditPage
+from domain.views.audit import AuditRow as AuditRow
+from domain.views.audit import FieldChange as FieldChange
 
 MAX_PAGE = 1000
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    """All given criteria must match. Times are timestamptz (a string is read by the server)."""
-
-    table: str | None = None
-    record: str | None = None
-    user: str | None = None
-    station: str | None = None
-    since: datetime | str | None = None
-    until: datetime | str | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    id: int
-    at: datetime
-    tx_id: str
-    actor: str
-    station: str
-    table_name: str
-    record_key: str
-    operation: str
-    reason: str | None
-    changed: tuple[str, ...]
-    chain_position: int | None  # None while not yet sealed
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    rows: tuple[AuditRow, ...]
-    has_more: bool  # more rows beyond this page in the direction asked
-
-    @property
-    def first_id(self) -> int | None:
-        return self.rows[0].id if self.rows else None
-
-    @property
-    def last_id(self) -> int | None:
-        return self.rows[-1].id if self.rows else None
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    name: str
-    before: Any
-    after: Any
-
-
-@dataclass(frozen=True)
-class AuditDetail:
-    row: AuditRow
-    before: Mapping[str, Any] | None
-    after: Mapping[str, Any] | None
-    changes: tuple[FieldChange, ...]
-    entry_hash: str
-    chain_hash: str | None
-    same_transaction: tuple[AuditRow, ...] = field(default=())
 
 
 def _session(src: Session | UnitOfWork) -> Session:

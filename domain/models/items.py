@@ -4,10 +4,9 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.models.base import Base, IdPk, ServerTime
-
-ITEM_TYPES = ("raw", "component", "subassembly", "finished", "packaging", "consumable")
-UNITS = ("ea", "kg", "g", "mg", "L", "mL", "m", "mm")
-TRACKING = ("none", "lot", "serial")
+from domain.views.items import ITEM_TYPES as ITEM_TYPES
+from domain.views.items import TRACKING as TRACKING
+from domain.views.items import UNITS as UNITS
 
 
 class Item(Base):

@@ -23,13 +23,14 @@ from domain.services.engineering_rules import (
     ExplodedLine,
     LineFacts,
     RolledUp,
-    component_quantity,
     line_problems,
     revision_problems,
 )
 from domain.services.items import load_item
 from domain.services.lifecycle import clear_draft_revision
 from domain.uow import UnitOfWork
+from domain.views.engineering import BomLineView as BomLineView
+from domain.views.engineering import BomView as BomView
 
 
 class LineErrors(InvalidInput):
@@ -54,30 +55,6 @@ class BomLineInput:
     ref_designators: tuple[str, ...] = ()
     notes: str = ""
     position: int | None = None  # None: next multiple of 10
-
-
-@dataclass(frozen=True)
-class BomLineView:
-    position: int
-    component: str
-    description: str
-    quantity_per: Decimal
-    unit: str
-    scrap_factor: Decimal
-    optional: bool
-    alternate_of: int | None
-    ref_designators: tuple[str, ...]
-    notes: str
-
-    @property
-    def component_quantity(self) -> Decimal:
-        return component_quantity(self.quantity_per, self.scrap_factor)
-
-
-@dataclass(frozen=True)
-class BomView:
-    summary: RevisionSummary
-    lines: tuple[BomLineView, ...]
 
 
 @dataclass(frozen=True)

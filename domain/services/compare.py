@@ -7,55 +7,16 @@ The comparison itself is pure (lists of views in, differences out); `compare_bom
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from domain.services import bom, routing
 from domain.services.bom import BomLineView
-from domain.services.effectivity import RevisionSummary
 from domain.services.routing import OperationSpec
 from domain.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Change:
-    field: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class Difference:
-    kind: str  # added | removed | changed
-    key: str  # what the line is: "CP-3001" or "op 20 / step 3 / TORQUE"
-    before: str  # one-line rendering of the old line ('' when added)
-    after: str  # ... of the new line ('' when removed)
-    changes: tuple[Change, ...] = ()
-
-
-@dataclass(frozen=True)
-class Comparison:
-    left: RevisionSummary
-    right: RevisionSummary
-    differences: tuple[Difference, ...]
-
-    def count(self, kind: str) -> int:
-        return sum(1 for d in self.differences if d.kind == kind)
-
-
-def text_of(value: Any) -> str:
-    """How a field shows in a comparison: numbers without trailing zeros, lists joined."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Decimal):
-        normal = value.normalize()
-        return f"{normal:f}"
-    if isinstance(value, (tuple, list)):
-        return " ".join(text_of(v) for v in value)
-    return str(value)
+from domain.views.engineering import Change as Change
+from domain.views.engineering import Comparison as Comparison
+from domain.views.engineering import Difference as Difference
+from domain.views.engineering import text_of as text_of
 
 
 def diff_rows(

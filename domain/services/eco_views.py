@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
@@ -12,68 +9,11 @@ from domain.errors import NotFound
 from domain.models import BomRevision, Eco, EcoItem, Item, RoutingRevision, User
 from domain.services import lifecycle
 from domain.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class EcoItemView:
-    item_number: str
-    description: str
-    bom_revision: str | None
-    bom_status: str | None
-    routing_revision: str | None
-    routing_status: str | None
-    change_note: str
-
-
-@dataclass(frozen=True)
-class ImpactRow:
-    item_number: str  # the affected item
-    level: int
-    used_in: str
-    revision: str
-
-
-@dataclass(frozen=True)
-class EcoEvent:
-    action: str
-    from_status: str
-    to_status: str
-    comment: str
-    actor: str
-    at: dt.datetime
-    signature_id: int | None
-
-
-@dataclass(frozen=True)
-class EcoView:
-    id: int
-    number: str
-    title: str
-    reason: str
-    description: str
-    effective_from: dt.datetime | None
-    status: str
-    version: int
-    created_by: str
-    created_at: dt.datetime
-    items: tuple[EcoItemView, ...]
-    impact: tuple[ImpactRow, ...]
-    history: tuple[EcoEvent, ...]
-    content_hash: str
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in ("draft", "in_review", "reviewed")
-
-
-@dataclass(frozen=True)
-class EcoSummary:
-    number: str
-    title: str
-    status: str
-    created_by: str
-    created_at: dt.datetime
-    items: int
+from domain.views.engineering import EcoEvent as EcoEvent
+from domain.views.engineering import EcoItemView as EcoItemView
+from domain.views.engineering import EcoSummary as EcoSummary
+from domain.views.engineering import EcoView as EcoView
+from domain.views.engineering import ImpactRow as ImpactRow
 
 
 def load_eco(uow: UnitOfWork, number: str) -> Eco:

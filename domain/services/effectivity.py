@@ -9,7 +9,6 @@ module gives the same refusals a readable message first.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +21,8 @@ from domain.services.access import require_permission
 from domain.services.engineering_rules import LABEL_RE, next_label
 from domain.services.items import load_item
 from domain.uow import UnitOfWork
+from domain.views.engineering import KIND_NAMES as KIND_NAMES
+from domain.views.engineering import RevisionSummary as RevisionSummary
 
 Kind = Literal["bom", "routing"]
 Revision = BomRevision | RoutingRevision
@@ -29,34 +30,6 @@ MODELS: dict[str, type[BomRevision] | type[RoutingRevision]] = {
     "bom": BomRevision,
     "routing": RoutingRevision,
 }
-KIND_NAMES = {"bom": "BOM", "routing": "Routing"}
-
-
-@dataclass(frozen=True)
-class RevisionSummary:
-    """A revision's header: identity, lifecycle and the hash of its signed content."""
-
-    id: int
-    kind: str
-    item_number: str
-    revision: str
-    description: str
-    status: str
-    effective_from: dt.datetime | None
-    effective_to: dt.datetime | None
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    content_hash: str
-
-    @property
-    def title(self) -> str:
-        return f"{self.item_number} {KIND_NAMES[self.kind]} rev {self.revision}"
-
-    def in_effect_at(self, at: dt.datetime) -> bool:
-        if self.effective_from is None or at < self.effective_from:
-            return False
-        return self.effective_to is None or at < self.effective_to
 
 
 def site_zone(name: str) -> ZoneInfo:

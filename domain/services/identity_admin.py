@@ -7,6 +7,7 @@ API (stable; the CLI and the admin screens call these; the caller commits):
   bootstrap_admin(uow, username, printed_name, pin, *, policy)     owner-side, once
   set_pin(uow, username, pin, *, policy, reason)                     always temporary
   add_badge(uow, username, badge_uid, *, replaces_badge_id=None) -> BadgeView
+  check_card_unissued(uow, badge_uid) -> None                       before the re-authentication
   revoke_badge(uow, badge_id, reason) -> BadgeView
   list_badges(uow, username) -> list[BadgeView]                     (no card ids: never stored)
   lock_user(uow, username, reason) / unlock_user(uow, username, reason, admin_creds) -> UserView
@@ -95,6 +96,21 @@ def add_badge(
         replaces=replaces_badge_id,
     )
     return _badge(uow, int(badge_id))
+
+
+CARD_ISSUED = (
+    "This card was already issued (perhaps to someone else, perhaps revoked); card ids are "
+    "never reassigned. Use a new card."
+)
+
+
+def check_card_unissued(uow: UnitOfWork, badge_uid: str) -> None:
+    """Refuse a card that was ever issued, before anyone re-authenticates. The database
+    answers yes/no only, to a session holding user.administer (workcell.card_issued)."""
+    if not badge_uid.strip():
+        raise InvalidInput("No badge was read. Tap the badge again.")
+    if call(uow, "SELECT workcell.card_issued(:uid)", uid=badge_uid.strip()):
+        raise InvalidInput(CARD_ISSUED)
 
 
 def revoke_badge(uow: UnitOfWork, badge_id: int, reason: str) -> BadgeView:

@@ -12,6 +12,7 @@ from domain.models import Item
 from domain.models.items import ITEM_TYPES, TRACKING, UNITS
 from domain.services.access import require_permission
 from domain.uow import UnitOfWork
+from domain.views.items import NewItem as NewItem
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,6 @@ class ItemView:
     gtin: str | None
     status: str
     version: int
-
-
-@dataclass(frozen=True)
-class NewItem:
-    item_number: str
-    description: str
-    item_type: str
-    unit: str
-    tracking: str = "lot"
-    shelf_life_days: int | None = None
-    gtin: str | None = None
 
 
 def item_view(item: Item) -> ItemView:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import select, text
 
@@ -33,54 +31,11 @@ from domain.services.engineering_rules import LABEL_RE
 from domain.services.items import load_item
 from domain.services.lifecycle import clear_draft_revision
 from domain.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class SignoffSpec:
-    meaning: str  # performed | verified | reviewed
-    role: str  # operator | supervisor | qa | engineer
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    code: str
-    label: str
-    kind: str  # numeric | pass_fail | text | lot_scan
-    unit: str | None = None
-    lower_limit: Decimal | None = None
-    upper_limit: Decimal | None = None
-    target: Decimal | None = None
-    component: str | None = None  # item number, for a lot scan
-    required: bool = True
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    step_number: int
-    title: str
-    instructions: str = ""
-    critical: bool = False
-    data: tuple[DataSpec, ...] = ()
-    signoffs: tuple[SignoffSpec, ...] = (SignoffSpec("performed", "operator"),)
-    qualification: str | None = None  # code of the qualification its executor needs
-    output: bool = False  # the step that makes the work order's output
-
-
-@dataclass(frozen=True)
-class OperationSpec:
-    op_number: int
-    work_centre: str
-    title: str
-    instructions: str = ""
-    standard_minutes: Decimal = Decimal(0)
-    steps: tuple[StepSpec, ...] = field(default_factory=tuple)
-    qualification: str | None = None  # code of the qualification its executors need
-
-
-@dataclass(frozen=True)
-class RoutingView:
-    summary: RevisionSummary
-    operations: tuple[OperationSpec, ...]
+from domain.views.engineering import DataSpec as DataSpec
+from domain.views.engineering import OperationSpec as OperationSpec
+from domain.views.engineering import RoutingView as RoutingView
+from domain.views.engineering import SignoffSpec as SignoffSpec
+from domain.views.engineering import StepSpec as StepSpec
 
 
 def operation_problems(ops: Sequence[OperationSpec]) -> list[str]:

@@ -33,6 +33,7 @@ SHOW_HEADERS = (
     "station",
     "table",
     "record",
+    "name",
     "op",
     "changed",
     "reason",
@@ -66,7 +67,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def _show_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", help="e.g. item or workcell.item")
-    p.add_argument("--record", help="record key (needs --table)")
+    p.add_argument(
+        "--record",
+        help="record key, or its name: an item, lot or ECO number, a username (needs --table)",
+    )
     p.add_argument("--user", help="acting user")
     p.add_argument("--station", help="station login role, e.g. station_line1")
     p.add_argument("--since", help="server time, e.g. '2026-11-26 08:00' or with zone '+01'")
@@ -241,11 +245,11 @@ def _show(args: argparse.Namespace) -> int:
     try:
         with svc.session_factory() as session:
             if args.entry is not None:
-                _print_detail(query.detail(session, args.entry))
+                _print_detail(session, query.detail(session, args.entry))
                 return 0
             if args.table:
                 _require_audited(session, args.table)
-            shown = _print_rows(_pages(session, args), args.format)
+            shown = _print_rows(session, _pages(session, args), args.format)
             if not shown and args.format == "table":
                 print("no audit entries match these filters", file=sys.stderr)
     finally:
@@ -329,8 +333,13 @@ def _require_audited(session: Any, table: str) -> None:
 
 def _pages(session: Any, args: argparse.Namespace) -> Iterator[query.AuditRow]:
     """Rows page by page (keyset on id), so --all never holds the trail in memory."""
-    flt = query.AuditFilter(
-        args.table, args.record, args.user, args.station, args.since, args.until, args.text
+    from domain.audit.labels import resolve_record
+
+    flt = resolve_record(
+        session,
+        query.AuditFilter(
+            args.table, args.record, args.user, args.station, args.since, args.until, args.text
+        ),
     )
     remaining = None if args.all else max(0, args.limit)
     newest_first = not args.oldest_first
@@ -348,7 +357,7 @@ def _pages(session: Any, args: argparse.Namespace) -> Iterator[query.AuditRow]:
         remaining = None if remaining is None else remaining - len(page.rows)
 
 
-def _cells(row: query.AuditRow) -> tuple[Any, ...]:
+def _cells(row: query.AuditRow, name: str) -> tuple[Any, ...]:
     return (
         row.id,
         row.at.isoformat(timespec="milliseconds"),
@@ -356,6 +365,7 @@ def _cells(row: query.AuditRow) -> tuple[Any, ...]:
         row.station,
         row.table_name,
         row.record_key,
+        name,
         row.operation,
         ",".join(row.changed),
         row.reason or "",
@@ -363,47 +373,74 @@ def _cells(row: query.AuditRow) -> tuple[Any, ...]:
     )
 
 
-def _print_rows(rows: Iterator[query.AuditRow], fmt: str) -> int:
+def _named(session: Any, rows: Iterator[query.AuditRow]) -> Iterator[tuple[Any, ...]]:
+    """Each row's cells with the record's name ("WID-100", "erin.eng"), asked a page at a
+    time (the rows arrive streamed)."""
+    from itertools import islice
+
+    from domain.audit.labels import record_labels
+
+    while chunk := list(islice(rows, PAGE)):
+        labels = record_labels(session, [r.id for r in chunk])
+        for r in chunk:
+            label = labels.get(r.id, "")
+            yield _cells(r, label.removeprefix(r.table_name.removeprefix("workcell.") + " "))
+
+
+def _print_rows(session: Any, rows: Iterator[query.AuditRow], fmt: str) -> int:
     """Print the rows; returns how many there were."""
     out = sys.stdout
     count = 0
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SHOW_HEADERS)
-        for r in rows:
-            writer.writerow(_cells(r))
+        for cells in _named(session, rows):
+            writer.writerow(cells)
             count += 1
     elif fmt == "json":
         out.write("[")
-        for n, r in enumerate(rows):
-            record = dict(zip(SHOW_HEADERS, _cells(r), strict=True))
+        for n, cells in enumerate(_named(session, rows)):
+            record = dict(zip(SHOW_HEADERS, cells, strict=True))
             out.write(("," if n else "") + "\n  " + json.dumps(record, default=str))
             count += 1
         out.write("\n]\n")
     else:
-        widths = (8, 29, 14, 18, 18, 10, 6, 24, 0, 0)
+        widths = (8, 29, 14, 18, 18, 8, 16, 6, 24, 0, 0)
         line = "  ".join(h.ljust(w) for h, w in zip(SHOW_HEADERS, widths, strict=True))
         print(line.rstrip())
-        for r in rows:
-            cells = [str(c) for c in _cells(r)]
-            print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        for cells in _named(session, rows):
+            text = [str(c) for c in cells]
+            print("  ".join(c.ljust(w) for c, w in zip(text, widths, strict=True)).rstrip())
             count += 1
     return count
 
 
-def _print_detail(d: query.AuditDetail) -> None:
+def _print_detail(session: Any, d: query.AuditDetail) -> None:
+    """One entry in full; ids inside it with the names they stand for ("item_id: 3 (WID-100)")."""
+    from domain.audit.labels import record_labels, reference_names
+
     r = d.row
-    print(f"entry {r.id}  {r.operation} {r.table_name} {r.record_key}")
+    labels = record_labels(session, [r.id, *(o.id for o in d.same_transaction[:20])])
+    refs = reference_names(session, r.table_name, (d.before, d.after))
+
+    def shown(column: str, value: Any) -> str:
+        name = refs.get(column, {}).get(value) if isinstance(value, int) else None
+        return json.dumps(value) + (f" ({name})" if name else "")
+
+    named = f" ({labels[r.id]})" if r.id in labels else ""
+    print(f"entry {r.id}  {r.operation} {r.table_name} {r.record_key}{named}")
     print(f"  at {r.at.isoformat()}  by {r.actor}  on {r.station}  transaction {r.tx_id}")
     print(f"  reason: {r.reason or '-'}")
     sealed = f"position {r.chain_position} ({d.chain_hash})" if r.chain_position else "not yet"
     print(f"  entry hash {d.entry_hash}; sealed: {sealed}")
     for change in d.changes:
-        print(f"  {change.name}: {json.dumps(change.before)} -> {json.dumps(change.after)}")
+        before, after = shown(change.name, change.before), shown(change.name, change.after)
+        print(f"  {change.name}: {before} -> {after}")
     for other in d.same_transaction[:20]:
+        label = f" ({labels[other.id]})" if other.id in labels else ""
         print(
             f"  same transaction: entry {other.id} {other.operation} {other.table_name} "
-            f"{other.record_key}"
+            f"{other.record_key}{label}"
         )
     if len(d.same_transaction) > 20:
         print(f"  ... and {len(d.same_transaction) - 20} more entries in the same transaction")

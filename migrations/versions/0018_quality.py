@@ -5,7 +5,7 @@ decision, QA dispositions that move the lot, NCRs with a risk matrix deciding th
 NCR holds over the forward trace, 8-D CAPAs signed discipline by discipline.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-02
 
 SQL in migrations/sql/quality/. The reference data is read from domain/quality/data (the
@@ -34,7 +34,7 @@ from pathlib import Path
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,9 @@
 """What the admin and security-event screens need from the station (kiosk/admin_backend.py).
 
 Every method may block (database, argon2): screens call them from thread workers only.
-Writes never happen directly: ``admin_action`` returns a `Signable` that the
+Writes never happen directly: ``admin_action`` returns a `Confirmation` that the
 re-authentication dialog drives, so no administrator action runs without badge/card + PIN.
+(Security events are acknowledged with a real signature: a `Signable`.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from screens.backend import Signable
+from screens.backend import Confirmation, Signable
 
 # Administrator actions (AdminRequest.action).
 ADD_USER = "add-user"
@@ -97,11 +98,13 @@ class AdminBackend(Protocol):
     def role_names(self) -> tuple[str, ...]: ...
 
     def check_request(self, actor: str, request: AdminRequest) -> None:
-        """Refuse (InvalidInput, with the field named) what can be judged before the
-        administrator's badge and PIN: an invalid or taken username, a missing name."""
+        """Refuse (a WorkCellError saying why) what can be judged before the administrator's
+        badge and PIN, for a request complete or in part: an invalid or taken username, a
+        missing name, a card ever issued, a PIN the policy refuses, and, once the request
+        is complete, whatever the database's rules refuse (tried, never committed)."""
         ...
 
-    def admin_action(self, actor: str, request: AdminRequest) -> Signable:
+    def admin_action(self, actor: str, request: AdminRequest) -> Confirmation:
         """The pending action; performed only when the dialog's badge + PIN are accepted."""
         ...
 

@@ -35,8 +35,3 @@ def permitted(node: Widget, permission: str) -> SignedInUser | None:
         banner.display = True
     node.app.notify(refusal, title="Not allowed", severity="error", timeout=8)
     return None
-
-
-REFUSAL_CSS = """
-.refusal { display: none; color: $error; text-style: bold; padding: 1 2; height: auto; }
-"""

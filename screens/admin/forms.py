@@ -1,12 +1,16 @@
 """Small dialogs of the admin screens: a reason, a choice, a new user, a new card, a PIN.
 
 Each is typed by what it returns (``None`` = cancelled) and is usable with a finger (3-line
-buttons) and with a keyboard alone (Tab, Enter, Escape).
+buttons) and with a keyboard alone (Tab, Enter, Escape). A dialog given a ``check`` runs it
+(a backend call, in a worker) on what was entered before closing: a refusal is shown on the
+dialog with everything still in place, so nothing is judged only after the badge and PIN.
+Cancel/Escape with something entered asks first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +18,9 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
+from domain.errors import WorkCellError
 from screens.admin.backend import AdminRequest
+from screens.base import call_backend
 from screens.messages import BadgePresented
 from screens.modals.confirm import discard_or_stay
 from screens.widgets import Keypad
@@ -40,11 +46,34 @@ FormModal VerticalScroll { height: auto; max-height: 14; }
 """
 
 
+Check = Callable[[Any], None]  # blocking; raises a WorkCellError to refuse the value
+
+
 class FormModal(ModalScreen[object]):
     DEFAULT_CSS = FORM_CSS
 
-    def __init__(self) -> None:
+    def __init__(self, *, check: Check | None = None, error: str = "") -> None:
         super().__init__()
+        self.check = check
+        self.initial_error = error  # why the form is shown again (a refusal): on the form
+
+    def finish(self, value: object) -> None:
+        """Close with ``value`` once ``check`` accepts it; a refusal stays on the form."""
+        check = self.check
+        if check is None:
+            self.dismiss(value)
+            return
+        self.error("Checking…")
+        call_backend(
+            self,
+            lambda: check(value),
+            lambda _: self.dismiss(value),
+            failed=self.refused,
+            group="form-check",
+        )
+
+    def refused(self, error: WorkCellError) -> None:
+        self.error(f"{error.title}: {error.message}")
 
     def _buttons(self, ok: str, variant: str = "primary") -> ComposeResult:
         with Horizontal(classes="form-buttons"):
@@ -70,10 +99,19 @@ class ReasonModal(FormModal):
     """A reason for the audit trail: a preset (one tap) or typed. Never empty."""
 
     def __init__(
-        self, title: str, text: str, presets: Sequence[str] = (), ok: str = "Next"
+        self,
+        title: str,
+        text: str,
+        presets: Sequence[str] = (),
+        ok: str = "Next",
+        *,
+        value: str = "",
+        check: Check | None = None,
+        error: str = "",
     ) -> None:
-        super().__init__()
+        super().__init__(check=check, error=error)
         self.title_text, self.text, self.presets, self.ok = title, text, presets, ok
+        self.value = value
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -82,12 +120,17 @@ class ReasonModal(FormModal):
             with Horizontal(classes="presets"):
                 for n, preset in enumerate(self.presets):
                     yield Button(preset, id=f"preset-{n}")
-            yield TouchInput(placeholder="Reason (recorded in the audit trail)", id="reason")
-            yield Static("", classes="form-error")
+            yield TouchInput(
+                self.value, placeholder="Reason (recorded in the audit trail)", id="reason"
+            )
+            yield Static(self.initial_error, classes="form-error")
             yield from self._buttons(self.ok)
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
+
+    def has_unsaved_input(self) -> bool:
+        return bool(self.query_one("#reason", Input).value.strip())
 
     @on(Button.Pressed, ".presets > Button")
     def preset(self, event: Button.Pressed) -> None:
@@ -101,14 +144,22 @@ class ReasonModal(FormModal):
         if len(reason) < 3:
             self.error("Give a reason: it is recorded in the audit trail.")
             return
-        self.dismiss(reason)
+        self.finish(reason)
 
 
 class ChoiceModal(FormModal):
     """Pick one of a few values with big buttons. Returns the value."""
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]], text: str = "") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        text: str = "",
+        *,
+        check: Check | None = None,
+        error: str = "",
+    ) -> None:
+        super().__init__(check=check, error=error)
         self.title_text, self.choices, self.text = title, choices, text
 
     def compose(self) -> ComposeResult:
@@ -121,14 +172,14 @@ class ChoiceModal(FormModal):
                     yield Button(label, id=f"choice-{n}", classes="choice")
             if not self.choices:
                 yield Static("Nothing to choose from.", classes="form-text")
-            yield Static("", classes="form-error")
+            yield Static(self.initial_error, classes="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="form-cancel")
 
     @on(Button.Pressed, ".choice")
     def chosen(self, event: Button.Pressed) -> None:
         index = int((event.button.id or "choice-0").removeprefix("choice-"))
-        self.dismiss(self.choices[index][0])
+        self.finish(self.choices[index][0])
 
 
 class AddUserModal(FormModal):
@@ -137,10 +188,9 @@ class AddUserModal(FormModal):
     def __init__(
         self, roles: Sequence[str], values: AdminRequest | None = None, error: str = ""
     ) -> None:
-        super().__init__()
+        super().__init__(error=error)
         self.roles = roles
         self.values = values  # what was typed before a refusal: shown again, never lost
-        self.initial_error = error
 
     def compose(self) -> ComposeResult:
         values = self.values
@@ -183,13 +233,24 @@ class AddUserModal(FormModal):
 
 
 class CardCaptureModal(FormModal):
-    """Waits for the new card: tapped on the reader, or its number typed (over SSH)."""
+    """Waits for the new card: tapped on the reader, or its number typed (over SSH). With a
+    ``check``, a card already issued is refused here, before the administrator's badge and
+    PIN, and the dialog waits for another card. ``kept``: the card read before a refusal of
+    something else (or a cancelled confirmation), offered again with one tap."""
 
     ACCEPTS_BADGES = True
 
-    def __init__(self, username: str) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        username: str,
+        *,
+        kept: str | None = None,
+        check: Check | None = None,
+        error: str = "",
+    ) -> None:
+        super().__init__(check=check, error=error)
         self.username = username
+        self.kept = kept
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -199,19 +260,29 @@ class CardCaptureModal(FormModal):
                 classes="form-text",
             )
             yield TouchInput(placeholder="card number", password=True, id="card-typed")
-            yield Static("", classes="form-error")
+            yield Static(self.initial_error, classes="form-error")
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="form-cancel")
+                if self.kept:
+                    yield Button("Use the card read", id="card-keep", variant="primary")
+
+    def has_unsaved_input(self) -> bool:
+        return bool(self.kept or self.query_one("#card-typed", Input).value.strip())
 
     @on(BadgePresented)
     def tapped(self, message: BadgePresented) -> None:
         message.stop()
-        self.dismiss(message.uid)
+        self.finish(message.uid)
+
+    @on(Button.Pressed, "#card-keep")
+    def keep(self) -> None:
+        if self.kept:
+            self.finish(self.kept)
 
     @on(Input.Submitted, "#card-typed")
     def typed(self, event: Input.Submitted) -> None:
         if event.value.strip():
-            self.dismiss(event.value.strip())
+            self.finish(event.value.strip())
         else:
             self.error("No card number: tap the card or type its number.")
 
@@ -219,8 +290,8 @@ class CardCaptureModal(FormModal):
 class TemporaryPinModal(FormModal):
     """A temporary PIN, entered twice on the keypad. The user must replace it."""
 
-    def __init__(self, username: str) -> None:
-        super().__init__()
+    def __init__(self, username: str, *, check: Check | None = None) -> None:
+        super().__init__(check=check)
         self.username = username
         self.first: str | None = None
 
@@ -241,6 +312,15 @@ class TemporaryPinModal(FormModal):
     def on_mount(self) -> None:
         self.query_one("#temp-pin", Keypad).focus()
 
+    def has_unsaved_input(self) -> bool:
+        return self.first is not None or bool(self.query_one("#temp-pin", Keypad).value)
+
+    def refused(self, error: WorkCellError) -> None:
+        """A PIN the policy refuses: start again, saying why."""
+        self.first = None
+        self.query_one("#pin-text", Static).update("Enter a temporary PIN and press OK.")
+        super().refused(error)
+
     @on(Keypad.Submitted, "#temp-pin")
     def entered(self, event: Keypad.Submitted) -> None:
         event.keypad.clear()
@@ -255,4 +335,4 @@ class TemporaryPinModal(FormModal):
             self.error("The two entries differ. Start again.")
             self.query_one("#pin-text", Static).update("Enter a temporary PIN and press OK.")
         else:
-            self.dismiss(event.value)
+            self.finish(event.value)

@@ -8,6 +8,7 @@ only with the administrator's badge/card + PIN. Irreversible ones are confirmed 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -17,10 +18,11 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
-from domain.audit.query import AuditFilter
+from domain.views.audit import AuditFilter
 from screens.admin import backend as ab
 from screens.admin.common import permitted
 from screens.admin.forms import CardCaptureModal, ChoiceModal, ReasonModal, TemporaryPinModal
+from screens.admin.reasons import STATE_REASONS, ReasonSpec
 from screens.admin.reauth import ReauthModal
 from screens.admin.users import status_text
 from screens.base import StationScreen, call_backend
@@ -168,50 +170,120 @@ class UserDetailScreen(StationScreen):
 
     @work(exclusive=True, group="admin-flow")
     async def run_flow(self, action: str) -> None:
-        """Gather the action's inputs dialog by dialog, then re-authenticate and act."""
+        """Gather the action's inputs dialog by dialog (the last one checks the whole
+        request before it closes), then re-authenticate and act. Backing out of the
+        re-authentication brings the last dialog back with what was entered."""
         if self.card is None or permitted(self, "user.administer") is None:
-            return
-        request = await self._gather(action, self.card)
-        if request is None:
             return
         user = station_of(self).current_user
         if user is None:
             return
-        signable = self.backend.admin_action(user.username, request)
-        line = await self.app.push_screen_wait(ReauthModal(signable))
-        if line is not None:
-            self.notify(line.meaning, title="Done", timeout=6)
+        request = await self._gather(action, self.card, None, "")
+        while request is not None:
+            pending = self.backend.admin_action(user.username, request)
+            done = await self.app.push_screen_wait(ReauthModal(pending))
+            if done is not None:
+                self.notify(done.done, title="Done", timeout=6)
+                break
+            request = await self._gather(
+                action, self.card, request, "Not done yet: confirm again, or Cancel."
+            )
         self.load()
 
     async def _ask(self, screen: Any) -> Any:
         return await self.app.push_screen_wait(screen)
 
-    async def _gather(self, action: str, card: ab.UserCard) -> ab.AdminRequest | None:
+    def _checker(self, make: Callable[[Any], ab.AdminRequest]) -> Callable[[Any], None]:
+        """The check a dialog runs on its value (in a worker) before it closes: the request
+        it completes, judged by the backend before anyone's badge and PIN."""
+        actor = station_of(self).current_user
+        backend, username = self.backend, actor.username if actor else ""
+        return lambda value: backend.check_request(username, make(value))
+
+    async def _gather(
+        self, action: str, card: ab.UserCard, kept: ab.AdminRequest | None, error: str
+    ) -> ab.AdminRequest | None:
+        """The request, dialog by dialog; with ``kept`` (a request that was refused or not
+        confirmed) only its last dialog comes back, filled in, with ``error`` on it."""
         u = card.user
         active = [b for b in card.badges if b.revoked_at is None]
         name = u.username
         if action == ab.GRANT_ROLE:
+            base = ab.AdminRequest(action, name)
             choices = [(r, r) for r in self.backend.role_names() if r not in u.roles]
-            role = await self._ask(ChoiceModal(f"Grant which role to {name}?", choices))
-            return None if role is None else ab.AdminRequest(action, name, role=role)
-        if action == ab.REVOKE_ROLE:
             role = await self._ask(
-                ChoiceModal(f"Revoke which role from {name}?", [(r, r) for r in u.roles])
+                ChoiceModal(
+                    f"Grant which role to {name}?",
+                    choices,
+                    check=self._checker(lambda r: replace(base, role=r)),
+                    error=error,
+                )
             )
+            return None if role is None else replace(base, role=role)
+        if action == ab.REVOKE_ROLE:
+            role = kept.role if kept else None
+            if role is None:
+                role = await self._ask(
+                    ChoiceModal(f"Revoke which role from {name}?", [(r, r) for r in u.roles])
+                )
             if role is None:
                 return None
-            reason = await self._ask(ReasonModal(f"Revoke {role} from {name}", "Why?"))
-            return None if reason is None else ab.AdminRequest(action, name, reason, role=role)
+            return await self._reason(
+                ab.AdminRequest(action, name, role=role),
+                ReasonSpec(f"Revoke {role} from {name}", "Why?"),
+                kept,
+                error,
+            )
         if action == ab.ISSUE_BADGE:
-            uid = await self._ask(CardCaptureModal(name))
-            return None if uid is None else ab.AdminRequest(action, name, badge_uid=uid)
+            return await self._card(ab.AdminRequest(action, name), kept, error)
         if action in (ab.REPLACE_BADGE, ab.REVOKE_BADGE):
-            return await self._badge_flow(action, name, active)
-        return await self._state_flow(action, name)
+            return await self._badge_flow(action, name, active, kept, error)
+        return await self._state_flow(action, name, kept, error)
+
+    async def _reason(
+        self, base: ab.AdminRequest, spec: ReasonSpec, kept: ab.AdminRequest | None, error: str
+    ) -> ab.AdminRequest | None:
+        """The reason dialog; checks the request it completes before closing."""
+        reason = await self._ask(
+            ReasonModal(
+                spec.title,
+                spec.text,
+                spec.presets,
+                ok=spec.ok,
+                value=kept.reason if kept else "",
+                check=self._checker(lambda r: replace(base, reason=r)),
+                error=error,
+            )
+        )
+        return None if reason is None else replace(base, reason=reason)
+
+    async def _card(
+        self, base: ab.AdminRequest, kept: ab.AdminRequest | None, error: str
+    ) -> ab.AdminRequest | None:
+        """The new card: a card already issued is refused on this dialog, before the PIN."""
+        uid = await self._ask(
+            CardCaptureModal(
+                base.username,
+                kept=kept.badge_uid if kept else None,
+                check=self._checker(lambda v: replace(base, badge_uid=v)),
+                error=error,
+            )
+        )
+        return None if uid is None else replace(base, badge_uid=uid)
 
     async def _badge_flow(
-        self, action: str, name: str, active: list[ab.BadgeRow]
+        self,
+        action: str,
+        name: str,
+        active: list[ab.BadgeRow],
+        kept: ab.AdminRequest | None,
+        error: str,
     ) -> ab.AdminRequest | None:
+        verb = "Replace" if action == ab.REPLACE_BADGE else "Revoke"
+        if kept is not None and kept.badge_id is not None:
+            if action == ab.REPLACE_BADGE:
+                return await self._card(kept, kept, error)
+            return await self._reason(kept, self._lost(verb, kept.badge_id, name), kept, error)
         tz = station_of(self).tz
         choices = [(str(b.id), f"Badge {b.id}, issued {fmt_time(b.issued_at, tz)}") for b in active]
         picked = (
@@ -221,31 +293,36 @@ class UserDetailScreen(StationScreen):
         )
         if picked is None:
             return None
-        badge_id = int(picked)
-        verb = "Replace" if action == ab.REPLACE_BADGE else "Revoke"
-        reason = await self._ask(
-            ReasonModal(
-                f"{verb} badge {badge_id} of {name}",
-                "The old badge stops working at once and is never re-issued.",
-                LOST,
-            )
-        )
+        base = ab.AdminRequest(action, name, badge_id=int(picked))
+        spec = self._lost(verb, int(picked), name)
+        if action == ab.REVOKE_BADGE:
+            return await self._reason(base, spec, None, "")
+        # replace: the reason first (checked with the card, the last step)
+        reason = await self._ask(ReasonModal(spec.title, spec.text, spec.presets))
         if reason is None:
             return None
-        uid = None
-        if action == ab.REPLACE_BADGE:
-            uid = await self._ask(CardCaptureModal(name))
-            if uid is None:
-                return None
-        return ab.AdminRequest(action, name, reason, badge_id=badge_id, badge_uid=uid)
+        return await self._card(replace(base, reason=reason), None, "")
 
-    async def _state_flow(self, action: str, name: str) -> ab.AdminRequest | None:
-        pin = None
-        if action == ab.RESET_PIN:
-            pin = await self._ask(TemporaryPinModal(name))
+    @staticmethod
+    def _lost(verb: str, badge_id: int, name: str) -> ReasonSpec:
+        return ReasonSpec(
+            f"{verb} badge {badge_id} of {name}",
+            "The old badge stops working at once and is never re-issued.",
+            LOST,
+        )
+
+    async def _state_flow(
+        self, action: str, name: str, kept: ab.AdminRequest | None, error: str
+    ) -> ab.AdminRequest | None:
+        base = kept or ab.AdminRequest(action, name)
+        if kept is None and action == ab.RESET_PIN:
+            pin = await self._ask(
+                TemporaryPinModal(name, check=self._checker(lambda p: replace(base, pin=p)))
+            )
             if pin is None:
                 return None
-        if action == ab.DISABLE:
+            base = replace(base, pin=pin)
+        if kept is None and action == ab.DISABLE:
             sure = await self._ask(
                 ConfirmModal(
                     f"Disable {name}?",
@@ -257,22 +334,4 @@ class UserDetailScreen(StationScreen):
             )
             if not sure:
                 return None
-        if action == ab.VERIFY_IDENTITY:
-            how = await self._ask(
-                ReasonModal(
-                    f"Verify the identity of {name}",
-                    "How was it checked? (11.100(b): before anyone signs)",
-                    ("Photo ID checked", "Passport checked"),
-                    ok="Next",
-                )
-            )
-            return None if how is None else ab.AdminRequest(action, name, how)
-        presets = {
-            ab.RESET_PIN: ("Forgotten PIN", "PIN may be known to others"),
-            ab.UNLOCK: ("Identity confirmed in person",),
-            ab.LOCK: ("Suspected misuse", "Extended absence"),
-            ab.DISABLE: ("Left company", "Role ended"),
-        }[action]
-        title = dict(ACTION_BUTTONS)[action]
-        reason = await self._ask(ReasonModal(f"{title}: {name}", "Why?", presets))
-        return None if reason is None else ab.AdminRequest(action, name, reason, pin=pin)
+        return await self._reason(base, STATE_REASONS[action](name), kept, error)

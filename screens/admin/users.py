@@ -17,7 +17,7 @@ from screens.admin.backend import AdminBackend, AdminRequest, UserRow
 from screens.admin.common import permitted
 from screens.admin.forms import AddUserModal, ChoiceModal
 from screens.admin.reauth import ReauthModal
-from screens.backend import SignatureLine
+from screens.backend import ActionDone
 from screens.base import StationScreen, call_backend
 from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
@@ -212,7 +212,7 @@ class UsersScreen(StationScreen):
             failed=lambda error: again(f"{error.title}: {error.message}"),
         )
 
-    def _done(self, line: SignatureLine | None) -> None:
-        if line is not None:
-            self.notify(line.meaning, title="Done")
+    def _done(self, done: ActionDone | None) -> None:
+        if done is not None:
+            self.notify(done.done, title="Done")
             self.load()

@@ -8,12 +8,12 @@ are called from that worker thread; the screen hops to the UI thread itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from domain.audit.query import AuditDetail, AuditFilter, AuditPage
+from domain.views.audit import AuditDetail, AuditFilter, AuditPage
 
 Progress = Callable[[float, str], None]
 EXPORT_FORMATS = ("csv", "json", "bundle")
@@ -40,6 +40,11 @@ class EntryView:
     signatures: tuple[SignatureCheck, ...]
     signable: bool  # the record's table carries signatures at all
     actor_name: str | None = None  # the acting user's printed name
+    record_label: str | None = None  # what a person calls the record: "item WID-100"
+    # the names behind ids in before/after: {"item_id": {3: "WID-100"}, "signer_id": ...}
+    references: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    # entry id → record label, for the entries of the same transaction
+    labels: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

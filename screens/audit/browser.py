@@ -15,10 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
-from domain.audit.query import AuditFilter, AuditPage, AuditRow
+from domain.views.audit import AuditFilter, AuditPage, AuditRow
 from screens.admin.common import permitted
 from screens.audit.backend import AuditBackend
+from screens.audit.entry import EntryScreen
 from screens.audit.filters import AuditFilterModal, describe
+from screens.audit.text import op_text, short_table
 from screens.base import StationScreen, call_backend
 from screens.station import station_of
 from screens.widgets.tap_table import TapTable
@@ -26,15 +28,6 @@ from screens.widgets.tap_table import TapTable
 PAGE = 50
 TIME_WIDE = "%Y-%m-%d %H:%M:%S"
 TIME_NARROW = "%m-%d %H:%M:%S"
-OP_STYLE = {"INSERT": "bold green", "UPDATE": "bold yellow", "DELETE": "bold red"}
-
-
-def op_text(operation: str) -> Text:
-    return Text(operation, style=OP_STYLE.get(operation, "bold"))
-
-
-def short_table(name: str) -> str:
-    return name.removeprefix("workcell.")
 
 
 def _fit(values: Iterable[str], least: int, most: int) -> int:
@@ -257,11 +250,12 @@ class AuditBrowserScreen(StationScreen):
 
     @on(DataTable.RowSelected, "#audit-table")
     def open_entry(self) -> None:
-        from screens.audit.entry import EntryScreen
-
         row = self.selected()
         if row is not None:
-            self.app.push_screen(EntryScreen(self.backend, row.id))
+            self.app.push_screen(EntryScreen(self.backend, row.id, self._history))
+
+    def _history(self, table: str, record_key: str) -> AuditBrowserScreen:
+        return history_screen(self.backend, table, record_key)
 
     def action_history(self) -> None:
         row = self.selected()

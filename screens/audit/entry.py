@@ -1,10 +1,16 @@
 """One audit entry: before and after side by side, changed fields highlighted, the reason,
 the transaction's other entries, and the signatures on the record with their validity.
+
+Records and the ids inside them are shown by the names people use (item and lot numbers,
+usernames), with the key beside them; the entry id heads the screen, for quoting it.
+The record's history is opened through ``open_history`` (given by the browser, which owns
+that screen), so this module does not import the browser.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.text import Text
@@ -12,12 +18,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, DataTable, Static
 
-from domain.audit.query import AuditRow
+from domain.views.audit import AuditRow
 from screens.admin.common import permitted
 from screens.audit.backend import AuditBackend, EntryView
-from screens.audit.browser import history_screen, op_text, short_table
+from screens.audit.text import op_text, short_table
 from screens.base import StationScreen, call_backend
 from screens.station import fmt_time, station_of
 
@@ -26,14 +33,17 @@ ABSENT = "—"
 SECTIONS = ("changes", "transaction", "signatures")
 
 
-def show_value(value: Any, present: bool) -> Text:
-    """A value as the inspector reads it: JSON for structures, ∅ for null, — for absent."""
+def show_value(value: Any, present: bool, names: Mapping[int, str] | None = None) -> Text:
+    """A value as the inspector reads it: JSON for structures, ∅ for null, — for absent;
+    an id with the name it stands for: "3 (WID-100)"."""
     if not present:
         return Text(ABSENT, style="dim")
     if value is None:
         return Text("∅ null", style="dim")
     if isinstance(value, str):
         return Text(value)
+    if names and isinstance(value, int) and value in names:
+        return Text.assemble(str(value), (f" ({names[value]})", "bold"))
     return Text(json.dumps(value, sort_keys=True))
 
 
@@ -51,11 +61,18 @@ class EntryScreen(StationScreen):
         Binding("h", "history", "History"),
     ]
 
-    def __init__(self, backend: AuditBackend, entry_id: int) -> None:
+    def __init__(
+        self,
+        backend: AuditBackend,
+        entry_id: int,
+        open_history: Callable[[str, str], Screen[Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.entry_id = entry_id
+        self.open_history = open_history
         self.view: EntryView | None = None
+        self.TITLE_TEXT = f"Audit entry {entry_id}"
 
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
@@ -64,7 +81,8 @@ class EntryScreen(StationScreen):
             yield Button("Changes (c)", id="sec-changes", variant="primary")
             yield Button("Transaction (t)", id="sec-transaction")
             yield Button("Signatures (s)", id="sec-signatures")
-            yield Button("History (h) ▶", id="entry-history", variant="success")
+            if self.open_history is not None:
+                yield Button("History (h) ▶", id="entry-history", variant="success")
         with ContentSwitcher(initial="entry-changes", id="entry-switcher"):
             yield DataTable(id="entry-changes", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="entry-transaction", cursor_type="row", zebra_stripes=True)
@@ -83,7 +101,7 @@ class EntryScreen(StationScreen):
         self.view = view
         self._facts(view)
         self._changes(view)
-        self._transaction(view.detail.same_transaction)
+        self._transaction(view.detail.same_transaction, view.labels)
         self._signatures(view)
         self.query_one("#entry-changes", DataTable).focus()
 
@@ -93,11 +111,16 @@ class EntryScreen(StationScreen):
         sealed = (
             f"sealed at chain position {r.chain_position}" if r.chain_position else "NOT YET SEALED"
         )
+        record = (
+            f" {view.record_label} (key {r.record_key})"
+            if view.record_label
+            else f" {short_table(r.table_name)} {r.record_key}"
+        )
         self.query_one("#entry-facts", Static).update(
             Text.assemble(
                 (f"Entry {r.id} ", "bold"),
                 op_text(r.operation),
-                (f" {short_table(r.table_name)} {r.record_key}", "bold"),
+                (record, "bold"),
                 f"  {fmt_time(r.at, tz, seconds=True)}\n",
                 "By ",
                 (f"{view.actor_name} ({r.actor})" if view.actor_name else r.actor, "bold"),
@@ -128,14 +151,15 @@ class EntryScreen(StationScreen):
         for key in sorted(set(before) | set(after), key=lambda k: (k not in changed, k)):
             mark = Text("●", style="bold yellow") if key in changed else Text(" ")
             style = CHANGED if key in changed else ""
-            old = show_value(before.get(key), key in before)
-            new = show_value(after.get(key), key in after)
+            names = view.references.get(key)
+            old = show_value(before.get(key), key in before, names)
+            new = show_value(after.get(key), key in after, names)
             if style:
                 old.stylize(style)
                 new.stylize(style)
             table.add_row(mark, Text(key, style="bold" if style else ""), old, new, height=None)
 
-    def _transaction(self, rows: tuple[AuditRow, ...]) -> None:
+    def _transaction(self, rows: tuple[AuditRow, ...], labels: Mapping[int, str]) -> None:
         tz = station_of(self).tz
         table = self.query_one("#entry-transaction", DataTable)
         table.clear(columns=True)
@@ -146,7 +170,7 @@ class EntryScreen(StationScreen):
                 fmt_time(r.at, tz, seconds=True),
                 op_text(r.operation),
                 short_table(r.table_name),
-                r.record_key,
+                labels.get(r.id, r.record_key).removeprefix(short_table(r.table_name) + " "),
                 ", ".join(r.changed),
                 key=str(r.id),
             )
@@ -195,11 +219,12 @@ class EntryScreen(StationScreen):
 
     @on(Button.Pressed, "#entry-history")
     def action_history(self) -> None:
-        if self.view is not None:
+        if self.view is not None and self.open_history is not None:
             row = self.view.detail.row
-            self.app.push_screen(history_screen(self.backend, row.table_name, row.record_key))
+            self.app.push_screen(self.open_history(row.table_name, row.record_key))
 
     @on(DataTable.RowSelected, "#entry-transaction")
     def open_other(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value and event.row_key.value.isdigit():
-            self.app.push_screen(EntryScreen(self.backend, int(event.row_key.value)))
+            entry_id = int(event.row_key.value)
+            self.app.push_screen(EntryScreen(self.backend, entry_id, self.open_history))

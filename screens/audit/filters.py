@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
-from domain.audit.query import AuditFilter
+from domain.views.audit import AuditFilter
 from screens.station import station_of
 from screens.widgets.keyboard import TouchInput
 

@@ -17,8 +17,8 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, ProgressBar, Static
 
-from domain.audit.query import AuditFilter
 from domain.errors import WorkCellError
+from domain.views.audit import AuditFilter
 from screens.admin.common import permitted
 from screens.audit.backend import AuditBackend, ExportOutcome, IntegrityStatus, VerifyOutcome
 from screens.audit.filters import describe

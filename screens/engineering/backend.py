@@ -7,11 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.services.bom import BomView
-from domain.services.compare import Comparison
-from domain.services.eco_views import EcoSummary, EcoView
-from domain.services.effectivity import RevisionSummary
-from domain.services.routing import RoutingView
+from domain.views.engineering import (
+    BomView,
+    Comparison,
+    EcoSummary,
+    EcoView,
+    RevisionSummary,
+    RoutingView,
+)
 from screens.backend import Signable, SignatureLine
 
 ECO_ACTIONS = ("submit", "review", "approve", "reject")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from domain.services.bom import BomView
-from domain.services.compare import text_of
-from domain.services.effectivity import RevisionSummary
-from domain.services.routing import RoutingView
+from domain.views.engineering import BomView, RevisionSummary, RoutingView, text_of
 from screens.backend import SignatureLine
 from screens.station import fmt_time
 

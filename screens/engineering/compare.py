@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from domain.services.compare import Comparison
+from domain.views.engineering import Comparison
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend
 from screens.engineering.tap_table import TapTable

@@ -13,8 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Static
 
 from domain.errors import WorkCellError
-from domain.services.bom import BomView
-from domain.services.compare import text_of
+from domain.views.engineering import BomView, text_of
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend, RevisionDetail
 from screens.engineering.common import STATUS

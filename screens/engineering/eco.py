@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from domain.errors import WorkCellError
-from domain.services.eco_views import EcoView
+from domain.views.engineering import EcoView
 from screens.backend import SignatureLine
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend

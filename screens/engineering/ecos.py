@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Static
 
-from domain.services.eco_views import EcoSummary, EcoView
+from domain.views.engineering import EcoSummary, EcoView
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend
 from screens.engineering.common import STATUS

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Static
 
-from domain.services.effectivity import RevisionSummary
+from domain.views.engineering import RevisionSummary
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend, RevisionDetail
 from screens.engineering.common import (

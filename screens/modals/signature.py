@@ -14,6 +14,8 @@ A refusal shows the service's reason and leaves the dialog open for another try.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,7 +26,7 @@ from domain.errors import WorkCellError
 from screens.backend import BadgeHolder, Proof, RecordToSign, Signable, SignatureLine
 from screens.base import call_backend
 from screens.messages import BadgePresented
-from screens.stages import show_stage, stage_has_class
+from screens.stages import show_stage
 from screens.station import station_of
 from screens.widgets import Keypad, StationHeader
 from screens.widgets.keyboard import TouchInput
@@ -34,17 +36,25 @@ _VISIBLE = {
     "sig-username": frozenset({"-username"}),
     "sig-use-username": frozenset({"-waiting"}),
 }
+ResultT = TypeVar("ResultT")
 
 
-class SignatureModal(ModalScreen[SignatureLine | None]):
+class ProofModal(ModalScreen[ResultT | None]):
+    """Badge or card (or username) + PIN, asked every time: what the signature dialog and the
+    administrator's confirmation (screens/admin/reauth.py) share. A subclass loads what it
+    shows (`load`) and acts on the proof (`act`); a refusal waits for another badge."""
+
     CSS_PATH = "signature.tcss"
     ACCEPTS_BADGES = True
+    HEADING = "Sign"
+    TAP = "Tap your badge or card to sign"
+    COMMENT = True  # an optional comment goes with the proof
+    WORKING = "Signing…"
 
-    def __init__(self, signable: Signable) -> None:
+    def __init__(self, meaning: str) -> None:
         super().__init__()
         self.stage_name = "-waiting"
-        self.signable = signable
-        self.record: RecordToSign | None = None
+        self.meaning = meaning
         self.badge_uid: str | None = None
         self.username: str | None = None
 
@@ -52,11 +62,12 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
         yield StationHeader()
         with Horizontal(id="sig-body"):
             with Vertical(id="sig-info"):
-                yield Static(f"Sign: {self.signable.meaning.upper()}", id="sig-heading")
+                yield Static(f"{self.HEADING}: {self.meaning.upper()}", id="sig-heading")
                 with VerticalScroll(id="sig-record-box"):
-                    yield Static("Loading the record…", id="sig-record")
-                yield TouchInput(placeholder="Comment (optional)", id="sig-comment")
-                yield Static("Tap your badge or card to sign", id="sig-prompt")
+                    yield Static("Loading…", id="sig-record")
+                if self.COMMENT:
+                    yield TouchInput(placeholder="Comment (optional)", id="sig-comment")
+                yield Static(self.TAP, id="sig-prompt")
                 yield Static("", id="sig-error")
                 yield TouchInput(placeholder="username, then Enter", id="sig-username")
                 with Horizontal(id="sig-buttons"):
@@ -66,30 +77,26 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
             yield Keypad(masked=True, placeholder="PIN", id="sig-pin")
 
     def on_mount(self) -> None:
-        self._describe()
+        self.load()
 
-    def _describe(self) -> None:
-        call_backend(self, self.signable.describe, self._described, failed=self._failed)
+    def load(self) -> None:
+        """Fetch and show what the proof will be for (a worker: call_backend)."""
+        raise NotImplementedError
 
-    def _described(self, record: RecordToSign) -> None:
-        self.record = record
-        text = "\n".join(
-            [
-                # version 0: several records, each listed with its own version
-                f"{record.title} · version {record.version}" if record.version else record.title,
-                *record.lines,
-                f"Meaning: {record.meaning}",
-            ]
-        )
-        self.query_one("#sig-record", Static).update(text)
+    def loaded(self) -> bool:
+        """Whether what is shown has arrived: nothing is signed or done unseen."""
+        raise NotImplementedError
+
+    def act(self, proof: Proof, comment: str | None) -> None:
+        """Sign or perform with the proof (a worker), then dismiss with the result."""
+        raise NotImplementedError
+
+    def show_record(self, lines: list[str]) -> None:
+        self.query_one("#sig-record", Static).update("\n".join(lines))
 
     def _state(self, state: str) -> None:
         self.stage_name = state
         show_stage(self, _VISIBLE, state)
-
-    def has_class(self, *class_names: str) -> bool:
-        staged, others = stage_has_class(self.stage_name, class_names)
-        return staged and (not others or super().has_class(*others))
 
     def _error(self, text: str) -> None:
         self.query_one("#sig-error", Static).update(text)
@@ -109,7 +116,7 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
 
     def _ask_pin(self, signer: str | None, badge: str = "Badge read") -> None:
         """``signer``: the username typed; None for a badge (its holder is not named)."""
-        meaning = self.signable.meaning
+        meaning = self.meaning
         self.query_one("#sig-prompt", Static).update(
             f"Signer: {signer}\nEnter your PIN and press OK to sign as {signer} ({meaning})."
             if signer
@@ -136,23 +143,23 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
     def pin_entered(self, event: Keypad.Submitted) -> None:
         if not event.value or not (self.badge_uid or self.username):
             return
-        if self.record is None:
+        if not self.loaded():
             self._error("The record is not loaded yet: nothing can be signed unseen.")
-            self._describe()
+            self.load()
             return
         proof = Proof(pin=event.value, badge_uid=self.badge_uid, username=self.username)
-        comment = self.query_one("#sig-comment", Input).value.strip() or None
+        comment = None
+        if self.COMMENT:
+            comment = self.query_one("#sig-comment", Input).value.strip() or None
         event.keypad.clear()
-        self._error("Signing…")
-        call_backend(
-            self, lambda: self.signable.sign(proof, comment), self.dismiss, failed=self._failed
-        )
+        self._error(self.WORKING)
+        self.act(proof, comment)
 
     def _failed(self, error: WorkCellError) -> None:
         self._error(f"{error.title}: {error.message}")
         self.query_one("#sig-pin", Keypad).clear()
         self.badge_uid = self.username = None
-        self.query_one("#sig-prompt", Static).update("Tap your badge or card to sign")
+        self.query_one("#sig-prompt", Static).update(self.TAP)
         self._state("-waiting")
 
     @on(Button.Pressed, "#sig-cancel")
@@ -161,3 +168,35 @@ class SignatureModal(ModalScreen[SignatureLine | None]):
 
     def key_escape(self) -> None:
         self.dismiss(None)
+
+
+class SignatureModal(ProofModal[SignatureLine]):
+    """The signature dialog: a `Signable`'s record (version and content hash kept as shown),
+    the meaning, badge + PIN; returns the signature's manifestation or None."""
+
+    def __init__(self, signable: Signable) -> None:
+        super().__init__(signable.meaning)
+        self.signable = signable
+        self.record: RecordToSign | None = None
+
+    def load(self) -> None:
+        call_backend(self, self.signable.describe, self._described, failed=self._failed)
+
+    def loaded(self) -> bool:
+        return self.record is not None
+
+    def _described(self, record: RecordToSign) -> None:
+        self.record = record
+        self.show_record(
+            [
+                # version 0: several records, each listed with its own version
+                f"{record.title} · version {record.version}" if record.version else record.title,
+                *record.lines,
+                f"Meaning: {record.meaning}",
+            ]
+        )
+
+    def act(self, proof: Proof, comment: str | None) -> None:
+        call_backend(
+            self, lambda: self.signable.sign(proof, comment), self.dismiss, failed=self._failed
+        )

@@ -12,6 +12,7 @@ from kiosk.clock import frozen_clock
 from screens.home import HomeScreen
 from screens.modals.signature import SignatureModal
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.pcsc_fixtures import PCSC_MARKS, READER
 from tests.ui.conftest import (  # fixtures shared with the screen tests
     FROZEN,
@@ -50,7 +51,7 @@ async def test_card_tap_on_pcsc_reader_signs_in_on_the_running_app(
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         virtual_card(olivia.badge_uid)
         await until(pilot, lambda: "Badge read" in screen_text(app), "the card read")
-        assert app.screen.has_class("-pin")
+        assert at_stage(app.screen, "-pin")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
         assert app.current_user.username == olivia.username
@@ -67,5 +68,5 @@ async def test_card_without_uid_is_refused_on_screen(pcsc_station, virtual_card)
             lambda: any("Card refused" in (n.title or "") for n in app._notifications),
             "the refusal",
         )
-        assert app.screen.has_class("-waiting") and app.current_user is None
+        assert at_stage(app.screen, "-waiting") and app.current_user is None
         assert not isinstance(app.screen, SignatureModal)

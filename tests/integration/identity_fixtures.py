@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.db import make_engine, make_session_factory
 from domain.uow import UnitOfWork
 from kiosk import dbadmin
-from tests.conftest import TestDatabase
+from tests.conftest import TestDatabase, busy_station_policy
 from tests.sessions import as_system, session_of, token_of
 
 # A floor kiosk (badge + PIN only, one person at a time): a second registered station login.
@@ -61,20 +61,6 @@ def token_at(database: TestDatabase, username: str) -> str:
         return session.token
     finally:
         engine.dispose()
-
-
-def busy_station_policy(admin_url: str) -> None:
-    """Raise the per-station look-up and failure limits of a test database's policy row (the
-    one test station serves a whole suite). Owner-side, audited like any policy change."""
-    plain = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain) as conn:
-        as_system(conn, reason="test database: one station serves the whole suite")
-        conn.execute(
-            "UPDATE workcell.identity_policy SET station_lookup_limit = 100000,"
-            " station_failure_limit = 1000, version = version + 1"
-            " WHERE id = 1 AND (station_lookup_limit, station_failure_limit) <> (100000, 1000)"
-        )
-        conn.commit()
 
 
 def backdate_pin(database: TestDatabase, username: str, days: int) -> None:

@@ -7,7 +7,7 @@ one bin per zone type, an approved and a disqualified supplier, a customer."""
 from __future__ import annotations
 
 import datetime as dt
-import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +33,9 @@ ZONES = {
 
 
 def new_gtin() -> str:
-    body = "0" + "".join(random.choice("0123456789") for _ in range(12))
+    # secrets, not random: pytest-randomly reseeds random before every test, so random
+    # would hand each test the same GTINs and the second would collide with the first.
+    body = "0" + "".join(secrets.choice("0123456789") for _ in range(12))
     return body + str(gtin_check_digit(body))
 
 

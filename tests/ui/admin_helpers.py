@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from kiosk.admin_backend import AdminStationBackend
 from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
+from screens.stages import at_stage
 from tests.identity_helpers import Person
 from tests.ui.conftest import Station, screen_text, tap, until
 
@@ -41,7 +42,7 @@ async def confirm_as(
     await until(pilot, lambda: "Confirm:" in screen_text(app), "the re-authentication dialog")
     assert who.badge_uid is not None
     station.reader.tap(who.badge_uid)
-    await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+    await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
     await pilot.press(*(pin or who.pin), "enter")
 
 

@@ -24,6 +24,7 @@ from screens.audit.backend import (
 
 T0 = dt.datetime(2026, 11, 26, 5, 0, tzinfo=dt.UTC)
 ACTORS = ("erin.eng", "quinn.qa", "sam.super", "ada.admin")
+NAMES = dict(zip(ACTORS, ("Erin Engineer", "Quinn Quality", "Sam Super", "Ada Admin"), strict=True))
 REASONS = ("Drawing rev C", "Supplier change (ECO-0042)", "Typo in description", None)
 
 
@@ -88,6 +89,7 @@ class FixedAuditBackend:
             "status": "draft",
             "shelf_life_days": None,
             "gtin": "09501101530003",
+            "created_by": 7,
             "version": 3,
         }
         after = {**before, "description": "Pump housing, 316L, electropolished", "version": 4}
@@ -121,7 +123,16 @@ class FixedAuditBackend:
                 None,
             ),
         )
-        return EntryView(detail, sigs, True)
+        labels = self.record_labels(actor, [row.id, *(r.id for r in same)])
+        return EntryView(
+            detail,
+            sigs,
+            True,
+            NAMES[row.actor],
+            labels.get(row.id),
+            {"created_by": {7: "erin.eng"}},
+            labels,
+        )
 
     def audit_tables(self, actor: str) -> tuple[str, ...]:
         return ("workcell.item", "workcell.signature", "workcell.users")

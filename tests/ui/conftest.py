@@ -21,12 +21,15 @@ from domain.services import access, identity, identity_admin, users
 from domain.services.identity import Credentials
 from domain.uow import UnitOfWork
 from hardware.fakes import FakeCardReader
+from hardware.wedge import Wedge
 from kiosk.app import WorkCellApp, make_app
 from kiosk.backend import KioskBackend
+from kiosk.bridge import wedge_config
 from kiosk.clock import frozen_clock
 from kiosk.settings import StationSettings
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from screens.widgets import Keypad
 from tests.conftest import TestDatabase, unique
 from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol
@@ -66,7 +69,11 @@ def make_station(
         settings = replace(station_settings, **overrides)
         reader = FakeCardReader()
         backend = KioskBackend(session_factory, settings)
-        app = make_app(settings, backend, reader=reader, clock=frozen_clock(FROZEN))
+        # A framed scan is never aborted for silence here: Pilot's keys arrive as fast as
+        # a loaded machine lets the test run, not as a scanner sends them (the decoder's
+        # own timing is tested in tests/unit/test_wedge.py).
+        wedge = Wedge(replace(wedge_config(settings.scanner), frame_timeout_ms=60_000))
+        app = make_app(settings, backend, reader=reader, clock=frozen_clock(FROZEN), wedge=wedge)
         made.append(Station(app, reader, backend, settings))
         return made[-1]
 
@@ -106,6 +113,26 @@ def _holds(predicate: Callable[[], object]) -> bool:
         return False
 
 
+async def focused(pilot: Pilot[Any], widget_id: str) -> None:
+    """Wait until the top screen's focus is on ``widget_id`` (a dialog focuses its first
+    field in on_mount: keys pressed before that land nowhere)."""
+
+    def holds() -> bool:
+        node = pilot.app.screen.focused
+        return node is not None and node.id == widget_id
+
+    await until(pilot, holds, f"#{widget_id} focused")
+
+
+def freeze_cursors(app: Any) -> None:
+    """Every text field's cursor shown steadily (no blink): a snapshot taken under load must
+    not depend on the blink's phase."""
+    from textual.widgets import Input
+
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+
+
 def screen_text(app: WorkCellApp) -> str:
     """Everything the top screen shows, as plain text (for assertions on messages)."""
     from textual.widgets import Static
@@ -121,7 +148,7 @@ async def tap_and_pin(
     (typed, or with ``touch`` pressed on the on-screen keypad)."""
     assert person.badge_uid is not None
     station.reader.tap(person.badge_uid)
-    await until(pilot, lambda: pilot.app.screen.has_class("-pin"), "the PIN prompt")
+    await until(pilot, lambda: at_stage(pilot.app.screen, "-pin"), "the PIN prompt")
     if touch:
         # The keypad has just been laid out: a tap can go to a stale place. Tap until the
         # tap lands on the key, then wait until the keypad holds the digit (app state).

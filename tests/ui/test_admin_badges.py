@@ -8,7 +8,7 @@ from sqlalchemy import text
 from domain.errors import BadgeRevoked, PinChangeRequired
 from domain.services import identity, identity_admin, users
 from domain.services.identity import Credentials
-from screens.admin.reauth import ReauthModal
+from screens.admin.forms import CardCaptureModal, ReasonModal
 from screens.admin.user_detail import UserDetailScreen
 from tests.identity_helpers import POLICY, new_badge_uid, new_pin
 from tests.ui.admin_helpers import click, confirm_as, open_user
@@ -46,22 +46,30 @@ async def test_admin_issues_a_badge_by_tapping_the_new_card(make_station, person
     assert who.username == olivia.username
 
 
-async def test_a_card_already_issued_is_refused(make_station, person, make_uow):
-    """Duplicate badge: a card issued to someone else is refused with the reason, nothing added."""
+async def test_a_card_already_issued_is_refused_before_the_badge_and_pin(
+    make_station, person, make_uow
+):
+    """Duplicate card: refused on the new-card dialog itself (workcell.card_issued), before
+    anyone re-authenticates; the dialog stays for another card, which is then issued."""
     ada, olivia, other = person("admin"), person("operator", badge=False), person("operator")
     station = make_station()
     app = station.app
+    fresh = new_badge_uid()
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, station, ada)
         screen = await open_user(pilot, station, olivia.username)
         screen.run_flow("issue-badge")
         await until(pilot, lambda: "Tap the NEW card" in screen_text(app), "the card prompt")
         station.reader.tap(other.badge_uid)
-        await confirm_as(pilot, station, ada)
         await until(pilot, lambda: "already issued" in screen_text(app), "the refusal")
-        assert isinstance(app.screen, ReauthModal)
+        assert isinstance(app.screen, CardCaptureModal)
+        assert "Confirm:" not in screen_text(app)
+        assert other.username not in screen_text(app)  # whose it is stays unsaid
+        station.reader.tap(fresh)
+        await confirm_as(pilot, station, ada)
+        await until(pilot, lambda: isinstance(app.screen, UserDetailScreen), "back on the user")
     with make_uow(ada.username) as uow:
-        assert identity_admin.list_badges(uow, olivia.username) == []
+        assert len(identity_admin.list_badges(uow, olivia.username)) == 1
 
 
 async def test_lost_badge_is_replaced_and_the_old_one_stops_working(
@@ -152,7 +160,8 @@ async def test_admin_unlocks_a_locked_user_with_a_reason(make_station, person, m
 async def test_admin_disables_a_user_after_confirming_and_cannot_disable_themselves(
     make_station, person, make_uow
 ):
-    """Disable: confirmed (irreversible), then re-authenticated; one's own account is refused."""
+    """Disable: confirmed (irreversible), then re-authenticated; one's own account is refused
+    before the badge and PIN."""
     ada, olivia = person("admin"), person("operator")
     station = make_station()
     app = station.app
@@ -171,8 +180,9 @@ async def test_admin_disables_a_user_after_confirming_and_cannot_disable_themsel
         await until(pilot, lambda: "never signs in" in screen_text(app), "the warning")
         await click(pilot, "#confirm")
         await _reason(pilot, app, "testing self-disable")
-        await confirm_as(pilot, station, ada)
+        # refused by the database before the badge and PIN, on the reason dialog
         await until(pilot, lambda: "their own account" in screen_text(app), "the refusal")
+        assert isinstance(app.screen, ReasonModal)
     with make_uow(ada.username) as uow:
         assert users.get_user(uow, olivia.username).status == "disabled"
         assert users.get_user(uow, ada.username).status == "active"

@@ -45,7 +45,7 @@ async def test_supervisor_acknowledges_a_failed_sign_in_with_a_signature(
     event_id = _wrong_pin(session_factory, olivia)
     station = make_station()
     app = station.app
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, sam)
         screen = SecurityEventsScreen(admin_backend(station))
         app.push_screen(screen)

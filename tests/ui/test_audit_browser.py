@@ -48,7 +48,7 @@ async def test_filter_dialog_narrows_by_user_and_text(make_station, person, make
     item_with_history(make_uow, erin.username, 3)
     station = make_station()
     app = station.app
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, quinn)
         screen = AuditBrowserScreen(audit_backend(station))
         app.push_screen(screen)
@@ -97,7 +97,7 @@ async def test_entry_detail_shows_before_after_reason_transaction_and_signatures
     station = make_station()
     app = station.app
     flt = AuditFilter(table="item", record=str(record.item_id), text="pytest change 2")
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, quinn)
         browser = AuditBrowserScreen(audit_backend(station), flt)
         app.push_screen(browser)
@@ -109,10 +109,20 @@ async def test_entry_detail_shows_before_after_reason_transaction_and_signatures
         text = screen_text(app)
         assert "Reason: pytest change 2" in text
         assert f"{erin.printed_name} ({erin.username})" in text
+        # the record by its item number (key beside it), the entry id to quote, ids named
+        assert (
+            f"Entry {entry.entry_id} UPDATE item {record.item_number} (key {record.item_id})"
+            in text
+        )
+        assert f"Audit entry {entry.entry_id}" in text
         changes = entry.query_one("#entry-changes")
         first_row = [str(c) for c in changes.get_row_at(0)]
         assert first_row[0] == "●" and first_row[1] == "description"
         assert first_row[2:] == ["Audit subject rev 1", "Audit subject rev 2"]
+        cells = {
+            str(r[1]): str(r[3]) for r in (changes.get_row_at(i) for i in range(changes.row_count))
+        }
+        assert cells["created_by"].endswith(f"({erin.username})")
         await pilot.press("s")
         sigs = entry.query_one("#entry-signatures")
         await until(pilot, lambda: sigs.display and sigs.row_count == 1, "the signature")

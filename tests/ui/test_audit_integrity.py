@@ -102,7 +102,7 @@ async def test_offline_bundle_export_writes_a_verifiable_directory(make_station,
     quinn = person("qa")
     station = make_station()
     app = station.app
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, quinn)
         app.push_screen(ExportModal(audit_backend(station), AuditFilter(), directory=tmp_path))
         await click(pilot, "#exp-bundle")

@@ -1,4 +1,4 @@
-"""Snapshots of the audit browser and the entry detail at 80x24 and 160x50, clock frozen.
+"""Snapshots of the audit browser and the entry detail at 80x24 and 160x48, clock frozen.
 
 The screens run in the real station app (signed in through the real identity services);
 only the audit data comes from tests/ui/audit_fixed.py, because real entries carry server
@@ -18,15 +18,16 @@ from kiosk.app import make_app
 from kiosk.backend import KioskBackend
 from kiosk.clock import frozen_clock
 from kiosk.settings import StationSettings
-from screens.audit.browser import AuditBrowserScreen
+from screens.audit.browser import AuditBrowserScreen, history_screen
 from screens.audit.entry import EntryScreen
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.identity_helpers import admin_for
 from tests.ui.audit_fixed import FixedAuditBackend
-from tests.ui.conftest import FROZEN, enrol_fixed, until
+from tests.ui.conftest import FROZEN, enrol_fixed, freeze_cursors, until
 
-SIZES = [(80, 24), (160, 50)]
+SIZES = [(80, 24), (160, 48)]
 INSPECTOR = ("snap.ines", "Ines Inspector", "864209", "04AA55AA55AA55")
 
 
@@ -54,7 +55,7 @@ def _scenario(screen: str, reader: FakeCardReader):
         app = pilot.app
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         reader.tap(INSPECTOR[3])
-        await until(pilot, lambda: app.screen.has_class("-pin"), "PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "PIN prompt")
         await pilot.press(*INSPECTOR[2], "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
         backend = FixedAuditBackend()
@@ -63,10 +64,11 @@ def _scenario(screen: str, reader: FakeCardReader):
             await app.push_screen(browser)
             await until(pilot, lambda: browser.page is not None, "the first page")
         else:
-            entry = EntryScreen(backend, 1125)
+            entry = EntryScreen(backend, 1125, lambda t, k: history_screen(backend, t, k))
             await app.push_screen(entry)
             await until(pilot, lambda: entry.view is not None, "the entry")
         await app.workers.wait_for_complete()
+        freeze_cursors(app)
         await pilot.pause(0.1)
 
     return run

@@ -11,6 +11,7 @@ from screens.engineering.compare import CompareScreen
 from screens.engineering.eco import EcoScreen
 from screens.engineering.revision import ItemRevisionsScreen
 from screens.modals.signature import SignatureModal
+from screens.stages import at_stage
 from tests.conftest import unique
 from tests.identity_helpers import POLICY, STATION, Person
 from tests.ui.conftest import screen_text, sign_in, tap, until
@@ -114,7 +115,7 @@ async def test_eco_approved_through_the_signature_dialog(make_station, person, m
         assert f"BOM {parent} rev A → B: 0 added, 0 removed, 1 changed" in shown
         assert f"~ {comp}: qty 1 → 4" in shown
         station.reader.tap(quinn.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*quinn.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, EcoScreen), "back on the ECO")
         await until(pilot, lambda: "[APPROVED]" in screen_text(app), "approved")
@@ -134,17 +135,17 @@ async def test_operator_approval_is_refused_in_the_dialog(make_station, person, 
     app = station.app
     backend = engineering_backend_for(station.backend)
     assert backend is not None
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, quinn)
         app.push_screen(EcoScreen(backend, number))
         await until(pilot, lambda: _offered(app, "approve"), "approve offered")
         await tap(pilot, "#eco-approve")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         station.reader.tap(olivia.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: "eco.approve" in screen_text(app), "the refusal")
-        assert app.screen.has_class("-waiting")
+        assert at_stage(app.screen, "-waiting")
     with make_uow(quinn.username) as uow:
         assert eco.get_eco(uow, number).status == "reviewed"
 
@@ -205,7 +206,7 @@ async def test_engineer_edits_the_draft_and_submits_on_screen(make_station, pers
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         await until(pilot, lambda: number in screen_text(app), "what is signed")
         station.reader.tap(erin.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*erin.pin, "enter")
         await until(pilot, lambda: "[IN REVIEW]" in screen_text(app), "in review")
     with make_uow(erin.username) as uow:

@@ -12,7 +12,7 @@ from screens.item_new import NewItemScreen
 from screens.modals.confirm import ConfirmModal
 from tests.conftest import unique
 from tests.ui.admin_helpers import click, users_screen
-from tests.ui.conftest import screen_text, sign_in, tap, until
+from tests.ui.conftest import focused, screen_text, sign_in, tap, until
 
 
 async def _new_eco_form(pilot, station, erin) -> None:
@@ -24,6 +24,7 @@ async def _new_eco_form(pilot, station, erin) -> None:
     await until(pilot, lambda: app.screen.query("#ecos-new"), "New ECO offered")
     await tap(pilot, "#ecos-new")
     await until(pilot, lambda: isinstance(app.screen, NewEcoModal), "the form")
+    await focused(pilot, "new-eco-title")
 
 
 async def test_a_bad_date_in_new_eco_keeps_the_form_and_what_was_typed(make_station, person):

@@ -13,8 +13,9 @@ from screens.item_new import NewItemScreen
 from screens.modals.confirm import ConfirmModal
 from screens.modals.drafts import DraftOfferModal
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from screens.widgets.keyboard import KeyboardModal
-from tests.ui.conftest import sign_in, tap, tap_and_pin, until
+from tests.ui.conftest import focused, sign_in, tap, tap_and_pin, until
 
 
 async def _type_new_item(pilot, app, number: str, description: str) -> None:
@@ -24,10 +25,12 @@ async def _type_new_item(pilot, app, number: str, description: str) -> None:
         # a tap opens the on-screen keyboard; a physical keyboard types into it too
         await tap(pilot, field)
         await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keyboard")
+        await focused(pilot, "kb-text")
         await pilot.press(*text, "enter")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "back on the form")
     await tap(pilot, "#key-3")
     await tap(pilot, "#key-0")
+    await until(pilot, lambda: app.screen.query_one("#shelf_life").value == "30", "30 keyed")
 
 
 def _typed(app) -> tuple[str, str, str]:
@@ -37,6 +40,13 @@ def _typed(app) -> tuple[str, str, str]:
         screen.query_one("#description", Input).value,
         screen.query_one("#shelf_life").value,
     )
+
+
+def _home_of(app, who) -> bool:
+    """The home screen on top, and it is ``who``'s (the previous person's screens close
+    first, in the same step)."""
+    user = app.current_user
+    return isinstance(app.screen, HomeScreen) and user is not None and user.username == who.username
 
 
 async def test_idle_lock_then_same_person_unlocks_with_input_intact(make_station, person):
@@ -70,7 +80,7 @@ async def test_another_person_parks_the_input_which_is_offered_back(make_station
         app.lock()
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, olivia, olivia.pin)
-        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        await until(pilot, lambda: _home_of(app, olivia), "Olivia's home")
         assert app.current_user.username == olivia.username
         assert not any(isinstance(s, NewItemScreen) for s in app.screen_stack)
         with make_uow(erin.username) as uow:
@@ -102,7 +112,7 @@ async def test_discarding_a_parked_draft_asks_first_and_is_audited(
         app.lock()
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, olivia, olivia.pin)
-        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        await until(pilot, lambda: _home_of(app, olivia), "Olivia's home")
         app.lock()
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
         await tap_and_pin(pilot, station, erin, erin.pin)
@@ -136,8 +146,8 @@ async def test_badge_tapped_on_a_signed_in_screen_switches_person_after_the_pin(
         await sign_in(pilot, station, erin)
         station.reader.tap(olivia.badge_uid)
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the lock")
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         assert app.current_user.username == erin.username  # nothing changes before the PIN
         await pilot.press(*olivia.pin, "enter")
-        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "Olivia's home")
+        await until(pilot, lambda: _home_of(app, olivia), "Olivia's home")
         assert app.current_user.username == olivia.username

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from screens.widgets import Banner
 from tests.ui.conftest import tap, until
 
@@ -33,7 +34,7 @@ async def test_card_without_uid_is_refused_with_a_notification(make_station):
             lambda: any(n.title == "Card refused" for n in app._notifications),
             "the refusal",
         )
-        assert app.screen.has_class("-waiting") and app.current_user is None
+        assert at_stage(app.screen, "-waiting") and app.current_user is None
 
 
 async def test_ctrl_q_asks_before_closing_the_station_app(make_station):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.services import identity_admin
 from screens.home import HomeScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from screens.widgets import StatusBar
 from tests.ui.conftest import screen_text, sign_in, tap, tap_and_pin, until
 
@@ -32,7 +33,7 @@ async def test_the_badge_owner_is_not_named_before_the_pin(make_station, person)
         station.reader.tap(olivia.badge_uid)
         await until(pilot, lambda: "Badge read" in screen_text(station.app), "badge read")
         await station.app.workers.wait_for_complete()
-        assert station.app.screen.has_class("-pin")
+        assert at_stage(station.app.screen, "-pin")
         assert olivia.printed_name not in screen_text(station.app)
 
 
@@ -46,7 +47,7 @@ async def test_wrong_pin_is_refused_and_may_be_retried_with_the_same_badge(make_
         await tap_and_pin(pilot, station, olivia, wrong * 6)
         await until(pilot, lambda: "Wrong PIN" in screen_text(station.app), "the refusal")
         assert "attempts left" in screen_text(station.app)
-        assert station.app.current_user is None and station.app.screen.has_class("-pin")
+        assert station.app.current_user is None and at_stage(station.app.screen, "-pin")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(station.app.screen, HomeScreen), "home")
 
@@ -79,7 +80,7 @@ async def test_revoked_badge_is_refused_with_the_pin(make_station, person, make_
         await until(pilot, lambda: isinstance(station.app.screen, SignInScreen), "sign-in")
         await tap_and_pin(pilot, station, olivia, olivia.pin)
         await until(pilot, lambda: "revoked" in screen_text(station.app), "the refusal")
-        assert station.app.screen.has_class("-waiting")
+        assert at_stage(station.app.screen, "-waiting")
         assert station.app.current_user is None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.services import items
 from screens.item_detail import ItemDetailScreen
 from screens.modals.signature import SignatureModal
+from screens.stages import at_stage
 from tests.conftest import unique
 from tests.ui.conftest import screen_text, sign_in, tap, until
 
@@ -44,7 +45,7 @@ async def test_qa_signs_at_a_colleagues_station_without_signing_them_out(
         text = screen_text(app)
         assert "version 1" in text and "approved" in text.lower()
         station.reader.tap(quinn.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         assert quinn.printed_name not in screen_text(app)  # named only once the PIN proves it
         await pilot.press(*quinn.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, ItemDetailScreen), "back on the item")
@@ -69,11 +70,11 @@ async def test_author_cannot_approve_their_own_item_and_the_dialog_says_why(
         await sign_in(pilot, station, quinn)
         await _open_approval(pilot, station, number)
         station.reader.tap(both.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*both.pin, "enter")
         await until(pilot, lambda: "refused" in screen_text(app).lower(), "the refusal")
         assert isinstance(app.screen, SignatureModal)
-        assert app.screen.has_class("-waiting")  # ready for another person's badge
+        assert at_stage(app.screen, "-waiting")  # ready for another person's badge
     with make_uow(both.username) as uow:
         assert items.get_item(uow, number).status == "draft"
 
@@ -87,7 +88,7 @@ async def test_every_signature_asks_for_the_badge_again(make_station, person, ma
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, station, quinn)
         await _open_approval(pilot, station, number)
-        assert app.screen.has_class("-waiting")
+        assert at_stage(app.screen, "-waiting")
         await pilot.press(*quinn.pin, "enter")  # a PIN without a badge does nothing
         await pilot.pause(0.2)
         assert isinstance(app.screen, SignatureModal)

@@ -1,4 +1,4 @@
-"""Snapshots of the main screens at 80x24 (SSH) and 160x50 (touch terminal), clock frozen.
+"""Snapshots of the main screens at 80x24 (SSH) and 160x48 (touch terminal), clock frozen.
 
 People and items have fixed names (created once per test database) so the pictures are
 reproducible. Update with ``pytest tests/ui/test_snapshots.py --snapshot-update`` only after
@@ -26,11 +26,12 @@ from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.modals.signature import SignatureModal
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.identity_helpers import admin_for
 from tests.sessions import session_of
-from tests.ui.conftest import FROZEN, enrol_fixed, tap, until
+from tests.ui.conftest import FROZEN, enrol_fixed, freeze_cursors, tap, until
 
-SIZES = [(80, 24), (160, 50)]
+SIZES = [(80, 24), (160, 48)]
 ITEM = "SNAP-HOUSING-01"
 
 
@@ -74,13 +75,14 @@ async def _signed_in(pilot, reader: FakeCardReader, who: Fixed = ERIN) -> None:
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
     reader.tap(who.badge)
-    await until(pilot, lambda: app.screen.has_class("-pin"), "PIN prompt")
+    await until(pilot, lambda: at_stage(app.screen, "-pin"), "PIN prompt")
     await pilot.press(*who.pin, "enter")
     await until(pilot, lambda: app.screen.query(".tile").first().region, "home")
 
 
 async def _settled(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
+    freeze_cursors(pilot.app)
     await pilot.pause(0.1)
 
 

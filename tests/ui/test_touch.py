@@ -21,6 +21,7 @@ from screens.items import ItemsScreen
 from screens.modals.signature import SignatureModal
 from screens.security_events import SecurityEventsScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from screens.widgets.keyboard import KeyboardModal, key_id
 from tests.conftest import unique
 from tests.ui.admin_helpers import admin_backend, users_screen
@@ -144,7 +145,7 @@ async def test_the_on_screen_keyboard_fills_the_new_item_form(make_station, pers
     erin = person("engineer")
     station = make_station()
     app = station.app
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, erin)
         app.push_screen(NewItemScreen(station.backend))
         await until(pilot, lambda: app.screen.query_one("#item_number").has_focus, "the form")
@@ -182,9 +183,9 @@ async def test_the_on_screen_keyboard_fills_add_user_and_use_username(make_stati
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         await tap(pilot, "#use-username")
-        await until(pilot, lambda: app.screen.has_class("-username"), "username stage")
+        await until(pilot, lambda: at_stage(app.screen, "-username"), "username stage")
         await _type_on_screen(pilot, "#sign-in-username", ada.username)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "asked for the PIN")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "asked for the PIN")
         await pilot.press(*ada.pin, "enter")
         await until(pilot, lambda: app.current_user is not None, "signed in")
         screen = users_screen(station)

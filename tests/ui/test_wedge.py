@@ -13,8 +13,9 @@ from screens.home import HomeScreen
 from screens.item_new import NewItemScreen
 from screens.items import ItemsScreen
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.conftest import TEST_ADMIN, unique
-from tests.ui.conftest import sign_in, tap, until
+from tests.ui.conftest import focused, sign_in, tap, until
 
 GTIN = "09501101530003"  # GS1's example GTIN (valid check digit)
 
@@ -31,6 +32,7 @@ def _item(make_uow, author: str, gtin: str | None = None) -> str:
 async def _items_screen(pilot, app):
     await tap(pilot, "#tile-items")
     await until(pilot, lambda: isinstance(app.screen, ItemsScreen), "the items screen")
+    await focused(pilot, "items-search")  # mounted: a scan now lands on the search
     return app.screen
 
 
@@ -114,7 +116,7 @@ async def test_wedge_badge_reader_signs_in(make_station, person):
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         scanner = FakeScanner(wedge_config(station.settings.scanner))
         await pilot.press(*scanner.keys(olivia.badge_uid, badge=True))
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
 
@@ -128,6 +130,7 @@ async def test_scan_into_the_new_item_form_sets_the_gtin(make_station, person):
         await sign_in(pilot, station, erin)
         await tap(pilot, "#tile-item-new")
         await until(pilot, lambda: isinstance(app.screen, NewItemScreen), "the form")
+        await focused(pilot, "item_number")
         scanner = FakeScanner(wedge_config(station.settings.scanner))
         await pilot.press(*scanner.keys(f"]C101{GTIN}17261231"))
         await until(pilot, lambda: app.screen.query_one("#gtin", Input).value == GTIN, "GTIN")
@@ -150,6 +153,6 @@ async def test_badge_id_of_another_length_typed_in_a_frame_is_tried_as_a_badge(
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         scanner = FakeScanner(wedge_config(station.settings.scanner))
         await pilot.press(*scanner.keys("04a1c0ffee"))
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*olivia.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")

@@ -8,14 +8,12 @@ import pytest
 
 from hardware.events import BadgePresented, CardRefused, CardRemoved, ReaderStatus
 from hardware.fakes import FAKE_READER, FakeCardReader
-from hardware.protocols import CardReader, KeyDecoder
-from hardware.wedge import Wedge
+from hardware.protocols import CardReader
 
 
 def test_fakes_and_real_adapters_satisfy_the_protocols():
-    """FakeCardReader is a CardReader and Wedge a KeyDecoder (runtime-checkable)."""
+    """FakeCardReader is a CardReader (runtime-checkable)."""
     assert isinstance(FakeCardReader(), CardReader)
-    assert isinstance(Wedge(), KeyDecoder)
 
 
 def test_fake_reader_posts_from_its_own_thread_in_order():

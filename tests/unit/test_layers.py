@@ -21,3 +21,28 @@ def test_package_imports_without_textual(package: str) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("CLEAN"), out.stdout + out.stderr
+
+
+def test_views_import_without_sqlalchemy() -> None:
+    """domain.views (what the screens receive) imports no SQLAlchemy, even indirectly."""
+    code = (
+        "import sys\n"
+        "import domain.views.audit, domain.views.engineering, domain.views.items\n"
+        "print('LEAK' if 'sqlalchemy' in sys.modules else 'CLEAN')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("CLEAN"), out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [("kiosk.shift", "kiosk.app"), ("screens.audit.entry", "screens.audit.browser")],
+)
+def test_no_hidden_import_cycle(importer: str, imported: str) -> None:
+    """The shift does not import the app (it names what it needs as ShiftHost), and the
+    audit entry screen does not import the browser (the history is handed to it): neither
+    directly, nor under TYPE_CHECKING, nor inside a function."""
+    import grimp
+
+    graph = grimp.build_graph("kiosk", "screens", "domain", "hardware")
+    assert graph.find_shortest_chain(importer=importer, imported=imported) is None
