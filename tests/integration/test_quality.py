@@ -446,10 +446,14 @@ def test_the_real_lots_move_the_state_and_qa_reduces_only_at_30(q: Quality) -> N
         switching.move_switching(uow, p.items["cap"], p.supplier, "reduced", "steady")
 
 
-def test_a_plan_the_tables_do_not_give_waits_for_qa(q: Quality) -> None:
+def test_a_plan_the_tables_do_not_give_waits_for_qa(
+    q: Quality, database: TestDatabase, session_factory: sessionmaker[Session]
+) -> None:
     """Resin received by weight (25.5 kg) is not counted in units: the inspection opens
     without a plan, results are refused until QA enters and approves one, and the plan keeps
     who approved it and why. No guess is made."""
+    # a plant of its own: a released resin template would gate every other test's resin
+    q = Quality(build_plant(database, session_factory), q.qe, q.inspector, q.engineer, q.qa2)
     p = q.plant
     _release_template(q, "resin", "Resin receiving")
     lot = p.receive("resin", "25.5")

@@ -18,6 +18,7 @@ from screens.materials.shipping import ShipmentScreen, ShipmentsScreen
 from screens.materials.trace import TraceScreen
 from screens.modals.confirm import ConfirmModal
 from screens.modals.signature import SignatureModal
+from screens.stages import at_stage
 from tests.integration.materials_helpers import Plant, build_plant
 from tests.ui.conftest import screen_text, sign_in, tap, until
 from tests.ui.materials_helpers import (
@@ -168,7 +169,7 @@ async def test_lot_detail_offers_release_only_to_qa_and_says_why(make_station, p
         await tap(pilot, "#lot-release")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         station.reader.tap(quinn.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*quinn.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, LotScreen), "back on the lot")
         await until(pilot, lambda: f"Released by {quinn.printed_name}" in screen_text(app),
@@ -205,7 +206,7 @@ async def test_qa_places_and_releases_a_hold(make_station, person, plant):
         await tap(pilot, "#holds-release")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         station.reader.tap(quinn.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*quinn.pin, "enter")
         await until(pilot, lambda: isinstance(app.screen, HoldsScreen), "back on holds")
         await until(pilot, lambda: all(h.id != hold.id for h in screen.rows), "released")
@@ -281,7 +282,7 @@ async def test_shipping_refuses_what_is_not_released_and_confirms_by_signature(
         await tap(pilot, "#shp-confirm")
         await until(pilot, lambda: isinstance(app.screen, SignatureModal), "signature dialog")
         station.reader.tap(sam.badge_uid)
-        await until(pilot, lambda: app.screen.has_class("-pin"), "the PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "the PIN prompt")
         await pilot.press(*sam.pin, "enter")
         await until(pilot, lambda: "[CONFIRMED]" in screen_text(app), "confirmed")
     lot = _lot_status(plant, released)

@@ -21,6 +21,7 @@ from kiosk.settings import StationSettings
 from screens.home import HomeScreen
 from screens.messages import BarcodeScanned
 from screens.sign_in import SignInScreen
+from screens.stages import at_stage
 from tests.identity_helpers import admin_for
 from tests.ui.conftest import FROZEN, enrol_fixed, screen_text, until
 from tests.ui.materials_fixed import RESIN_LABEL, FixedMaterialsBackend
@@ -51,7 +52,7 @@ def _scenario(name: str, reader: FakeCardReader):
         app = pilot.app
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), "sign-in")
         reader.tap(KEEPER[3])
-        await until(pilot, lambda: app.screen.has_class("-pin"), "PIN prompt")
+        await until(pilot, lambda: at_stage(app.screen, "-pin"), "PIN prompt")
         await pilot.press(*KEEPER[2], "enter")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
         screens = Screens(FixedMaterialsBackend())

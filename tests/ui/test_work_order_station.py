@@ -59,9 +59,21 @@ async def _open(pilot: Pilot[Any], app: Any, number: str) -> StepScreen:
     await until(pilot, lambda: number in [k.value for k in table.rows], f"{number} queued")
     await pilot.wait_for_scheduled_animations()
     index = table.get_row_index(number)
-    top = table.header_height + sum(r.height for r in table.ordered_rows[:index])
-    if table.cursor_row == index:  # already highlighted: one tap opens it all the same
-        top = table.header_height + sum(r.height for r in table.ordered_rows[:index])
+    # other tests' work orders share the queue: bring the row into view before tapping it
+    table.scroll_to(y=sum(r.height for r in table.ordered_rows[:index]), animate=False)
+    await until(
+        pilot,
+        lambda: (
+            table.scroll_y
+            == min(table.max_scroll_y, sum(r.height for r in table.ordered_rows[:index]))
+        ),
+        "the row in view",
+    )
+    top = (
+        table.header_height
+        + sum(r.height for r in table.ordered_rows[:index])
+        - int(table.scroll_y)
+    )
     await tap(pilot, "#wo-table", offset=(2, top))
     await until(pilot, lambda: isinstance(app.screen, StepScreen), "the step screen")
     step = app.screen
