@@ -413,9 +413,14 @@ def test_the_switching_score_and_reduced_inspection(q: Quality) -> None:
         assert step(reduced, "accept", False, None)[0] == "reduced"
 
 
-def test_the_real_lots_move_the_state_and_qa_reduces_only_at_30(q: Quality) -> None:
+def test_the_real_lots_move_the_state_and_qa_reduces_only_at_30(
+    q: Quality, database: TestDatabase, session_factory: sessionmaker[Session]
+) -> None:
     """Two rejected receipts in a row tighten inspection for the item and supplier: the next
     receipt is planned on the tightened table, and the rule is shown; QA cannot reduce."""
+    # a plant of its own: the switching state it moves is the cap's, which other tests read
+    q = Quality(build_plant(database, session_factory), q.qe, q.inspector, q.engineer, q.qa2)
+    _release_template(q, "cap")
     p = q.plant
     for _ in range(2):
         _lot, number = _receive(q, "500")

@@ -21,7 +21,7 @@ from tests.integration.test_quality import Quality, _fill, _receive, _release_te
 pytestmark = pytest.mark.pg18
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: each moves the cap's switching state the other starts from
 def q(database: TestDatabase, session_factory: sessionmaker[Session]) -> Quality:
     plant = build_plant(database, session_factory)
     people = [make_signer(database, session_factory, p, r)
