@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -27,6 +27,7 @@ class ChoiceModal(ModalScreen[str | None]):
         background: $surface; padding: 0 1;
     }
     ChoiceModal #choice-title { text-style: bold; color: $accent; }
+    ChoiceModal #choice-options { height: auto; max-height: 60vh; }
     ChoiceModal Grid { grid-size: 3; grid-gutter: 0 1; height: auto; grid-rows: 3; }
     ChoiceModal Grid > Button { width: 1fr; }
     ChoiceModal #choice-cancel { width: 1fr; margin-top: 1; }
@@ -41,7 +42,8 @@ class ChoiceModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, id="choice-title")
-            with Grid():
+            # Scrolls when there are more options than fit (a plant's bins at 80x24); Cancel stays.
+            with VerticalScroll(id="choice-options"), Grid():
                 for index, option in enumerate(self.options):
                     chosen = option == self.current
                     yield Button(
