@@ -29,9 +29,9 @@ Error codes added here (translated in domain/errors.py):
   WC072 on-hand / serial place written outside the ledger
 """
 
-from importlib import resources
-
 from alembic import op
+
+from migrations.area import Area, attach_triggers_and_guards, grant, row_trigger, run_files
 
 revision = "0012"
 down_revision = "0011"
@@ -126,51 +126,6 @@ INTERNAL_FUNCTIONS = (
 )
 
 
-def _sql(name: str) -> str:
-    return resources.files("migrations").joinpath("sql", "materials", name).read_text("utf-8")
-
-
-def _triggers() -> None:
-    for table, when, call in TRIGGERS:
-        name = f"{table}_{call.split('(')[0]}"
-        op.execute(
-            f"CREATE TRIGGER {name} {when} ON workcell.{table}"
-            f" FOR EACH ROW EXECUTE FUNCTION workcell.{call}"
-        )
-        op.execute(f"ALTER TABLE workcell.{table} ENABLE ALWAYS TRIGGER {name}")
-    # A confirmed shipment leaves the ledger; named to fire after shipment_transition (AFTER
-    # triggers fire in name order), so a missing signature is the refusal shown first.
-    op.execute(
-        "CREATE TRIGGER shipment_transition_post AFTER UPDATE OF status ON workcell.shipment FOR EACH ROW"
-        " WHEN (NEW.status = 'confirmed' AND OLD.status <> 'confirmed')"
-        " EXECUTE FUNCTION workcell.shipment_post()"
-    )
-    op.execute("ALTER TABLE workcell.shipment ENABLE ALWAYS TRIGGER shipment_transition_post")
-
-
-def _grants() -> None:
-    for name in TABLES:
-        table = f"workcell.{name}"
-        key = KEYS.get(name, "ARRAY['id']")
-        op.execute(f"SELECT audit.attach('{table}', {key}, ARRAY[]::text[], false)")
-        op.execute(f"REVOKE ALL ON {table} FROM workcell_app")
-        op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
-    for name in APPEND_ONLY:
-        op.execute(f"SELECT audit.make_append_only('workcell.{name}')")
-    for name, (insert, update) in COLUMNS.items():
-        if insert:
-            op.execute(f"GRANT INSERT ({insert}) ON workcell.{name} TO workcell_app")
-        if update:
-            op.execute(f"GRANT UPDATE ({update}) ON workcell.{name} TO workcell_app")
-    op.execute("GRANT USAGE ON SEQUENCE workcell.shipment_number_seq TO workcell_app")
-    every = ", ".join((*STATION_FUNCTIONS, *READ_FUNCTIONS, *INTERNAL_FUNCTIONS))
-    op.execute(f"REVOKE ALL ON FUNCTION {every} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(STATION_FUNCTIONS)} TO workcell_app")
-    op.execute(
-        f"GRANT EXECUTE ON FUNCTION {', '.join(READ_FUNCTIONS)} TO workcell_app, workcell_auditor"
-    )
-
-
 # Size caps on every free-text column (migration 0010's workcell.add_field_cap: a CHECK
 # constraint per column, named in workcell.field_cap so the application names the field and
 # its limit before the database refuses).
@@ -225,13 +180,35 @@ SELECT workcell.add_field_cap(t, c, label, n, 'characters')
 """
 
 
+AREA = Area(
+    sql_dir="materials",
+    files=FILES,
+    tables=TABLES,
+    keys=KEYS,
+    append_only=APPEND_ONLY,
+    columns=COLUMNS,
+    station_functions=STATION_FUNCTIONS,
+    read_functions=READ_FUNCTIONS,
+    internal_functions=INTERNAL_FUNCTIONS,
+    triggers=TRIGGERS,
+    guarded=GUARDED,
+)
+
+
 def upgrade() -> None:
-    for name in FILES:
-        op.execute(_sql(name))
-    _triggers()
-    for table, record_type in GUARDED:
-        op.execute(f"SELECT workcell.attach_transition_guard('workcell.{table}', '{record_type}')")
-    _grants()
+    run_files(AREA)
+    attach_triggers_and_guards(AREA)
+    # A confirmed shipment leaves the ledger; named to fire after shipment_transition (AFTER
+    # triggers fire in name order), so a missing signature is the refusal shown first.
+    row_trigger(
+        "shipment",
+        "AFTER UPDATE OF status",
+        "shipment_post()",
+        name="shipment_transition_post",
+        condition="NEW.status = 'confirmed' AND OLD.status <> 'confirmed'",
+    )
+    grant(AREA)
+    op.execute("GRANT USAGE ON SEQUENCE workcell.shipment_number_seq TO workcell_app")
     op.execute(CAPS)
 
 

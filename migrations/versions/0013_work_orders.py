@@ -36,9 +36,9 @@ Error codes added here (translated in domain/errors.py):
   WC094 qualification record rule (own training, dates, kept facts)
 """
 
-from importlib import resources
-
 from alembic import op
+
+from migrations.area import Area, attach_triggers_and_guards, grant, row_trigger, run_files
 
 revision = "0013"
 down_revision = "0012"
@@ -135,58 +135,6 @@ INTERNAL_FUNCTIONS = (
 )
 
 
-def _sql(name: str) -> str:
-    return resources.files("migrations").joinpath("sql", "work_orders", name).read_text("utf-8")
-
-
-def _trigger(name: str, table: str, spec: str) -> None:
-    op.execute(f"CREATE TRIGGER {name} {spec.replace('%T', f'workcell.{table}')}")
-    op.execute(f"ALTER TABLE workcell.{table} ENABLE ALWAYS TRIGGER {name}")
-
-
-def _triggers() -> None:
-    for table, when, call in TRIGGERS:
-        name = f"{table}_{call.split('(')[0]}"
-        _trigger(name, table, f"{when} ON %T FOR EACH ROW EXECUTE FUNCTION workcell.{call}")
-    # Named to fire after work_order_transition (AFTER triggers fire in name order), so a
-    # refused move is the refusal shown and nothing is made.
-    _trigger(
-        "work_order_transition_steps",
-        "work_order",
-        "AFTER UPDATE OF status ON %T FOR EACH ROW"
-        " WHEN (OLD.status = 'planned' AND NEW.status = 'released')"
-        " EXECUTE FUNCTION workcell.work_order_make_steps()",
-    )
-    _trigger(
-        "work_order_transition_yield",
-        "work_order",
-        "AFTER UPDATE OF status ON %T FOR EACH ROW"
-        " WHEN (OLD.status = 'in_progress' AND NEW.status = 'complete')"
-        " EXECUTE FUNCTION workcell.work_order_reconcile()",
-    )
-
-
-def _grants() -> None:
-    for name in TABLES:
-        table = f"workcell.{name}"
-        op.execute(f"SELECT audit.attach('{table}', ARRAY['id'], ARRAY[]::text[], false)")
-        op.execute(f"REVOKE ALL ON {table} FROM workcell_app")
-        op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
-    for name in APPEND_ONLY:
-        op.execute(f"SELECT audit.make_append_only('workcell.{name}')")
-    for name, (insert, update) in COLUMNS.items():
-        if insert:
-            op.execute(f"GRANT INSERT ({insert}) ON workcell.{name} TO workcell_app")
-        if update:
-            op.execute(f"GRANT UPDATE ({update}) ON workcell.{name} TO workcell_app")
-    every = ", ".join((*STATION_FUNCTIONS, *READ_FUNCTIONS, *INTERNAL_FUNCTIONS))
-    op.execute(f"REVOKE ALL ON FUNCTION {every} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(STATION_FUNCTIONS)} TO workcell_app")
-    op.execute(
-        f"GRANT EXECUTE ON FUNCTION {', '.join(READ_FUNCTIONS)} TO workcell_app, workcell_auditor"
-    )
-
-
 CAPS = """
 SELECT workcell.add_field_cap(t, c, label, n, 'characters')
   FROM (VALUES
@@ -220,13 +168,40 @@ SELECT workcell.add_field_cap('workcell.work_order', 'lock_content', 'Work order
 """
 
 
+AREA = Area(
+    sql_dir="work_orders",
+    files=FILES,
+    tables=TABLES,
+    append_only=APPEND_ONLY,
+    columns=COLUMNS,
+    station_functions=STATION_FUNCTIONS,
+    read_functions=READ_FUNCTIONS,
+    internal_functions=INTERNAL_FUNCTIONS,
+    triggers=TRIGGERS,
+    guarded=GUARDED,
+)
+
+
 def upgrade() -> None:
-    for name in FILES:
-        op.execute(_sql(name))
-    _triggers()
-    for table, record_type in GUARDED:
-        op.execute(f"SELECT workcell.attach_transition_guard('workcell.{table}', '{record_type}')")
-    _grants()
+    run_files(AREA)
+    attach_triggers_and_guards(AREA)
+    # Named to fire after work_order_transition (AFTER triggers fire in name order), so a
+    # refused move is the refusal shown and nothing is made.
+    row_trigger(
+        "work_order",
+        "AFTER UPDATE OF status",
+        "work_order_make_steps()",
+        name="work_order_transition_steps",
+        condition="OLD.status = 'planned' AND NEW.status = 'released'",
+    )
+    row_trigger(
+        "work_order",
+        "AFTER UPDATE OF status",
+        "work_order_reconcile()",
+        name="work_order_transition_yield",
+        condition="OLD.status = 'in_progress' AND NEW.status = 'complete'",
+    )
+    grant(AREA)
     op.execute(CAPS)
 
 

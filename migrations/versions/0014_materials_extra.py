@@ -21,9 +21,9 @@ Error codes added here (translated in domain/errors.py):
   WC078 label issue refused (lot/serial not on the label, copies)
 """
 
-from importlib import resources
-
 from alembic import op
+
+from migrations.area import Area, install
 
 revision = "0014"
 down_revision = "0013"
@@ -93,46 +93,22 @@ SELECT workcell.add_field_cap(t, c, label, n, 'characters')
 """
 
 
-def _sql(name: str) -> str:
-    return resources.files("migrations").joinpath("sql", "materials_extra", name).read_text("utf-8")
-
-
-def _triggers() -> None:
-    for table, when, call in TRIGGERS:
-        name = f"{table}_{call.split('(')[0]}"
-        op.execute(
-            f"CREATE TRIGGER {name} {when} ON workcell.{table}"
-            f" FOR EACH ROW EXECUTE FUNCTION workcell.{call}"
-        )
-        op.execute(f"ALTER TABLE workcell.{table} ENABLE ALWAYS TRIGGER {name}")
-
-
-def _grants() -> None:
-    for name in TABLES:
-        table = f"workcell.{name}"
-        op.execute(f"SELECT audit.attach('{table}', ARRAY['id'], ARRAY[]::text[], false)")
-        op.execute(f"REVOKE ALL ON {table} FROM workcell_app")
-        op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
-    for name in APPEND_ONLY:
-        op.execute(f"SELECT audit.make_append_only('workcell.{name}')")
-    for name, (insert, update) in COLUMNS.items():
-        op.execute(f"GRANT INSERT ({insert}) ON workcell.{name} TO workcell_app")
-        op.execute(f"GRANT UPDATE ({update}) ON workcell.{name} TO workcell_app")
-    every = ", ".join((*STATION_FUNCTIONS, *READ_FUNCTIONS, *INTERNAL_FUNCTIONS))
-    op.execute(f"REVOKE ALL ON FUNCTION {every} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(STATION_FUNCTIONS)} TO workcell_app")
-    op.execute(
-        f"GRANT EXECUTE ON FUNCTION {', '.join(READ_FUNCTIONS)} TO workcell_app, workcell_auditor"
-    )
+AREA = Area(
+    sql_dir="materials_extra",
+    files=FILES,
+    tables=TABLES,
+    append_only=APPEND_ONLY,
+    columns=COLUMNS,
+    station_functions=STATION_FUNCTIONS,
+    read_functions=READ_FUNCTIONS,
+    internal_functions=INTERNAL_FUNCTIONS,
+    triggers=TRIGGERS,
+    guarded=GUARDED,
+)
 
 
 def upgrade() -> None:
-    for name in FILES:
-        op.execute(_sql(name))
-    _triggers()
-    for table, record_type in GUARDED:
-        op.execute(f"SELECT workcell.attach_transition_guard('workcell.{table}', '{record_type}')")
-    _grants()
+    install(AREA)
     op.execute(CAPS)
 
 

@@ -26,9 +26,9 @@ Error codes added here (translated in domain/errors.py):
   WC109 reading from another device than the registered balance
 """
 
-from importlib import resources
-
 from alembic import op
+
+from migrations.area import Area, install
 
 revision = "0015"
 down_revision = "0014"
@@ -90,40 +90,6 @@ INTERNAL_FUNCTIONS = (
 )
 
 
-def _sql(name: str) -> str:
-    return resources.files("migrations").joinpath("sql", "equipment", name).read_text("utf-8")
-
-
-def _triggers() -> None:
-    for table, when, call in TRIGGERS:
-        name = f"{table}_{call.split('(')[0]}"
-        op.execute(
-            f"CREATE TRIGGER {name} {when} ON workcell.{table}"
-            f" FOR EACH ROW EXECUTE FUNCTION workcell.{call}"
-        )
-        op.execute(f"ALTER TABLE workcell.{table} ENABLE ALWAYS TRIGGER {name}")
-
-
-def _grants() -> None:
-    for name in TABLES:
-        table = f"workcell.{name}"
-        key = KEYS.get(name, "ARRAY['id']")
-        op.execute(f"SELECT audit.attach('{table}', {key}, ARRAY[]::text[], false)")
-        op.execute(f"REVOKE ALL ON {table} FROM workcell_app")
-        op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
-    for name in APPEND_ONLY:
-        op.execute(f"SELECT audit.make_append_only('workcell.{name}')")
-    for name, (insert, update) in COLUMNS.items():
-        op.execute(f"GRANT INSERT ({insert}) ON workcell.{name} TO workcell_app")
-        op.execute(f"GRANT UPDATE ({update}) ON workcell.{name} TO workcell_app")
-    every = ", ".join((*STATION_FUNCTIONS, *READ_FUNCTIONS, *INTERNAL_FUNCTIONS))
-    op.execute(f"REVOKE ALL ON FUNCTION {every} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(STATION_FUNCTIONS)} TO workcell_app")
-    op.execute(
-        f"GRANT EXECUTE ON FUNCTION {', '.join(READ_FUNCTIONS)} TO workcell_app, workcell_auditor"
-    )
-
-
 # Size caps on every free-text column (workcell.add_field_cap, migration 0010).
 CAPS = """
 SELECT workcell.add_field_cap(t, c, label, n, 'characters')
@@ -155,13 +121,23 @@ SELECT workcell.add_field_cap(t, c, label, n, 'characters')
 """
 
 
+AREA = Area(
+    sql_dir="equipment",
+    files=FILES,
+    tables=TABLES,
+    keys=KEYS,
+    append_only=APPEND_ONLY,
+    columns=COLUMNS,
+    station_functions=STATION_FUNCTIONS,
+    read_functions=READ_FUNCTIONS,
+    internal_functions=INTERNAL_FUNCTIONS,
+    triggers=TRIGGERS,
+    guarded=GUARDED,
+)
+
+
 def upgrade() -> None:
-    for name in FILES:
-        op.execute(_sql(name))
-    _triggers()
-    for table, record_type in GUARDED:
-        op.execute(f"SELECT workcell.attach_transition_guard('workcell.{table}', '{record_type}')")
-    _grants()
+    install(AREA)
     op.execute(CAPS)
 
 

@@ -28,10 +28,19 @@ Error codes added here (translated in domain/errors.py):
 import csv
 import hashlib
 import json
-from importlib import resources
 from pathlib import Path
 
 from alembic import op
+
+from migrations.area import (
+    Area,
+    add_caps,
+    attach_triggers_and_guards,
+    grant,
+    row_trigger,
+    run_files,
+    sql_file,
+)
 
 revision = "0018"
 down_revision = "0016"
@@ -262,10 +271,6 @@ CAPS = (
 )
 
 
-def _sql(name: str) -> str:
-    return resources.files("migrations").joinpath("sql", "quality", name).read_text("utf-8")
-
-
 def _data_dir() -> Path:
     # domain/quality/data beside this package, found by path: migrations import no
     # application module.
@@ -328,63 +333,31 @@ def _load_reference() -> None:
     op.execute(f"INSERT INTO workcell.quality_policy (id, data_version) VALUES (1, {v})")
 
 
-def _triggers() -> None:
-    for table, when, call in TRIGGERS:
-        name = f"{table}_{call.split('(')[0]}"
-        op.execute(
-            f"CREATE TRIGGER {name} {when} ON workcell.{table}"
-            f" FOR EACH ROW EXECUTE FUNCTION workcell.{call}"
-        )
-        op.execute(f"ALTER TABLE workcell.{table} ENABLE ALWAYS TRIGGER {name}")
-    for table, name, when, condition, call in AFTER_TRIGGERS:
-        op.execute(
-            f"CREATE TRIGGER {name} {when} ON workcell.{table} FOR EACH ROW"
-            f" WHEN ({condition}) EXECUTE FUNCTION workcell.{call}"
-        )
-        op.execute(f"ALTER TABLE workcell.{table} ENABLE ALWAYS TRIGGER {name}")
-
-
-def _grants() -> None:
-    for name in TABLES:
-        table = f"workcell.{name}"
-        key = KEYS.get(name, "ARRAY['id']")
-        op.execute(f"SELECT audit.attach('{table}', {key}, ARRAY[]::text[], false)")
-        op.execute(f"REVOKE ALL ON {table} FROM workcell_app")
-        op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
-    for name in APPEND_ONLY:
-        op.execute(f"SELECT audit.make_append_only('workcell.{name}')")
-    for name, (insert, update) in COLUMNS.items():
-        if insert:
-            op.execute(f"GRANT INSERT ({insert}) ON workcell.{name} TO workcell_app")
-        if update:
-            op.execute(f"GRANT UPDATE ({update}) ON workcell.{name} TO workcell_app")
-    every = ", ".join((*STATION_FUNCTIONS, *READ_FUNCTIONS, *INTERNAL_FUNCTIONS))
-    op.execute(f"REVOKE ALL ON FUNCTION {every} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(STATION_FUNCTIONS)} TO workcell_app")
-    op.execute(
-        f"GRANT EXECUTE ON FUNCTION {', '.join(READ_FUNCTIONS)} TO workcell_app, workcell_auditor"
-    )
-
-
-def _caps() -> None:
-    rows = ",\n    ".join(f"('workcell.{t}', '{c}', '{label}', {n})" for t, c, label, n in CAPS)
-    op.execute(
-        "SELECT workcell.add_field_cap(t, c, label, n, CASE WHEN c = 'manifest' THEN 'bytes'"
-        f" ELSE 'characters' END) FROM (VALUES\n    {rows}\n  ) AS caps (t, c, label, n)"
-        " ORDER BY t, c"
-    )
+AREA = Area(
+    sql_dir="quality",
+    files=FILES,
+    tables=TABLES,
+    keys=KEYS,
+    append_only=APPEND_ONLY,
+    columns=COLUMNS,
+    station_functions=STATION_FUNCTIONS,
+    read_functions=READ_FUNCTIONS,
+    internal_functions=INTERNAL_FUNCTIONS,
+    triggers=TRIGGERS,
+    guarded=GUARDED,
+)
 
 
 def upgrade() -> None:
-    for name in FILES:
-        op.execute(_sql(name))
+    run_files(AREA)
     _load_reference()
-    op.execute(_sql("rules.sql"))
-    _triggers()
-    for table, record_type in GUARDED:
-        op.execute(f"SELECT workcell.attach_transition_guard('workcell.{table}', '{record_type}')")
-    _grants()
-    _caps()
+    op.execute(sql_file("quality", "rules.sql"))
+    attach_triggers_and_guards(AREA)
+    for table, name, when, condition, call in AFTER_TRIGGERS:
+        row_trigger(table, when, call, name=name, condition=condition)
+    grant(AREA)
+    add_caps([cap for cap in CAPS if cap[1] != "manifest"])
+    add_caps([cap for cap in CAPS if cap[1] == "manifest"], unit="bytes")
 
 
 def downgrade() -> None:

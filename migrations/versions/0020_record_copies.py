@@ -13,9 +13,9 @@ SQL in migrations/sql/records/. Error codes (domain/errors.py):
   WC141 this PDF is registered already
 """
 
-from importlib import resources
-
 from alembic import op
+
+from migrations.area import Area, install
 
 revision = "0020"
 down_revision = "0019"
@@ -24,10 +24,6 @@ depends_on = None
 
 FILES = ("tables.sql", "register.sql")
 REGISTER = "workcell.record_copy_register(text, text, bigint, bigint, text, text, text, integer)"
-
-
-def _sql(name: str) -> str:
-    return resources.files("migrations").joinpath("sql", "records", name).read_text("utf-8")
 
 
 CAPS = """
@@ -44,16 +40,17 @@ SELECT workcell.add_field_cap(t, c, label, n, 'characters')
 """
 
 
+AREA = Area(
+    sql_dir="records",
+    files=FILES,
+    tables=("record_copy",),
+    append_only=("record_copy",),
+    station_functions=(REGISTER,),
+)
+
+
 def upgrade() -> None:
-    for name in FILES:
-        op.execute(_sql(name))
-    table = "workcell.record_copy"
-    op.execute(f"SELECT audit.attach('{table}', ARRAY['id'], ARRAY[]::text[], false)")
-    op.execute(f"SELECT audit.make_append_only('{table}')")
-    op.execute(f"REVOKE ALL ON {table} FROM workcell_app")
-    op.execute(f"GRANT SELECT ON {table} TO workcell_app, workcell_auditor")
-    op.execute(f"REVOKE ALL ON FUNCTION {REGISTER} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {REGISTER} TO workcell_app")
+    install(AREA)
     op.execute(CAPS)
 
 
