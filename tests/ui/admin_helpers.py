@@ -11,7 +11,7 @@ from screens.admin.user_detail import UserDetailScreen
 from screens.admin.users import UsersScreen
 from screens.stages import at_stage
 from tests.identity_helpers import Person
-from tests.ui.conftest import Station, screen_text, tap, until
+from tests.ui.conftest import Station, screen_text, settle, tap, until
 
 
 def admin_backend(station: Station) -> AdminStationBackend:
@@ -48,5 +48,5 @@ async def confirm_as(
 
 async def click(pilot: Pilot[Any], selector: str) -> None:
     """Click once the widget is laid out where it will be (a fresh dialog moves for a frame)."""
-    await pilot.pause(0.02)
+    await settle(pilot)
     await tap(pilot, selector)

@@ -6,6 +6,7 @@ own thread, like the PC/SC monitor). The clock is frozen so the header is reprod
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from textual.css.query import NoMatches
-from textual.pilot import Pilot
+from textual.pilot import Pilot, WaitForScreenTimeout
 
 from domain.services import access, identity, identity_admin, users
 from domain.services.identity import Credentials
@@ -97,13 +98,25 @@ def person(session_factory: sessionmaker[Session], admin: str) -> Callable[..., 
     return factory
 
 
+# Generous: a state that never comes fails anyway, and a 2-core machine shared with other
+# work (CI hosts, helpers' test runs at load 15+) can take seconds to draw one screen.
+DEADLINE = dt.timedelta(seconds=20)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """One short pause. Textual's pause gives up after its own 30 s if the app's queues do
+    not drain (seen once at load 17); that is "not yet", and the caller's deadline decides."""
+    with contextlib.suppress(WaitForScreenTimeout):
+        await pilot.pause(0.02)
+
+
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -> None:
-    """Let the app run (workers, timers) until ``predicate()`` holds; fail after 10 s."""
-    loop_deadline = dt.datetime.now() + dt.timedelta(seconds=10)
+    """Let the app run (workers, timers) until ``predicate()`` holds; fail after DEADLINE."""
+    loop_deadline = dt.datetime.now() + DEADLINE
     while not _holds(predicate):
         if dt.datetime.now() > loop_deadline:
             raise AssertionError(f"timed out waiting for: {what}")
-        await pilot.pause(0.02)
+        await settle(pilot)
 
 
 def _holds(predicate: Callable[[], object]) -> bool:
@@ -171,7 +184,8 @@ async def _tap_digit(pilot: Pilot[Any], keypad: Keypad, key: str, count: int) ->
 async def tap(pilot: Pilot[Any], selector: str, offset: tuple[int, int] = (0, 0)) -> None:
     """Click ``selector`` once the click lands on it (a widget that was just mounted or moved
     can be hit at its old place for a frame: Pilot then reports a miss, and we try again)."""
-    for _ in range(100):
+    deadline = dt.datetime.now() + DEADLINE
+    while dt.datetime.now() < deadline:
         try:
             # A Button ignores a click while its press effect (-active, 0.2 s) still shows:
             # a second tap that soon after the first would be lost, so wait it out.
@@ -181,7 +195,9 @@ async def tap(pilot: Pilot[Any], selector: str, offset: tuple[int, int] = (0, 0)
                 return
         except NoMatches:  # a modal that was just pushed is still composing its widgets
             pass
-        await pilot.pause(0.02)
+        except WaitForScreenTimeout:  # the click landed; the app was slow to take it in
+            return
+        await settle(pilot)
     raise AssertionError(f"could not tap {selector}")
 
 

@@ -190,11 +190,14 @@ async def test_engineer_edits_the_draft_and_submits_on_screen(make_station, pers
         app.screen.query_one("#draft-qty").value = "2"
         await tap(pilot, "#draft-save")
         await until(pilot, lambda: "2" in screen_text(app) and _cell(app, 0, 2) == "2", "qty 2")
-        for component in ("NOPE-404", extra):
-            app.screen.query_one("#draft-component").value = component
-            app.screen.query_one("#draft-qty").value = "1"
-            await tap(pilot, "#draft-save")
-            await pilot.pause(0.3)
+        app.screen.query_one("#draft-component").value = "NOPE-404"
+        app.screen.query_one("#draft-qty").value = "1"
+        await tap(pilot, "#draft-save")
+        await until(pilot, lambda: any(n.severity == "error" for n in app._notifications),
+                    "unknown component refused")  # fmt: skip
+        assert app.screen.query_one("#draft-lines").row_count == 1
+        app.screen.query_one("#draft-component").value = extra
+        await tap(pilot, "#draft-save")
         await until(pilot, lambda: app.screen.query_one("#draft-lines").row_count == 2, "added")
         await tap(pilot, "#draft-lines", offset=(4, 2))
         await until(pilot, lambda: not app.screen.query_one("#draft-remove").disabled, "picked")
