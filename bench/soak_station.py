@@ -96,8 +96,10 @@ def argon2_timed() -> Iterator[None]:
 
 
 class Station:
-    def __init__(self, plant: SoakPlant, crew: Crew, deadline: float) -> None:
-        self.plant, self.crew, self.deadline = plant, crew, deadline
+    def __init__(
+        self, plant: SoakPlant, crew: Crew, deadline: float, max_cycles: int | None = None
+    ) -> None:
+        self.plant, self.crew, self.deadline, self.max_cycles = plant, crew, deadline, max_cycles
         self.engine = make_engine(crew.url, pool_size=1)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine)
         self.tally = Tally()
@@ -144,7 +146,7 @@ class Station:
     def run(self) -> Tally:
         try:
             n = 0
-            while True:
+            while self.max_cycles is None or n < self.max_cycles:
                 n += 1
                 try:
                     self.cycle(n)
@@ -307,10 +309,13 @@ class Station:
         )  # fmt: skip
 
 
-def run_stations(plant: SoakPlant, crews: tuple[Crew, ...], seconds: float) -> Tally:
-    """Every crew's station in a thread of its own, all until ``seconds`` from now."""
+def run_stations(
+    plant: SoakPlant, crews: tuple[Crew, ...], seconds: float, max_cycles: int | None = None
+) -> Tally:
+    """Every crew's station in a thread of its own, all until ``seconds`` from now (or each
+    after ``max_cycles`` whole cycles: the test's way to be sure every stage ran)."""
     deadline = time.monotonic() + seconds
-    stations = [Station(plant, crew, deadline) for crew in crews]
+    stations = [Station(plant, crew, deadline, max_cycles) for crew in crews]
     results: list[Tally] = []
     lock = threading.Lock()
 
