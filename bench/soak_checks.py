@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 import psycopg
 from sqlalchemy.engine import Engine
@@ -31,6 +32,8 @@ from domain.services.materials import inventory
 from domain.services.signatures import RecordRef, signatures_for
 from domain.services.work_orders import execution
 from domain.uow import UnitOfWork
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -95,15 +98,22 @@ _MOVES = """
 WITH m AS (SELECT t.*, lag(t.to_status) OVER w AS prev_to, row_number() OVER (PARTITION BY t.record_id ORDER BY t.id DESC) AS rn
              FROM workcell.status_transition t WHERE t.record_type = %(rt)s WINDOW w AS (PARTITION BY t.record_id ORDER BY t.id))
 """
-_EXEMPT = {"risk_matrix": "NOT (r.revision = 1 AND r.title = 'Default NCR risk matrix (WorkCell)') AND"}
+_EXEMPT = {
+    "risk_matrix": "NOT (r.revision = 1 AND r.title = 'Default NCR risk matrix (WorkCell)') AND"
+}
 _GUARD_INVARIANTS = {
-    "a move no rule allows": _MOVES + """SELECT count(*) FROM m WHERE NOT EXISTS (SELECT 1 FROM workcell.transition_rule x
+    "a move no rule allows": _MOVES
+    + """SELECT count(*) FROM m WHERE NOT EXISTS (SELECT 1 FROM workcell.transition_rule x
         WHERE x.record_type = %(rt)s AND x.from_status = m.from_status AND x.to_status = m.to_status)""",
-    "a move not starting where the previous one ended": _MOVES + "SELECT count(*) FROM m WHERE m.prev_to IS DISTINCT FROM m.from_status AND m.prev_to IS NOT NULL",
-    "a first move not from a status the record can start in": _MOVES + """SELECT count(*) FROM m WHERE m.prev_to IS NULL
+    "a move not starting where the previous one ended": _MOVES
+    + "SELECT count(*) FROM m WHERE m.prev_to IS DISTINCT FROM m.from_status AND m.prev_to IS NOT NULL",
+    "a first move not from a status the record can start in": _MOVES
+    + """SELECT count(*) FROM m WHERE m.prev_to IS NULL
         AND NOT EXISTS (SELECT 1 FROM workcell.transition_rule x WHERE x.record_type = %(rt)s AND x.from_status IS NULL AND x.to_status = m.from_status)""",
-    "a current status other than the last move's": _MOVES + "SELECT count(*) FROM m JOIN {table} r ON r.id = m.record_id WHERE m.rn = 1 AND r.status <> m.to_status",
-    "a move without the signature its rule demands": _MOVES + """SELECT count(*) FROM m JOIN workcell.transition_rule x
+    "a current status other than the last move's": _MOVES
+    + "SELECT count(*) FROM m JOIN {table} r ON r.id = m.record_id WHERE m.rn = 1 AND r.status <> m.to_status",
+    "a move without the signature its rule demands": _MOVES
+    + """SELECT count(*) FROM m JOIN workcell.transition_rule x
         ON x.record_type = %(rt)s AND x.from_status = m.from_status AND x.to_status = m.to_status
         WHERE cardinality(x.signatures) > 0 AND NOT EXISTS (SELECT 1 FROM workcell.signature s WHERE s.id = m.signature_id
           AND s.record_type = %(rt)s AND s.record_id = m.record_id AND s.meaning = x.signatures[cardinality(x.signatures)])""",
@@ -119,16 +129,30 @@ def _consumption(conn: psycopg.Connection, tally: Tally) -> list[Check]:
     stored = Counter((wo, lot, Decimal(q)) for wo, lot, q, *_ in rows)
     lost = [f"lost: {k} ×{n}" for k, n in (told - stored).items()]
     extra = [f"not acknowledged or duplicated: {k} ×{n}" for k, n in (stored - told).items()]
-    ledger = [f"{r[0]} {r[1]}: ledger line missing or different" for r in rows if r[4] != "consume" or not r[5]]
+    ledger = [
+        f"{r[0]} {r[1]}: ledger line missing or different"
+        for r in rows
+        if r[4] != "consume" or not r[5]
+    ]
     stray = conn.execute(_STRAY, (tally.work_orders,)).fetchone()
     assert stray is not None
     if stray[0]:
         ledger.append(f"{stray[0]} consumption ledger lines without their step entry")
-    edges = [f"{r[0]} {r[1]} × {r[2]}: {r[6]} genealogy edges, {r[7]} matching" for r in rows if (r[6], r[7]) != (1, 1)]
+    edges = [
+        f"{r[0]} {r[1]} × {r[2]}: {r[6]} genealogy edges, {r[7]} matching"
+        for r in rows
+        if (r[6], r[7]) != (1, 1)
+    ]
     return [
-        Check("consumption: acknowledged = stored (none lost, none duplicated)", len(tally.consumed), tuple(lost + extra)),
+        Check(
+            "consumption: acknowledged = stored (none lost, none duplicated)",
+            len(tally.consumed),
+            tuple(lost + extra),
+        ),
         Check("consumption: each with its ledger line", len(rows), tuple(ledger)),
-        Check("consumption: each with its genealogy edge into the output lot", len(rows), tuple(edges)),
+        Check(
+            "consumption: each with its genealogy edge into the output lot", len(rows), tuple(edges)
+        ),
     ]
 
 
@@ -137,10 +161,11 @@ def _entries(conn: psycopg.Connection, tally: Tally) -> list[Check]:
     stored_v = Counter((int(a), str(b)) for a, b in conn.execute(_VALUES, (tally.work_orders,)))
     told_s = Counter(tally.signatures)
     stored_s = Counter(
-        (str(a), int(b), str(c)) for a, b, c in conn.execute(_SIGNATURES, (tally.work_orders, tally.work_orders))
+        (str(a), int(b), str(c))
+        for a, b, c in conn.execute(_SIGNATURES, (tally.work_orders, tally.work_orders))
     )
 
-    def diff(told: Counter[object], stored: Counter[object]) -> tuple[str, ...]:
+    def diff(told: Counter[K], stored: Counter[K]) -> tuple[str, ...]:
         return tuple([f"lost: {k} ×{n}" for k, n in (told - stored).items()]
                      + [f"not acknowledged or duplicated: {k} ×{n}" for k, n in (stored - told).items()])  # fmt: skip
 
@@ -159,19 +184,31 @@ def _steps(conn: psycopg.Connection, factory: sessionmaker[Session], tally: Tall
         for step_id, status, wo in steps:
             view = execution.step_view(uow, step_id)
             if status == "done":
-                missing += [f"{wo} step {view.seq}: no valid {s.meaning!r} on its content" for s in view.signoffs if not s.present]
+                missing += [
+                    f"{wo} step {view.seq}: no valid {s.meaning!r} on its content"
+                    for s in view.signoffs
+                    if not s.present
+                ]
             for s in signatures_for(uow, RecordRef("step_instance", step_id)):
                 signed += 1
                 if not s.valid:
                     invalid.append(f"{wo} step {view.seq}: signature {s.id} invalid ({s.reason})")
     closed = conn.execute(_CLOSED, (tally.work_orders,)).fetchall()
     orders = [f"{n} {st}: {open_} steps not done" for n, st, _, open_ in closed if open_]
-    orders += [f"{n} closed with its output lot {lot}" for n, st, lot, _ in closed if st == "closed" and lot not in ("released", "shipped")]
+    orders += [
+        f"{n} closed with its output lot {lot}"
+        for n, st, lot, _ in closed
+        if st == "closed" and lot not in ("released", "shipped")
+    ]
     done = sum(1 for s in steps if s[1] == "done")
     return [
         Check("steps: every done step signed as its routing step demands", done, tuple(missing)),
         Check("signatures: every binding on the steps valid", signed, tuple(invalid)),
-        Check("work orders: complete ones have every step done, closed ones their output released (or shipped)", len(closed), tuple(orders)),
+        Check(
+            "work orders: complete ones have every step done, closed ones their output released (or shipped)",
+            len(closed),
+            tuple(orders),
+        ),
     ]
 
 
@@ -179,14 +216,20 @@ def _guards(conn: psycopg.Connection) -> Check:
     problems: list[str] = []
     moves = 0
     for table, record_type in conn.execute(_GUARDED).fetchall():
-        count = conn.execute("SELECT count(*) FROM workcell.status_transition WHERE record_type = %s", (record_type,)).fetchone()
+        count = conn.execute(
+            "SELECT count(*) FROM workcell.status_transition WHERE record_type = %s", (record_type,)
+        ).fetchone()
         moves += int(count[0]) if count else 0
         for invariant, sql in _GUARD_INVARIANTS.items():
             exempt = _EXEMPT.get(record_type, "")
-            row = conn.execute(sql.format(table=table, exempt=exempt), {"rt": record_type}).fetchone()  # type: ignore[arg-type]
+            row = conn.execute(
+                sql.format(table=table, exempt=exempt), {"rt": record_type}
+            ).fetchone()
             if row and row[0]:
                 problems.append(f"{record_type}: {row[0]} × {invariant}")
-    return Check("guards: every status move allowed, signed, chained, current", moves, tuple(problems))
+    return Check(
+        "guards: every status move allowed, signed, chained, current", moves, tuple(problems)
+    )
 
 
 def _inventory(factory: sessionmaker[Session]) -> Check:
@@ -203,10 +246,22 @@ def _audit(engine: Engine) -> Check:
     while seal(engine).sealed:  # the sealer catches up with the run
         pass
     report = verify(engine, (), grace_s=600.0)
-    return Check("audit verify: trail intact", report.entries, tuple(p.message for p in report.problems))
+    return Check(
+        "audit verify: trail intact", report.entries, tuple(p.message for p in report.problems)
+    )
 
 
-def check_all(admin_dsn: str, engine: Engine, factory: sessionmaker[Session], tally: Tally) -> list[Check]:
+def check_tally(admin_dsn: str, tally: Tally) -> list[Check]:
+    """Only the acknowledged-versus-stored checks (consumption, ledger lines, genealogy,
+    values, signatures)."""
+    with psycopg.connect(admin_dsn) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return _consumption(conn, tally) + _entries(conn, tally)
+
+
+def check_all(
+    admin_dsn: str, engine: Engine, factory: sessionmaker[Session], tally: Tally
+) -> list[Check]:
     """``engine``/``factory``: a station login (the domain's checks run as a station would);
     ``admin_dsn``: the owner, for the cross-checks of tables a station may not read."""
     with psycopg.connect(admin_dsn) as conn:

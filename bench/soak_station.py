@@ -16,6 +16,7 @@ mid-work-order), so unfinished work orders are part of what the checks look at.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import traceback
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.soak_plant import CAPS_PER_RECEIPT, Crew, SoakPlant
@@ -55,6 +57,7 @@ class Tally:
 
     ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     argon2_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     consumed: list[tuple[str, str, Decimal]] = field(default_factory=list)  # wo, lot, qty
     values: list[tuple[int, str]] = field(default_factory=list)  # step, code
     signatures: list[tuple[str, int, str]] = field(default_factory=list)  # type, id, meaning
@@ -67,6 +70,8 @@ class Tally:
             self.ms[name].extend(values)
         for name, values in other.argon2_ms.items():
             self.argon2_ms[name].extend(values)
+        for name, counts in other.statements.items():
+            self.statements[name].extend(counts)
         self.consumed += other.consumed
         self.values += other.values
         self.signatures += other.signatures
@@ -88,22 +93,30 @@ def argon2_timed() -> Iterator[None]:
         finally:
             _argon2.ms = getattr(_argon2, "ms", 0.0) + (time.perf_counter() - t0) * 1000
 
-    scram.salted_password = timed  # type: ignore[assignment]
+    scram.salted_password = timed
     try:
         yield
     finally:
-        scram.salted_password = original  # type: ignore[assignment]
+        scram.salted_password = original
 
 
 class Station:
     def __init__(
-        self, plant: SoakPlant, crew: Crew, deadline: float, max_cycles: int | None = None
-    ) -> None:
+        self, plant: SoakPlant, crew: Crew, deadline: float, max_cycles: int | None = None,
+        think: tuple[float, float] = (0.0, 0.0),
+    ) -> None:  # fmt: skip
         self.plant, self.crew, self.deadline, self.max_cycles = plant, crew, deadline, max_cycles
+        self.think = think
         self.engine = make_engine(crew.url, pool_size=1)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine)
         self.tally = Tally()
         self._who: tuple[str, StationSession] | None = None
+        self._statements = 0  # SQL statements this station sent (round trips, less commits)
+
+        def counted(*_: object) -> None:
+            self._statements += 1
+
+        event.listen(self.engine, "before_cursor_execute", counted)
 
     # -- plumbing ------------------------------------------------------------------------
     @contextmanager
@@ -111,11 +124,13 @@ class Station:
         if time.monotonic() >= self.deadline:
             raise Stop
         _argon2.ms = 0.0
+        sent = self._statements
         t0 = time.perf_counter()
         yield
         wall = (time.perf_counter() - t0) * 1000
         self.tally.ms[op].append(wall - _argon2.ms)
         self.tally.argon2_ms[op].append(_argon2.ms)
+        self.tally.statements[op].append(self._statements - sent)
 
     def _session(self, who: Person) -> StationSession:
         if self._who is not None and self._who[0] == who.username:
@@ -129,7 +144,10 @@ class Station:
         return ident.session
 
     def act(self, op: str, who: Person, fn: Callable[[UnitOfWork], T]) -> T:
-        """One operation: a unit of work in ``who``'s session at this station, committed."""
+        """One operation: a unit of work in ``who``'s session at this station, committed
+        (after the person's think time, not measured: reading, measuring, walking up)."""
+        if self.think[1] > 0:
+            time.sleep(random.uniform(*self.think))
         session = self._session(who)
         with self._timed(op), UnitOfWork(self.factory, session) as uow:
             result = fn(uow)
@@ -207,20 +225,25 @@ class Station:
         wo = planning.create_work_order(u, line.item, CAPS_PER_RECEIPT, line.plant.today)
         return planning.release_work_order(u, wo.number).number
 
+    def _entry(self, kind: str, fn: Callable[[UnitOfWork], StepView]) -> StepView:
+        """One step entry, committed: timed as its kind and as an entry."""
+        view = self.act(kind, self.crew.operator, fn)
+        self.tally.ms["entry"].append(self.last_ms(kind))
+        return view
+
     def _consume(self, wo: str, step: StepView, lot: str, qty: Decimal) -> StepView:
-        line_bin = self.plant.bins["LINE"]
-        view = self.act(
-            "entry", self.crew.operator,
-            lambda u: execution.consume(u, step.id, lot, line_bin, qty, expected_version=step.version),
-        )  # fmt: skip
+        line_bin, v = self.plant.bins["LINE"], step.version
+        kind = "scan, shared lot" if lot == self.plant.resin_lot else "scan, own lot"
+        view = self._entry(
+            kind, lambda u: execution.consume(u, step.id, lot, line_bin, qty, expected_version=v)
+        )
         self.tally.consumed.append((wo, lot, qty))
         return view
 
     def _enter(self, step: StepView, code: str, value: str) -> StepView:
-        view = self.act(
-            "entry", self.crew.operator,
-            lambda u: execution.enter_value(u, step.id, code, value, step.version),
-        )  # fmt: skip
+        view = self._entry(
+            "value", lambda u: execution.enter_value(u, step.id, code, value, step.version)
+        )
         self.tally.values.append((step.id, code))
         return view
 
@@ -259,11 +282,10 @@ class Station:
 
     def step_output(self, wo: str, step: StepView) -> None:
         step = self._enter(step, "FINAL", "pass")
-        qua = self.plant.bins["QUA"]
-        step = self.act(
-            "entry", self.crew.operator,
-            lambda u: execution.produce(u, step.id, CAPS_PER_RECEIPT, qua, expected_version=step.version),
-        )  # fmt: skip
+        qua, made, v = self.plant.bins["QUA"], CAPS_PER_RECEIPT, step.version
+        step = self._entry(
+            "output", lambda u: execution.produce(u, step.id, made, qua, expected_version=v)
+        )
         step = self._performed(step)
         step = self._sign(step, "verified", self.crew.supervisor)
         self._finish(self._sign(step, "reviewed", self.crew.qa))
@@ -310,12 +332,13 @@ class Station:
 
 
 def run_stations(
-    plant: SoakPlant, crews: tuple[Crew, ...], seconds: float, max_cycles: int | None = None
-) -> Tally:
+    plant: SoakPlant, crews: tuple[Crew, ...], seconds: float, max_cycles: int | None = None,
+    think: tuple[float, float] = (0.0, 0.0),
+) -> Tally:  # fmt: skip
     """Every crew's station in a thread of its own, all until ``seconds`` from now (or each
     after ``max_cycles`` whole cycles: the test's way to be sure every stage ran)."""
     deadline = time.monotonic() + seconds
-    stations = [Station(plant, crew, deadline, max_cycles) for crew in crews]
+    stations = [Station(plant, crew, deadline, max_cycles, think) for crew in crews]
     results: list[Tally] = []
     lock = threading.Lock()
 

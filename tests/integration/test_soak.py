@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.scratch import scratch_database
 from bench.soak import phase
-from bench.soak_checks import Check, check_all
+from bench.soak_checks import Check, check_all, check_tally
 from bench.soak_plant import SoakPlant, build_soak_plant
 from bench.soak_station import Tally, run_stations
 from domain.db import make_engine, make_session_factory
@@ -28,6 +28,8 @@ from tests.conftest import TestDatabase, drop_test_database
 from tests.sessions import as_system
 
 STATIONS = 4
+# one soak per run (make test: --dist loadgroup), not one per worker that runs a test of it
+pytestmark = pytest.mark.xdist_group("soak")
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,15 @@ class Soak:
     plant: SoakPlant
     tally: Tally
 
-    def checks(self, tally: Tally | None = None) -> dict[str, Check]:
-        found = check_all(self.db.dsn("admin"), self.engine, self.factory, tally or self.tally)
-        return {c.name.split(" (")[0]: c for c in found}  # keyed without the counts
+    def checks(self) -> dict[str, Check]:
+        return _named(check_all(self.db.dsn("admin"), self.engine, self.factory, self.tally))
+
+    def tally_checks(self, tally: Tally) -> dict[str, Check]:
+        return _named(check_tally(self.db.dsn("admin"), tally))
+
+
+def _named(checks: list[Check]) -> dict[str, Check]:
+    return {c.name.split(" (")[0]: c for c in checks}  # keyed without the counts
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +89,10 @@ def test_the_checks_see_a_lost_and_a_duplicated_write(soak: Soak) -> None:
     wo, lot, qty = t.consumed[0]
     lost = replace(t, consumed=[*t.consumed, (wo, lot, qty + Decimal(1))])
     dup = replace(t, consumed=t.consumed[1:], values=t.values[1:], signatures=t.signatures[1:])
-    checks = soak.checks(lost)
+    checks = soak.tally_checks(lost)
     (problem,) = checks["consumption: acknowledged = stored"].problems
     assert problem.startswith("lost:") and lot in problem
-    checks = soak.checks(dup)
+    checks = soak.tally_checks(dup)
     for name in ("consumption", "values", "signatures"):
         (problem,) = checks[f"{name}: acknowledged = stored"].problems
         assert problem.startswith("not acknowledged or duplicated:"), name
