@@ -8,6 +8,11 @@ receives, inspects, runs the steps and picks), a supervisor (verifies, confirms 
 a QA person (dispositions the receipt, reviews the critical step), a second QA person
 (reviews the work order, releases its output) and a planner — each with a badge and a PIN
 of their own, qualified where the routing demands it.
+
+The station login roles (station_soak_01, ...) are cluster-wide, reused by every run and
+registered again in each scratch database; they are not dropped afterwards: a role dropped
+while another database's migration walks the station roles makes that migration fail
+(``role ... does not exist``, seen here from another suite's clean-up).
 """
 
 from __future__ import annotations
