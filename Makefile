@@ -35,7 +35,7 @@ test: lint
 
 # Each benchmark creates and drops its own scratch database; see docs/BENCHMARKS.md.
 bench: $(STAMP)
-	for b in audit_overhead signatures kiosk audit_browser bom_explosion hardware equipment records; do \
+	for b in audit_overhead signatures kiosk audit_browser bom_explosion hardware equipment records soak; do \
 	    $(BIN)/python -m bench.$$b || exit 1; done
 
 # After changing a SECURITY DEFINER function, trigger function or trigger: the release manifest
