@@ -319,7 +319,7 @@ class StepScreen(StationScreen):
         signable = self.backend.approve_deviation(
             user.username, deviation.number, deviation.version
         )
-        self.app.push_screen(SignatureModal(signable), lambda line: self._signed(line, None))
+        self.app.push_screen(SignatureModal(signable), lambda line: self._signed(line, signable))
 
     @on(Button.Pressed, "#sign-performed, #sign-verified, #sign-reviewed")
     def sign(self, event: Button.Pressed) -> None:
