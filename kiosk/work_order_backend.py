@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, PermissionDenied
 from domain.gs1 import parse_gs1
 from domain.services import sign_check, signatures
 from domain.services.eco import Signing
@@ -79,17 +79,18 @@ class KioskWorkOrderBackend:
             return self._current(uow, actor, number)
 
     def _current(self, uow: UnitOfWork, actor: str, number: str) -> s.StepView:
-        order = planning.get_work_order(uow, number)
-        steps = execution.steps_of(uow, number)
-        step = next((x for x in steps if x.status != "done"), None)
-        if step is None:
-            return _done(order, len(steps))
-        return self._step(uow, actor, order, step, len(steps))
+        return self._next(uow, actor, planning.get_work_order(uow, number))
+
+    def _next(self, uow: UnitOfWork, actor: str, order: v.WorkOrderSummary) -> s.StepView:
+        step_id = execution.next_open_step(uow, order.number)
+        if step_id is None:
+            return _done(order, order.steps_total)
+        return self._step(uow, actor, order, execution.step_view(uow, step_id), order.steps_total)
 
     def _shown(self, uow: UnitOfWork, actor: str, step: v.StepView) -> s.StepView:
         order = planning.get_work_order(uow, step.work_order)
         if step.status == "done":  # the next one, or "all done"
-            return self._current(uow, actor, step.work_order)
+            return self._next(uow, actor, order)
         return self._step(uow, actor, order, step, order.steps_total)
 
     def _step(
@@ -186,6 +187,19 @@ class KioskWorkOrderBackend:
             step = execution.finish_step(uow, step_id, version)
             uow.commit()
             return self._shown(uow, actor, step)
+
+    def close_after_approval(self, actor: str, step_id: int) -> s.StepView:
+        """After QA's approval (its own transaction, attributed to QA): the step closes as
+        the signed-in person's act, when nothing else blocks it and they may close it (QA
+        approving at their own desk holds no work.execute: the step waits for the operator)."""
+        try:
+            with self.uow(actor, "step closed after the deviation's approval") as uow:
+                self.finish_if_ready(uow, execution.step_view(uow, step_id))
+                uow.commit()
+        except PermissionDenied:
+            pass  # the step stays open: Next step ▶ closes it
+        with self.uow(actor) as uow:
+            return self._shown(uow, actor, execution.step_view(uow, step_id))
 
     def finish_if_ready(self, uow: UnitOfWork, step: v.StepView) -> v.StepView:
         """Close the step once nothing blocks it (the last signature, the last approval)."""
@@ -287,12 +301,9 @@ class DeviationApproval:
         signing = b.signing(proof, comment, self.shown.get("record"))
         with b.uow(self.actor, f"deviation {self.number} approved") as uow:
             d = deviations.approve_deviation(uow, self.number, signing)
-            step = None
-            if d.step_id is not None:
-                step = b.finish_if_ready(uow, execution.step_view(uow, d.step_id))
             uow.commit()
-            if step is not None:
-                self.after = b._shown(uow, self.actor, step)
+        if d.step_id is not None:
+            self.after = b.close_after_approval(self.actor, d.step_id)
         return SignatureLine(d.decided_by or "", "", self.meaning, d.decided_at or d.opened_at)
 
 

@@ -58,7 +58,9 @@ def _approve_at(w: World, token: str, signer: str, dev: int, *, move: bool = Tru
                 )
 
 
-def _shown(conn: psycopg.Connection[Any], records: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+def _shown(
+    conn: psycopg.Connection[Any], records: Sequence[tuple[str, int]]
+) -> list[dict[str, Any]]:
     return [
         {"type": t, "id": i,
          "version": conn.execute(f"SELECT version FROM workcell.{t} WHERE id = %s", (i,)).fetchone()[0],  # type: ignore[index]

@@ -144,6 +144,18 @@ def steps_of(uow: UnitOfWork, number: str) -> list[StepView]:
     return [step_view(uow, int(r[0])) for r in ids]
 
 
+def next_open_step(uow: UnitOfWork, number: str) -> int | None:
+    """The step to do next on a work order (the first not done), None when all are done:
+    one indexed read, so the station shows the next step without reading every step."""
+    found = scalar(
+        uow,
+        "SELECT si.id FROM workcell.step_instance si JOIN workcell.work_order w ON w.id = si.work_order_id"
+        " WHERE w.number = :n AND si.status <> 'done' ORDER BY si.seq LIMIT 1",
+        {"n": normalise(number)},
+    )
+    return None if found is None else int(found)
+
+
 def enter_value(
     uow: UnitOfWork, step_id: int, code: str, value: str, expected_version: int, *,
     equipment_id: int | None = None, value_source: str = "typed",
@@ -277,12 +289,14 @@ def sign_step(uow: UnitOfWork, step_id: int, meaning: str, signing: Signing) -> 
     or by someone not qualified."""
     if meaning not in MEANINGS:
         raise InvalidInput(f"A step is signed as one of: {', '.join(MEANINGS)}.")
-    shown = step_view(uow, step_id)
+    version, content = signing.expected_version, signing.expected_hash
+    if version is None or content is None:  # no dialog showed it: sign what is there now
+        shown = step_view(uow, step_id)
+        version, content = version or shown.version, content or shown.content_hash
     sign(
         uow, RecordRef("step_instance", step_id), meaning, signing.creds, station=signing.station,
-        policy=signing.policy, comment=signing.comment,
-        expected_version=signing.expected_version or shown.version,
-        expected_hash=signing.expected_hash or shown.content_hash,
+        policy=signing.policy, comment=signing.comment, expected_version=version,
+        expected_hash=content,
     )  # fmt: skip
     return step_view(uow, step_id)
 
