@@ -63,13 +63,15 @@ class KioskWorkOrderBackend:
 
     def queue(self, actor: str, work_centre: str) -> list[s.QueueRow]:
         with self.uow(actor) as uow:
-            orders = {o.number: o for o in planning.list_work_orders(uow) if o.status in RUNNING}
+            # only the running ones (the plant's closed history is not read on every showing)
+            orders = {o.number: o for status in RUNNING
+                      for o in planning.list_work_orders(uow, status)}  # fmt: skip
             rows = planning.queue(uow, work_centre or None)
             return [_queue_row(orders[r.work_order], r) for r in rows if r.work_order in orders]
 
     def review_queue(self, actor: str) -> list[s.QueueRow]:
         with self.uow(actor) as uow:
-            orders = [o for o in planning.list_work_orders(uow) if o.status in TO_REVIEW]
+            orders = [o for status in TO_REVIEW for o in planning.list_work_orders(uow, status)]
         return [_queue_row(o, None) for o in orders]
 
     # -- one step at a time --------------------------------------------------------------------
