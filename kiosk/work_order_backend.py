@@ -290,12 +290,11 @@ class DeviationApproval:
     after: s.StepView | None = None
 
     def describe(self) -> RecordToSign:
+        # the database's summary of the deviation says what, expected, actual and why
         with self.backend.uow(self.actor) as uow:
             d = deviations.get_deviation(uow, self.number)
             summary = signatures.describe_record(uow, RecordRef("deviation", d.id))
-        extra = (f"What: {d.what}", f"Expected: {d.expected}", f"Actual: {d.actual}",
-                 f"Why: {d.why}")  # fmt: skip
-        self.shown["record"] = record = record_to_sign(summary, self.meaning, extra)
+        self.shown["record"] = record = record_to_sign(summary, self.meaning)
         return record
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
