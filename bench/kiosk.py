@@ -10,7 +10,10 @@ from its own thread, like the PC/SC monitor). Baselines:
 - screen switch: pushing a screen with one Static in the same running app;
 - tap to prompt: a message posted from another thread to a handler in the same app (the
   bare thread → event loop hop every tap must make);
-- signature: the same approval through the backend directly, without the dialog.
+- signature: the same approval through the backend directly, without the dialog;
+- the work-order part (bench/kiosk_steps.py): switching to the work queue and the signature
+  committed → next step shown, against the one-Static screen push in the same app; PIN OK →
+  next step shown against the same step signature through the backend.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from screens.items import ItemsScreen
 from screens.modals.signature import SignatureModal
 from screens.sign_in import SignInScreen
 from screens.stages import at_stage
-from tests.conftest import drop_test_database
+from tests.conftest import TestDatabase, drop_test_database
 from tests.identity_helpers import Person, admin_for, enrol
 from tests.sessions import session_of
 from tests.ui.conftest import FROZEN
@@ -134,6 +137,7 @@ class World:
     settings: StationSettings
     erin: Person  # engineer: authors items, sees both item tiles
     quinn: Person  # qa: approves
+    db: TestDatabase  # the station-test line of the work-order part is built in it
 
 
 def kiosk(world: World) -> tuple[Any, FakeCardReader]:
@@ -358,6 +362,10 @@ async def run(world: World, repeat: int) -> None:
     print(line("PIN OK to home screen (sign-in)", home, direct_sign_in, "aim < 1000 ms"))
     ui, direct = await measure_signatures(world, repeat)
     print(line("PIN OK to committed signature", ui, direct, "aim p95 < 250 ms"))
+    from bench.kiosk_steps import run_station  # it imports this module's helpers
+
+    for label, ours, base, aim in await run_station(world.db, repeat):
+        print(line(label, ours, base, aim))
 
 
 def main() -> None:
@@ -373,7 +381,7 @@ def main() -> None:
         quinn = enrol(factory, admin, roles=("qa",))
         settings = StationSettings(name="bench", data_dir=Path(mkdtemp()))
         print(f"kiosk benchmark, {SIZE[0]}x{SIZE[1]} headless, repeat {args.repeat}")
-        asyncio.run(run(World(factory, settings, erin, quinn), args.repeat))
+        asyncio.run(run(World(factory, settings, erin, quinn, db), args.repeat))
     finally:
         engine.dispose()
         drop_test_database(db)

@@ -329,6 +329,8 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC094": RuleViolation,  # qualification record rule
     "WC140": RuleViolation,  # record copy refused (unknown subject, malformed digests)
     "WC141": RuleViolation,  # this PDF is registered already
+    # work orders, second part (migration 0022)
+    "WC160": ComponentRefused,  # a serial consumed in another unit than its lot's
     # quality (migration 0018)
     "WC115": ReferenceDataInvalid,
     "WC116": PlanNotAvailable,  # no plan from the tables / manual plan refused

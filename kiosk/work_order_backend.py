@@ -1,9 +1,7 @@
 """The station's WorkOrderBackend (screens/work_orders/backend.py) on the work-order
 services (domain/services/work_orders/). Each method opens its own UnitOfWork, commits
-what it recorded at once (progress survives a crash) and returns the screens' views.
-
-Read helpers that the services do not offer yet live at the bottom (``_reads``): each is a
-plain query over the area's tables or functions, for the lead to move into the domain.
+what it recorded at once (progress survives a crash) and returns the screens' views. No
+SQL here: every read is a domain service's.
 """
 
 from __future__ import annotations
@@ -11,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, PermissionDenied
 from domain.gs1 import parse_gs1
 from domain.services import sign_check, signatures
 from domain.services.eco import Signing
 from domain.services.identity import IdentityPolicy
 from domain.services.materials import lots
+from domain.services.materials.db import lot_id
 from domain.services.signatures import RecordRef
 from domain.services.work_orders import deviations, execution, planning, review, training
 from domain.uow import UnitOfWork
@@ -65,13 +63,15 @@ class KioskWorkOrderBackend:
 
     def queue(self, actor: str, work_centre: str) -> list[s.QueueRow]:
         with self.uow(actor) as uow:
-            orders = {o.number: o for o in planning.list_work_orders(uow) if o.status in RUNNING}
+            # only the running ones (the plant's closed history is not read on every showing)
+            orders = {o.number: o for status in RUNNING
+                      for o in planning.list_work_orders(uow, status)}  # fmt: skip
             rows = planning.queue(uow, work_centre or None)
             return [_queue_row(orders[r.work_order], r) for r in rows if r.work_order in orders]
 
     def review_queue(self, actor: str) -> list[s.QueueRow]:
         with self.uow(actor) as uow:
-            orders = [o for o in planning.list_work_orders(uow) if o.status in TO_REVIEW]
+            orders = [o for status in TO_REVIEW for o in planning.list_work_orders(uow, status)]
         return [_queue_row(o, None) for o in orders]
 
     # -- one step at a time --------------------------------------------------------------------
@@ -81,17 +81,18 @@ class KioskWorkOrderBackend:
             return self._current(uow, actor, number)
 
     def _current(self, uow: UnitOfWork, actor: str, number: str) -> s.StepView:
-        order = planning.get_work_order(uow, number)
-        steps = execution.steps_of(uow, number)
-        step = next((x for x in steps if x.status != "done"), None)
-        if step is None:
-            return _done(order, len(steps))
-        return self._step(uow, actor, order, step, len(steps))
+        return self._next(uow, actor, planning.get_work_order(uow, number))
+
+    def _next(self, uow: UnitOfWork, actor: str, order: v.WorkOrderSummary) -> s.StepView:
+        step_id = execution.next_open_step(uow, order.number)
+        if step_id is None:
+            return _done(order, order.steps_total)
+        return self._step(uow, actor, order, execution.step_view(uow, step_id), order.steps_total)
 
     def _shown(self, uow: UnitOfWork, actor: str, step: v.StepView) -> s.StepView:
         order = planning.get_work_order(uow, step.work_order)
         if step.status == "done":  # the next one, or "all done"
-            return self._current(uow, actor, step.work_order)
+            return self._next(uow, actor, order)
         return self._step(uow, actor, order, step, order.steps_total)
 
     def _step(
@@ -108,7 +109,7 @@ class KioskWorkOrderBackend:
             fields=tuple(_field(f) for f in step.fields) + _output_field(step, order),
             entries=tuple(_entries(step)) + _output_entry(step),
             signoffs=tuple(self._signoff(uow, actor, step, g) for g in step.signoffs),
-            deviations=tuple(_deviation(d) for d in step.deviations),
+            deviations=step.deviations,
             qualification=", ".join(step.qualifications),
         )  # fmt: skip
 
@@ -143,11 +144,13 @@ class KioskWorkOrderBackend:
             step = execution.step_view(uow, step_id)
             lot_number, serial, count = _label(uow, scanned)
             lot = lots.get_lot(uow, lot_number)
-            quantity = count if count is not None else _reads.required(uow, step_id, lot.id)
-            bin_code = _bin_for(lot)
+            # a label's count is in the lot's unit; otherwise what the locked BOM needs,
+            # in the BOM's unit (converted to the lot's by the ledger, exactly or refused)
+            quantity, unit = (count, None) if count is not None else (
+                execution.bom_requirement(uow, step_id, lot.lot_number))  # fmt: skip
             after = execution.consume(
-                uow, step_id, lot.lot_number, bin_code, quantity, serial=serial,
-                expected_version=step.version,
+                uow, step_id, lot.lot_number, _bin_for(lot), quantity, serial=serial,
+                unit=unit, expected_version=step.version,
             )  # fmt: skip
             uow.commit()
             return self._shown(uow, actor, after)
@@ -156,7 +159,7 @@ class KioskWorkOrderBackend:
         amount = _decimal(quantity, "The quantity made")
         with self.uow(actor, "output recorded") as uow:
             step = execution.step_view(uow, step_id)
-            bin_code = _reads.quarantine_bin(uow)
+            bin_code = execution.output_bin(uow)
             after = execution.produce(uow, step_id, amount, bin_code, expected_version=step.version)
             uow.commit()
             return self._shown(uow, actor, after)
@@ -187,6 +190,19 @@ class KioskWorkOrderBackend:
             uow.commit()
             return self._shown(uow, actor, step)
 
+    def close_after_approval(self, actor: str, step_id: int) -> s.StepView:
+        """After QA's approval (its own transaction, attributed to QA): the step closes as
+        the signed-in person's act, when nothing else blocks it and they may close it (QA
+        approving at their own desk holds no work.execute: the step waits for the operator)."""
+        try:
+            with self.uow(actor, "step closed after the deviation's approval") as uow:
+                self.finish_if_ready(uow, execution.step_view(uow, step_id))
+                uow.commit()
+        except PermissionDenied:
+            pass  # the step stays open: Next step ▶ closes it
+        with self.uow(actor) as uow:
+            return self._shown(uow, actor, execution.step_view(uow, step_id))
+
     def finish_if_ready(self, uow: UnitOfWork, step: v.StepView) -> v.StepView:
         """Close the step once nothing blocks it (the last signature, the last approval)."""
         return execution.finish_step(uow, step.id, step.version) if step.can_finish else step
@@ -205,7 +221,7 @@ class KioskWorkOrderBackend:
             description=order.item_description, quantity=_qty(order.quantity, order.unit),
             status=order.status, version=order.version, output_lot=order.output_lot or "",
             output_status=order.output_lot_status or "",
-            exceptions=tuple(_exception(r) for r in rows),
+            exceptions=tuple(rows),
             record=tuple(line for step in steps for line in _record(step)),
             signatures=tuple(_line(x) for x in signed), refusals=refusals,
         )  # fmt: skip
@@ -216,18 +232,9 @@ class KioskWorkOrderBackend:
     def lot_decision(self, actor: str, number: str, decision: str, version: int) -> OrderSign:
         return OrderSign(self, actor, number, decision)
 
-    def expiring_qualifications(self, actor: str, days: int) -> list[s.ExpiringQualification]:
+    def expiring_qualifications(self, actor: str, days: int) -> list[v.ExpiringQualification]:
         with self.uow(actor) as uow:
-            rows = training.expiring(uow, days)
-        return [
-            s.ExpiringQualification(
-                r.username,
-                r.printed_name,
-                f"{r.code} ({r.document} rev {r.document_revision})",
-                r.expires_on,
-            )
-            for r in rows
-        ]
+            return training.expiring(uow, days)
 
 
 # -- Signables --------------------------------------------------------------------------------
@@ -271,19 +278,23 @@ class StepSign:
 
 @dataclass
 class DeviationApproval:
+    """QA's approval of a deviation, signed with QA's badge at any station (an operator's
+    included: the operator stays signed in). Its step closes at once when nothing else
+    blocks it; ``after`` is the step to show next, read in the signature's own worker."""
+
     backend: KioskWorkOrderBackend
     actor: str
     number: str
     meaning: str = "approved"
     shown: dict[str, RecordToSign] = field(default_factory=dict)
+    after: s.StepView | None = None
 
     def describe(self) -> RecordToSign:
+        # the database's summary of the deviation says what, expected, actual and why
         with self.backend.uow(self.actor) as uow:
             d = deviations.get_deviation(uow, self.number)
             summary = signatures.describe_record(uow, RecordRef("deviation", d.id))
-        extra = (f"What: {d.what}", f"Expected: {d.expected}", f"Actual: {d.actual}",
-                 f"Why: {d.why}")  # fmt: skip
-        self.shown["record"] = record = record_to_sign(summary, self.meaning, extra)
+        self.shown["record"] = record = record_to_sign(summary, self.meaning)
         return record
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
@@ -291,10 +302,9 @@ class DeviationApproval:
         signing = b.signing(proof, comment, self.shown.get("record"))
         with b.uow(self.actor, f"deviation {self.number} approved") as uow:
             d = deviations.approve_deviation(uow, self.number, signing)
-            step_id = _reads.step_of_deviation(uow, d.id)
-            if step_id is not None:
-                b.finish_if_ready(uow, execution.step_view(uow, step_id))
             uow.commit()
+        if d.step_id is not None:
+            self.after = b.close_after_approval(self.actor, d.step_id)
         return SignatureLine(d.decided_by or "", "", self.meaning, d.decided_at or d.opened_at)
 
 
@@ -316,7 +326,7 @@ class OrderSign:
         order = planning.get_work_order(uow, self.number)
         if self.action == "reviewed":
             return RecordRef("work_order", order.id)
-        return RecordRef("lot", _reads.lot_id(uow, order.output_lot or ""))
+        return RecordRef("lot", lot_id(uow, order.output_lot or ""))
 
     def describe(self) -> RecordToSign:
         with self.backend.uow(self.actor) as uow:
@@ -412,11 +422,6 @@ def _decimal(text_value: str, what: str) -> Decimal:
     return value
 
 
-def _deviation(d: v.DeviationView) -> s.DeviationLine:
-    return s.DeviationLine(d.number, d.kind, d.what, d.expected, d.actual, d.why, d.status,
-                           d.opened_by, None, d.version)  # fmt: skip
-
-
 def _own_refusal(uow: UnitOfWork, actor: str, step: v.StepView, g: v.SignoffView) -> str | None:
     """Why ``actor`` may not give this signature now, before any badge (the database's
     signing rules, then the step's own: the performer never verifies)."""
@@ -426,7 +431,7 @@ def _own_refusal(uow: UnitOfWork, actor: str, step: v.StepView, g: v.SignoffView
         if took_part or signed:
             return (f"You {'made entries at' if took_part else 'signed'} this step: another "
                     f"person signs it as {g.meaning}.")  # fmt: skip
-    gap = _reads.qualification_gap(uow, actor, step.id)
+    gap = training.qualification_gap(uow, actor, step.id)
     if gap and g.meaning in ("performed", "verified"):
         return f"Not qualified: {gap}"
     refusal = sign_check.signing_refusal(uow, RecordRef("step_instance", step.id), g.meaning, actor)
@@ -435,7 +440,7 @@ def _own_refusal(uow: UnitOfWork, actor: str, step: v.StepView, g: v.SignoffView
 
 def _review_refusals(uow: UnitOfWork, actor: str, order: v.WorkOrderSummary) -> dict[str, str]:
     out: dict[str, str] = {}
-    part = _reads.took_part(uow, actor, order.id)
+    part = review.took_part(uow, actor, order.number)
     if order.status != "complete":
         out["reviewed"] = f"The work order is {order.status.replace('_', ' ')}."
     elif part:
@@ -454,11 +459,6 @@ def _review_refusals(uow: UnitOfWork, actor: str, order: v.WorkOrderSummary) -> 
         elif part and action == "release":
             out[action] = f"You {part}: nobody releases a lot they worked on."
     return out
-
-
-def _exception(r: v.ExceptionRow) -> s.ReviewException:
-    step = f"step {r.step_seq}" if r.step_seq is not None else "work order"
-    return s.ReviewException(r.kind, step, f"{r.title}: {r.detail}", r.at, r.who)
 
 
 def _record(step: v.StepView) -> list[s.RecordLine]:
@@ -501,71 +501,3 @@ def _bin_for(lot: lots.LotView) -> str:
     if not held:
         raise InvalidInput(f"Lot {lot.lot_number} has no stock in any bin.")
     return held[0].bin_code
-
-
-class _reads:
-    """Plain read queries the services do not offer (yet); see the module docstring."""
-
-    @staticmethod
-    def qualification_gap(uow: UnitOfWork, username: str, step_id: int) -> str | None:
-        return _text_or_none(uow.session.scalar(
-            text("SELECT workcell.qualification_gap(u.id, :s) FROM workcell.users u"
-                 " WHERE u.username = :u"), {"s": step_id, "u": username},
-        ))  # fmt: skip
-
-    @staticmethod
-    def took_part(uow: UnitOfWork, username: str, work_order_id: int) -> str | None:
-        return _text_or_none(uow.session.scalar(
-            text("SELECT workcell.wo_took_part(:w, u.id) FROM workcell.users u"
-                 " WHERE u.username = :u"), {"w": work_order_id, "u": username},
-        ))  # fmt: skip
-
-    @staticmethod
-    def required(uow: UnitOfWork, step_id: int, lot_id: int) -> Decimal:
-        """What the locked BOM needs of the lot's item for the work order's quantity."""
-        found = uow.session.scalar(
-            text(
-                "SELECT sum(b.quantity_per) * w.quantity FROM workcell.step_instance si"
-                " JOIN workcell.work_order w ON w.id = si.work_order_id"
-                " JOIN workcell.bom_line b ON b.bom_revision_id = w.bom_revision_id"
-                " JOIN workcell.lot l ON l.item_id = b.component_id"
-                " WHERE si.id = :s AND l.id = :l GROUP BY w.quantity"
-            ),
-            {"s": step_id, "l": lot_id},
-        )
-        # not on the BOM: the database refuses the consumption with its reason
-        return Decimal(found) if found is not None else Decimal(1)
-
-    @staticmethod
-    def quarantine_bin(uow: UnitOfWork) -> str:
-        """Where output goes: the first active bin of a quarantine zone (a station setting
-        naming the line's quarantine bin would be better; see the report)."""
-        found = uow.session.scalar(
-            text(
-                "SELECT b.code FROM workcell.bin b JOIN workcell.zone z ON z.id = b.zone_id"
-                " WHERE z.zone_type = 'quarantine' AND b.active ORDER BY b.id LIMIT 1"
-            )
-        )
-        if found is None:
-            raise InvalidInput("No quarantine bin is set up for the output.")
-        return str(found)
-
-    @staticmethod
-    def step_of_deviation(uow: UnitOfWork, deviation_id: int) -> int | None:
-        found = uow.session.scalar(
-            text("SELECT step_instance_id FROM workcell.deviation WHERE id = :d"),
-            {"d": deviation_id},
-        )
-        return None if found is None else int(found)
-
-    @staticmethod
-    def lot_id(uow: UnitOfWork, lot_number: str) -> int:
-        return int(
-            uow.session.scalar(
-                text("SELECT id FROM workcell.lot WHERE lot_number = :n"), {"n": lot_number}
-            )
-        )
-
-
-def _text_or_none(found: object) -> str | None:
-    return None if found is None else str(found)

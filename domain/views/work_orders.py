@@ -111,6 +111,9 @@ class EntryView:
     out_of_order: bool
     value_source: str  # typed | balance
     equipment_id: int | None
+    # a scan: what was entered (quantity and unit is the same in the lot's unit)
+    entered_quantity: Decimal | None = None
+    entered_unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ class DeviationView:
     decided_by: str | None
     decided_at: dt.datetime | None
     version: int
+    step_id: int | None = None  # the step instance it keeps open (None: the work order's)
 
 
 @dataclass(frozen=True)

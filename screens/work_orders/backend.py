@@ -1,7 +1,9 @@
 """What the execution and review screens may ask of the station (implemented in
 kiosk/work_order_backend.py). Every method may block: call it through
-`screens.base.call_backend`. The DTOs are frozen; the database decides every rule (limits
-flagged, refusals, signatures, segregation of duties), the screens only show it first.
+`screens.base.call_backend`. The DTOs are frozen; where a screen shows a domain view as it
+is (deviations, review exceptions, expiring qualifications) it gets that view, not a copy.
+The database decides every rule (limits flagged, refusals, signatures, segregation of
+duties), the screens only show it first.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
+from domain.views.work_orders import DeviationView, ExceptionRow, ExpiringQualification
 from screens.backend import Signable, SignatureLine
 
 # The field code of a step's output row (the quantity made; not a routing data field).
@@ -129,20 +132,6 @@ class Signoff:
 
 
 @dataclass(frozen=True)
-class DeviationLine:
-    number: str
-    kind: str
-    what: str
-    expected: str
-    actual: str
-    why: str
-    status: str  # open | approved
-    raised_by: str
-    decided: SignatureLine | None = None
-    version: int = 1
-
-
-@dataclass(frozen=True)
 class StepView:
     """One step of a work order as the station shows it (the step to resume: the first one
     not done, with every entry made so far)."""
@@ -166,7 +155,7 @@ class StepView:
     fields: tuple[DataField, ...] = ()
     entries: tuple[Entry, ...] = ()
     signoffs: tuple[Signoff, ...] = ()
-    deviations: tuple[DeviationLine, ...] = ()
+    deviations: tuple[DeviationView, ...] = ()
     qualification: str = ""  # "SOP-014 rev C: Torque tools" the step needs, "" none
     work_order_done: bool = False  # every step is done (nothing more to run)
 
@@ -179,7 +168,7 @@ class StepView:
         return tuple(f for f in self.fields if f.required and self.entry(f.code) is None)
 
     @property
-    def open_deviations(self) -> tuple[DeviationLine, ...]:
+    def open_deviations(self) -> tuple[DeviationView, ...]:
         return tuple(d for d in self.deviations if d.status == "open")
 
     @property
@@ -188,17 +177,6 @@ class StepView:
             f"{self.work_order} · {self.item_number} · Op {self.op_number} {self.op_title} · "
             f"step {self.seq} of {self.steps}"
         )
-
-
-@dataclass(frozen=True)
-class ReviewException:
-    """One line of review by exception, in the order QA reads them."""
-
-    kind: str  # domain.views.work_orders.EXCEPTION_KINDS (deviation, out_of_limit, ...)
-    step: str  # "Op 10 · 2 Torque housing"
-    text: str
-    when: dt.datetime | None = None
-    who: str = ""
 
 
 @dataclass(frozen=True)
@@ -221,20 +199,12 @@ class ReviewView:
     version: int
     output_lot: str  # lot number, "" when none was made
     output_status: str  # quarantine | released | rejected...
-    exceptions: tuple[ReviewException, ...] = ()
+    exceptions: tuple[ExceptionRow, ...] = ()  # in the order QA reads them
     record: tuple[RecordLine, ...] = ()
     signatures: tuple[SignatureLine, ...] = ()
     # Why the signed-in person may not do each action now (reviewed, release, reject);
     # an action they may do is absent.
     refusals: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ExpiringQualification:
-    username: str
-    printed_name: str
-    qualification: str  # "TORQUE-01 (SOP-014 rev C)"
-    expires_on: dt.date
 
 
 class WorkOrderBackend(Protocol):
@@ -279,7 +249,9 @@ class WorkOrderBackend(Protocol):
         """A pending step signature (performed, verified, reviewed) for SignatureModal."""
         ...
 
-    def approve_deviation(self, actor: str, number: str, version: int) -> Signable: ...
+    def approve_deviation(self, actor: str, number: str, version: int) -> StepSignable:
+        """QA's signed approval (QA's badge, at any station); ``after`` is the step to show."""
+        ...
 
     def finish_step(self, actor: str, step_id: int, version: int) -> StepView:
         """Close the step (refused, with what still blocks it); returns the step to show."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from domain.errors import WorkCellError
+from domain.views.work_orders import ExpiringQualification
 from screens.base import call_backend
 from screens.station import station_of
-from screens.work_orders.backend import ExpiringQualification, WorkOrderBackend
+from screens.work_orders.backend import WorkOrderBackend
 
 WITHIN_DAYS = 30
 SHOWN = 4  # lines on the panel; the rest are counted
@@ -67,7 +68,8 @@ class ExpiringQualificationsPanel(Static):
             return
         lines = [f"⚠ {len(rows)} qualification(s) expire within {WITHIN_DAYS} days:"]
         lines += [
-            f"  {r.expires_on.isoformat()}  {r.printed_name} ({r.username}): {r.qualification}"
+            f"  {r.expires_on.isoformat()}  {r.printed_name} ({r.username}): "
+            f"{r.code} ({r.document} rev {r.document_revision})"
             for r in rows[:SHOWN]
         ]
         if len(rows) > SHOWN:

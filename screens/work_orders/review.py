@@ -76,9 +76,10 @@ class ReviewScreen(StationScreen):
             (f"Review by exception: {len(view.exceptions)} to look at\n", "bold underline")
         )
         for e in view.exceptions:
-            when = fmt_time(e.when, tz) if e.when else ""
+            when = fmt_time(e.at, tz) if e.at else ""
+            step = f"step {e.step_seq}" if e.step_seq is not None else "work order"
             exceptions.append(f"{KIND.get(e.kind, e.kind.upper())}", style="bold reverse yellow")
-            exceptions.append(f" {e.step}: {e.text}")
+            exceptions.append(f" {step}: {e.title}: {e.detail}")
             exceptions.append(f"  {e.who} {when}\n", style="italic")
         if not view.exceptions:
             exceptions.append("No exceptions.\n")

@@ -117,7 +117,10 @@ class StepScreen(StationScreen):
 
     def on_screen_resume(self) -> None:
         # Shown again with every step done: the completion dialog was answered (its
-        # callback is not relied on to leave).
+        # callback is not relied on to leave). A resume handled after the completion
+        # dialog was pushed (a signature's dialog closed on the last step) is not one.
+        if self.app.screen is not self:
+            return
         if self.finished or (self.view is not None and self.view.work_order_done):
             self.dismiss(None)
 
@@ -319,7 +322,7 @@ class StepScreen(StationScreen):
         signable = self.backend.approve_deviation(
             user.username, deviation.number, deviation.version
         )
-        self.app.push_screen(SignatureModal(signable), lambda line: self._signed(line, None))
+        self.app.push_screen(SignatureModal(signable), lambda line: self._signed(line, signable))
 
     @on(Button.Pressed, "#sign-performed, #sign-verified, #sign-reviewed")
     def sign(self, event: Button.Pressed) -> None:

@@ -220,7 +220,7 @@ def test_out_of_limit_opens_a_deviation_that_blocks_until_qa_approves(line: Line
     with pytest.raises(StepBlocked, match="deviation"):
         _finish(line, line.op1, wo, 2)
     number = s.deviations[0].number
-    with line.uow(line.op1) as uow, pytest.raises(PermissionDenied):
+    with line.uow(line.op1) as uow, pytest.raises(SignatureRefused, match=r"deviation\.approve"):
         deviations.approve_deviation(uow, number, line.plant.signing(line.op1))
     with line.uow(line.qa2) as uow:
         deviations.approve_deviation(uow, number, line.plant.signing(line.qa2, "use as is"))

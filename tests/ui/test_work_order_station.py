@@ -129,7 +129,8 @@ def _approve(line: Line, number: str) -> None:
 async def test_operator_flow_with_taps_only(make_station, line: Line) -> None:
     """Scan refused then accepted, out-of-limit seen before saving and explained, performed
     by the operator, verified by a supervisor at the operator's station, the deviation
-    approved by QA, the work order completed."""
+    approved by QA's badge at the same station (the operator stays signed in), the work
+    order completed."""
     number = line.new_work_order("10")
     cap = line.cap_lot("50")
     resin = line.plant.stocked("resin", "5")  # not on the locked BOM
@@ -176,12 +177,18 @@ async def test_operator_flow_with_taps_only(make_station, line: Line) -> None:
         await until(pilot, lambda: not app.screen.query_one("#sign-verified").display, "verified")
 
         # The step waits for QA: Next is refused with the reason until the deviation is
-        # approved (here at QA's own desk; see docs/kiosk.md for approving at the station).
+        # approved — by QA walking up to the operator's station with their badge.
         await tap(pilot, "#step-next")
         await until(pilot, lambda: "waits for QA approval" in _status(app), "refused")
-        _approve(line, step.view.open_deviations[0].number)
-        await tap(pilot, "#step-next")
+        deviation = step.view.open_deviations[0].number
+        await _sign(pilot, station, app, "#step-approve", line.qa)
+        assert app.current_user.username == line.operator.username  # nobody signed out
+        # the approval closed the step (nothing else blocked it): every step done
         await until(pilot, lambda: isinstance(app.screen, CompleteModal), "every step done")
+        decided = _scalar(line, "SELECT u.username FROM workcell.deviation v JOIN workcell.users u"
+                          " ON u.id = v.decided_by WHERE v.number = :n AND v.status = 'approved'",
+                          n=deviation)  # fmt: skip
+        assert decided == line.qa.username
         await until(pilot, lambda: app.screen.query_one("#cm-destroyed").region, "the counts")
         for field, count in (("#cm-issued", "12"), ("#cm-used", "10"), ("#cm-destroyed", "2")):
             await tap(pilot, field)

@@ -45,7 +45,7 @@ SELECT e.id, e.kind, d.code, e.value_numeric, e.value_pass, e.value_text, e.out_
        x.serial_number, e.quantity, e.unit, e.supersedes,
        EXISTS (SELECT 1 FROM workcell.step_entry n WHERE n.supersedes = e.id) AS superseded,
        e.reason, u.printed_name, u.username, e.entered_at, e.station, e.late, e.out_of_order,
-       e.value_source, e.equipment_id, e.step_data_id
+       e.value_source, e.equipment_id, e.step_data_id, e.entered_quantity, e.entered_unit
   FROM workcell.step_entry e
   JOIN workcell.users u ON u.id = e.entered_by
   LEFT JOIN workcell.routing_step_data d ON d.id = e.step_data_id
@@ -82,6 +82,8 @@ def _entry(r: object) -> tuple[int | None, EntryView]:
     else:
         serial = f" SN {m['serial_number']}" if m["serial_number"] else ""
         shown = f"{m['lot_number']}{serial} × {_num(m['quantity'])} {m['unit']}"
+        if m["entered_unit"] and m["entered_unit"] != m["unit"]:
+            shown += f" (entered {_num(m['entered_quantity'])} {m['entered_unit']})"
     view = EntryView(
         id=m["id"], kind=m["kind"], code=m["code"], value=shown, value_numeric=m["value_numeric"],
         out_of_limit=m["out_of_limit"], lot_number=m["lot_number"], serial_number=m["serial_number"],
@@ -89,6 +91,7 @@ def _entry(r: object) -> tuple[int | None, EntryView]:
         reason=m["reason"], entered_by=m["printed_name"], entered_by_username=m["username"],
         entered_at=m["entered_at"], station=m["station"], late=m["late"], out_of_order=m["out_of_order"],
         value_source=m["value_source"], equipment_id=m["equipment_id"],
+        entered_quantity=m["entered_quantity"], entered_unit=m["entered_unit"],
     )  # fmt: skip
     return m["step_data_id"], view
 
@@ -141,6 +144,18 @@ def steps_of(uow: UnitOfWork, number: str) -> list[StepView]:
     return [step_view(uow, int(r[0])) for r in ids]
 
 
+def next_open_step(uow: UnitOfWork, number: str) -> int | None:
+    """The step to do next on a work order (the first not done), None when all are done:
+    one indexed read, so the station shows the next step without reading every step."""
+    found = scalar(
+        uow,
+        "SELECT si.id FROM workcell.step_instance si JOIN workcell.work_order w ON w.id = si.work_order_id"
+        " WHERE w.number = :n AND si.status <> 'done' ORDER BY si.seq LIMIT 1",
+        {"n": normalise(number)},
+    )
+    return None if found is None else int(found)
+
+
 def enter_value(
     uow: UnitOfWork, step_id: int, code: str, value: str, expected_version: int, *,
     equipment_id: int | None = None, value_source: str = "typed",
@@ -188,11 +203,13 @@ def consume(
     serial: str | None = None, unit: str | None = None, expected_version: int | None = None,
 ) -> StepView:  # fmt: skip
     """A component scan: refused (and nothing consumed) when the lot's item is not on the
-    locked BOM or not scanned here, or the lot is in quarantine, on hold, expired or short."""
+    locked BOM or not scanned here, or the lot is in quarantine, on hold, expired or short.
+    ``quantity`` is in ``unit`` (None: the lot's own); another unit is converted to the
+    lot's through the item's conversions, exactly or refused (UnitConversionRefused): the
+    ledger counts the lot's unit, the entry keeps what was entered."""
     if quantity <= 0:
         raise InvalidInput("A consumption is more than 0.")
     lot = lot_id(uow, lot_number)
-    lot_unit = scalar(uow, "SELECT unit FROM workcell.lot WHERE id = :l", {"l": lot})
     wo = scalar(
         uow, "SELECT work_order_id FROM workcell.step_instance WHERE id = :s", {"s": step_id}
     )
@@ -203,10 +220,50 @@ def consume(
         "SELECT workcell.wo_consume(:wo, :s, :lot, :serial, :qty, :unit, :bin, :v)",
         {
             "wo": wo, "s": step_id, "lot": lot, "serial": serial_id(uow, lot, serial) if serial else None,
-            "qty": quantity, "unit": unit or lot_unit, "bin": bin_id(uow, bin_code), "v": expected_version,
+            "qty": quantity, "unit": unit, "bin": bin_id(uow, bin_code), "v": expected_version,
         },
     )  # fmt: skip
     return step_view(uow, step_id)
+
+
+def bom_requirement(uow: UnitOfWork, step_id: int, lot_number: str) -> tuple[Decimal, str | None]:
+    """What the locked BOM needs of the lot's item for the work order's quantity, in the
+    BOM line's unit (the ledger converts it to the lot's). Lines of one component in
+    several units are summed in the lot's unit. (1, None) when the item is not on the BOM:
+    the consumption is then refused by the database with its reason."""
+    rows = run(
+        uow,
+        "SELECT b.unit, sum(b.quantity_per) * w.quantity AS needed, l.item_id, l.unit AS lot_unit"
+        "  FROM workcell.step_instance si"
+        "  JOIN workcell.work_order w ON w.id = si.work_order_id"
+        "  JOIN workcell.lot l ON l.id = :lot"
+        "  JOIN workcell.bom_line b ON b.bom_revision_id = w.bom_revision_id AND b.component_id = l.item_id"
+        " WHERE si.id = :s GROUP BY b.unit, w.quantity, l.item_id, l.unit ORDER BY b.unit",
+        {"s": step_id, "lot": lot_id(uow, lot_number)},
+    )
+    if not rows:
+        return Decimal(1), None
+    if len(rows) == 1:
+        return Decimal(rows[0].needed).normalize(), str(rows[0].unit)
+    total = sum(
+        (Decimal(scalar(uow, "SELECT workcell.to_base_unit(:i, :q, :u, :w)",
+                        {"i": r.item_id, "q": r.needed, "u": r.unit, "w": f"lot {lot_number}"}))
+         for r in rows),
+        Decimal(0),
+    )  # fmt: skip
+    return total.normalize(), str(rows[0].lot_unit)
+
+
+def output_bin(uow: UnitOfWork) -> str:
+    """Where a station puts the output: the first active bin of a quarantine zone."""
+    found = scalar(
+        uow,
+        "SELECT b.code FROM workcell.bin b JOIN workcell.zone z ON z.id = b.zone_id"
+        " WHERE z.zone_type = 'quarantine' AND b.active ORDER BY b.id LIMIT 1",
+    )
+    if found is None:
+        raise InvalidInput("No quarantine bin is set up for the output.")
+    return str(found)
 
 
 def produce(
@@ -232,12 +289,14 @@ def sign_step(uow: UnitOfWork, step_id: int, meaning: str, signing: Signing) -> 
     or by someone not qualified."""
     if meaning not in MEANINGS:
         raise InvalidInput(f"A step is signed as one of: {', '.join(MEANINGS)}.")
-    shown = step_view(uow, step_id)
+    version, content = signing.expected_version, signing.expected_hash
+    if version is None or content is None:  # no dialog showed it: sign what is there now
+        shown = step_view(uow, step_id)
+        version, content = version or shown.version, content or shown.content_hash
     sign(
         uow, RecordRef("step_instance", step_id), meaning, signing.creds, station=signing.station,
-        policy=signing.policy, comment=signing.comment,
-        expected_version=signing.expected_version or shown.version,
-        expected_hash=signing.expected_hash or shown.content_hash,
+        policy=signing.policy, comment=signing.comment, expected_version=version,
+        expected_hash=content,
     )  # fmt: skip
     return step_view(uow, step_id)
 

@@ -10,7 +10,7 @@ from domain.errors import RuleViolation
 from domain.services.access import require_permission
 from domain.services.eco import Signing
 from domain.services.materials import lots
-from domain.services.materials.db import run
+from domain.services.materials.db import run, scalar
 from domain.services.signatures import RecordRef, sign
 from domain.services.work_orders.planning import get_work_order, work_order_id
 from domain.uow import UnitOfWork
@@ -120,3 +120,14 @@ def release_output(uow: UnitOfWork, number: str, signing: Signing) -> WorkOrderS
         raise RuleViolation(f"Work order {wo.number} made no lot yet.")
     lots.release_lot(uow, wo.output_lot, signing)
     return get_work_order(uow, wo.number)
+
+
+def took_part(uow: UnitOfWork, username: str, number: str) -> str | None:
+    """How ``username`` took part in the work order ("performed step 2 of ..."), None when
+    they did not: who took part neither reviews it nor releases its lot."""
+    found = scalar(
+        uow,
+        "SELECT workcell.wo_took_part(:w, u.id) FROM workcell.users u WHERE u.username = :u",
+        {"w": work_order_id(uow, number), "u": username.strip().lower()},
+    )
+    return None if found is None else str(found)

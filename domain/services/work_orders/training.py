@@ -131,3 +131,14 @@ def expiring(uow: UnitOfWork, days: int = 30) -> list[ExpiringQualification]:
         raise InvalidInput("Look ahead 0 days or more.")
     rows = run(uow, "SELECT * FROM workcell.qualifications_expiring(:d)", {"d": days})
     return [ExpiringQualification(*r) for r in rows]
+
+
+def qualification_gap(uow: UnitOfWork, username: str, step_id: int) -> str | None:
+    """What ``username`` lacks to work at or sign the step (the database's own gate, read
+    before any badge), None when nothing."""
+    found = scalar(
+        uow,
+        "SELECT workcell.qualification_gap(u.id, :s) FROM workcell.users u WHERE u.username = :u",
+        {"s": step_id, "u": username.strip().lower()},
+    )
+    return None if found is None else str(found)
