@@ -14,25 +14,19 @@ signature, so the station's EXECUTE grant stays). Error codes (domain/errors.py)
 A conversion refused (none defined, too many decimals, would need rounding) stays WC073.
 """
 
-from importlib import resources
-
 from alembic import op
+
+from migrations.area import add_caps, sql_file
 
 revision = "0022"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
 
-CAPS = """
-SELECT workcell.add_field_cap('workcell.step_entry', 'entered_unit', 'Step entry entered unit', 8,
-                              'characters');
-"""
-
 
 def upgrade() -> None:
-    sql = resources.files("migrations").joinpath("sql", "work_orders", "consume_units.sql")
-    op.execute(sql.read_text("utf-8"))
-    op.execute(CAPS)
+    op.execute(sql_file("work_orders", "consume_units.sql"))
+    add_caps([("step_entry", "entered_unit", "Step entry entered unit", 8)])
 
 
 def downgrade() -> None:
