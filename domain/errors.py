@@ -22,6 +22,13 @@ class WorkCellError(Exception):
         return self.message
 
 
+class InstrumentError(WorkCellError):
+    """An instrument (a balance) did not give what was asked: offline, unstable,
+    overloaded. Said with the adapter's own title; nothing was recorded."""
+
+    title = "Balance"
+
+
 class NotFound(WorkCellError):
     title = "Not found"
 
