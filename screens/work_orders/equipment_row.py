@@ -44,19 +44,21 @@ class EquipmentRow(Horizontal):
     def show(self, view: StepView) -> None:
         self.view = view
         unit = view.unit
-        text = Text.assemble(("Equipment: ", "bold"), (view.equipment_class, "bold"))
+        text = Text.assemble(("Equipment: ", "bold"), (view.equipment_class, "bold"), "\n")
         if unit is None:
-            text.append("\n— scan its asset tag, or pick it —", style="italic")
+            text.append("— scan its asset tag, or pick it —", style="italic")
         else:
-            text.append(f"  {unit.asset_id}", style="bold")
-            text.append(f" {unit.description}\n")
-            if unit.calibration_due:
-                text.append(f"calibrated until {unit.calibration_due:%Y-%m-%d}")
+            text.append(unit.asset_id, style="bold reverse")
+            text.append(f" {unit.description}")
+            facts = (
+                [f"calibrated until {unit.calibration_due:%Y-%m-%d}"]
+                if unit.calibration_due
+                else []
+            )
             if unit.balance:
-                text.append(
-                    "  · balance connected" if unit.connected else "  · no balance link here: type",
-                    style="" if unit.connected else "italic",
-                )
+                facts.append("balance connected" if unit.connected else "not wired here: type")
+            if facts:
+                text.append("\n" + " · ".join(facts), style="italic")
         self.query_one("#equipment-text", Static).update(text)
         self.query_one("#equipment-pick", Button).label = "Pick unit" if unit is None else "Change"
         self.query_one("#equipment-tare").display = bool(unit and unit.balance and unit.connected)

@@ -97,7 +97,7 @@ class FieldRow(Horizontal):
                 text.append("  OUT OF LIMIT", style="bold red")
             text.append(f"  by {entry.entered_by}")
             if entry.source == "balance":
-                text.append(f"\nread from {entry.instrument}", style="italic")
+                text.append(f"\n⚖ read from {entry.instrument}", style="italic")
             elif self.field.weighable:
                 text.append("\ntyped, not read from the balance", style="italic")
             if entry.corrected:
