@@ -22,6 +22,13 @@ class WorkCellError(Exception):
         return self.message
 
 
+class InstrumentError(WorkCellError):
+    """An instrument (a balance) did not give what was asked: offline, unstable,
+    overloaded. Said with the adapter's own title; nothing was recorded."""
+
+    title = "Balance"
+
+
 class NotFound(WorkCellError):
     title = "Not found"
 
@@ -311,6 +318,12 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC107": RuleViolation,  # use refused (context, reading)
     "WC108": AppendOnly,  # due dates written outside their records
     "WC109": DeviceMismatch,
+    # equipment at the work-order steps (migration 0021)
+    "WC150": WrongEquipment,  # the step names no class / the unit is not of its class
+    "WC151": SignatureRefused,  # "performed" before the unit used is recorded
+    "WC152": StepBlocked,  # the step does not close without the unit used
+    "WC153": InvalidInput,  # a "balance" value without its reading (forged source)
+    "WC154": InvalidInput,  # weighing refused (not numeric, not a balance, another unit)
     # work orders and execution (migration 0013)
     "WC080": RuleViolation,  # work order rule (planning, release)
     "WC081": StaleRecord,  # the step changed at another station: nothing saved
@@ -396,7 +409,7 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     return primary
 
 
-_HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13")
+_HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15")
 _TIME_LIMITS = {
     "57014": "The database stopped this step at the station's time limit. Nothing was saved; "
     "try again, and call IT if it keeps happening.",

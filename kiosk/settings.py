@@ -65,6 +65,9 @@ class StationSettings:
     database_url: str | None = None
     admin_database_url: str | None = None
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
+    # the balances this station reads, by asset id: {"BAL-001": "tcp://10.0.4.21:4001"} or
+    # "serial:///dev/ttyUSB0?baud=9600" (a [balances] table in the station file)
+    balances: dict[str, str] = field(default_factory=dict)
 
     @property
     def anchor_file(self) -> Path:

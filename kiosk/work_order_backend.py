@@ -6,7 +6,7 @@ SQL here: every read is a domain service's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,8 @@ from domain.views import work_orders as v
 from kiosk.backend import credentials, record_to_sign
 from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
+from kiosk.station_balances import StationBalances
+from kiosk.work_order_equipment import EquipmentAtStep, source_of, unit_dto, weighable
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.scans import looks_like_gs1
 from screens.work_orders import backend as s
@@ -33,18 +35,20 @@ RUNNING = ("released", "in_progress")
 TO_REVIEW = ("complete", "reviewed")
 
 
-class KioskWorkOrderBackend:
+class KioskWorkOrderBackend(EquipmentAtStep):
     def __init__(
         self,
         session_factory: sessionmaker[Session],
         settings: StationSettings,
         *,
         sessions: SessionBook | None = None,
+        balances: StationBalances | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.station = settings.name
         self.policy = IdentityPolicy.from_settings(settings)
         self.sessions = sessions or SessionBook(session_factory)
+        self.balances = balances or StationBalances(settings.balances)
 
     def uow(self, actor: str, reason: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.sessions.require(actor), reason)
@@ -106,11 +110,14 @@ class KioskWorkOrderBackend:
             title=step.title, instructions="\n\n".join(
                 t for t in (step.op_instructions, step.instructions) if t.strip()),
             critical=step.critical, status=step.status, version=step.version,
-            fields=tuple(_field(f) for f in step.fields) + _output_field(step, order),
+            fields=tuple(
+                replace(_field(f), weighable=weighable(step, f, self.balances)) for f in step.fields
+            ) + _output_field(step, order),
             entries=tuple(_entries(step)) + _output_entry(step),
             signoffs=tuple(self._signoff(uow, actor, step, g) for g in step.signoffs),
             deviations=step.deviations,
             qualification=", ".join(step.qualifications),
+            equipment_class=step.equipment_class or "", unit=unit_dto(step, self.balances),
         )  # fmt: skip
 
     def _signoff(
@@ -140,6 +147,8 @@ class KioskWorkOrderBackend:
             return self._shown(uow, actor, execution.step_view(uow, after.id))
 
     def scan_component(self, actor: str, step_id: int, scanned: str) -> s.StepView:
+        if self._is_unit(actor, step_id, scanned):
+            return self.use_equipment(actor, step_id, scanned)
         with self.uow(actor, "component scan") as uow:
             step = execution.step_view(uow, step_id)
             lot_number, serial, count = _label(uow, scanned)
@@ -154,6 +163,10 @@ class KioskWorkOrderBackend:
             )  # fmt: skip
             uow.commit()
             return self._shown(uow, actor, after)
+
+    def _is_unit(self, actor: str, step_id: int, scanned: str) -> bool:
+        with self.uow(actor) as uow:
+            return self.equipment_scanned(uow, execution.step_view(uow, step_id), scanned)
 
     def record_output(self, actor: str, step_id: int, quantity: str) -> s.StepView:
         amount = _decimal(quantity, "The quantity made")
@@ -407,8 +420,9 @@ def _entries(step: v.StepView) -> list[s.Entry]:
             e = live[-1]
             unit = f" {f.unit}" if f.unit and f.kind == "numeric" else ""
             shown = e.value.upper() if f.kind == "pass_fail" else e.value + unit
+            source, instrument = source_of(e, f.unit or "")
             out.append(s.Entry(f.code, shown, e.out_of_limit, e.entered_by, e.entered_at,
-                               e.supersedes is not None, e.reason))  # fmt: skip
+                               e.supersedes is not None, e.reason, source, instrument))  # fmt: skip
     return out
 
 
@@ -464,9 +478,16 @@ def _review_refusals(uow: UnitOfWork, actor: str, order: v.WorkOrderSummary) -> 
 def _record(step: v.StepView) -> list[s.RecordLine]:
     name = f"Op {step.op_number} · {step.seq} {step.title}"
     lines = [s.RecordLine(name, f"[{step.status}]")]
+    if step.unit is not None:
+        due = step.unit.calibration_due
+        lines.append(s.RecordLine(
+            name, f"{step.unit.class_name} used: {step.unit.asset_id} ({step.unit.description})"
+            + (f", calibrated until {due:%Y-%m-%d}" if due else ""),
+            step.unit.recorded_at, step.unit.recorded_by))  # fmt: skip
     for f in step.fields:
         for e in f.history:
             flag = " OUT OF LIMIT" if e.out_of_limit else ""
+            flag += f" (read from {e.read_from})" if e.value_source == "balance" else ""
             old = " (superseded)" if e.superseded else ""
             why = f" — {e.reason}" if e.reason else ""
             lines.append(s.RecordLine(name, f"{f.label}: {e.value}{flag}{old}{why}",

@@ -99,6 +99,8 @@ class RoutingStep(Base):
     # migration 0013: the qualification its executor needs; the step that makes the output
     qualification_id: Mapped[int | None] = mapped_column(BigInteger)
     output: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    # migration 0021: the class of equipment the step's unit must be (BALANCE, OVEN...)
+    equipment_class: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}

@@ -206,6 +206,7 @@ def _op_spec(
             tuple(SignoffSpec(g.meaning, g.role) for g in signoffs if g.step_id == x.id),
             codes.get(x.qualification_id) if x.qualification_id else None,
             x.output,
+            x.equipment_class,
         )
         for x in steps
         if x.operation_id == o.id
@@ -275,6 +276,15 @@ def replace_operations(
     problems += [
         f"no qualification {q!r}" for q in sorted(q for q in wanted if q and q not in quals)
     ]
+    classes = {
+        str(c) for c in uow.session.scalars(text("SELECT name FROM workcell.equipment_class"))
+    }
+    problems += [
+        f"operation {o.op_number} step {st.step_number}: no equipment class {st.equipment_class!r}"
+        for o in ops
+        for st in o.steps
+        if st.equipment_class and st.equipment_class.strip().upper() not in classes
+    ]
     if problems:
         raise LineErrors(problems)
     clear_draft_revision(uow, rev)
@@ -339,6 +349,7 @@ def _insert_step(uow: UnitOfWork, op_id: int, st: StepSpec, components: dict[str
         critical=st.critical,
         qualification_id=_qualification_id(uow, st.qualification),
         output=st.output,
+        equipment_class=st.equipment_class.strip().upper() if st.equipment_class else None,
     )
     s.add(step)
     uow.flush()

@@ -93,6 +93,7 @@ class StepSpec:
     signoffs: tuple[SignoffSpec, ...] = (SignoffSpec("performed", "operator"),)
     qualification: str | None = None  # code of the qualification its executor needs
     output: bool = False  # the step that makes the work order's output
+    equipment_class: str | None = None  # the class of the unit used at it (BALANCE...)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ EXCEPTION_KINDS = (
     "deviation",
     "out_of_limit",
     "correction",
+    "typed_value",  # typed at a step whose equipment is a balance (not read from it)
     "late",
     "out_of_order",
     "unexpected_signer",
@@ -114,6 +115,8 @@ class EntryView:
     # a scan: what was entered (quantity and unit is the same in the lot's unit)
     entered_quantity: Decimal | None = None
     entered_unit: str | None = None
+    read_from: str | None = None  # asset id of the balance a "balance" value was read from
+    tare: Decimal | None = None  # the tare taken with that reading (None: none taken)
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,25 @@ class DeviationView:
 
 
 @dataclass(frozen=True)
+class StepUnitView:
+    """The unit recorded as used at a step instance (the latest; earlier ones stay in the
+    record), with the calibration in force when it was recorded."""
+
+    equipment_id: int
+    asset_id: str
+    class_name: str
+    description: str
+    weighing_unit: str | None  # set for a balance
+    calibration_due: dt.date | None
+    recorded_by: str
+    recorded_at: dt.datetime
+
+    @property
+    def balance(self) -> bool:
+        return self.weighing_unit is not None
+
+
+@dataclass(frozen=True)
 class StepView:
     id: int  # the step instance
     work_order: str
@@ -216,6 +238,8 @@ class StepView:
     signoffs: tuple[SignoffView, ...]
     deviations: tuple[DeviationView, ...]
     blocking: tuple[str, ...]  # why it cannot be done yet (empty: it can)
+    equipment_class: str | None = None  # the class of unit the routing step needs
+    unit: StepUnitView | None = None  # the unit recorded as used (latest)
 
     @property
     def can_finish(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from hardware.protocols import CardReader
@@ -104,7 +105,9 @@ def _kiosk(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from hardware.balance_sim import BalanceSimulator
     from kiosk.bootstrap import build_services, demo_settings
+    from kiosk.demo import equipment as demo_equipment
     from kiosk.demo import seed_demo
 
     settings = demo_settings()
@@ -115,4 +118,9 @@ def _demo(args: argparse.Namespace) -> int:
             log.info("demo: %s", line)
     finally:
         services.dispose()
-    return run_station(settings)
+    # the demo's BAL-001 is a simulator on a local socket (the adhesive cup on its pan)
+    # unless the station file names real balances
+    with BalanceSimulator(serial=demo_equipment.BALANCES["BAL-001"]) as balance:
+        balance.load(Decimal("0.0503"))
+        wired = settings.balances or {"BAL-001": balance.url}
+        return run_station(replace(settings, balances=wired))

@@ -1,7 +1,8 @@
 """Demo work orders: a medical-device routing for the drip chamber assembly SA-2000 (a
 component scan of its moulded body and spike, a bond-gap measurement with limits that
 needs the bonding qualification and a supervisor's verification, a critical leak test that
-makes the output and needs QA's review), released through a signed ECO; the bonding
+makes the output and needs QA's review; before bonding, the adhesive is weighed on a
+balance of class BALANCE, kiosk/demo/equipment.py), released through a signed ECO; the bonding
 qualification recorded and attested for the operators and the supervisor; one released
 work order planned by Pat (planner).
 
@@ -39,7 +40,11 @@ ROUTING = [
             DataSpec("BODY_LOT", "Chamber body lot", "lot_scan", component="CP-3001"),
             DataSpec("SPIKE_LOT", "Spike lot", "lot_scan", component="CP-3002"),
         )),
-        StepSpec(2, "Bond and measure gap", "Measure the bond gap with the feeler gauge.", data=(
+        StepSpec(2, "Weigh adhesive", "Scan the balance (BAL-001), put the dispensing cup on it and tap Tare, "
+                 "dispense, then tap Read balance.", data=(
+            DataSpec("ADHESIVE", "UV adhesive dispensed", "numeric", "g", D("0.0450"), D("0.0550"), D("0.0500")),
+        ), equipment_class="BALANCE"),
+        StepSpec(3, "Bond and measure gap", "Measure the bond gap with the feeler gauge.", data=(
             DataSpec("GAP", "Bond gap", "numeric", "mm", D("0.10"), D("0.30"), D("0.20")),
             DataSpec("CURE_OK", "Cure indicator green", "pass_fail"),
         ), signoffs=(PERFORMED, VERIFIED), qualification=QUALIFICATION[0]),
@@ -101,7 +106,7 @@ def seed(services: Services) -> Iterator[str]:
                                          expires, _signing(services, trainer))  # fmt: skip
     yield f"qualification {QUALIFICATION[0]} for olivia, oscar (expires in 21 days) and sam"
     number = _routing(services)
-    yield f"{number}: routing rev A of {ITEM} (scan, bond gap 0.10-0.30 mm, critical leak test)"
+    yield f"{number}: routing rev A of {ITEM} (scan, adhesive weighed on a BALANCE, bond gap 0.10-0.30 mm, critical leak test)"
     with _uow(services, "pat", "demo planning") as uow:
         due = plant_today(uow) + dt.timedelta(days=3)
         wo = planning.create_work_order(uow, ITEM, D(20), due, "demo: first drip chamber batch")

@@ -5,7 +5,7 @@ genealogy edge and the step entry hold the lot's unit, the ledger row and the st
 also what was entered (workcell.step_entry.entered_quantity / entered_unit).
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-02
 
 SQL in migrations/sql/work_orders/consume_units.sql (wo_consume replaced in place: same
@@ -19,7 +19,7 @@ from alembic import op
 from migrations.area import add_caps, sql_file
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -62,6 +62,9 @@ class DataField:
     required: bool = True
     component: str = ""  # item number of a lot_scan field
     component_description: str = ""
+    # a numeric field at a step whose unit used is a balance this station reads: the row
+    # offers "Read balance" (a typed value stays possible, and is marked typed)
+    weighable: bool = False
 
     def limits(self) -> str:
         """ "9.5 – 10.5 N·m (target 10)", "≥ 2 mm", "" without limits."""
@@ -117,6 +120,29 @@ class Entry:
     entered_at: dt.datetime
     corrected: bool = False  # supersedes an earlier entry (which the record keeps)
     reason: str = ""
+    source: str = "typed"  # typed | balance
+    instrument: str = ""  # for a reading: "BAL-001, tare 2.5 g"
+
+
+@dataclass(frozen=True)
+class StepUnit:
+    """The unit recorded as used at the step (211.188(b)(3))."""
+
+    asset_id: str
+    description: str
+    calibration_due: dt.date | None
+    balance: bool  # a registered balance (its readings can be recorded)
+    connected: bool = False  # this station reads it (StationSettings.balances)
+
+
+@dataclass(frozen=True)
+class EquipmentChoice:
+    """A unit of the step's class, for the pick list: usable now, or why not."""
+
+    asset_id: str
+    description: str
+    usable: bool
+    refusal: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +184,8 @@ class StepView:
     deviations: tuple[DeviationView, ...] = ()
     qualification: str = ""  # "SOP-014 rev C: Torque tools" the step needs, "" none
     work_order_done: bool = False  # every step is done (nothing more to run)
+    equipment_class: str = ""  # the class of unit the step needs ("" none)
+    unit: StepUnit | None = None  # the unit recorded as used (latest)
 
     def entry(self, code: str) -> Entry | None:
         return next((e for e in self.entries if e.code == code), None)
@@ -166,6 +194,11 @@ class StepView:
     def missing(self) -> tuple[DataField, ...]:
         """Required fields with nothing recorded yet."""
         return tuple(f for f in self.fields if f.required and self.entry(f.code) is None)
+
+    @property
+    def needs_unit(self) -> bool:
+        """The step names a class and no unit is recorded yet."""
+        return bool(self.equipment_class) and self.unit is None
 
     @property
     def open_deviations(self) -> tuple[DeviationView, ...]:
@@ -239,6 +272,26 @@ class WorkOrderBackend(Protocol):
         ...
 
     def raise_deviation(self, actor: str, step_id: int, what: str, why: str) -> StepView: ...
+
+    # -- equipment at the step (docs/equipment.md "At the step") ---------------------------
+    def use_equipment(self, actor: str, step_id: int, asset_id: str) -> StepView:
+        """Record the unit used (scanned asset tag or picked); refused with the reason
+        (out of calibration, not clean, out of service, wrong class) and nothing recorded."""
+        ...
+
+    def equipment_choices(self, actor: str, step_id: int) -> list[EquipmentChoice]:
+        """The units of the step's class, each usable or saying why not."""
+        ...
+
+    def tare_balance(self, actor: str, step_id: int) -> str:
+        """Tare the step's balance; returns the tare taken ("2.5 g")."""
+        ...
+
+    def read_balance(self, actor: str, step_id: int, code: str, why: str) -> StepView:
+        """Record a stable reading of the step's balance as the value of ``code`` (with the
+        tare, the balance and its calibration); ``why`` for a value outside its limits or a
+        second reading (a correction). Unstable, offline: refused, nothing recorded."""
+        ...
 
     def complete(self, actor: str, number: str, issued: str, used: str, destroyed: str) -> str:
         """Every step done: the label counts, then complete (the database reconciles yield

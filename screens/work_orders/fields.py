@@ -19,7 +19,8 @@ from screens.work_orders.backend import DataField, Entry
 
 ACTIONS = {"numeric": ("enter",), "text": ("enter",), "pass_fail": ("pass", "fail"),
            "lot_scan": ("type-lot",), "output": ("enter",)}  # fmt: skip
-LABELS = {"enter": "Enter", "pass": "PASS", "fail": "FAIL", "type-lot": "Type lot"}
+LABELS = {"enter": "Enter", "pass": "PASS", "fail": "FAIL", "type-lot": "Type lot",
+          "weigh": "Read balance"}  # fmt: skip
 
 
 class FieldRow(Horizontal):
@@ -35,7 +36,7 @@ class FieldRow(Horizontal):
     @dataclass
     class Asked(Message):
         field: DataField
-        action: str  # enter | pass | fail | type-lot
+        action: str  # enter | pass | fail | type-lot | weigh
 
     def __init__(self, data_field: DataField, entry: Entry | None) -> None:
         super().__init__(classes="field-row")
@@ -44,8 +45,12 @@ class FieldRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(self._text(), classes="field-text")
-        for action in ACTIONS.get(self.field.kind, ()):
-            variant = {"pass": "success", "fail": "error"}.get(action, "primary")
+        # a reading first (the big button); typing stays possible and is marked typed
+        actions = ("weigh",) if self.field.weighable else ()
+        for action in actions + ACTIONS.get(self.field.kind, ()):
+            variant = {"pass": "success", "fail": "error", "weigh": "success"}.get(
+                action, "primary"
+            )
             yield Button(
                 LABELS[action],
                 id=f"{action}-{self.field.code.lower()}",
@@ -61,7 +66,7 @@ class FieldRow(Horizontal):
         self.query_one(".field-text", Static).update(self._text())
         self._mark()
         if self.field.kind in ("numeric", "text"):
-            button = self.query_one(Button)
+            button = self.query_one(f"#enter-{self.field.code.lower()}", Button)
             button.label = "Correct" if entry is not None else "Enter"
         elif self.field.kind == "output":
             self.query_one(Button).display = entry is None  # made once; QA decides the rest
@@ -91,6 +96,10 @@ class FieldRow(Horizontal):
             if entry.out_of_limit:
                 text.append("  OUT OF LIMIT", style="bold red")
             text.append(f"  by {entry.entered_by}")
+            if entry.source == "balance":
+                text.append(f"\n⚖ read from {entry.instrument}", style="italic")
+            elif self.field.weighable:
+                text.append("\ntyped, not read from the balance", style="italic")
             if entry.corrected:
                 text.append(f"  corrected: {entry.reason}", style="italic")
         return text

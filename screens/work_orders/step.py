@@ -14,6 +14,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from domain.errors import WorkCellError
@@ -33,13 +34,15 @@ from screens.work_orders.backend import (
     WorkOrderBackend,
 )
 from screens.work_orders.complete import CompleteModal
+from screens.work_orders.equipment_row import EquipmentRow
 from screens.work_orders.fields import FieldRow
+from screens.work_orders.step_equipment import StepEquipment
 
 MEANINGS = ("performed", "verified", "reviewed")
 SIGN_LABEL = {"performed": "Performed", "verified": "Verify", "reviewed": "QA review"}
 
 
-class StepScreen(StationScreen):
+class StepScreen(StepEquipment, StationScreen):
     CSS_PATH = "work_orders.tcss"
     TITLE_TEXT = "Step"
     ACCEPTS_SCANS = True
@@ -51,6 +54,7 @@ class StepScreen(StationScreen):
         self.view: StepView | None = None
         self.typed: dict[str, str] = {}  # a value typed but not saved (a reason was refused)
         self.finished = False  # every step done and the completion dialog answered
+        self.shown_fields: tuple[DataField, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         yield Static(f"{self.number}: loading…", id="step-heading", markup=False)
@@ -100,13 +104,27 @@ class StepScreen(StationScreen):
             self.typed.clear()
             self.query_one("#step-text", Static).update(view.instructions or "(no instructions)")
             self.query_one("#step-instructions", VerticalScroll).scroll_home(animate=False)
-            box = self.query_one("#step-fields", VerticalScroll)
-            box.remove_children()
-            box.mount_all(FieldRow(f, view.entry(f.code)) for f in view.fields)
+        if new_step or self.shown_fields != view.fields:  # a balance recorded: Read balance
+            self.shown_fields = view.fields
+            self.call_later(self._rows)
         else:
             for row in self.query(FieldRow).results(FieldRow):
                 row.show(view.entry(row.field.code))
+            for unit_row in self.query(EquipmentRow).results(EquipmentRow):
+                unit_row.show(view)
         self._actions(view)
+
+    async def _rows(self) -> None:
+        """The step's rows, built again (the old ones gone first: the same ids come back),
+        from the newest view (a save may have landed meanwhile)."""
+        box = self.query_one("#step-fields", VerticalScroll)
+        await box.remove_children()
+        view = self.view
+        if view is None:
+            return
+        rows: list[Widget] = [EquipmentRow(view)] if view.equipment_class else []
+        rows += [FieldRow(f, view.entry(f.code)) for f in view.fields]
+        await box.mount_all(rows)
 
     def _completed(self, status: str | None) -> None:
         if status is not None:
@@ -163,6 +181,8 @@ class StepScreen(StationScreen):
     def _refusal(view: StepView, signoff: Signoff, waiting: bool, theirs: bool) -> str | None:
         """Why this signature cannot be given now."""
         if signoff.meaning == PERFORMED:
+            if view.needs_unit:
+                return f"Scan the {view.equipment_class} you use (or pick it), then sign."
             if view.missing:
                 return "Record " + ", ".join(f.label for f in view.missing) + ", then sign."
             return signoff.refusal
@@ -191,6 +211,8 @@ class StepScreen(StationScreen):
             self._save(data_field, "pass", "")
         elif action == "fail":
             self._ask_why(data_field, "fail", "FAIL: what was found? (opens a deviation)")
+        elif action == "weigh":
+            self.weigh(data_field)
         elif action == "type-lot":
             modal = KeyboardModal(f"Lot of {data_field.component} (as on its label)", "")
             self.app.push_screen(modal, lambda text: self.scan(text) if text else None)

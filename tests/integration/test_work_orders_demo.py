@@ -1,6 +1,7 @@
 """The demo plant's work orders (kiosk/demo/work_orders.py) are seeded through the real
 gates: a routing released by a signed ECO whose bond step names the bonding qualification,
-the operators qualified (one expiring soon), one released work order locked to it."""
+the operators qualified (one expiring soon), one released work order locked to it, whose
+adhesive is weighed on a balance."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from domain.db import make_engine, make_session_factory
 from domain.services.work_orders import execution, planning, training
 from kiosk.bootstrap import Services
 from kiosk.database import DatabaseUrls
-from kiosk.demo import engineering, items, materials, people, work_orders
+from kiosk.demo import engineering, equipment, items, materials, people, work_orders
 from kiosk.settings import StationSettings
 from tests.conftest import create_test_database, drop_test_database
 
@@ -27,7 +28,7 @@ def test_the_demo_work_order_is_released_on_a_qualified_routing() -> None:
         svc = Services(
             settings, DatabaseUrls(db.station, db.admin), engine, make_session_factory(engine)
         )
-        for seeder in (people.seed, items.seed, engineering.seed, materials.seed):
+        for seeder in (people.seed, equipment.seed, items.seed, engineering.seed, materials.seed):
             list(seeder(svc))
         seeded = list(work_orders.seed(svc))
         assert len(seeded) == 3 and list(work_orders.seed(svc)) == []  # idempotent
@@ -37,9 +38,10 @@ def test_the_demo_work_order_is_released_on_a_qualified_routing() -> None:
                 wo.item_number == "SA-2000" and wo.lock_hash and planning.lock_valid(uow, wo.number)
             )
             steps = execution.steps_of(uow, wo.number)
-            assert [s.qualifications for s in steps] == [(), ("WI-BOND-01",), ()]
-            assert steps[2].critical and steps[2].output
-            gap = steps[1].fields[0]
+            assert [s.qualifications for s in steps] == [(), (), ("WI-BOND-01",), ()]
+            assert [s.equipment_class for s in steps] == [None, "BALANCE", None, None]
+            assert steps[3].critical and steps[3].output
+            gap = steps[2].fields[0]
             assert (gap.kind, gap.limits) == ("numeric", "0.1–0.3 mm")
             soon = training.expiring(uow)
             assert [(x.username, x.days_left) for x in soon] == [("oscar", 21)]

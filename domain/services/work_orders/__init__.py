@@ -31,6 +31,11 @@ execution (operators at the station; supervisors and QA sign at the same station
   sign_step(uow, step_id, meaning, signing) -> StepView    performed | verified | reviewed
   finish_step(uow, step_id, expected_version) -> StepView  pending signatures/deviations block
 
+step_equipment (migration 0021: the unit used at a step, balance readings)
+  use_equipment(uow, step_id, asset_id, expected_version) -> StepView   refused: not usable
+  units_for(uow, step_id) -> list[EquipmentView]           the step's class, usable or why not
+  weigh_value(uow, step_id, code, scale, expected_version, reason="") -> StepView
+
 deviations
   open_deviation(uow, step_id, kind, what, expected, actual, why) -> DeviationView
   approve_deviation(uow, number, signing) -> DeviationView (QA, not the performer)

@@ -18,6 +18,7 @@ from domain.services.materials.db import bin_id, lot_id, one, run, scalar, seria
 from domain.services.signatures import RecordRef, sign
 from domain.services.work_orders.deviations import select_deviations
 from domain.services.work_orders.planning import normalise
+from domain.services.work_orders.step_units import unit_at
 from domain.uow import UnitOfWork
 from domain.views.work_orders import EntryView, FieldView, SignoffView, StepView
 
@@ -29,7 +30,8 @@ SELECT si.id, w.number, w.status AS wo_status, si.seq, o.op_number, o.title AS o
        si.status, si.version, si.routing_step_id,
        workcell.record_content_hash('step_instance', si.id) AS content_hash,
        coalesce((SELECT array_agg(q.code) FROM workcell.step_qualifications(si.id) q), '{}') AS quals,
-       workcell.step_blockers(si.id) AS blockers
+       workcell.step_blockers(si.id) || workcell.step_equipment_blockers(si.id) AS blockers,
+       s.equipment_class
   FROM workcell.step_instance si
   JOIN workcell.work_order w ON w.id = si.work_order_id
   JOIN workcell.routing_step s ON s.id = si.routing_step_id
@@ -45,9 +47,12 @@ SELECT e.id, e.kind, d.code, e.value_numeric, e.value_pass, e.value_text, e.out_
        x.serial_number, e.quantity, e.unit, e.supersedes,
        EXISTS (SELECT 1 FROM workcell.step_entry n WHERE n.supersedes = e.id) AS superseded,
        e.reason, u.printed_name, u.username, e.entered_at, e.station, e.late, e.out_of_order,
-       e.value_source, e.equipment_id, e.step_data_id, e.entered_quantity, e.entered_unit
+       e.value_source, e.equipment_id, e.step_data_id, e.entered_quantity, e.entered_unit,
+       rq.asset_id AS read_from, r.tare_value AS tare
   FROM workcell.step_entry e
   JOIN workcell.users u ON u.id = e.entered_by
+  LEFT JOIN workcell.equipment_use r ON r.id = e.equipment_use_id
+  LEFT JOIN workcell.equipment rq ON rq.id = r.equipment_id
   LEFT JOIN workcell.routing_step_data d ON d.id = e.step_data_id
   LEFT JOIN workcell.lot l ON l.id = e.lot_id
   LEFT JOIN workcell.serial x ON x.id = e.serial_id
@@ -92,6 +97,7 @@ def _entry(r: object) -> tuple[int | None, EntryView]:
         entered_at=m["entered_at"], station=m["station"], late=m["late"], out_of_order=m["out_of_order"],
         value_source=m["value_source"], equipment_id=m["equipment_id"],
         entered_quantity=m["entered_quantity"], entered_unit=m["entered_unit"],
+        read_from=m["read_from"], tare=m["tare"],
     )  # fmt: skip
     return m["step_data_id"], view
 
@@ -130,6 +136,7 @@ def step_view(uow: UnitOfWork, step_id: int) -> StepView:
         fields=fields, outputs=tuple(e for _, e in entries if e.kind == "output"), signoffs=signoffs,
         deviations=tuple(select_deviations(uow, "v.step_instance_id = :si", {"si": step_id})),
         blocking=tuple(m["blockers"] or ()),
+        equipment_class=m["equipment_class"], unit=unit_at(uow, step_id),
     )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """QA review and release: review by exception first (deviations, out-of-limit values,
-corrections, late or out-of-order entries, signatures by unexpected people), then the signed "reviewed" of the complete work order
+corrections, values typed instead of read from a balance, late or out-of-order entries, signatures by unexpected people), then the signed "reviewed" of the complete work order
 and the QA release of its output lot — by nobody who performed or verified a step."""
 
 # ruff: noqa: E501  (SQL reads better unwrapped)
@@ -43,6 +43,21 @@ _KINDS: dict[str, str] = {
           JOIN workcell.step_instance si ON si.id = e.step_instance_id
           JOIN workcell.routing_step_data d ON d.id = e.step_data_id JOIN workcell.users u ON u.id = e.entered_by
          WHERE si.work_order_id = :wo""",
+    # a number typed at a step whose routing names a weighing class (balances): not read
+    # from the balance, so QA looks at why (corrections are typed too)
+    "typed_value": """
+        SELECT si.seq, d.label || ' typed, not read from the balance',
+               trim_scale(e.value_numeric)::text || ' ' || d.unit || ' typed at a ' || s.equipment_class || ' step'
+               || coalesce(' (unit used: ' || (SELECT q.asset_id FROM workcell.step_equipment u
+                     JOIN workcell.equipment q ON q.id = u.equipment_id
+                    WHERE u.step_instance_id = si.id ORDER BY u.id DESC LIMIT 1) || ')', ''),
+               u.printed_name, e.entered_at, e.id::text
+          FROM workcell.step_entry e JOIN workcell.step_instance si ON si.id = e.step_instance_id
+          JOIN workcell.routing_step s ON s.id = si.routing_step_id
+          JOIN workcell.equipment_class c ON c.name = s.equipment_class AND c.weighing
+          JOIN workcell.routing_step_data d ON d.id = e.step_data_id AND d.kind = 'numeric'
+          JOIN workcell.users u ON u.id = e.entered_by
+         WHERE si.work_order_id = :wo AND e.kind = 'value' AND e.value_source = 'typed'""",
     "late": """
         SELECT si.seq, coalesce(d.label, e.kind) || ' entered after the due date',
                'entered ' || to_char(e.entered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
