@@ -181,7 +181,9 @@ def after_restore(
 ) -> RestoreReport:
     """Seal (opening an epoch when needed) and verify the restored trail in full."""
     with engine.connect() as conn:
-        before = int(conn.execute(text("SELECT coalesce(max(epoch), 1) FROM audit.epoch")).scalar_one())
+        before = int(
+            conn.execute(text("SELECT coalesce(max(epoch), 1) FROM audit.epoch")).scalar_one()
+        )
     sealed = seal(engine)
     kept = Anchor(
         manifest.head_position,
@@ -193,10 +195,13 @@ def after_restore(
     )
     report = verify(engine, [*anchors, *([kept] if manifest.head_position else [])], full=True)
     with engine.connect() as conn:
-        installation, system_id = conn.execute(
+        # read after the seal, not from its result: a statement does not see the epoch row
+        # the function it calls inserted
+        installation, system_id, after = conn.execute(
             text(
                 "SELECT (SELECT id::text FROM audit.installation),"
-                " (SELECT system_identifier::text FROM pg_control_system())"
+                " (SELECT system_identifier::text FROM pg_control_system()),"
+                " (SELECT coalesce(max(epoch), 1) FROM audit.epoch)"
             )
         ).one()
         missing = conn.execute(
@@ -212,7 +217,7 @@ def after_restore(
         system_identifier=str(system_id),
         new_cluster=str(system_id) != manifest.system_identifier,
         epoch_before=before,
-        epoch_after=sealed.epoch or before,
+        epoch_after=int(after),
         sealed=sealed.sealed,
         verify=report,
         missing_station_logins=missing_logins,
