@@ -111,8 +111,8 @@ def _dsn(url: str) -> str:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from domain.operations.backup import file_sha256, manifest_path
     from domain.operations.backup import backup as take_backup
+    from domain.operations.backup import file_sha256, manifest_path
 
     manifest = take_backup(_dsn(_admin_url(args)), args.file)
     print(

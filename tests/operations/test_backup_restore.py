@@ -41,7 +41,9 @@ def approved_item(db: TestDatabase) -> tuple[str, int]:
             items.create_item(uow, items.NewItem(number, "Backed up", "component", "ea"))
             uow.commit()
         with as_person(factory, qa.username) as uow:
-            sig = item_approval.approve_item(uow, number, qa.creds(), station=STATION, policy=POLICY)
+            sig = item_approval.approve_item(
+                uow, number, qa.creds(), station=STATION, policy=POLICY
+            )
             uow.commit()
         return qa.username, sig.id
     finally:
@@ -137,7 +139,8 @@ def test_restore_refuses_a_changed_backup_and_creates_nothing(
         assert code == 4, out
         assert "the file was changed. Nothing was restored." in out
         with psycopg.connect(
-            make_url(target.admin).set(drivername="postgresql", database="postgres")
+            make_url(target.admin)
+            .set(drivername="postgresql", database="postgres")
             .render_as_string(hide_password=False)
         ) as conn:
             exists = conn.execute(
