@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from domain.operations.privileges import allowed as allowed_privileges
 from tests.security.attack import DEFAULT_STATION, STATIONS, Lab
 from tests.security.privileges import direct, held
+
+pytestmark = pytest.mark.requirement("11.10(d)", "11.10(g)")
 
 
 def test_station_privileges_are_exactly_the_allow_list(lab: Lab) -> None:
