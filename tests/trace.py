@@ -26,9 +26,10 @@ class _Collector:
             clauses = [str(c) for m in item.iter_markers("requirement") for c in m.args]
             if not clauses:
                 continue
-            doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()  # type: ignore[union-attr]
+            doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+            first = " ".join(doc.strip().split("\n\n", 1)[0].split())  # its first paragraph
             name = item.nodeid.split("[", 1)[0]  # parametrised cases are one test here
-            entry = self.tests.setdefault(name, {"clauses": [], "doc": doc[0] if doc else ""})
+            entry = self.tests.setdefault(name, {"clauses": [], "doc": first})
             entry["clauses"] = sorted(set(entry["clauses"]) | set(clauses))
 
 
