@@ -84,6 +84,8 @@ def restore_target(monkeypatch: pytest.MonkeyPatch, cli: Cli) -> TestDatabase:
 def test_round_trip_keeps_trail_anchors_and_signatures_verifiable(
     plant: tuple[Cli, str, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """Backup, restore into a fresh database: same installation, the pending entries sealed,
+    audit verify intact (with the station's anchors), the QA signature still valid."""
     cli, qa, sig_id = plant
     dump = tmp_path / "plant.dump"
     code, out = cli.run("db", "backup", str(dump))
@@ -127,6 +129,7 @@ def test_round_trip_keeps_trail_anchors_and_signatures_verifiable(
 def test_restore_refuses_a_changed_backup_and_creates_nothing(
     plant: tuple[Cli, str, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """One flipped bit, or a cut-short file, is refused before any database is created."""
     cli, _, _ = plant
     dump = tmp_path / "plant.dump"
     assert cli.run("db", "backup", str(dump))[0] == 0
@@ -157,6 +160,7 @@ def test_restore_refuses_a_changed_backup_and_creates_nothing(
 def test_backup_never_overwrites_and_restore_never_into_a_plant(
     plant: tuple[Cli, str, int], tmp_path: Path
 ) -> None:
+    """An existing file is never overwritten; a restore into the live plant is refused."""
     cli, _, _ = plant
     dump = tmp_path / "plant.dump"
     dump.write_text("something else")

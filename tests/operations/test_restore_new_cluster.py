@@ -21,6 +21,8 @@ pytestmark = pytest.mark.requirement("11.10(c)", "Annex 11 §7.2", "Annex 11 §1
 def test_restore_into_a_new_cluster_keeps_identity_and_opens_an_epoch(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, second_cluster: str
 ) -> None:
+    """PostgreSQL 15 dump into a PostgreSQL 18 cluster: same installation, another system
+    identifier, epoch 2 opened, missing station logins named, verify intact afterwards."""
     dump = tmp_path / "plant.dump"
     with fresh_database("wcbnc") as source:
         move_xids_on(source)  # the new cluster's ids must be behind the backup's

@@ -48,6 +48,8 @@ def lines_of(out: str) -> dict[str, str]:
 def test_a_healthy_installation_passes_iq_and_oq_with_a_signable_report(
     plant: Cli, tmp_path: Path
 ) -> None:
+    """All 15 IQ and 10 OQ checks pass; the PDF carries the verdict, both stages, the trace
+    matrix, the approval block and the results as an attached JSON."""
     report = tmp_path / "validation.pdf"
     code, out = plant.run("validate", "--report", str(report))
     assert code == 0, out
@@ -104,6 +106,7 @@ def test_a_broken_installation_fails_each_break_with_its_clause(plant: Cli, tmp_
 
 
 def test_the_report_is_never_written_over_an_existing_file(plant: Cli, tmp_path: Path) -> None:
+    """A signed report already there is kept; the command refuses before running."""
     report = tmp_path / "kept.pdf"
     report.write_bytes(b"signed copy")
     code, out = plant.run("validate", "--iq-only", "--report", str(report))
