@@ -195,13 +195,10 @@ def after_restore(
     )
     report = verify(engine, [*anchors, *([kept] if manifest.head_position else [])], full=True)
     with engine.connect() as conn:
-        # read after the seal, not from its result: a statement does not see the epoch row
-        # the function it calls inserted
-        installation, system_id, after = conn.execute(
+        installation, system_id = conn.execute(
             text(
                 "SELECT (SELECT id::text FROM audit.installation),"
-                " (SELECT system_identifier::text FROM pg_control_system()),"
-                " (SELECT coalesce(max(epoch), 1) FROM audit.epoch)"
+                " (SELECT system_identifier::text FROM pg_control_system())"
             )
         ).one()
         missing = conn.execute(
@@ -217,7 +214,7 @@ def after_restore(
         system_identifier=str(system_id),
         new_cluster=str(system_id) != manifest.system_identifier,
         epoch_before=before,
-        epoch_after=int(after),
+        epoch_after=sealed.epoch or before,
         sealed=sealed.sealed,
         verify=report,
         missing_station_logins=missing_logins,
