@@ -10,10 +10,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pypdf
 import pytest
+from sqlalchemy.engine import make_url
 
-from tests.conftest import TestDatabase
+from kiosk import validation
+from tests.conftest import TestDatabase, server_url, unique
 from tests.integration.audit_fixtures import Cli, fresh_database, make_cli
 from tests.sessions import as_system
 
@@ -112,3 +115,22 @@ def test_the_report_is_never_written_over_an_existing_file(plant: Cli, tmp_path:
     code, out = plant.run("validate", "--iq-only", "--report", str(report))
     assert code == 4 and "never overwrites" in out, out
     assert report.read_bytes() == b"signed copy"
+
+
+def test_without_a_superuser_the_oq_fails_saying_why() -> None:
+    """An admin URL that may not create the scratch database gives one failed OQ check with
+    the reason, never a pass and never a crash."""
+    base, _ = server_url()
+    plain = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
+    login = unique("wcoq_probe_")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {login} LOGIN")
+    try:
+        checks = validation.oq(
+            make_url(base).set(username=login).render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {login}")
+    assert [(c.id, c.passed) for c in checks] == [("OQ-00", False)]
+    assert "permission denied to create database" in checks[0].actual
