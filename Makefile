@@ -42,6 +42,7 @@ bench: $(STAMP)
 # that `workcell audit verify` fingerprints them against.
 manifest: $(STAMP)
 	$(BIN)/python -m tests.manifest
+	$(BIN)/python -m tests.trace  # the validation report's trace matrix (requirement markers)
 
 clean-venv:
 	rm -rf $(VENV)

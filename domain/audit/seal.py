@@ -31,9 +31,12 @@ _HEAD = text(
 )
 _SEAL = text(
     "SELECT s.sealed, s.head_position, s.head_hash, s.low_water::text, s.seal_id, "
-    "clock_timestamp(), (SELECT i.id::text FROM audit.installation i),"
-    " (SELECT max(epoch) FROM audit.epoch) FROM audit.seal() s"
+    "clock_timestamp(), (SELECT i.id::text FROM audit.installation i) FROM audit.seal() s"
 )
+# A statement does not see rows the function it calls inserted: the epoch a run opened (after
+# a restore) is read by the next statement of the same transaction, so the anchor of that
+# run names the new epoch.
+_EPOCH = text("SELECT max(epoch) FROM audit.epoch")
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def seal(engine: Engine) -> SealResult:
         with conn.begin():
             got = bool(conn.execute(_TRY_LOCK, {"k": SEAL_LOCK_KEY}).scalar())
             if got:
-                row = conn.execute(_SEAL).one()
+                row = (*conn.execute(_SEAL).one(), conn.execute(_EPOCH).scalar())
         if not got:
             with conn.begin():
                 b = conn.execute(_BLOCKED).one()

@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "quality",
         "AQL look-up, inspection templates, inspections, switching, NCRs, CAPA",
     ),
+    "validate": ("validate", "installation and operational qualification (IQ/OQ), PDF report"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 EPILOG = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from kiosk.settings import load_settings
@@ -24,6 +25,25 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=_status)
     p = dbsub.add_parser("seed-demo", help="load demo users, items and master data")
     p.set_defaults(func=_seed_demo)
+    p = dbsub.add_parser(
+        "backup", help="pg_dump the database to FILE with a SHA-256 manifest beside it"
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="new file (never overwritten)")
+    p.set_defaults(func=_backup)
+    p = dbsub.add_parser(
+        "restore",
+        help="restore FILE (checksum checked) into a new, empty database, then seal and verify",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="a backup written by `db backup`")
+    p.add_argument(
+        "--anchors",
+        type=Path,
+        action="append",
+        default=[],
+        help="anchor file to verify the restored chain against (repeatable; default: this "
+        "station's, when it exists)",
+    )
+    p.set_defaults(func=_restore)
 
 
 def _admin_url(args: argparse.Namespace, *, create: bool = False) -> str:
@@ -82,3 +102,65 @@ def _seed_demo(args: argparse.Namespace) -> int:
     finally:
         services.dispose()
     return 0
+
+
+def _dsn(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from domain.operations.backup import backup as take_backup
+    from domain.operations.backup import file_sha256, manifest_path
+
+    manifest = take_backup(_dsn(_admin_url(args)), args.file)
+    print(
+        f"backup of {manifest.database} (installation {manifest.installation}, epoch "
+        f"{manifest.epoch}, chain head at position {manifest.head_position}, "
+        f"{manifest.entries} audit entries, revision {manifest.schema_revision}) written to "
+        f"{args.file}: {manifest.dump_bytes} bytes, SHA-256 {manifest.dump_sha256}\n"
+        f"pg_dump {manifest.pg_dump_version} for PostgreSQL {manifest.server_version}\n"
+        f"SHA-256 of {manifest_path(args.file).name} (record it outside the backup): "
+        f"{file_sha256(manifest_path(args.file))}"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from domain.audit.anchors import read_anchors
+    from domain.db import make_engine
+    from domain.operations import restore
+    from kiosk import dbadmin
+    from kiosk.database import ensure_database
+
+    manifest = restore.check_backup(args.file)  # before anything is created
+    print(f"{args.file}: SHA-256 and size match its manifest")
+    admin = _admin_url(args)
+    url = make_url(admin)
+    ensure_database(url, url.database or "postgres")
+    major = restore.require_empty(_dsn(admin))
+    dbadmin.init_roles_on(admin)
+    restore.load(_dsn(admin), args.file, manifest, major)
+    print(f"restored into {url.database} (PostgreSQL {major})")
+    files = args.anchors or [p for p in [load_settings().anchor_file] if p.exists()]
+    anchors = [a for f in files for a in read_anchors(f)]
+    engine = make_engine(admin)
+    try:
+        report = restore.after_restore(engine, manifest, anchors)
+    finally:
+        engine.dispose()
+    for line in report.lines(manifest):
+        print(line)
+    for warning in report.verify.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    verdict = "INTACT" if report.verify.ok else "NOT INTACT"
+    print(
+        f"audit trail {verdict}: {report.verify.entries} entries, {report.verify.chained} "
+        f"sealed, {report.verify.anchors_checked} anchors checked, all rows compared"
+    )
+    for problem in report.verify.problems[:50]:
+        print(f"  [{problem.kind}] {problem.message}")
+    return 0 if report.ok else 1

@@ -10,6 +10,8 @@ from domain.services import identity
 from domain.services.access_log import list_access
 from tests.identity_helpers import POLICY, STATION, admin_for, enrol
 
+pytestmark = pytest.mark.requirement("11.300(d)", "Annex 11 §12")
+
 
 def test_successful_and_refused_sign_ins_are_logged(database, session_factory, make_uow):
     """A success and a refused PIN both appear, with station, method and purpose."""

@@ -19,7 +19,7 @@ from tests.conftest import TEST_ADMIN, TestDatabase, unique
 from tests.integration.identity_fixtures import KIOSK, dsn_of, extra_station
 from tests.sessions import as_system, forget_session, session_of, token_of
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(e)", "ALCOA attributable")]
 
 Factory = sessionmaker[Session]
 SESSION = "SELECT set_config('workcell.session', %s, true)"

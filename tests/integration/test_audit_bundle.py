@@ -12,7 +12,7 @@ import pytest
 from domain.audit import bundle
 from tests.integration.audit_fixtures import Cli, fresh_database, make_cli, write_items
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(b)", "Annex 11 §17")]
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from tests.conftest import STATION_ROLE, TestDatabase
 from tests.integration.audit_fixtures import fresh_database, make_cli, write_items
 from tests.sessions import as_system
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(c)", "11.10(e)")]
 
 
 def pg_tool(name: str) -> str:

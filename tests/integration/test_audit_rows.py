@@ -20,7 +20,7 @@ from tests.conftest import TestDatabase
 from tests.integration.audit_fixtures import Cli, fresh_database, make_cli, write_items
 from tests.sessions import as_system
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(e)", "Annex 11 §9")]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from kiosk.settings import StationSettings
 from tests.conftest import TestDatabase, unique
 from tests.integration.audit_fixtures import INSERT_ITEM, act
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(e)")]
 
 
 def _insert(conn: psycopg.Connection, database: TestDatabase) -> int:

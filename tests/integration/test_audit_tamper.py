@@ -24,7 +24,7 @@ from domain.db import make_engine
 from tests.conftest import TestDatabase
 from tests.integration.audit_fixtures import Cli, fresh_database, make_cli, write_items
 
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(a)", "11.10(e)", "Annex 11 §9")]
 
 GUARDED = ("audit.entry", "audit.chain", "audit.seal")
 

@@ -11,6 +11,8 @@ from domain.services.identity import Credentials
 from tests.identity_helpers import STATION, admin_for, enrol
 from tests.sessions import pin_of
 
+pytestmark = pytest.mark.requirement("11.300(b)", "11.300(d)")
+
 
 def _ttl(database) -> int:
     with database.connect("admin") as conn:

@@ -22,6 +22,8 @@ from tests.conftest import TestDatabase
 from tests.integration.records_helpers import completed_work_order
 from tests.integration.work_order_helpers import Line, build_line
 
+pytestmark = pytest.mark.requirement("11.10(b)", "11.50", "Annex 11 §8")
+
 
 @pytest.fixture(scope="module")
 def line(database: TestDatabase, session_factory: sessionmaker[Session]) -> Line:

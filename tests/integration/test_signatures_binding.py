@@ -27,7 +27,7 @@ from tests.integration.identity_fixtures import as_person, holding_session
 from tests.sessions import as_system
 
 Factory = sessionmaker[Session]
-pytestmark = pytest.mark.pg18
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.70")]
 
 
 @pytest.fixture

@@ -44,6 +44,8 @@ from tests.identity_helpers import (
 from tests.integration.identity_fixtures import as_person, backdate_pin, holding_session
 from tests.sessions import as_system, session_of
 
+pytestmark = pytest.mark.requirement("11.50", "11.200(a)(1)")
+
 Factory = sessionmaker[Session]
 
 

@@ -13,6 +13,8 @@ from kiosk import dbadmin
 from tests.conftest import unique
 from tests.identity_helpers import POLICY, admin_for, enrol
 
+pytestmark = pytest.mark.requirement("11.10(h)")
+
 
 def test_stations_are_listed_with_their_state(database, make_uow):
     """The test station appears with its methods, an open session and no block."""

@@ -12,6 +12,8 @@ import pytest
 
 from tests.security.attack import Lab, Person, new_badge, refused, run, sign_in
 
+pytestmark = pytest.mark.requirement("11.10(d)", "11.300(d)")
+
 STATION = "station_sec_admin"
 CHECK = "SELECT * FROM workcell.card_issued(%s)"
 

@@ -27,6 +27,8 @@ from tests.security.attack import (
     wrong_pin,
 )
 
+pytestmark = pytest.mark.requirement("11.200(a)(1)", "11.300(d)")
+
 SIGN_IN = "SELECT * FROM workcell.sign_in(%s, %s)"
 SIGN = "SELECT * FROM workcell.sign(%s, %s, 'approved', %s, NULL)"
 AUTH_MESSAGE = re.compile(

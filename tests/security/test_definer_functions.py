@@ -13,6 +13,8 @@ import pytest
 
 from tests.security.attack import STATIONS, Lab, Person, new_badge, refused, run
 
+pytestmark = pytest.mark.requirement("11.10(d)", "11.10(g)")
+
 DEFINERS = """
 SELECT p.oid::regprocedure::text AS sig, coalesce(p.proconfig, '{}') AS config,
        pg_get_userbyid(p.proowner) AS owner, p.prosrc AS src

@@ -12,6 +12,8 @@ import pytest
 
 from tests.security.attack import Lab, Person, refused, sign_in
 
+pytestmark = pytest.mark.requirement("11.10(d)", "11.10(g)")
+
 REASON = ("workcell.reason", "security test: an attack")
 
 CALLS = {

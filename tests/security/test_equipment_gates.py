@@ -23,6 +23,8 @@ import pytest
 from tests.security.attack import Lab, Person, refused, run, sign_in, unique
 from tests.security.test_lifecycle_gates import acting_as, one, sign_then
 
+pytestmark = pytest.mark.requirement("11.10(f)", "11.10(h)")
+
 EQUIPMENT = (
     "workcell.equipment_class",
     "workcell.equipment",

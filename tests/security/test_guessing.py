@@ -21,6 +21,8 @@ from tests.security.attack import (
     wrong_pin,
 )
 
+pytestmark = pytest.mark.requirement("11.300(d)", "Annex 11 §12")
+
 SIGN_IN = "SELECT * FROM workcell.sign_in(%s, %s)"
 RECONCILE = "SELECT workcell.reconcile_counters()"
 RECONCILE_LOCK = 1464030022  # pg_try_advisory_xact_lock key in workcell.reconcile_counters

@@ -20,6 +20,8 @@ import pytest
 
 from tests.security.attack import Lab, Person, challenge, proof, refused, sign_in, unique
 
+pytestmark = pytest.mark.requirement("11.10(f)", "11.10(g)", "11.70")
+
 ENGINEERING = (
     "workcell.item",
     "workcell.bom_revision",

@@ -20,6 +20,8 @@ from tests.security.attack import Lab, Person, refused, run, sign_in, unique
 from tests.security.test_lifecycle_gates import acting_as, one, sign_then
 from tests.security.test_materials_gates import MATERIALS, World, world  # noqa: F401
 
+pytestmark = pytest.mark.requirement("11.10(f)", "11.10(g)")
+
 EXTRA = (
     *MATERIALS,
     "workcell.item_unit",

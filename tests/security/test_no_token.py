@@ -11,6 +11,8 @@ import pytest
 
 from tests.security.attack import Lab, Person, refused, sign_in
 
+pytestmark = pytest.mark.requirement("11.10(d)", "11.10(e)")
+
 REASON = ("workcell.reason", "security test: an attack")
 
 ITEM_WRITES = {

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
+from domain.operations.privileges import allowed as allowed_privileges
 from tests.security.attack import DEFAULT_STATION, STATIONS, Lab
 from tests.security.privileges import direct, held
 
-ALLOWED = Path(__file__).with_name("station_privileges.txt")
-
-
-def _allowed() -> set[str]:
-    lines = ALLOWED.read_text("utf-8").splitlines()
-    return {x.strip() for x in lines if x.strip() and not x.lstrip().startswith("#")}
+pytestmark = pytest.mark.requirement("11.10(d)", "11.10(g)")
 
 
 def test_station_privileges_are_exactly_the_allow_list(lab: Lab) -> None:
     """A grant nobody reviewed (or one that went missing) fails here, named."""
     with lab.superuser() as conn:
         actual = set(held(conn, "workcell_app"))
-    allowed = _allowed()
+    allowed = allowed_privileges()
     assert not actual - allowed, f"privileges not on the allow-list: {sorted(actual - allowed)}"
     assert not allowed - actual, f"allow-listed but not held: {sorted(allowed - actual)}"
 

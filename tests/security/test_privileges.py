@@ -11,6 +11,8 @@ import pytest
 
 from tests.security.attack import Lab, refused, run
 
+pytestmark = pytest.mark.requirement("11.10(d)", "11.10(g)")
+
 STATEMENTS = {
     "temp table": "CREATE TEMP TABLE evil (x int)",
     "temp function": "CREATE FUNCTION pg_temp.evil() RETURNS int LANGUAGE sql AS 'SELECT 1'",

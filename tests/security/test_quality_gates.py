@@ -26,6 +26,8 @@ from tests.security.attack import Lab, Person, refused, run, sign_in, unique
 from tests.security.test_lifecycle_gates import acting_as, one, sign_then
 from tests.security.test_materials_gates import _bins, _bump, _release, move, receive
 
+pytestmark = pytest.mark.requirement("11.10(f)", "11.10(g)")
+
 QUALITY = (
     "workcell.inspection_template", "workcell.inspection_template_class",
     "workcell.inspection_characteristic", "workcell.inspection", "workcell.inspection_plan",

@@ -12,6 +12,8 @@ import pytest
 from tests.security.attack import Lab, refused, run, sign_in
 from tests.security.test_materials_gates import World, world  # noqa: F401  (the fixture)
 
+pytestmark = pytest.mark.requirement("11.10(b)")
+
 WATCH = ("workcell.record_copy", "audit.entry")
 REGISTER = "SELECT workcell.record_copy_register('lot', 'L-1', NULL, %s, %s, %s, %s, 1)"
 

@@ -17,6 +17,8 @@ import pytest
 from domain.services import scram
 from tests.security.attack import Lab
 
+pytestmark = pytest.mark.requirement("11.300(a)", "11.300(d)")
+
 # RFC 4231 section 4: (case, key, data, HMAC-SHA-256). Case 5 is truncated to 128 bits.
 RFC4231 = [
     (1, bytes([0x0B] * 20), b"Hi There",

@@ -11,6 +11,8 @@ import pytest
 
 from tests.security.attack import Lab, Person, refused, run, sign_in
 
+pytestmark = pytest.mark.requirement("11.300(d)", "11.10(e)")
+
 SECRET_READS = {
     "pin verifiers": "SELECT * FROM auth.pin_verifier",
     "stored keys": "SELECT stored_key FROM auth.pin_verifier",

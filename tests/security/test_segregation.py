@@ -27,6 +27,8 @@ from tests.security.attack import (
     sign_in,
 )
 
+pytestmark = pytest.mark.requirement("11.10(g)")
+
 STATION = "station_sec_admin"
 SIGN_IN = "SELECT * FROM workcell.sign_in(%s, %s)"
 UNLOCK = "SELECT workcell.unlock_user(%s, 'security test: unlock', %s, %s)"

@@ -36,6 +36,8 @@ from tests.security.attack import (
     sign_in,
 )
 
+pytestmark = pytest.mark.requirement("11.10(d)", "11.300(d)")
+
 LIMITS = ("transaction_limit_s", "idle_limit_s", "report_limit_s", "seal_alarm_s")
 WATCHDOG = (
     "SELECT backend_pid, login, was, held_s, holding, rule"

@@ -12,6 +12,8 @@ from psycopg.types.json import Jsonb
 
 from tests.security.attack import Lab, Person, challenge, proof, refused, run, sign_in
 
+pytestmark = pytest.mark.requirement("11.10(d)", "11.200(a)(1)")
+
 REASON = ("workcell.reason", "security test: an attack")
 TOUCH = "SELECT workcell.current_actor_id() FROM (SELECT workcell.touch_session()) AS touched"
 WRITE = (

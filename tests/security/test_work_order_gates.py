@@ -32,6 +32,8 @@ from tests.integration.identity_fixtures import busy_station_policy
 from tests.integration.work_order_helpers import Line, build_line
 from tests.security.attack import CHEAP, Lab, Person, challenge, proof, refused, run, sign_in
 
+pytestmark = pytest.mark.requirement("11.10(f)", "11.10(g)", "11.10(i)")
+
 D = Decimal
 WATCHED = (
     "workcell.work_order", "workcell.step_instance", "workcell.step_entry", "workcell.deviation",
