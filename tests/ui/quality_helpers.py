@@ -1,0 +1,81 @@
+"""Pilot helpers for the quality screens: a plant with a released receiving template of
+two samples (a measured diameter and a thread gauge), inspections filled through the
+services where a test starts later in the flow, and the screens opened by taps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from textual.pilot import Pilot
+
+from domain.services.eco import Signing
+from domain.services.quality import inspections, templates
+from domain.services.quality.templates import Characteristic, NewTemplate
+from tests.identity_helpers import POLICY, STATION, Person
+from tests.integration.engineering_helpers import make_signer
+from tests.integration.materials_helpers import Plant, build_plant
+from tests.ui.conftest import tap, until
+
+D = Decimal
+CHARS = (
+    Characteristic("Diameter", "variable", "major", "mm", D("10.00"), D("9.90"), D("10.10")),
+    Characteristic("Thread gauge", "attribute", "major", instruction="Go/no-go gauge G-12"),
+)
+
+
+@dataclass(frozen=True)
+class QPlant:
+    plant: Plant
+    qe: str
+
+    def signing(self, who: Person, comment: str | None = None) -> Signing:
+        return Signing(who.by_name(), STATION, POLICY, comment)
+
+    def receive(self, quantity: str = "50") -> tuple[str, str]:
+        """A lot of caps received by the clerk: its inspection opened by the receipt."""
+        lot = self.plant.receive("cap", quantity)
+        with self.plant.uow(self.plant.qa) as uow:
+            (number,) = inspections.inspections_of_lot(uow, lot)
+        return lot, number
+
+    def fill(self, number: str, by: Person, *, fail: bool = False) -> None:
+        with self.plant.uow(by.username) as uow:
+            for sample in (1, 2):
+                inspections.record_result(uow, number, sample, 1, value=D("10.01"))
+                inspections.record_result(uow, number, sample, 2, passed=not (fail and sample == 2))
+            uow.commit()
+
+    def complete(self, number: str, by: Person, *, fail: bool = False) -> None:
+        self.fill(number, by, fail=fail)
+        with self.plant.uow(by.username) as uow:
+            inspections.complete_inspection(uow, number, self.signing(by))
+            uow.commit()
+
+    def view(self, number: str) -> inspections.InspectionView:
+        with self.plant.uow(self.plant.qa) as uow:
+            return inspections.get_inspection(uow, number)
+
+
+def build_quality(database: Any, session_factory: Any) -> QPlant:
+    plant = build_plant(database, session_factory)
+    qe = make_signer(database, session_factory, "qe", "engineer")
+    with plant.uow(qe) as uow:
+        t = templates.create_template(uow, NewTemplate(
+            plant.items["cap"], "receiving", "Cap receiving (UI)", "fixed", CHARS, fixed_count=2,
+            accept={"major": 0},
+        ))  # fmt: skip
+        templates.submit_template(uow, t.id, plant.signing(qe))
+        uow.commit()
+    with plant.uow(plant.qa) as uow:
+        templates.release_template(uow, t.id, plant.signing(plant.qa))
+        uow.commit()
+    return QPlant(plant, qe)
+
+
+async def open_tile(pilot: Pilot[Any], tile: str, screen: type) -> Any:
+    app = pilot.app
+    await tap(pilot, f"#tile-{tile}")
+    await until(pilot, lambda: isinstance(app.screen, screen), tile)
+    return app.screen
