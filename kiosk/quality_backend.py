@@ -358,8 +358,8 @@ class KioskQualityBackend(KioskMaterialsBackend):
     def people(self, actor: str) -> list[str]:
         with self.uow(actor) as uow:
             return [str(r[0]) for r in run(
-                uow, "SELECT username FROM workcell.users WHERE kind = 'person' AND active"
-                " ORDER BY username LIMIT 300",
+                uow, "SELECT username FROM workcell.users WHERE kind = 'person' AND status = 'active'"
+                " ORDER BY username LIMIT 500",
             )]  # fmt: skip
 
     def today(self, actor: str) -> dt.date:

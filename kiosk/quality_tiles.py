@@ -65,6 +65,9 @@ def quality_tiles(station_backend: Any) -> list[Tile]:
         Tile("ncrs", "NCRs", "Raise, disposition, approve", s.ncrs,
              permission="quality.ncr.raise",  # supervisors and QA
              panel=lambda: OverdueCapaPanel(backend)),
+        # engineers approve NCR dispositions for engineering (they raise none)
+        Tile("ncr-approvals", "NCR approvals", "Approve for engineering", s.ncrs,
+             permission="quality.ncr.engineering"),
         Tile("capas", "CAPAs", "8-D, signed discipline by discipline", s.capas,
              permission="quality.capa"),
     ]  # fmt: skip

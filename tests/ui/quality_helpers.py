@@ -11,12 +11,15 @@ from typing import Any
 from textual.pilot import Pilot
 
 from domain.services.eco import Signing
+from domain.services.materials import lots, receiving
 from domain.services.quality import inspections, templates
 from domain.services.quality.templates import Characteristic, NewTemplate
+from tests.conftest import unique
 from tests.identity_helpers import POLICY, STATION, Person
 from tests.integration.engineering_helpers import make_signer
 from tests.integration.materials_helpers import Plant, build_plant
-from tests.ui.conftest import tap, until
+from tests.ui.conftest import until
+from tests.ui.materials_helpers import tap_in_view
 
 D = Decimal
 CHARS = (
@@ -33,9 +36,19 @@ class QPlant:
     def signing(self, who: Person, comment: str | None = None) -> Signing:
         return Signing(who.by_name(), STATION, POLICY, comment)
 
-    def receive(self, quantity: str = "50") -> tuple[str, str]:
-        """A lot of caps received by the clerk: its inspection opened by the receipt."""
-        lot = self.plant.receive("cap", quantity)
+    def receive(self, quantity: str = "50", by: Person | None = None) -> tuple[str, str]:
+        """A lot of caps received (by the clerk, or ``by``): its inspection opened by the
+        receipt."""
+        if by is None:
+            lot = self.plant.receive("cap", quantity)
+        else:
+            p = self.plant
+            with p.uow(by.username) as uow:
+                lot = receiving.receive(uow, receiving.Receipt(
+                    p.supplier, p.bins["RCV"], item_number=p.items["cap"],
+                    supplier_lot=unique("S-"), quantity=D(quantity),
+                )).lot_number  # fmt: skip
+                uow.commit()
         with self.plant.uow(self.plant.qa) as uow:
             (number,) = inspections.inspections_of_lot(uow, lot)
         return lot, number
@@ -52,6 +65,10 @@ class QPlant:
         with self.plant.uow(by.username) as uow:
             inspections.complete_inspection(uow, number, self.signing(by))
             uow.commit()
+
+    def lot(self, lot_number: str) -> lots.LotView:
+        with self.plant.uow(self.plant.qa) as uow:
+            return lots.get_lot(uow, lot_number)
 
     def view(self, number: str) -> inspections.InspectionView:
         with self.plant.uow(self.plant.qa) as uow:
@@ -76,6 +93,31 @@ def build_quality(database: Any, session_factory: Any) -> QPlant:
 
 async def open_tile(pilot: Pilot[Any], tile: str, screen: type) -> Any:
     app = pilot.app
-    await tap(pilot, f"#tile-{tile}")
+    await tap_in_view(pilot, f"#tile-{tile}")  # past the fold at 80x24
     await until(pilot, lambda: isinstance(app.screen, screen), tile)
     return app.screen
+
+
+def raise_ncr(q: QPlant, by: Person, lot: str, severity: int = 4, occurrence: int = 2) -> str:
+    from domain.services.quality import ncr
+
+    with q.plant.uow(by.username) as uow:
+        made = ncr.raise_ncr(uow, ncr.NewNcr("Burrs", "Burrs on the thread", severity,
+                                             occurrence, (lot,)))  # fmt: skip
+        uow.commit()
+    return made.number
+
+
+def raise_capa(q: QPlant, by: Person, ncr_number: str, owner: str, days: int) -> str:
+    """A CAPA with every discipline owned by ``owner``, due ``days`` from today (negative:
+    already overdue)."""
+    import datetime as dt
+
+    from domain.services.materials.db import plant_today
+    from domain.services.quality import capa
+
+    with q.plant.uow(by.username) as uow:
+        due = plant_today(uow) + dt.timedelta(days=days)
+        made = capa.raise_capa(uow, ncr_number, "Thread burrs", [owner] * 9, [due] * 9)
+        uow.commit()
+    return made.number
