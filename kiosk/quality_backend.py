@@ -19,13 +19,14 @@ from typing import Any
 
 from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.services import sign_check, signatures
+from domain.services.access import permissions_of
 from domain.services.eco import Signing
 from domain.services.materials.db import id_of, plant_today, run, scalar
 from domain.services.quality import capa, inspections, ncr
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
 from kiosk.backend import credentials, record_to_sign, signature_line
-from kiosk.materials_backend import KioskMaterialsBackend, _why_not, view
+from kiosk.materials_backend import KioskMaterialsBackend, view
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.quality.backend import (
     CapaDetail,
@@ -123,6 +124,15 @@ def _ncr_new(form: NcrForm) -> ncr.NewNcr:
     )  # fmt: skip
 
 
+APPROVAL_PERMISSIONS = {"qa_approved": "quality.ncr.qa", "engineering_approved": "quality.ncr.engineering",
+                        "management_approved": "quality.ncr.management"}  # fmt: skip
+
+
+def _lacks(permission: str) -> str:
+    """Said without asking the database again: the person's permissions are at hand."""
+    return f"that needs the {permission} permission, which your roles do not give."
+
+
 class KioskQualityBackend(KioskMaterialsBackend):
     """Quality on the materials backend's sessions (and its lot look-up by scan)."""
 
@@ -167,23 +177,37 @@ class KioskQualityBackend(KioskMaterialsBackend):
         uow: UnitOfWork, actor: str, d: InspectionDetail, record: RecordRef, v: Any
     ) -> dict[str, str | None]:
         actions: dict[str, str | None] = {}
+        perms = permissions_of(uow, actor)
         if d.status == "open":
-            why = sign_check.signing_refusal(uow, record, "inspected", actor)
+            # what the screen can say by itself first; the database's signing rules are
+            # asked once the inspection could be signed (one round of savepoints, not one
+            # per result entered)
             manual = [p.defect_class for p in d.plans if p.source == "manual_required"]
-            if why is None and manual:
-                why = f"no plan for {', '.join(manual)}: QA enters it first (the tables give none)."
             missing = d.missing()
-            if why is None and missing:
+            why: str | None = None
+            if "quality.inspect" not in perms:
+                why = _lacks("quality.inspect")
+            elif manual:
+                why = f"no plan for {', '.join(manual)}: QA enters it first (the tables give none)."
+            elif missing:
                 why = f"{missing} result(s) still to enter."
+            else:
+                why = sign_check.signing_refusal(uow, record, "inspected", actor)
             actions["complete"] = why
         elif d.status == "completed":
-            for action, meaning in INSPECTION_MEANINGS.items():
+            # released / rejected / referred have one signing rule (rules.sql: the same
+            # permission, "inspected" first, distinct from the author and the inspector):
+            # asked of the database once
+            why = (
+                sign_check.signing_refusal(uow, record, "released", actor)
+                if "quality.disposition" in perms else _lacks("quality.disposition")
+            )  # fmt: skip
+            for action in INSPECTION_MEANINGS:
                 if action == "release" and d.decision != "accept":
                     continue
-                why = sign_check.signing_refusal(uow, record, meaning, actor)
-                if why is None and action == "refer":
-                    why = _why_not(uow, "quality.ncr.raise", actor)
                 actions[action] = why
+            if why is None and "quality.ncr.raise" not in perms:
+                actions["refer"] = _lacks("quality.ncr.raise")
         return actions
 
     def record_result(
@@ -271,13 +295,12 @@ class KioskQualityBackend(KioskMaterialsBackend):
     def _ncr(self, uow: UnitOfWork, actor: str, number: str) -> NcrDetail:
         n = ncr.get_ncr(uow, number)
         record = RecordRef("ncr", n.id)
-        capas = tuple(str(r[0]) for r in run(
-            uow, "SELECT number FROM workcell.capa WHERE ncr_id = :id ORDER BY id", {"id": n.id}
-        ))  # fmt: skip
-        open_capa = bool(scalar(
-            uow, "SELECT EXISTS (SELECT 1 FROM workcell.capa WHERE ncr_id = :id AND status = 'open')",
+        found = run(
+            uow, "SELECT number, status FROM workcell.capa WHERE ncr_id = :id ORDER BY id",
             {"id": n.id},
-        ))  # fmt: skip
+        )  # fmt: skip
+        capas = tuple(str(r[0]) for r in found)
+        open_capa = any(r[1] == "open" for r in found)
         detail = NcrDetail(
             n.number, n.origin, n.inspection, n.title, n.description, n.severity, n.occurrence,
             n.risk_class, n.matrix_revision, n.disposition, n.disposition_note, n.status,
@@ -286,27 +309,33 @@ class KioskQualityBackend(KioskMaterialsBackend):
             capas,
         )  # fmt: skip
         a = detail.actions
+        perms = permissions_of(uow, actor)
+        qa = None if "quality.disposition" in perms else _lacks("quality.disposition")
         if n.status == "open":
-            a["choose"] = _why_not(uow, "quality.disposition", actor)
+            a["choose"] = qa
             if n.disposition is not None:
                 for meaning in n.required:
-                    why = sign_check.signing_refusal(uow, record, meaning, actor)
-                    if why is None and meaning not in n.missing:
-                        why = "already approved on this disposition."
+                    permission = APPROVAL_PERMISSIONS[meaning]
+                    if meaning not in n.missing:
+                        why: str | None = "already approved on this disposition."
+                    elif permission not in perms:
+                        why = _lacks(permission)
+                    else:
+                        why = sign_check.signing_refusal(uow, record, meaning, actor)
                     a[meaning] = why
-                why = _why_not(uow, "quality.disposition", actor)
+                why = qa
                 if why is None and n.missing:
                     why = f"approval missing: {', '.join(n.missing)} ({n.risk_class}, {n.disposition})."
                 a["execute"] = why
         if n.status == "dispositioned":
-            why = sign_check.signing_refusal(uow, record, "closed", actor)
+            why = qa or sign_check.signing_refusal(uow, record, "closed", actor)
             if why is None and open_capa:
                 why = f"CAPA {', '.join(capas)} is open: it is closed first."
             if why is None and any(x.hold_status == "open" for x in n.lots):
                 why = "an NCR hold is still open."
             a["close"] = why
         if n.status != "closed":
-            a["capa"] = _why_not(uow, "quality.ncr.raise", actor)
+            a["capa"] = None if "quality.ncr.raise" in perms else _lacks("quality.ncr.raise")
         return detail
 
     def raise_ncr(self, actor: str, form: NcrForm) -> str:
@@ -394,7 +423,8 @@ class KioskQualityBackend(KioskMaterialsBackend):
 
     def _capa(self, uow: UnitOfWork, actor: str, number: str) -> CapaDetail:
         c = capa.get_capa(uow, number)
-        qa = _why_not(uow, "quality.disposition", actor) is None
+        perms = permissions_of(uow, actor)
+        qa = "quality.disposition" in perms
         lines, earlier_open = [], None
         for s in c.sections:
             write = complete = None
@@ -403,17 +433,20 @@ class KioskQualityBackend(KioskMaterialsBackend):
             else:
                 if s.owner != actor and not qa:
                     write = f"{s.title[:2]} is {s.owner}'s to write."
-                complete = sign_check.signing_refusal(
-                    uow, RecordRef("capa_section", s.id), "completed", actor
-                )
-                if complete is None and s.discipline == 8 and not qa:
+                if s.discipline == 8 and not qa:
                     complete = "D8 closure is signed by QA."
-                elif complete is None and s.discipline != 8 and s.owner != actor:
+                elif s.discipline != 8 and s.owner != actor:
                     complete = f"{s.title[:2]} is signed by its owner, {s.owner}."
-                if complete is None and earlier_open is not None:
+                elif earlier_open is not None:
                     complete = f"{earlier_open} is not complete yet (disciplines in order)."
-                if complete is None and not s.content.strip():
+                elif not s.content.strip():
                     complete = "write its content first."
+                elif "quality.capa" not in perms:
+                    complete = _lacks("quality.capa")
+                else:  # the one section that may be signed next: the database's rules
+                    complete = sign_check.signing_refusal(
+                        uow, RecordRef("capa_section", s.id), "completed", actor
+                    )
                 earlier_open = earlier_open or s.title[:2]
             lines.append(SectionLine(
                 s.discipline, s.title, s.content, s.owner, s.due_date, s.status, s.overdue, write,
@@ -423,9 +456,12 @@ class KioskQualityBackend(KioskMaterialsBackend):
         if c.status != "open":
             close = f"CAPA {c.number} is {c.status}."
         else:
-            close = sign_check.signing_refusal(uow, RecordRef("capa", c.id), "closed", actor)
-            if close is None and earlier_open is not None:
+            if earlier_open is not None:
                 close = f"{earlier_open} is not complete yet."
+            elif not qa:
+                close = _lacks("quality.disposition")
+            else:
+                close = sign_check.signing_refusal(uow, RecordRef("capa", c.id), "closed", actor)
         return CapaDetail(
             c.number, c.ncr_number, c.title, c.status, c.created_by, tuple(lines), close
         )

@@ -85,7 +85,7 @@ class CharRow(Horizontal):
 
     def _text(self) -> Text:
         c, r = self.c, self.result
-        text = Text.assemble((f"{c.seq}. {c.name}", "bold"), f"  [{c.defect_class}, {c.kind}]")
+        text = Text.assemble((f"{c.seq}. {c.name}", "bold"), f" · {c.defect_class}, {c.kind}")
         if c.limits():
             text.append(f"\n{c.limits()}")
         if c.instruction:
