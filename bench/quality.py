@@ -73,7 +73,9 @@ _TABLES = ("lot", "inspection", "inspection_plan", "inspection_result", "ncr", "
            "capa_section")  # fmt: skip
 
 
-def _seed(conn: psycopg.Connection[Any], n_insp: int, n_ncr: int, n_capa: int, src: dict[str, int]) -> None:
+def _seed(
+    conn: psycopg.Connection[Any], n_insp: int, n_ncr: int, n_capa: int, src: dict[str, int]
+) -> None:
     # the load only: no guards, no audit (a scratch database, dropped after the run)
     for table in _TABLES:
         conn.execute(f"ALTER TABLE workcell.{table} DISABLE TRIGGER ALL")
@@ -135,10 +137,18 @@ def _sources(q: QPlant, qa: Person, inspector: Person) -> tuple[dict[str, int], 
     capa_number = raise_capa(q, qa, ncr_number, qa.username, days=14)
     with q.plant.uow(qa.username) as uow:
         ids = {
-            "lot": uow.session.execute(text("SELECT id FROM workcell.lot WHERE lot_number = :n"), {"n": lot}).scalar_one(),
-            "inspection": uow.session.execute(text("SELECT id FROM workcell.inspection WHERE number = :n"), {"n": released}).scalar_one(),
-            "ncr": uow.session.execute(text("SELECT id FROM workcell.ncr WHERE number = :n"), {"n": ncr_number}).scalar_one(),
-            "capa": uow.session.execute(text("SELECT id FROM workcell.capa WHERE number = :n"), {"n": capa_number}).scalar_one(),
+            "lot": uow.session.execute(
+                text("SELECT id FROM workcell.lot WHERE lot_number = :n"), {"n": lot}
+            ).scalar_one(),
+            "inspection": uow.session.execute(
+                text("SELECT id FROM workcell.inspection WHERE number = :n"), {"n": released}
+            ).scalar_one(),
+            "ncr": uow.session.execute(
+                text("SELECT id FROM workcell.ncr WHERE number = :n"), {"n": ncr_number}
+            ).scalar_one(),
+            "capa": uow.session.execute(
+                text("SELECT id FROM workcell.capa WHERE number = :n"), {"n": capa_number}
+            ).scalar_one(),
         }
     return ids, {"open": open_one, "released": released, "ncr": ncr_number, "capa": capa_number}
 
@@ -171,7 +181,9 @@ def main() -> None:
         old = [f"BQI-{rng.randint(41, args.inspections)}" for _ in range(args.repeat)]
         screens: dict[str, Callable[[int], object]] = {
             "inspections (open, at the dock)": lambda i: b.open_inspections(inspector.username),
-            "inspection, open (inspector)": lambda i: b.inspection(inspector.username, shown["open"]),
+            "inspection, open (inspector)": lambda i: b.inspection(
+                inspector.username, shown["open"]
+            ),
             "inspection, a year old (QA)": lambda i: b.inspection(qa.username, old[i]),
             "NCRs (not closed)": lambda i: b.ncrs(qa.username),
             "NCR with approvals (QA)": lambda i: b.ncr(qa.username, shown["ncr"]),
@@ -193,7 +205,7 @@ def main() -> None:
             ours: list[float] = []
             base: list[float] = []
             for i in range(args.repeat):
-                for turn in ((0, 1) if i % 2 == 0 else (1, 0)):
+                for turn in (0, 1) if i % 2 == 0 else (1, 0):
                     t0 = time.perf_counter()
                     (fn if turn == 0 else floor)(i)
                     (ours if turn == 0 else base).append((time.perf_counter() - t0) * 1000)

@@ -201,7 +201,8 @@ class SectionRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         s = self.section
-        text = Text.assemble((s.title, "bold"), f" · owner {s.owner} · due {s.due_date.isoformat()}")
+        due = s.due_date.isoformat()
+        text = Text.assemble((s.title, "bold"), f" · owner {s.owner} · due {due}")
         text.append(f" · {word(s.status)}" if s.status != "open" else "")
         if s.overdue:
             text.append(" · OVERDUE", style="bold red")

@@ -38,6 +38,8 @@ async def _open_inspection(pilot, station, who, number: str) -> InspectionScreen
     await sign_in(pilot, station, who, touch=True)
     listing = await open_tile(pilot, "inspections", InspectionsScreen)
     await until(pilot, lambda: listing.rows is not None, "open inspections")
+    await pilot.pause()
+    shoot(app, f"inspections-{app.size.width}x{app.size.height}")
     await _tap_listed(pilot, "#insp-table", number)
     await until(pilot, lambda: isinstance(app.screen, InspectionScreen), "the inspection")
     screen = app.screen
@@ -91,7 +93,7 @@ async def test_the_inspector_enters_every_sample_and_signs(make_station, person,
     typing), PASS/FAIL, a wrong result invalidated with its reason (kept), Complete refused
     until every result is in, then signed "inspected": the database decides."""
     inspector = person("operator")
-    lot, number = q.receive()
+    _lot, number = q.receive()
     station = make_station()
     app = station.app
     async with app.run_test(size=(160, 48)) as pilot:
@@ -134,8 +136,9 @@ async def test_the_inspector_enters_every_sample_and_signs(make_station, person,
         assert not screen.query_one("#insp-complete").disabled
         await tap_in_view(pilot, "#insp-complete")
         await sign(pilot, station, inspector)
-        await _done(pilot, lambda: app.screen is screen and screen.detail.status == "completed",
-                    "completed")  # fmt: skip
+        await _done(
+            pilot, lambda: app.screen is screen and screen.detail.status == "completed", "completed"
+        )
         assert "ACCEPT" in str(screen.query_one("#insp-decision").render())
     v = q.view(number)
     assert (v.status, v.decision) == ("completed", "accept")
@@ -172,8 +175,9 @@ async def test_release_is_refused_for_the_inspector_and_the_receiver(make_statio
         shoot(app, "inspection-qa-160x48")
         await tap_in_view(pilot, "#insp-release")
         await sign(pilot, station, releaser)
-        await _done(pilot, lambda: app.screen is screen and screen.detail.status == "released",
-                    "released")  # fmt: skip
+        await _done(
+            pilot, lambda: app.screen is screen and screen.detail.status == "released", "released"
+        )
     assert q.view(number).status == "released"
     assert q.lot(lot).status == "released"
 
@@ -211,8 +215,9 @@ async def test_a_rejection_needs_its_reason_before_the_badge(make_station, perso
         shoot(app, "inspection-qa-80x24")
         await tap_in_view(pilot, "#insp-reject")
         await sign(pilot, station, qa)
-        await _done(pilot, lambda: app.screen is screen and screen.detail.status == "rejected",
-                    "rejected")  # fmt: skip
+        await _done(
+            pilot, lambda: app.screen is screen and screen.detail.status == "rejected", "rejected"
+        )
     assert q.lot(lot).status == "rejected"
 
 
@@ -237,8 +242,9 @@ async def test_a_failed_inspection_is_referred_to_an_ncr(make_station, person, q
         await choose(pilot, "#insp-occurrence", "2")
         await tap_in_view(pilot, "#insp-refer")
         await sign(pilot, station, qa)
-        await _done(pilot, lambda: app.screen is screen and screen.detail.status == "referred",
-                    "referred")  # fmt: skip
+        await _done(
+            pilot, lambda: app.screen is screen and screen.detail.status == "referred", "referred"
+        )
         assert screen.detail.ncr_number is not None
     held = q.lot(lot)
     assert held.held and held.status == "quarantine"
@@ -266,6 +272,8 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
         await sign_in(pilot, station, qa, touch=True)
         screen = await open_tile(pilot, "ncrs", NcrsScreen)
         await until(pilot, lambda: screen.rows is not None, "the NCRs")
+        await pilot.pause()
+        shoot(app, "ncrs-160x48")
         before = screen.answers
         await tap_in_view(pilot, "#ncrs-raise")
         await _answered(pilot, screen, before)
@@ -300,18 +308,28 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
         shoot(app, "ncr-160x48")
         await tap_in_view(pilot, "#ncr-qa_approved")
         await sign(pilot, station, qa)
-        await _done(pilot, lambda: app.screen is ncr_screen and not ncr_screen.detail.missing
-                    == ("qa_approved", "engineering_approved"), "QA approved")  # fmt: skip
+        await _done(
+            pilot,
+            lambda: (
+                app.screen is ncr_screen and ncr_screen.detail.missing == ("engineering_approved",)
+            ),
+            "QA approved",
+        )
         await switch_to(pilot, station, engineer)
         listing = await open_tile(pilot, "ncr-approvals", NcrsScreen)
         await until(pilot, lambda: listing.rows is not None, "the NCRs")
         ncr_screen = await _tap_listed_ncr(pilot, number)
-        assert not ncr_screen.query_one("#ncr-choose-row").display or ncr_screen.query_one(
-            "#ncr-choose").disabled  # fmt: skip
+        assert (
+            not ncr_screen.query_one("#ncr-choose-row").display
+            or ncr_screen.query_one("#ncr-choose").disabled
+        )
         await tap_in_view(pilot, "#ncr-engineering_approved")
         await sign(pilot, station, engineer)
-        await _done(pilot, lambda: app.screen is ncr_screen and not ncr_screen.detail.missing,
-                    "engineering approved")  # fmt: skip
+        await _done(
+            pilot,
+            lambda: app.screen is ncr_screen and not ncr_screen.detail.missing,
+            "engineering approved",
+        )
         await switch_to(pilot, station, qa)
         listing = await open_tile(pilot, "ncrs", NcrsScreen)
         await until(pilot, lambda: listing.rows is not None, "the NCRs")
@@ -343,6 +361,7 @@ async def test_a_capa_is_signed_discipline_by_discipline(make_station, person, q
         await until(pilot, lambda: isinstance(app.screen, NewCapaScreen), "the CAPA form")
         form = app.screen
         await until(pilot, lambda: form.ready, "people and dates")
+        shoot(app, "new-capa-80x24")
         await type_on_screen(pilot, "#newcapa-title", "THREAD BURRS")
         await choose(pilot, "#newcapa-all", qa.username)
         assert form.query_one("#newcapa-owner-8").value == qa.username
@@ -377,8 +396,11 @@ async def test_overdue_capa_actions_show_on_the_supervisors_and_qas_home(make_st
     app = station.app
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, station, supervisor, touch=True)
-        await until(pilot, lambda: app.screen.query_one(OverdueCapaPanel).rows is not None,
-                    "the overdue actions")  # fmt: skip
+        await until(
+            pilot,
+            lambda: app.screen.query_one(OverdueCapaPanel).rows is not None,
+            "the overdue actions",
+        )
         panel = app.screen.query_one(OverdueCapaPanel)
         assert any(r.capa_number == capa_number for r in panel.rows)
         assert "overdue" in str(panel.render())
@@ -386,5 +408,8 @@ async def test_overdue_capa_actions_show_on_the_supervisors_and_qas_home(make_st
         await switch_to(pilot, station, operator)
         assert not app.screen.query(OverdueCapaPanel)  # not an operator's tile or panel
         await switch_to(pilot, station, qa)
-        await until(pilot, lambda: app.screen.query_one(OverdueCapaPanel).rows is not None,
-                    "QA's overdue actions")  # fmt: skip
+        await until(
+            pilot,
+            lambda: app.screen.query_one(OverdueCapaPanel).rows is not None,
+            "QA's overdue actions",
+        )
