@@ -262,6 +262,18 @@ class InspectionScreen(StationScreen):
             CharRow(c, d.result(self.sample, c.seq), editable) for c in d.needed(self.sample)
         )
 
+    def rows_current(self) -> bool:
+        """The sample's rows show what the last answer says (they are rebuilt after each)."""
+        d = self.detail
+        if d is None:
+            return False
+        rows = [r for r in self.query(CharRow) if r.is_mounted and r.parent is not None]
+        needed = d.needed(self.sample)
+        return len(rows) == len(needed) and all(
+            r.c.seq == c.seq and r.result == d.result(self.sample, c.seq)
+            for r, c in zip(rows, needed, strict=True)
+        )
+
     def _go(self, sample: int) -> None:
         if sample != self.sample:
             self.serial = ""

@@ -19,7 +19,6 @@ from tests.identity_helpers import POLICY, STATION, Person
 from tests.integration.engineering_helpers import make_signer
 from tests.integration.materials_helpers import Plant, build_plant
 from tests.ui.conftest import until
-from tests.ui.materials_helpers import tap_in_view
 
 D = Decimal
 CHARS = (
@@ -93,7 +92,7 @@ def build_quality(database: Any, session_factory: Any) -> QPlant:
 
 async def open_tile(pilot: Pilot[Any], tile: str, screen: type) -> Any:
     app = pilot.app
-    await tap_in_view(pilot, f"#tile-{tile}")  # past the fold at 80x24
+    await press(pilot, f"#tile-{tile}")  # past the fold at 80x24
     await until(pilot, lambda: isinstance(app.screen, screen), tile)
     return app.screen
 
@@ -121,3 +120,25 @@ def raise_capa(q: QPlant, by: Person, ncr_number: str, owner: str, days: int) ->
         made = capa.raise_capa(uow, ncr_number, "Thread burrs", [owner] * 9, [due] * 9)
         uow.commit()
     return made.number
+
+
+async def press(pilot: Pilot[Any], selector: str) -> None:
+    """Scroll ``selector`` into view and tap it once it is there and laid out (a row just
+    rebuilt after a result, a button moved by a message line above it)."""
+    from textual.css.query import NoMatches
+    from textual.pilot import OutOfBounds
+
+    app = pilot.app
+    for _ in range(150):
+        try:
+            widget = app.screen.query_one(selector)
+            if widget.is_mounted and widget.region and not widget.has_class("-active"):
+                widget.scroll_visible(animate=False)
+                await pilot.wait_for_scheduled_animations()
+                await pilot.pause()
+                if await pilot.click(selector):
+                    return
+        except (NoMatches, OutOfBounds):
+            pass
+        await pilot.pause(0.02)
+    raise AssertionError(f"could not tap {selector}")

@@ -21,11 +21,18 @@ from tests.ui.materials_helpers import (
     scan,
     shoot,
     switch_to,
-    tap_in_view,
     tap_row,
     type_on_screen,
 )
-from tests.ui.quality_helpers import D, QPlant, build_quality, open_tile, raise_capa, raise_ncr
+from tests.ui.quality_helpers import (
+    D,
+    QPlant,
+    build_quality,
+    open_tile,
+    press,
+    raise_capa,
+    raise_ncr,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +79,11 @@ async def sign(pilot, station, who) -> None:
     await tap_and_pin(pilot, station, who, who.pin, touch=True)
 
 
+async def _char(pilot, screen, selector: str) -> None:
+    await until(pilot, screen.rows_current, "the sample's rows rebuilt")
+    await press(pilot, selector)
+
+
 async def _answered(pilot, screen, before: int) -> None:
     await until(pilot, lambda: screen.answers > before, "the backend's answer")
 
@@ -104,37 +116,37 @@ async def test_the_inspector_enters_every_sample_and_signs(make_station, person,
         assert screen.query_one("#insp-complete").disabled
         assert "4 result(s) still to enter" in str(screen.query_one("#insp-complete-why").render())
         before = screen.answers
-        await tap_in_view(pilot, "#enter-1")
+        await _char(pilot, screen, "#enter-1")
         await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keypad")
         await _keypad(pilot, "10.3")
         await _answered(pilot, screen, before)
         assert screen.detail.result(1, 1) is not None and not screen.detail.result(1, 1).passed
         # the value was a misreading: invalidated with the reason, entered again
         before = screen.answers
-        await tap_in_view(pilot, "#invalidate-1")
+        await _char(pilot, screen, "#invalidate-1")
         await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the reason")
         await _keypad(pilot, "MISREAD")
         await _answered(pilot, screen, before)
         assert screen.detail.result(1, 1) is None
         before = screen.answers
-        await tap_in_view(pilot, "#enter-1")
+        await _char(pilot, screen, "#enter-1")
         await _keypad(pilot, "10.02")
         await _answered(pilot, screen, before)
         before = screen.answers
-        await tap_in_view(pilot, "#pass-2")
+        await _char(pilot, screen, "#pass-2")
         await _answered(pilot, screen, before)
-        await tap_in_view(pilot, "#insp-next")
+        await press(pilot, "#insp-next")
         await until(pilot, lambda: screen.sample == 2, "sample 2")
         before = screen.answers
-        await tap_in_view(pilot, "#enter-1")
+        await _char(pilot, screen, "#enter-1")
         await _keypad(pilot, "9.95")
         await _answered(pilot, screen, before)
         before = screen.answers
-        await tap_in_view(pilot, "#pass-2")
+        await _char(pilot, screen, "#pass-2")
         await _answered(pilot, screen, before)
         shoot(app, "inspection-160x48")
         assert not screen.query_one("#insp-complete").disabled
-        await tap_in_view(pilot, "#insp-complete")
+        await press(pilot, "#insp-complete")
         await sign(pilot, station, inspector)
         await _done(
             pilot, lambda: app.screen is screen and screen.detail.status == "completed", "completed"
@@ -173,7 +185,7 @@ async def test_release_is_refused_for_the_inspector_and_the_receiver(make_statio
         assert not screen.query_one("#insp-release-why").display
         await pilot.pause()
         shoot(app, "inspection-qa-160x48")
-        await tap_in_view(pilot, "#insp-release")
+        await press(pilot, "#insp-release")
         await sign(pilot, station, releaser)
         await _done(
             pilot, lambda: app.screen is screen and screen.detail.status == "released", "released"
@@ -207,13 +219,13 @@ async def test_a_rejection_needs_its_reason_before_the_badge(make_station, perso
         assert "REJECT" in str(screen.query_one("#insp-decision").render())
         assert not screen.query_one("#insp-release").display  # a rejected count is not released
         before = screen.answers
-        await tap_in_view(pilot, "#insp-reject")
+        await press(pilot, "#insp-reject")
         await _answered(pilot, screen, before)
         assert "Say why the lot is rejected" in str(screen.query_one("#insp-message").render())
         assert not isinstance(app.screen, SignatureModal)
         await type_on_screen(pilot, "#insp-comment", "THREAD FAILED")
         shoot(app, "inspection-qa-80x24")
-        await tap_in_view(pilot, "#insp-reject")
+        await press(pilot, "#insp-reject")
         await sign(pilot, station, qa)
         await _done(
             pilot, lambda: app.screen is screen and screen.detail.status == "rejected", "rejected"
@@ -233,14 +245,14 @@ async def test_a_failed_inspection_is_referred_to_an_ncr(make_station, person, q
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _open_inspection(pilot, station, qa, number)
         before = screen.answers
-        await tap_in_view(pilot, "#insp-refer")
+        await press(pilot, "#insp-refer")
         await _answered(pilot, screen, before)
         assert "title" in str(screen.query_one("#insp-message").render())
         await type_on_screen(pilot, "#insp-ncr-title", "THREADS")
         await type_on_screen(pilot, "#insp-comment", "NO-GO GAUGE ENTERS")
         await choose(pilot, "#insp-severity", "4")
         await choose(pilot, "#insp-occurrence", "2")
-        await tap_in_view(pilot, "#insp-refer")
+        await press(pilot, "#insp-refer")
         await sign(pilot, station, qa)
         await _done(
             pilot, lambda: app.screen is screen and screen.detail.status == "referred", "referred"
@@ -275,7 +287,7 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
         await pilot.pause()
         shoot(app, "ncrs-160x48")
         before = screen.answers
-        await tap_in_view(pilot, "#ncrs-raise")
+        await press(pilot, "#ncrs-raise")
         await _answered(pilot, screen, before)
         assert "title" in str(screen.query_one("#ncrs-message").render())
         before = screen.answers
@@ -286,7 +298,7 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
         await type_on_screen(pilot, "#ncrs-description", "BURRS ON THREAD")
         await choose(pilot, "#ncrs-severity", "4")
         await choose(pilot, "#ncrs-occurrence", "2")
-        await tap_in_view(pilot, "#ncrs-raise")
+        await press(pilot, "#ncrs-raise")
         await until(pilot, lambda: isinstance(app.screen, NcrScreen), "the new NCR")
         ncr_screen = app.screen
         await until(pilot, lambda: ncr_screen.detail is not None, "the NCR loaded")
@@ -296,7 +308,7 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
         await choose(pilot, "#ncr-disposition", "use_as_is")
         await type_on_screen(pilot, "#ncr-note", "COSMETIC ONLY")
         before = ncr_screen.answers
-        await tap_in_view(pilot, "#ncr-choose")
+        await press(pilot, "#ncr-choose")
         await _answered(pilot, ncr_screen, before)
         d = ncr_screen.detail
         assert d.required == ("qa_approved", "engineering_approved")
@@ -306,7 +318,7 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
         assert "approval missing" in str(ncr_screen.query_one("#ncr-execute-why").render())
         await pilot.pause()
         shoot(app, "ncr-160x48")
-        await tap_in_view(pilot, "#ncr-qa_approved")
+        await press(pilot, "#ncr-qa_approved")
         await sign(pilot, station, qa)
         await _done(
             pilot,
@@ -323,7 +335,7 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
             not ncr_screen.query_one("#ncr-choose-row").display
             or ncr_screen.query_one("#ncr-choose").disabled
         )
-        await tap_in_view(pilot, "#ncr-engineering_approved")
+        await press(pilot, "#ncr-engineering_approved")
         await sign(pilot, station, engineer)
         await _done(
             pilot,
@@ -335,10 +347,10 @@ async def test_an_ncr_raised_by_hand_needs_the_approvals_of_its_risk_class(make_
         await until(pilot, lambda: listing.rows is not None, "the NCRs")
         ncr_screen = await _tap_listed_ncr(pilot, number)
         assert not ncr_screen.query_one("#ncr-execute").disabled
-        await tap_in_view(pilot, "#ncr-execute")
+        await press(pilot, "#ncr-execute")
         await sign(pilot, station, qa)
         await _done(pilot, lambda: ncr_screen.detail.status == "dispositioned", "dispositioned")
-        await tap_in_view(pilot, "#ncr-close")
+        await press(pilot, "#ncr-close")
         await sign(pilot, station, qa)
         await _done(pilot, lambda: ncr_screen.detail.status == "closed", "closed")
     assert not q.lot(lot).held
@@ -357,7 +369,7 @@ async def test_a_capa_is_signed_discipline_by_discipline(make_station, person, q
         listing = await open_tile(pilot, "ncrs", NcrsScreen)
         await until(pilot, lambda: listing.rows is not None, "the NCRs")
         await _tap_listed_ncr(pilot, number)
-        await tap_in_view(pilot, "#ncr-capa")
+        await press(pilot, "#ncr-capa")
         await until(pilot, lambda: isinstance(app.screen, NewCapaScreen), "the CAPA form")
         form = app.screen
         await until(pilot, lambda: form.ready, "people and dates")
@@ -365,7 +377,7 @@ async def test_a_capa_is_signed_discipline_by_discipline(make_station, person, q
         await type_on_screen(pilot, "#newcapa-title", "THREAD BURRS")
         await choose(pilot, "#newcapa-all", qa.username)
         assert form.query_one("#newcapa-owner-8").value == qa.username
-        await tap_in_view(pilot, "#newcapa-raise")
+        await press(pilot, "#newcapa-raise")
         await until(pilot, lambda: isinstance(app.screen, CapaScreen), "the CAPA")
         screen = app.screen
         await until(pilot, lambda: screen.detail is not None, "the CAPA loaded")
@@ -373,14 +385,14 @@ async def test_a_capa_is_signed_discipline_by_discipline(make_station, person, q
         assert d1.complete is not None and "D0 is not complete" in d1.complete
         assert screen.query_one("#capa-close").disabled
         assert screen.query_one("#complete-0").disabled  # nothing written yet
-        await tap_in_view(pilot, "#write-0")
+        await press(pilot, "#write-0")
         before = screen.answers
         await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keyboard")
         await _keypad(pilot, "TEAM AND PLAN AGREED")
         await _answered(pilot, screen, before)
         await pilot.pause()
         shoot(app, "capa-80x24")
-        await tap_in_view(pilot, "#complete-0")
+        await press(pilot, "#complete-0")
         await sign(pilot, station, qa)
         await _done(pilot, lambda: screen.detail.sections[0].status == "complete", "D0 signed")
         assert "D1" in (screen.detail.sections[2].complete or "")
