@@ -54,12 +54,14 @@ class OverdueCapaPanel(Static):
         if not rows:
             self.update("CAPA actions: none overdue.")
             return
+        # three lines over SSH (80x24), so the tiles stay in reach
+        shown = SHOWN if self.app.size.height >= 40 else 3
         lines = [f"⚠ {len(rows)} CAPA action(s) overdue:"]
         lines += [
-            f"  due {r.due_date.isoformat()}  {r.capa_number} ({r.ncr_number}) {r.discipline}"
-            f" — {r.owner}"
-            for r in rows[:SHOWN]
+            f"  due {r.due_date.isoformat()} {r.capa_number} {r.discipline[:2]}"
+            f" ({r.ncr_number}) — {r.owner}"
+            for r in rows[:shown]
         ]
-        if len(rows) > SHOWN:
-            lines.append(f"  … and {len(rows) - SHOWN} more")
+        if len(rows) > shown:
+            lines.append(f"  … and {len(rows) - shown} more")
         self.update("\n".join(lines))
