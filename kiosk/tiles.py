@@ -14,6 +14,7 @@ from textual.screen import Screen
 from kiosk.admin_tiles import admin_tiles
 from kiosk.engineering_tiles import engineering_tiles
 from kiosk.materials_tiles import materials_restorers, materials_tiles
+from kiosk.quality_tiles import quality_tiles
 from kiosk.work_order_tiles import work_order_tiles
 from screens.backend import ItemsBackend
 from screens.home import Tile
@@ -46,6 +47,7 @@ def build_tiles(items: ItemsBackend) -> list[Tile]:
         ),
         *engineering_tiles(items),
         *materials_tiles(items),
+        *quality_tiles(items),
         *admin_tiles(items),
     ]
 

@@ -149,7 +149,7 @@ def close_capa(uow: UnitOfWork, number: str, signing: Signing) -> CapaView:
 
 
 def overdue_actions(uow: UnitOfWork) -> list[Overdue]:
-    """What the supervisor's and QA's home screens list (screens not built yet)."""
+    """What the supervisor's and QA's home screens list (screens/quality/overdue.py)."""
     return [
         Overdue(*r)
         for r in run(
