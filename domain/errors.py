@@ -396,8 +396,10 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
 
 _HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13")
 _TIME_LIMITS = {
-    "57014": "The database stopped this step at the station's time limit. Nothing was saved; "
-    "try again, and call IT if it keeps happening.",
+    # 57014 is both the station's statement limit and a cancel by the server (a DBA's
+    # pg_cancel_backend, a shutdown's): the message must be true of both
+    "57014": "The database stopped this action (the station's time limit, or the server "
+    "cancelled it). Nothing was saved; try again, and call IT if it keeps happening.",
     "55P03": "The record is busy (another station holds it). Nothing was saved; try again in a "
     "moment.",
     "25P03": "The station left its database transaction open too long and it was ended. Nothing "
