@@ -41,7 +41,7 @@ def _cancel_mid_write(db: TestDatabase, lock_sql: str, lock_arg: object,
     def station() -> None:
         try:
             write()
-        except BaseException as exc:  # noqa: BLE001  (handed to the test thread)
+        except BaseException as exc:
             outcome.append(exc)
 
     with db.connect("admin") as holder:

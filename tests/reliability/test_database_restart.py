@@ -15,7 +15,6 @@ from domain.services.work_orders import execution
 from domain.uow import UnitOfWork
 from screens.widgets import Banner
 from screens.widgets.keyboard import KeyboardModal
-from screens.work_orders.step import StepScreen
 from tests.conftest import TestDatabase
 from tests.integration.work_order_helpers import Line, build_line
 from tests.reliability import flow

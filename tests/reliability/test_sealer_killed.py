@@ -39,8 +39,7 @@ def _seal_state(db: TestDatabase) -> tuple[int, int]:
     """(seals, chained entries) as committed."""
     with db.connect("admin") as conn:
         row = conn.execute(
-            "SELECT (SELECT count(*) FROM audit.seal),"
-            " (SELECT count(*) FROM audit.chain)"
+            "SELECT (SELECT count(*) FROM audit.seal), (SELECT count(*) FROM audit.chain)"
         ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])

@@ -26,7 +26,7 @@ def _at_once(db: TestDatabase, lock_sql: str, arg: object,
     def run(i: int) -> None:
         try:
             actions[i]()
-        except BaseException as exc:  # noqa: BLE001  (handed to the test thread)
+        except BaseException as exc:
             results[i] = exc
 
     with db.connect("admin") as holder:
