@@ -364,11 +364,38 @@ def translate(exc: BaseException) -> WorkCellError | None:
             "Try again in a moment or call IT."
         )
     orig: Any = getattr(exc, "orig", exc)
+    unstorable = _unstorable(exc, orig)
+    if unstorable is not None:
+        return unstorable
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in _BY_SQLSTATE:
         diag = getattr(orig, "diag", None)
         primary = getattr(diag, "message_primary", None) or str(orig)
         return _BY_SQLSTATE[sqlstate](_friendly(sqlstate, primary, diag))
+    return None
+
+
+_NOT_TEXT = (
+    "A value holds characters that cannot be stored ({what}; e.g. a scanner or badge reader "
+    "sending undecodable bytes). Nothing was saved; enter or scan it again."
+)
+
+
+def _unstorable(exc: BaseException, orig: Any) -> InvalidInput | None:
+    """Input PostgreSQL cannot take as text: NUL, lone surrogates (undecodable bytes from a
+    wedge), characters outside the database's encoding, a value too big for an index."""
+    chain = [exc, orig, exc.__cause__, getattr(orig, "__cause__", None)]
+    if any(isinstance(e, UnicodeError) for e in chain):
+        return InvalidInput(_NOT_TEXT.format(what="invalid text"))
+    if any(isinstance(e, ValueError) and "NUL" in str(e) for e in chain) or (
+        "cannot contain NUL" in str(orig)
+    ):
+        return InvalidInput(_NOT_TEXT.format(what="a NUL character"))
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("22021", "22P05"):
+        return InvalidInput(_NOT_TEXT.format(what="a character outside the database's encoding"))
+    if sqlstate == "54000":
+        return InvalidInput("A value is far too long to be stored here. Nothing was saved.")
     return None
 
 

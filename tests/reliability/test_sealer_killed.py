@@ -52,7 +52,8 @@ def _sealing_backend(db: TestDatabase, timeout_s: float = 20.0) -> int:
         while time.monotonic() < deadline:
             row = conn.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND state = 'active' AND query LIKE '%%audit.seal()%%' AND pid <> pg_backend_pid()"
+                " AND state = 'active' AND query LIKE '%%audit.seal()%%'"
+                " AND pid <> pg_backend_pid()"
             ).fetchone()
             if row:
                 return int(row[0])
