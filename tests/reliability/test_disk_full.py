@@ -1,6 +1,7 @@
 """The export or batch-record disk is full (a real file system of a few KB: a tmpfs mounted
 for the test): a clear error, and no partial file left under a complete file's name — the
-station's printed record, `workcell ebr --out`, and `workcell audit export`."""
+station's printed record, `workcell ebr --out`, and `workcell audit export`. And, on the same
+completed work order, no secret in any log, export, record or the audit trail."""
 
 from __future__ import annotations
 
@@ -99,3 +100,70 @@ def test_audit_export_on_a_full_disk_leaves_no_bundle(
     said = capsys.readouterr()
     assert code != 0 and "the disk is full" in said.err, said
     assert _visible(target) == []
+
+
+def test_no_secret_in_logs_exports_records_or_the_trail(
+    line: Line, completed: str, database: TestDatabase, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, tmp_path: Path,
+) -> None:  # fmt: skip
+    """After sign-ins, scans, signatures (with a refused PIN), a printed batch record and an
+    audit export: no PIN, session token, PIN verifier (stored key or salt) appears in the
+    logs, the console output, the export, the record's PDF or JSON twin, or the audit trail."""
+    import logging
+    import re
+
+    from domain.errors import AuthenticationFailed
+    from domain.services import identity
+    from domain.services.identity import Credentials
+    from tests.integration.engineering_helpers import POLICY, STATION
+    from tests.reliability import flow
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("WORKCELL_DATABASE_URL", database.station)
+    monkeypatch.setenv("WORKCELL_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("WORKCELL_DATA_DIR", str(tmp_path / "data"))
+    flow.at_step_two(line)  # scans and a signature by op1
+    with pytest.raises(AuthenticationFailed):
+        identity.authenticate(line.plant.factory, Credentials("739158", username=line.op1),
+                              station=STATION, policy=POLICY)  # fmt: skip
+    pin = pin_of(line.plant.factory, line.qa2)
+    record = tmp_path / "record.pdf"
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{pin}\n"))
+    assert main(["ebr", completed, "--as", line.qa2, "--pin-stdin", "--out", str(record)]) == 0
+    bundle = tmp_path / "bundle"
+    assert main(["audit", "export", "--out", str(bundle)]) == 0
+
+    people = (line.op1, line.qa2)
+    secrets = {pin_of(line.plant.factory, p) for p in people} | {"739158"}
+    tokens = {session_of(line.plant.factory, p).token for p in people}
+    verifiers = {
+        value
+        for row in flow.owner_rows(
+            database,
+            "SELECT encode(v.stored_key, 'hex'), encode(v.salt, 'hex') FROM auth.pin_verifier v"
+            " JOIN workcell.user_pin p ON p.id = v.pin_id JOIN workcell.users u"
+            " ON u.id = p.user_id WHERE u.username = ANY(%s)",
+            list(people),
+        )
+        for value in row
+    }
+    assert tokens and verifiers
+    out = capsys.readouterr()
+    places = {
+        "log": caplog.text,
+        "console": out.out + out.err,
+        "export": "".join(p.read_text("utf-8") for p in bundle.iterdir()),
+        "record twin": verify_file(record).twin.decode("utf-8"),
+        "record PDF": record.read_bytes().decode("latin-1"),
+        "audit trail": "\n".join(
+            str(r) for r in flow.owner_rows(database, "SELECT to_jsonb(e)::text FROM audit.entry e")
+        ),
+    }
+    for where, text in places.items():
+        for secret in tokens | verifiers:
+            assert secret not in text and secret.upper() not in text, f"a secret in the {where}"
+        if where != "record PDF":  # compressed streams hold any six digits by chance
+            for secret in secrets:
+                # a PIN as a token of its own (hex digests hold any six digits by chance)
+                found = re.search(rf"(?<![0-9A-Za-z]){secret}(?![0-9A-Za-z])", text)
+                assert found is None, f"a PIN in the {where}"

@@ -18,10 +18,10 @@ from domain.services.identity import Credentials
 from domain.services.materials import lots
 from domain.services.work_orders import deviations, execution
 from domain.views.items import NewItem
-from screens.base import UnexpectedError
 from hardware.wedge import Wedge, WedgeConfig, char_to_key
 from kiosk.settings import StationSettings
 from kiosk.work_order_backend import KioskWorkOrderBackend
+from screens.base import UnexpectedError
 from tests.conftest import TEST_ADMIN, unique
 from tests.integration.engineering_helpers import POLICY, STATION
 from tests.integration.work_order_helpers import Line
@@ -55,9 +55,7 @@ def test_item_description(line: Line, make_uow: Any, text: str) -> None:
     """An item's description: refused, or read back exactly as written."""
     number = unique("FZ-").upper()
     with make_uow(TEST_ADMIN) as uow:
-        made = _refused_or(
-            lambda: items.create_item(uow, NewItem(number, text, "component", "ea"))
-        )
+        made = _refused_or(lambda: items.create_item(uow, NewItem(number, text, "component", "ea")))
         if made is not None:  # leading and trailing blanks are trimmed, nothing else
             assert items.get_item(uow, number).description == text.strip()
 
@@ -84,9 +82,7 @@ def test_deviation_what_and_why(line: Line, step_two: tuple[str, int], what: str
     _, step_id = step_two
     kind = deviations.KINDS_BY_HAND[0]
     with line.uow(line.op1) as uow:
-        made = _refused_or(
-            lambda: deviations.open_deviation(uow, step_id, kind, what, "", "", why)
-        )
+        made = _refused_or(lambda: deviations.open_deviation(uow, step_id, kind, what, "", "", why))
         if made is not None:
             assert (made.what, made.why) == (what, why)
 
