@@ -23,6 +23,8 @@ from tests.integration.records_helpers import completed_work_order
 from tests.integration.work_order_helpers import Line
 from tests.sessions import pin_of, session_of
 
+pytestmark = pytest.mark.slow  # a completed work order and its record: half a minute to make
+
 
 @pytest.fixture
 def full_disk(tmp_path: Path) -> Iterator[Path]:

@@ -29,7 +29,7 @@ from tests.reliability import flow
 from tests.reliability.hostile import hostile_text
 
 FUZZ = settings(
-    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
