@@ -379,11 +379,38 @@ def translate(exc: BaseException) -> WorkCellError | None:
             "Try again in a moment or call IT."
         )
     orig: Any = getattr(exc, "orig", exc)
+    unstorable = _unstorable(exc, orig)
+    if unstorable is not None:
+        return unstorable
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in _BY_SQLSTATE:
         diag = getattr(orig, "diag", None)
         primary = getattr(diag, "message_primary", None) or str(orig)
         return _BY_SQLSTATE[sqlstate](_friendly(sqlstate, primary, diag))
+    return None
+
+
+_NOT_TEXT = (
+    "A value holds characters that cannot be stored ({what}; e.g. a scanner or badge reader "
+    "sending undecodable bytes). Nothing was saved; enter or scan it again."
+)
+
+
+def _unstorable(exc: BaseException, orig: Any) -> InvalidInput | None:
+    """Input PostgreSQL cannot take as text: NUL, lone surrogates (undecodable bytes from a
+    wedge), characters outside the database's encoding, a value too big for an index."""
+    chain = [exc, orig, exc.__cause__, getattr(orig, "__cause__", None)]
+    if any(isinstance(e, UnicodeError) for e in chain):
+        return InvalidInput(_NOT_TEXT.format(what="invalid text"))
+    if any(isinstance(e, ValueError) and "NUL" in str(e) for e in chain) or (
+        "cannot contain NUL" in str(orig)
+    ):
+        return InvalidInput(_NOT_TEXT.format(what="a NUL character"))
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("22021", "22P05"):
+        return InvalidInput(_NOT_TEXT.format(what="a character outside the database's encoding"))
+    if sqlstate == "54000":
+        return InvalidInput("A value is far too long to be stored here. Nothing was saved.")
     return None
 
 
@@ -411,8 +438,10 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
 
 _HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15")
 _TIME_LIMITS = {
-    "57014": "The database stopped this step at the station's time limit. Nothing was saved; "
-    "try again, and call IT if it keeps happening.",
+    # 57014 is both the station's statement limit and a cancel by the server (a DBA's
+    # pg_cancel_backend, a shutdown's): the message must be true of both
+    "57014": "The database stopped this action (the station's time limit, or the server "
+    "cancelled it). Nothing was saved; try again, and call IT if it keeps happening.",
     "55P03": "The record is busy (another station holds it). Nothing was saved; try again in a "
     "moment.",
     "25P03": "The station left its database transaction open too long and it was ended. Nothing "

@@ -5,12 +5,12 @@ anchor, which every record prints beside the chain head."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.audit.anchors import last_anchor
+from domain.files import write_new
 from domain.records import copies
 from domain.records.collect import ChainHead
 from kiosk.sessions import SessionBook
@@ -52,14 +52,11 @@ class RecordsStationBackend:
             uow.commit()
         number = made.record.header.work_order.number
         path = self._new_path(number, made.copy_id)
-        path.write_bytes(made.rendered.pdf)
+        write_new(path, made.rendered.pdf)  # whole or not at all, never over another
         return RecordPrinted(
             path, number, made.rendered.pages, made.rendered.json_sha256, made.rendered.pdf_sha256
         )
 
     def _new_path(self, number: str, copy_id: int) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"{number}-copy{copy_id}.pdf"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # never over another
-        os.close(fd)
-        return path
+        return self.directory / f"{number}-copy{copy_id}.pdf"

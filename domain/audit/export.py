@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from domain.audit import bundle
 from domain.audit.anchors import Anchor
 from domain.errors import InvalidInput
+from domain.files import not_written
 
 _ENTRIES = text("""
     SELECT e.id, e.tx_id::text,
@@ -56,10 +57,21 @@ class ExportResult:
 def export_bundle(
     engine: Engine, out: Path, anchors: Sequence[Anchor] = (), station: str = ""
 ) -> ExportResult:
-    """Write the whole trail to ``out`` (created; must be empty) in one REPEATABLE READ snapshot."""
+    """Write the whole trail to ``out`` (created; must be empty) in one REPEATABLE READ snapshot.
+    Whole or not at all: when a file cannot be written (a full disk), every file of the
+    bundle written so far is removed, so no partial bundle is left looking complete."""
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise InvalidInput(f"{out} is not empty: export into a new directory.")
+    try:
+        return _export(engine, out, anchors, station)
+    except OSError as exc:
+        for name in (*bundle.FILES, *bundle.OPTIONAL_FILES, bundle.MANIFEST):
+            (out / name).unlink(missing_ok=True)
+        raise not_written(out, exc) from exc
+
+
+def _export(engine: Engine, out: Path, anchors: Sequence[Anchor], station: str) -> ExportResult:
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():

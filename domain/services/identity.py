@@ -164,11 +164,17 @@ def server_policy(session_factory: sessionmaker[Session]) -> ServerPolicy:
     )
 
 
+MAX_IDENTIFIER = 128  # workcell.challenge refuses a longer badge UID or username
+
+
 def _challenge(
     session_factory: sessionmaker[Session], creds: Credentials, purpose: str
 ) -> Challenge:
     if not creds.pin:
         raise InvalidInput("Enter your PIN.")  # both components, always
+    if len(creds.identifier or "") > MAX_IDENTIFIER:  # the database refuses it by this limit
+        what = "badge" if creds.badge_uid else "username"
+        raise InvalidInput(f"That {what} is not one WorkCell reads (far too long): try again.")
     params = {"method": creds.method, "identifier": creds.identifier, "purpose": purpose}
     with session_factory() as session:
         try:

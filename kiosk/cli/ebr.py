@@ -7,7 +7,6 @@ order not complete)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,17 +77,20 @@ def _print(args: argparse.Namespace) -> int:
 
 
 def _write_new(target: Path, data: bytes) -> None:
-    """Write the file once, never over another (O_EXCL), and force it to disk."""
+    """Write the file once, never over another, whole or not at all (a full disk leaves no
+    partial PDF under the record's name), forced to disk."""
+    from domain.files import FileNotWritten, write_new
+
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        write_new(target, data)
     except FileExistsError:
         raise InvalidInput(
             f"{target} exists already: the record was registered; print it again with --out."
         ) from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    except FileNotWritten as exc:
+        raise FileNotWritten(
+            exc.message + " The record was registered; print it again with --out."
+        ) from exc
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from screens.widgets.printable import printable
 from screens.work_orders.backend import DataField, Entry
 
 ACTIONS = {"numeric": ("enter",), "text": ("enter",), "pass_fail": ("pass", "fail"),
@@ -92,7 +93,7 @@ class FieldRow(Horizontal):
             text.append("— not recorded yet —", style="italic")
         else:
             style = "bold reverse red" if entry.out_of_limit else "bold"
-            text.append(entry.shown, style=style)
+            text.append(printable(entry.shown), style=style)
             if entry.out_of_limit:
                 text.append("  OUT OF LIMIT", style="bold red")
             text.append(f"  by {entry.entered_by}")
@@ -101,7 +102,7 @@ class FieldRow(Horizontal):
             elif self.field.weighable:
                 text.append("\ntyped, not read from the balance", style="italic")
             if entry.corrected:
-                text.append(f"  corrected: {entry.reason}", style="italic")
+                text.append(f"  corrected: {printable(entry.reason)}", style="italic")
         return text
 
     @on(Button.Pressed)

@@ -11,6 +11,7 @@ operator signing out.
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -24,6 +25,7 @@ from screens.messages import BarcodeScanned
 from screens.modals.signature import SignatureModal
 from screens.station import station_of
 from screens.widgets.keyboard import KeyboardModal
+from screens.widgets.printable import printable
 from screens.work_orders.backend import (
     PERFORMED,
     ROLE_NAMES,
@@ -63,7 +65,7 @@ class StepScreen(StepEquipment, StationScreen):
             with VerticalScroll(id="step-instructions"):
                 yield Static("", id="step-text", markup=False)
             yield VerticalScroll(id="step-fields")
-        yield Static("", id="step-status")
+        yield Static("", id="step-status", markup=False)  # it quotes stored text
         with Horizontal(id="step-actions"):
             for meaning in MEANINGS:
                 yield Button(SIGN_LABEL[meaning], id=f"sign-{meaning}", variant="success")
@@ -94,11 +96,11 @@ class StepScreen(StepEquipment, StationScreen):
                 self.app.push_screen(CompleteModal(self.backend, view.work_order), self._completed)
             return
         self.query_one("#step-heading", Static).update(view.heading)
-        title = f"{view.step_number} {view.title}"
+        title = f"{view.step_number} {escape(printable(view.title))}"
         if view.critical:
             title += "  [b reverse yellow] CRITICAL [/]"
         if view.qualification:
-            title += f"  needs {view.qualification}"
+            title += f"  needs {escape(view.qualification)}"
         self.query_one("#step-title", Static).update(title)
         if new_step:
             self.typed.clear()
@@ -195,7 +197,7 @@ class StepScreen(StepEquipment, StationScreen):
 
     def _status(self, text: str, *, alarm: bool = False) -> None:
         status = self.query_one("#step-status", Static)
-        status.update(text)
+        status.update(printable(text))  # it quotes stored and scanned text
         status.set_class(alarm, "-alarm")
 
     def refused(self, error: WorkCellError) -> None:
