@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Label, Static
 
 from domain.errors import WorkCellError
 from screens.backend import SignatureLine
@@ -68,6 +68,7 @@ class StockChangeScreen(StationScreen):
                 if self.kind == "adjust":
                     yield ChoiceButton("Count", list(DIRECTIONS), id="sc-direction")
             with Horizontal(classes="mat-row"):
+                yield Label("Quantity", classes="mat-label", id="sc-qty-label")
                 yield TouchInput(self.initial.get("quantity", ""), placeholder="Quantity",
                                  id="sc-qty", type="number")  # fmt: skip
                 if self.kind == "scrap":
@@ -75,6 +76,7 @@ class StockChangeScreen(StationScreen):
                     yield TouchInput(self.initial.get("serial", ""), placeholder="Serial (if any)",
                                      id="sc-serial")  # fmt: skip
             with Horizontal(classes="mat-row"):
+                yield Label("Reason", classes="mat-label")
                 yield TouchInput(self.initial.get("reason", ""), id="sc-reason",
                                  placeholder=f"Why it is {self._done_word()}")  # fmt: skip
         with Horizontal(classes="mat-row"):  # outside the scroll: always in reach
@@ -134,6 +136,7 @@ class StockChangeScreen(StationScreen):
         match = next((o for o in choice.options if _code(o) == kept), "")
         choice.value = match or (choice.options[0] if len(choice.options) == 1 else "")
         self.query_one("#sc-go", Button).disabled = lot.refusal is not None
+        self.query_one("#sc-qty-label", Label).update(f"Qty ({lot.unit})")
         if not keep_message:
             box = self.query_one("#sc-message", Static)
             if lot.refusal is not None:

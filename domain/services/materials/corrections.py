@@ -172,7 +172,7 @@ def check_change(uow: UnitOfWork, c: Change) -> CheckedChange:
     if taken > here:
         raise InsufficientStock(
             f"Only {_q(here)} {lot.unit} of lot {lot.lot_number} is in {code}: "
-            + (f"scrapping {_q(c.quantity)}" if c.kind == "scrap" else f"an adjustment of {_q(c.quantity)}")
+            + (f"scrapping {_q(c.quantity)}" if c.kind == "scrap" else f"an adjustment of −{_q(-c.quantity)}")
             + " would leave it below nothing.",
             title="Not that much here",
         )  # fmt: skip

@@ -33,7 +33,7 @@ BEGIN
         END IF;
     END IF;
     IF coalesce(p_unit, i.unit) = 'ea' AND p_quantity <> trunc(p_quantity) THEN
-        RAISE EXCEPTION '% ea of %: % is counted in whole units (each), not in parts of one',
+        RAISE EXCEPTION '% ea of %: % is counted in whole units (each), not in parts of one.',
             trim_scale(p_quantity), p_what, i.item_number
             USING ERRCODE = 'WC220', HINT = 'Count the pieces: enter a whole number.';
     END IF;
@@ -44,7 +44,7 @@ BEGIN
     END IF;
     v_base := trim_scale(p_quantity * v_factor);
     IF i.unit = 'ea' AND v_base <> trunc(v_base) THEN
-        RAISE EXCEPTION '% % of % is % ea: % is counted in whole units (each), and rounding would create or lose material',
+        RAISE EXCEPTION '% % of % is % ea: % is counted in whole units (each), and rounding would create or lose material.',
             trim_scale(p_quantity), p_unit, p_what, v_base, i.item_number
             USING ERRCODE = 'WC220', HINT = format('Enter a quantity of %s that is a whole number of pieces, or count it in ea.', p_unit);
     END IF;
@@ -72,7 +72,7 @@ DECLARE
 BEGIN
     SELECT * INTO l FROM workcell.lot WHERE id = NEW.lot_id;
     IF l.unit = 'ea' AND NEW.quantity <> trunc(NEW.quantity) THEN
-        RAISE EXCEPTION '% ea of lot %: % is counted in whole units (each), not in parts of one',
+        RAISE EXCEPTION '% ea of lot %: % is counted in whole units (each), not in parts of one.',
             trim_scale(NEW.quantity), l.lot_number, (SELECT item_number FROM workcell.item WHERE id = l.item_id)
             USING ERRCODE = 'WC220', HINT = 'Count the pieces: enter a whole number.';
     END IF;
