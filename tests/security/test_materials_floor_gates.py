@@ -46,7 +46,10 @@ def floor(lab: Lab, world: World) -> Iterator[Floor]:  # noqa: F811
     with lab.owner("security test: a part counted in ea") as conn:
         part = one(conn, "INSERT INTO workcell.item (item_number, description, item_type, unit)"
                          " VALUES (%s, 'part', 'component', 'ea') RETURNING id", (unique("MAT-E-").upper(),))  # fmt: skip
-        conn.execute("INSERT INTO workcell.approved_supplier (item_id, supplier_id) VALUES (%s, %s)", (part, w.acme))
+        conn.execute(
+            "INSERT INTO workcell.approved_supplier (item_id, supplier_id) VALUES (%s, %s)",
+            (part, w.acme),
+        )
     po_number = unique("PO").upper()
     with lab.station() as conn:
         sign_then(conn, w.qa, "approved", [("item", part)],
@@ -76,7 +79,9 @@ def test_the_po_check_answers_the_line_and_writes_nothing(lab: Lab, floor: Floor
     """The receiver gets the line for what is open, NULL for a PO not on file."""
     w, token = floor.w, _token(lab, floor.w.receiver)
     with lab.untouched(WATCHED), lab.station() as conn:
-        assert run(conn, CHECK, (floor.po_number, w.resin, w.acme, "20"), token=token) == [(floor.po_line,)]
+        assert run(conn, CHECK, (floor.po_number, w.resin, w.acme, "20"), token=token) == [
+            (floor.po_line,)
+        ]
         assert run(conn, CHECK, ("NOT-ON-FILE", w.resin, w.acme, "20"), token=token) == [(None,)]
 
 
@@ -85,7 +90,9 @@ def test_the_po_check_answers_the_line_and_writes_nothing(lab: Lab, floor: Floor
     [("over the open quantity", "WC075"), ("another item", "WC076"),
      ("a disqualified supplier", "WC076"), ("a line number not on file", "WC076")],
 )  # fmt: skip
-def test_the_po_check_refuses_as_the_receipt_would(lab: Lab, floor: Floor, case: str, code: str) -> None:
+def test_the_po_check_refuses_as_the_receipt_would(
+    lab: Lab, floor: Floor, case: str, code: str
+) -> None:
     w, token = floor.w, _token(lab, floor.w.receiver)
     params = {
         "over the open quantity": (floor.po_number, w.resin, w.acme, "20.5"),
@@ -132,6 +139,7 @@ def test_a_fraction_of_an_ea_is_refused_on_every_path(lab: Lab, floor: Floor) ->
 
 def test_the_whole_each_rule_is_a_constraint_for_any_writer(lab: Lab, floor: Floor) -> None:
     """Even the owner (past every function) cannot store a fraction of an ea: CHECK 23514."""
+
     def write() -> None:
         with su.transaction():  # a savepoint: the refusal rolls back to it
             su.execute("UPDATE workcell.lot SET quantity = 9.5 WHERE id = %s", (floor.lot_e,))

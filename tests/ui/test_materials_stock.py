@@ -171,8 +171,12 @@ async def test_receiving_checks_the_po_line_before_the_confirmation(make_station
     line are refused — each before the confirmation, the form kept; 50 is received."""
     po = "PO-" + plant.site
     with plant.uow(plant.supervisor) as uow:
-        purchasing.add_po_line(uow, purchasing.PoLine(po, 1, plant.items["resin"], plant.supplier, D(50)))
-        purchasing.add_po_line(uow, purchasing.PoLine(po + "C", 1, plant.items["resin"], plant.supplier, D(50)))
+        purchasing.add_po_line(
+            uow, purchasing.PoLine(po, 1, plant.items["resin"], plant.supplier, D(50))
+        )
+        purchasing.add_po_line(
+            uow, purchasing.PoLine(po + "C", 1, plant.items["resin"], plant.supplier, D(50))
+        )
         purchasing.close_po_line(uow, po + "C", 1, "cancelled by the supplier")
         uow.commit()
     lots_before = count(plant, "lot")

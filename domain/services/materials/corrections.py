@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from domain.errors import InsufficientStock, InvalidInput, LotOnHold, NotFound, WorkCellError
 from domain.services.access import require_permission
-from domain.services.materials.db import one, run, scalar
+from domain.services.materials.db import one, scalar
 from domain.uow import UnitOfWork
 
 KINDS = {"scrap": "inventory.scrap", "adjust": "inventory.adjust"}
@@ -75,15 +75,13 @@ _LOT = """
 SELECT l.id, l.lot_number, i.item_number, i.description, l.status, l.unit, i.tracking,
        l.expiry_date, l.retest_date, workcell.plant_today() AS today,
        (SELECT format('%s hold %s: %s', upper(h.source), h.id, h.reason) FROM workcell.hold h
-         WHERE h.lot_id = l.id AND h.status = 'open' ORDER BY h.id LIMIT 1) AS hold
+         WHERE h.lot_id = l.id AND h.status = 'open' ORDER BY h.id LIMIT 1) AS hold,
+       (SELECT json_agg(json_build_array(b.code, z.zone_type, o.quantity::text) ORDER BY b.code)
+          FROM workcell.on_hand o JOIN workcell.bin b ON b.id = o.bin_id JOIN workcell.zone z ON z.id = b.zone_id
+         WHERE o.lot_id = l.id AND o.quantity > 0) AS stock
   FROM workcell.lot l JOIN workcell.item i ON i.id = l.item_id
  WHERE l.lot_number = :v OR l.id = (SELECT s.lot_id FROM workcell.serial s WHERE s.serial_number = :raw LIMIT 1)
  ORDER BY l.lot_number = :v DESC LIMIT 1
-"""
-_STOCK = """
-SELECT b.code, z.zone_type, o.quantity FROM workcell.on_hand o
-  JOIN workcell.bin b ON b.id = o.bin_id JOIN workcell.zone z ON z.id = b.zone_id
- WHERE o.lot_id = :lot AND o.quantity > 0 ORDER BY b.code
 """
 
 
@@ -96,7 +94,8 @@ def stock_lot(uow: UnitOfWork, ident: str, kind: str) -> StockLot:
     row = one(uow, _LOT, {"v": raw.upper(), "raw": raw})
     if row is None:
         raise NotFound(f"There is no lot or serial {raw!r}.")
-    stock = tuple(StockAt(r[0], r[1], Decimal(r[2])) for r in run(uow, _STOCK, {"lot": row.id}))
+    # one statement for the lot, its hold and its stock: a scan's verdict is one round trip
+    stock = tuple(StockAt(c, z, Decimal(q)) for c, z, q in (row.stock or ()))
     late = None
     if row.expiry_date is not None and row.expiry_date < row.today:
         late = f"expired {row.expiry_date:%Y-%m-%d}"
