@@ -50,6 +50,9 @@ FLOOR = {
 TABLES = ("item", "supplier", "customer", "site", "zone", "bin", "lot", "serial", "hold", "inventory_txn",
           "on_hand", "genealogy_edge", "shipment", "shipment_line")  # fmt: skip
 
+# The ledger: one receipt or production row per lot and one shipping row per shipment line
+# (a plant's real ledger has more: moves, consumptions; what matters here is that the trace's
+# shipped-line postings are found among the whole history, not in a one-row table).
 # The plant (ids are time order; a lot's kind follows from its id, so every parent is found by
 # arithmetic instead of a join, and 4 M edges load in about a minute):
 #   id % BULK = 7        bulk raw lot (an adhesive drum, a resin silo): feeds every sub-assembly
@@ -83,7 +86,8 @@ INSERT INTO workcell.serial (item_id, lot_id, serial_number, status)
 SELECT l.item_id, l.id, 'SN' || l.id, CASE WHEN l.status = 'shipped' THEN 'shipped' ELSE 'in_stock' END
   FROM workcell.lot l WHERE l.id % 100 >= 90 AND l.id % {bulk} <> 7;
 INSERT INTO workcell.inventory_txn (kind, lot_id, to_bin_id, quantity, unit)
-SELECT 'receipt', 1, (SELECT id FROM workcell.bin), 1, 'kg';
+SELECT CASE WHEN l.origin = 'received' THEN 'receipt' ELSE 'produce' END, l.id, (SELECT id FROM workcell.bin), 100, l.unit
+  FROM workcell.lot l;
 INSERT INTO workcell.on_hand (lot_id, bin_id, quantity, last_txn_id)
 SELECT l.id, (SELECT id FROM workcell.bin), 100, (SELECT min(id) FROM workcell.inventory_txn)
   FROM workcell.lot l WHERE l.status = 'released';
@@ -104,10 +108,13 @@ INSERT INTO workcell.shipment (customer_id, status) SELECT id, 'confirmed' FROM 
 INSERT INTO workcell.shipment_line (shipment_id, lot_id, serial_id, bin_id, quantity)
 SELECT (SELECT min(id) FROM workcell.shipment) + (l.id % 50), l.id, s.id, (SELECT id FROM workcell.bin), 1
   FROM workcell.lot l LEFT JOIN workcell.serial s ON s.lot_id = l.id WHERE l.status = 'shipped';
+INSERT INTO workcell.inventory_txn (kind, lot_id, serial_id, from_bin_id, quantity, unit, shipment_line_id)
+SELECT 'ship', sl.lot_id, sl.serial_id, sl.bin_id, sl.quantity, 'ea', sl.id FROM workcell.shipment_line sl;
 """
 
 
-def _load(conn: psycopg.Connection, lots: int, window: int, bulk: int) -> None:
+def _load(conn: psycopg.Connection, lots: int, window: int, bulk: int = 0) -> None:
+    bulk = bulk or max(1000, lots // 50)
     for t in TABLES:
         conn.execute(f"ALTER TABLE workcell.{t} DISABLE TRIGGER USER")
     conn.execute("SET ROLE workcell_owner")
@@ -157,6 +164,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=200)
     ap.add_argument("--recalls", type=int, default=20)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument(
+        "--without-ship-index", action="store_true",
+        help="drop ix_inventory_txn_shipment_line (migration 0028) after the load: the before",
+    )  # fmt: skip
     args = ap.parse_args()
     bulk = args.bulk or max(1000, args.lots // 50)
     db = create_test_database("wcbenchtrace")
@@ -166,6 +177,8 @@ def main() -> None:
         ) as conn:
             started = time.perf_counter()
             _load(conn, args.lots, args.window, bulk)
+            if args.without_ship_index:
+                conn.execute("DROP INDEX workcell.ix_inventory_txn_shipment_line")
             lots, edges = conn.execute("SELECT (SELECT count(*) FROM workcell.lot),"
                                        " (SELECT count(*) FROM workcell.genealogy_edge)").fetchone() or (0, 0)  # fmt: skip
             print(f"loaded {lots} lots, {edges} edges in {time.perf_counter() - started:.0f} s")

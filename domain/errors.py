@@ -171,6 +171,12 @@ class OverReceipt(ReceivingRefused):
     title = "More than ordered"
 
 
+class WholeUnitsOnly(UnitConversionRefused):
+    """A quantity of something counted in each ('ea') that is not a whole number."""
+
+    title = "Whole units only"
+
+
 class DeviceUnavailable(WorkCellError):
     """A label printer (or another device) did not answer; nothing was recorded."""
 
@@ -307,6 +313,8 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC076": ReceivingRefused,  # PO line rule
     "WC077": RuleViolation,  # retest extension refused
     "WC078": InvalidInput,  # label issue refused
+    # materials on the floor (migration 0028)
+    "WC220": WholeUnitsOnly,
     # equipment (migration 0015)
     "WC100": EquipmentUnknown,
     "WC101": WrongEquipment,
@@ -426,6 +434,11 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
             return cap_message(constraint) or (
                 f"A value is too long for this field ({constraint}). Shorten it; nothing was saved."
             )
+        if constraint.endswith("_whole_each"):
+            return (
+                "Something counted in each (ea) is counted in whole units: a quantity with "
+                "a fraction of a piece was refused; nothing was saved."
+            )
         return f"A value is not allowed here ({constraint})."
     if sqlstate in _TIME_LIMITS:
         return _TIME_LIMITS[sqlstate]
@@ -436,7 +449,7 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     return primary
 
 
-_HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15")
+_HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15", "WC22")
 _TIME_LIMITS = {
     # 57014 is both the station's statement limit and a cancel by the server (a DBA's
     # pg_cancel_backend, a shutdown's): the message must be true of both

@@ -24,7 +24,15 @@ from domain.services.access import require_permission
 from domain.services.eco import Signing
 from domain.services.engineering_rules import parse_decimal
 from domain.services.identity import IdentityPolicy
-from domain.services.materials import floor, holds, inventory, lots, receiving, shipping
+from domain.services.materials import (
+    corrections,
+    floor,
+    holds,
+    inventory,
+    lots,
+    receiving,
+    shipping,
+)
 from domain.services.materials.db import lot_id, plant_today, scalar
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
@@ -44,7 +52,10 @@ from screens.materials.backend import (
     ShipmentLine,
     ShipmentSummary,
     ShippedLine,
+    StockChangeForm,
+    StockChangePreview,
     StockLine,
+    StockLotView,
     SupplierChoice,
     TraceLevel,
     TraceLink,
@@ -344,6 +355,62 @@ class KioskMaterialsBackend:
             inventory.move(uow, lot_number, from_bin, to_bin, qty, serial.strip() or None)
             uow.commit()
         return self.lot(actor, lot_number)
+
+    # -- scrap and adjust -----------------------------------------------------------------
+
+    def stock_lot(self, actor: str, scan: str, kind: str) -> StockLotView:
+        text = scan.strip()
+        if not text:
+            raise InvalidInput("Scan the lot label, or type the lot or serial number.")
+        with self.uow(actor) as uow:
+            if looks_like_label(text):
+                label = parse_gs1(text, today=plant_today(uow))
+                text = label.lot or label.serial or ""
+                if not text:
+                    raise InvalidInput("The label carries no lot (10) or serial (21) number.")
+            found = corrections.stock_lot(uow, text, kind)
+        return view(StockLotView, found, stock=tuple(view(StockLine, s) for s in found.stock))
+
+    @staticmethod
+    def _change(form: StockChangeForm) -> corrections.Change:
+        if not form.quantity.strip():
+            raise InvalidInput("Enter the quantity on the keypad.")
+        qty = _number(form.quantity, "Quantity")
+        if form.kind == "adjust":
+            if form.direction not in ("+", "-"):
+                raise InvalidInput("Say whether more was found (+) or some is missing (−).")
+            qty = qty if form.direction == "+" else -qty
+        return corrections.Change(
+            form.kind, form.lot_number, form.bin_code, qty, form.reason, form.serial or None
+        )
+
+    def check_stock_change(self, actor: str, form: StockChangeForm) -> StockChangePreview:
+        change = self._change(form)
+        with self.uow(actor) as uow:
+            checked = corrections.check_change(uow, change)
+        return view(StockChangePreview, checked)
+
+    def scrap(self, actor: str, form: StockChangeForm) -> StockLotView:
+        c = self._change(form)
+        with self.uow(actor) as uow:
+            inventory.scrap(uow, c.lot_number, c.bin_code, c.quantity, c.reason, c.serial)
+            uow.commit()
+        return self.stock_lot(actor, c.lot_number, "scrap")
+
+    def adjustment(self, actor: str, form: StockChangeForm) -> PendingSignature:
+        c = self._change(form)
+        number = c.lot_number.strip().upper()
+
+        def record(uow: UnitOfWork) -> RecordRef:
+            return RecordRef("lot", lot_id(uow, number))
+
+        def apply(uow: UnitOfWork, signing: Signing) -> Any:
+            inventory.adjust(uow, number, c.bin_code, c.quantity, c.reason, signing)
+            return signatures.signatures_for(uow, record(uow))[-1]
+
+        sign = "+" if c.quantity > 0 else "−"
+        said = f"{c.reason.strip()} ({sign}{abs(c.quantity).normalize():f} in {c.bin_code.upper()})"
+        return PendingSignature(self, actor, "adjusted", record, apply, None, said)
 
     # -- trace ----------------------------------------------------------------------------
 

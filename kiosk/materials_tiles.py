@@ -15,6 +15,7 @@ from screens.materials.lot import LotScreen
 from screens.materials.moves import MoveScreen
 from screens.materials.receiving import ReceivingScreen
 from screens.materials.shipping import ShipmentScreen, ShipmentsScreen
+from screens.materials.stock import AdjustScreen, ScrapScreen
 from screens.materials.trace import TraceScreen
 
 
@@ -49,6 +50,12 @@ class Screens:
     def move(self, lot_number: str = "", **values: str) -> Screen[Any]:
         return MoveScreen(self.backend, lot_number, **values)
 
+    def scrap(self, lot_number: str = "", **values: str) -> Screen[Any]:
+        return ScrapScreen(self.backend, lot_number, **values)
+
+    def adjust(self, lot_number: str = "", **values: str) -> Screen[Any]:
+        return AdjustScreen(self.backend, lot_number, **values)
+
     def shipping(self) -> Screen[Any]:
         return ShipmentsScreen(self.backend, self.shipment)
 
@@ -75,6 +82,9 @@ def materials_tiles(station_backend: Any) -> list[Tile]:
         Tile("shipping", "Shipping", "Pick by scan, confirm", s.shipping,
              permission="shipment.create"),
         Tile("trace", "Trace", "Backward / forward", s.trace, permission=None),
+        Tile("scrap", "Scrap", "With a reason", s.scrap, permission="inventory.scrap"),
+        Tile("adjust", "Adjust count", "Signed, with a reason", s.adjust,
+             permission="inventory.adjust"),  # supervisors and QA
     ]  # fmt: skip
 
 
@@ -87,6 +97,12 @@ def materials_restorers(station_backend: Any) -> dict[str, Any]:
         ReceivingScreen.DRAFT_SCREEN: lambda p: s.receiving(p),
         HoldsScreen.DRAFT_SCREEN: lambda p: s.hold(str(p.get("lot", "")), str(p.get("reason", ""))),
         MoveScreen.DRAFT_SCREEN: lambda p: s.move(
+            str(p.get("lot", "")), **{k: str(v) for k, v in p.items() if k != "lot"}
+        ),
+        ScrapScreen.DRAFT_SCREEN: lambda p: s.scrap(
+            str(p.get("lot", "")), **{k: str(v) for k, v in p.items() if k != "lot"}
+        ),
+        AdjustScreen.DRAFT_SCREEN: lambda p: s.adjust(
             str(p.get("lot", "")), **{k: str(v) for k, v in p.items() if k != "lot"}
         ),
     }

@@ -240,6 +240,52 @@ class ShipmentDetail:
     confirm_refusal: str | None  # None: the signed-in person may confirm it
 
 
+@dataclass(frozen=True)
+class StockLotView:
+    """A scanned lot for a scrap or an adjustment: the verdict (``refusal`` None: you may)
+    with what is on hand where."""
+
+    lot_number: str
+    item_number: str
+    description: str
+    status: str
+    unit: str
+    tracking: str
+    hold: str | None
+    late: str | None
+    stock: tuple[StockLine, ...]
+    refusal: str | None
+
+
+@dataclass(frozen=True)
+class StockChangeForm:
+    """A scrap or an adjustment as typed (the backend parses and checks it)."""
+
+    kind: str  # scrap | adjust
+    lot_number: str
+    bin_code: str
+    quantity: str
+    reason: str
+    direction: str = "-"  # an adjustment: "+" found more, "-" missing
+    serial: str = ""
+
+
+@dataclass(frozen=True)
+class StockChangePreview:
+    """A change that passed every check: what the ledger will record."""
+
+    kind: str
+    lot_number: str
+    item_number: str
+    unit: str
+    bin_code: str
+    quantity: Decimal  # signed for an adjustment
+    on_hand: Decimal
+    after: Decimal
+    reason: str
+    serial: str | None
+
+
 class MaterialsBackend(Protocol):
     # -- receiving ------------------------------------------------------------------------
     def receiving_bins(self, actor: str) -> list[BinChoice]: ...
@@ -288,6 +334,24 @@ class MaterialsBackend(Protocol):
         serial: str = "",
     ) -> LotDetail:  # fmt: skip
         """Move part or all of a lot (``quantity`` as typed); the zone rules decide."""
+        ...
+
+    # -- scrap and adjust -----------------------------------------------------------------
+    def stock_lot(self, actor: str, scan: str, kind: str) -> StockLotView:
+        """The lot a label or typed number names, and whether ``actor`` may scrap or adjust
+        it (``kind``), with the reason when not."""
+        ...
+
+    def check_stock_change(self, actor: str, form: StockChangeForm) -> StockChangePreview:
+        """Every refusal the ledger would give, before any confirmation or signature."""
+        ...
+
+    def scrap(self, actor: str, form: StockChangeForm) -> StockLotView:
+        """Scrap (checked again by the database); the lot as it is afterwards."""
+        ...
+
+    def adjustment(self, actor: str, form: StockChangeForm) -> Signable:
+        """The signed count correction (``adjusted``) for SignatureModal."""
         ...
 
     # -- trace ----------------------------------------------------------------------------

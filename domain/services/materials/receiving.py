@@ -7,7 +7,9 @@ API:
 
 A net weight (310n, kg) is taken for a kg item, or through the item's exact kg
 conversion (e.g. a resin counted in g). A PO reference naming a PO on file counts against
-its line: more than is open is refused by the database (WC075).
+its line: more than is open is refused by the database (WC075); ``check_receipt`` asks the
+same rules (``workcell.check_po_receipt``: over the open quantity, another item or supplier,
+a closed line) before anything is confirmed.
 
 Refused with a clear message, nothing created: malformed scan (InvalidInput from gs1),
 unknown GTIN, GTIN of another item, expired (or past retest) on arrival, supplier not on
@@ -79,8 +81,14 @@ def check_receipt(uow: UnitOfWork, r: Receipt) -> CheckedReceipt:
     """Every refusal ``receive`` gives before it creates anything (a screen asks this
     before the person confirms); creates nothing, takes no lot number."""
     require_permission(uow, "lot.receive")
-    item, _, fields = _checked(uow, r)
+    item, supplier, fields = _checked(uow, r)
     bin_id(uow, r.bin_code)
+    if r.po_reference and r.po_reference.strip():
+        # the receipt's own PO rules (WC075/WC076), asked before the person confirms
+        scalar(
+            uow, "SELECT workcell.check_po_receipt(:po, :item, :supplier, :qty)",
+            {"po": r.po_reference, "item": item.id, "supplier": supplier, "qty": fields.quantity},
+        )  # fmt: skip
     return CheckedReceipt(
         item.number, item.unit, r.supplier_code.strip().upper(), fields.supplier_lot,
         fields.quantity, fields.expiry, fields.manufactured, fields.serials,
