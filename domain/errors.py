@@ -328,7 +328,9 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC093": AppendOnly,  # execution records are written by the database's functions only
     "WC094": RuleViolation,  # qualification record rule
     "WC140": RuleViolation,  # record copy refused (unknown subject, malformed digests)
-    "WC141": RuleViolation,  # this PDF is registered already
+    "WC141": RuleViolation,  # this copy is registered already
+    "WC180": RuleViolation,  # no true copy of this kind of record / format (migration 0024)
+    "WC181": NotFound,  # a true copy of a record that does not exist
     # quality (migration 0018)
     "WC115": ReferenceDataInvalid,
     "WC116": PlanNotAvailable,  # no plan from the tables / manual plan refused

@@ -13,7 +13,7 @@ from tests.security.attack import Lab, refused, run, sign_in
 from tests.security.test_materials_gates import World, world  # noqa: F401  (the fixture)
 
 WATCH = ("workcell.record_copy", "audit.entry")
-REGISTER = "SELECT workcell.record_copy_register('lot', 'L-1', NULL, %s, %s, %s, %s, 1)"
+REGISTER = "SELECT workcell.record_copy_register('lot', %s, 'pdf', %s, %s, %s, 1)"
 
 
 def _digest(n: int) -> str:
@@ -87,11 +87,11 @@ def test_register_refuses_bad_digests_unknown_subjects_and_duplicates(
         token = sign_in(conn, world.qa)
     attacks = [
         ("WC140", REGISTER, (world.lot_a, "not-a-digest", _digest(5), _digest(6))),
-        ("WC140", REGISTER, (10**12, _digest(4), _digest(5), _digest(6))),
+        ("WC181", REGISTER, (10**12, _digest(4), _digest(5), _digest(6))),
         ("WC141", REGISTER, (world.lot_a, _digest(4), _digest(2), _digest(6))),  # same PDF
         (
-            "WC140",
-            "SELECT workcell.record_copy_register('batch', 'L', NULL, %s, %s, %s, %s, 1)",
+            "WC180",
+            "SELECT workcell.record_copy_register('batch', %s, 'pdf', %s, %s, %s, 1)",
             (world.lot_a, _digest(4), _digest(5), _digest(6)),
         ),
     ]
