@@ -89,7 +89,10 @@ _PARTS: dict[str, tuple[tuple[str, str], ...]] = {
             "SELECT id FROM workcell.inspection_result WHERE inspection_id = :id",
         ),
     ),
-    "ncr": (("ncr_lot", "SELECT id FROM workcell.ncr_lot WHERE ncr_id = :id"),),
+    # ncr_lot's audit key is its primary key (ncr_id, lot_id), as the audit trigger joins it
+    "ncr": (
+        ("ncr_lot", "SELECT ncr_id || ',' || lot_id FROM workcell.ncr_lot WHERE ncr_id = :id"),
+    ),
     "capa": (("capa_section", "SELECT id FROM workcell.capa_section WHERE capa_id = :id"),),
 }
 _SIGNED_PARTS = {"capa_section", "hold"}  # parts that are signable records themselves
@@ -186,12 +189,11 @@ def collect(
     assert ctx is not None and version is not None
     tz = ZoneInfo(ctx[5])
     parts = {
-        part: [int(r[0]) for r in run(uow, sql, {"id": record_id})]
+        part: [str(r[0]) for r in run(uow, sql, {"id": record_id})]
         for part, sql in _PARTS.get(name, ())
     }
-    signed = [(name, record_id)] + [
-        (p, i) for p, ids in parts.items() if p in _SIGNED_PARTS for i in ids
-    ]
+    signed = [(name, record_id)]
+    signed += [(p, int(i)) for p, ids in parts.items() if p in _SIGNED_PARTS for i in ids]
     copied = tuple(
         CopiedSignature(s, s.content_hash == content_hash) for s in signatures_of(uow, signed, tz)
     )
@@ -208,9 +210,9 @@ def collect(
         content_text=content_text,
         content_hash=content_hash,
     )
-    audit_keys: dict[str, list[int]] = {name: [record_id], **parts}
+    audit_keys: dict[str, list[str]] = {name: [str(record_id)], **parts}
     audit_keys["record_copy"] = [
-        int(r[0])
+        str(r[0])
         for r in run(
             uow,
             "SELECT id FROM workcell.record_copy WHERE record_type = :t AND record_id = :id",
