@@ -4,7 +4,7 @@ and 300 signatures, rendered as WorkCell prints it (canonical JSON twin and its 
 template filled in, PDF/A-3b with the twin attached) against a bare WeasyPrint render of the
 same HTML (no PDF/A, no attachment), alternating in the same run; then the offline verify.
 
-    .venv/bin/python -m bench.records [--steps 200] [--repeat 5] [--out FILE]
+    .venv/bin/python -m bench.records [--steps 200] [--repeat 5] [--out FILE] [--paper Letter]
 
 The record is built in memory as the typed structure collect.py returns (no database): the
 figure is the rendering; reading the record from PostgreSQL is a few queries (collect.py).
@@ -163,9 +163,25 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, help="also keep the PDF here (to look at it)")
+    parser.add_argument("--paper", choices=("A4", "Letter"), default="A4")
     args = parser.parse_args()
     record = build(args.steps)
-    tpl = render.templates()
+    with tempfile.TemporaryDirectory() as folder:
+        tpl = _templates(Path(folder), args.paper)
+        _run(args, record, tpl)
+
+
+def _templates(folder: Path, paper: str) -> render.Templates:
+    """The shipped templates, on ``paper`` (a copy, as a plant would adapt them)."""
+    import shutil
+
+    shutil.copytree(render.TEMPLATES, folder, dirs_exist_ok=True)
+    toml = folder / "plant.toml"
+    toml.write_text(toml.read_text("utf-8").replace('paper = "A4"', f'paper = "{paper}"'), "utf-8")
+    return render.templates(folder)
+
+
+def _run(args: argparse.Namespace, record: WorkOrderRecord, tpl: render.Templates) -> None:
     full: list[float] = []
     bare: list[float] = []
     render.render(record, tpl)  # warm-up: fonts, templates
@@ -190,7 +206,7 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"record: {args.steps} steps, {sum(len(s.step.fields) for s in record.steps)} values, "
           f"{sum(len(s.consumed) for s in record.steps)} lots, {len(record.signatures)} signatures; "
-          f"{out.pages} pages")  # fmt: skip
+          f"{out.pages} {args.paper} pages")  # fmt: skip
     print(
         f"bare WeasyPrint render (same HTML)  median {b:.3f} s  ({bare and min(bare):.3f}-{max(bare):.3f})"
     )
