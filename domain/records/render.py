@@ -136,6 +136,8 @@ def content_rows(content_text: str) -> list[tuple[str, str]]:
             rows.append((path, "—"))
         elif isinstance(value, str):
             rows.append((path, value))
+        elif isinstance(value, Decimal):  # exactly as the content text writes it
+            rows.append((path, str(value)))
         else:
             rows.append((path, json.dumps(value, ensure_ascii=False, default=str)))
 
