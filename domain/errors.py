@@ -349,7 +349,9 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC093": AppendOnly,  # execution records are written by the database's functions only
     "WC094": RuleViolation,  # qualification record rule
     "WC140": RuleViolation,  # record copy refused (unknown subject, malformed digests)
-    "WC141": RuleViolation,  # this PDF is registered already
+    "WC141": RuleViolation,  # this copy is registered already
+    "WC180": RuleViolation,  # no true copy of this kind of record / format (migration 0024)
+    "WC181": NotFound,  # a true copy of a record that does not exist
     # work orders, second part (migration 0022)
     "WC160": ComponentRefused,  # a serial consumed in another unit than its lot's
     # quality (migration 0018)

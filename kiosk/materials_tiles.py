@@ -3,11 +3,13 @@ to the station's materials backend, and the restorers of their parked drafts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.screen import Screen
 
 from kiosk.materials_backend import KioskMaterialsBackend
+from kiosk.records_backend import record_printer
 from screens.home import Tile
 from screens.materials.backend import MaterialsBackend
 from screens.materials.holds import HoldsScreen
@@ -32,13 +34,18 @@ def materials_backend_for(station_backend: Any) -> MaterialsBackend | None:
 class Screens:
     """How the materials screens open one another (the composition, kept out of them)."""
 
-    def __init__(self, backend: MaterialsBackend) -> None:
+    def __init__(
+        self,
+        backend: MaterialsBackend,
+        open_record: Callable[[str, str], Screen[Any]] | None = None,
+    ) -> None:
         self.backend = backend
+        self.open_record = open_record
 
     def lot(self, lot_number: str = "") -> Screen[Any]:
         return LotScreen(
             self.backend, lot_number, open_hold=self.hold, open_move=self.move,
-            open_trace=self.trace,
+            open_trace=self.trace, open_record=self.open_record,
         )  # fmt: skip
 
     def receiving(self, values: dict[str, Any] | None = None) -> Screen[Any]:
@@ -70,7 +77,7 @@ def materials_tiles(station_backend: Any) -> list[Tile]:
     backend = materials_backend_for(station_backend)
     if backend is None:
         return []
-    s = Screens(backend)
+    s = Screens(backend, record_printer(station_backend))
     return [
         Tile("receiving", "Receiving", "Scan supplier labels", s.receiving,
              permission="lot.receive"),  # operators and supervisors

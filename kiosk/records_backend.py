@@ -1,13 +1,17 @@
 """The station's implementation of screens/records/backend.py: print a batch record as the
 signed-in person (record.copy), in one transaction that also registers the PDF's SHA-256,
-and save it under the data directory's records/ folder. Also the station's newest audit
+and save it in the station's export directory (settings.export_dir; by default the data
+directory's records/ folder). Also the station's newest audit
 anchor, which every record prints beside the chain head."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+from textual.screen import Screen
 
 from domain.audit.anchors import last_anchor
 from domain.files import write_new
@@ -16,8 +20,7 @@ from domain.records.collect import ChainHead
 from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings, load_settings
 from screens.records.backend import Progress, RecordPrinted
-
-RECORDS_DIR = "records"
+from screens.records.progress import RecordProgressModal
 
 
 def station_anchor(settings: StationSettings | None = None) -> ChainHead | None:
@@ -42,9 +45,11 @@ class RecordsStationBackend:
 
     @property
     def directory(self) -> Path:
-        return self.settings.data_dir / RECORDS_DIR
+        return self.settings.records_dir
 
     def print_record(self, actor: str, ident: str, progress: Progress) -> RecordPrinted:
+        # a directory the station cannot write to is refused before anything is registered
+        self._writable()
         anchor = station_anchor(self.settings)
         reason = f"batch record of {ident.strip().upper()} printed at the station"
         with self.sessions.uow(actor, reason) as uow:
@@ -57,6 +62,32 @@ class RecordsStationBackend:
             path, number, made.rendered.pages, made.rendered.json_sha256, made.rendered.pdf_sha256
         )
 
+    def _writable(self) -> None:
+        from domain.audit.browse import writable_directory
+        from domain.errors import InvalidInput
+
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInput(
+                f"The export directory {self.directory} cannot be made"
+                f" ({exc.strerror or type(exc).__name__}). Nothing was printed.",
+                title="Export directory not writable",
+            ) from exc
+        writable_directory(self.directory)
+
     def _new_path(self, number: str, copy_id: int) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         return self.directory / f"{number}-copy{copy_id}.pdf"
+
+
+def record_printer(station_backend: Any) -> Callable[[str, str], Screen[Any]] | None:
+    """What the work order and lot screens push to print a record: (actor, work order or
+    lot) → the progress modal, on the station's database, settings and sessions."""
+    factory = getattr(station_backend, "session_factory", None)
+    settings = getattr(station_backend, "settings", None)
+    if factory is None or settings is None:
+        return None
+    sessions = getattr(station_backend, "sessions", None)  # one SessionBook per station
+    backend = RecordsStationBackend(factory, settings, sessions=sessions)
+    return lambda actor, ident: RecordProgressModal(backend, actor, ident)

@@ -62,6 +62,9 @@ class StationSettings:
     unsealed_grace_s: int = 60
     seal_interval_s: float = 1.0
     data_dir: Path = field(default_factory=default_data_dir)
+    # where records printed at this station are written (a share, a USB stick); empty: the
+    # data directory's records/ (docs/records.md, "From the screens")
+    export_dir: str = ""
     database_url: str | None = None
     admin_database_url: str | None = None
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
@@ -72,6 +75,10 @@ class StationSettings:
     @property
     def anchor_file(self) -> Path:
         return self.data_dir / "anchors.log"
+
+    @property
+    def records_dir(self) -> Path:
+        return Path(self.export_dir).expanduser() if self.export_dir else self.data_dir / "records"
 
 
 def _coerce(current: Any, value: Any) -> Any:

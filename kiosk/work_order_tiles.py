@@ -3,8 +3,12 @@ expiring-qualifications panel) and QA review, on the station's database and sett
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from textual.screen import Screen
+
+from kiosk.records_backend import record_printer
 from kiosk.work_order_backend import KioskWorkOrderBackend
 from screens.home import Tile
 from screens.work_orders.backend import WorkOrderBackend
@@ -27,9 +31,14 @@ def work_queue(backend: WorkOrderBackend) -> QueueScreen:
     return QueueScreen(backend, lambda number: StepScreen(backend, number))
 
 
-def review_queue(backend: WorkOrderBackend) -> QueueScreen:
+def review_queue(
+    backend: WorkOrderBackend, open_record: Callable[[str, str], Screen[Any]] | None = None
+) -> QueueScreen:
     return QueueScreen(
-        backend, lambda number: ReviewScreen(backend, number), title="QA review", review=True
+        backend,
+        lambda number: ReviewScreen(backend, number, open_record=open_record),
+        title="QA review",
+        review=True,
     )
 
 
@@ -37,6 +46,7 @@ def work_order_tiles(station_backend: Any) -> list[Tile]:
     backend = work_order_backend_for(station_backend)
     if backend is None:
         return []
+    open_record = record_printer(station_backend)
     return [
         Tile(
             "work-queue",
@@ -50,7 +60,7 @@ def work_order_tiles(station_backend: Any) -> list[Tile]:
             "qa-review",
             "QA review",
             "Review by exception, release lots",
-            lambda: review_queue(backend),
+            lambda: review_queue(backend, open_record),
             permission="work_order.review",
         ),
     ]

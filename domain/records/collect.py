@@ -12,6 +12,7 @@ chain head) are here. Everything is read in the caller's transaction, so one sna
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -146,10 +147,7 @@ SELECT s.id, s.record_type, s.record_table, s.record_id, s.record_version, s.con
        s.method, s.station, s.comment, s.binding_hash, u.username, s.signed_at, v.valid, v.reason
   FROM workcell.signature s JOIN workcell.users u ON u.id = s.signer_id
   CROSS JOIN LATERAL workcell.verify_signature(s.id) v
- WHERE (s.record_type = 'work_order' AND s.record_id = :wo)
-    OR (s.record_type = 'step_instance' AND s.record_id = ANY(:steps))
-    OR (s.record_type = 'deviation' AND s.record_id = ANY(:devs))
-    OR (s.record_type = 'lot' AND s.record_id = :lot)
+ WHERE (s.record_type, s.record_id) IN (SELECT * FROM unnest(CAST(:types AS text[]), CAST(:ids AS bigint[])))
  ORDER BY s.id
 """
 _CONSUMED = """
@@ -244,7 +242,7 @@ def collect(
         review=tuple(s for s in sigs if s.record_type == "work_order" or s.record_type == "lot"),
         genealogy=_genealogy(uow, wo.output_lot),
         audit_trail=_audit(uow, wo.id, steps, devs, ctx[8]),
-        audit_head=_head(uow, anchor),
+        audit_head=chain_head(uow, anchor),
     )
 
 
@@ -254,12 +252,16 @@ def _exceptions(uow: UnitOfWork, wo: WorkOrderSummary) -> tuple[ExceptionRow, ..
     return (*rows, *holds)
 
 
-def _signatures(
-    uow: UnitOfWork, wo: int, steps: list[int], devs: list[int], lot: int | None, tz: ZoneInfo
+def signatures_of(
+    uow: UnitOfWork, records: Sequence[tuple[str, int]], tz: ZoneInfo
 ) -> list[SignatureRecord]:
-    rows = run(uow, _SIGNATURES, {"wo": wo, "steps": steps, "devs": devs, "lot": lot or 0})
+    """Every signature on the (record_type, record_id) pairs, with the fields its binding
+    covers, its manifestation in the plant's zone and its validity recomputed now."""
+    if not records:
+        return []
+    params = {"types": [t for t, _ in records], "ids": [i for _, i in records]}
     out = []
-    for r in rows:
+    for r in run(uow, _SIGNATURES, params):
         local = r[15].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
         line = f"{r[6].capitalize()} by {r[8]} on {local}"
         out.append(
@@ -285,6 +287,14 @@ def _signatures(
             )
         )
     return out
+
+
+def _signatures(
+    uow: UnitOfWork, wo: int, steps: list[int], devs: list[int], lot: int | None, tz: ZoneInfo
+) -> list[SignatureRecord]:
+    records = [("work_order", wo), *(("step_instance", s) for s in steps)]
+    records += [("deviation", d) for d in devs] + ([("lot", lot)] if lot else [])
+    return signatures_of(uow, records, tz)
 
 
 def _of(
@@ -356,7 +366,8 @@ def _audit(
     return query.of_records(uow, keys)
 
 
-def _head(uow: UnitOfWork, anchor: ChainHead | None) -> ChainHead:
+def chain_head(uow: UnitOfWork, anchor: ChainHead | None) -> ChainHead:
+    """The audit chain head now, with the station's newest anchor beside it."""
     row = one(uow, _HEAD)
     return ChainHead(
         position=None if row is None else int(row[0]),

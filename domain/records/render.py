@@ -2,10 +2,13 @@
 (WeasyPrint, ``pdf_variant="pdf/a-3b"``; `/AFRelationship /Data`, listed in the catalog's
 `/AF`). The twin's SHA-256 is printed in every page footer with "page n of N".
 
+One renderer for both kinds of copy: a work order's batch record (WorkOrderRecord, ebr.html)
+and a single record's true copy (SingleRecord, record.html).
+
 Templates live in a directory (the package's templates/ unless a plant points
-WORKCELL_RECORD_TEMPLATES at its own): ebr.html (Jinja2), ebr.css, plant.toml (company,
-address, document number, logo, paper). The SHA-256 over the directory's files is printed
-in the record, so a changed template shows.
+WORKCELL_RECORD_TEMPLATES at its own): ebr.html and record.html (Jinja2), ebr.css,
+plant.toml (company, address, document numbers, logo, paper). The SHA-256 over the
+directory's files is printed in the record, so a changed template shows.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import os
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,9 +29,12 @@ from zoneinfo import ZoneInfo
 
 from domain.records import canonical
 from domain.records.collect import SignatureRecord, WorkOrderRecord
+from domain.records.single import SingleRecord
+
+Record = WorkOrderRecord | SingleRecord
 
 TEMPLATES = Path(__file__).with_name("templates")
-TEMPLATE_FILES = ("ebr.html", "ebr.css", "plant.toml")
+TEMPLATE_FILES = ("ebr.html", "record.html", "ebr.css", "plant.toml")
 ENV_TEMPLATES = "WORKCELL_RECORD_TEMPLATES"
 
 
@@ -60,11 +68,14 @@ class Rendered:
     attachment_name: str
 
 
-def attachment_name(record: WorkOrderRecord) -> str:
+def attachment_name(record: Record) -> str:
+    if isinstance(record, SingleRecord):
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", record.key)
+        return f"{record.subject.record_type}-{safe}.json"
     return f"{record.header.work_order.number}.json"
 
 
-def html_of(record: WorkOrderRecord, json_sha256: str, tpl: Templates) -> str:
+def html_of(record: Record, json_sha256: str, tpl: Templates) -> str:
     """The record as HTML (the template filled in; nothing computed in the template)."""
     import jinja2
 
@@ -75,30 +86,63 @@ def html_of(record: WorkOrderRecord, json_sha256: str, tpl: Templates) -> str:
     )
     tz = ZoneInfo(record.generated.timezone)
     logo = tpl.plant.get("logo") or ""
-    return env.get_template("ebr.html").render(
-        record=record,
-        plant=tpl.plant,
-        logo=(tpl.directory / logo).as_uri() if logo else "",
-        json_sha256=json_sha256,
-        attachment_name=attachment_name(record),
-        tree=list(_tree(record)),
-        num=_num,
-        when=lambda value: _when(value, tz),
-        sig=_sig,
-        validity=_validity,
-        css=_css_string,
-    )
+    common: dict[str, Any] = {
+        "record": record,
+        "plant": tpl.plant,
+        "logo": (tpl.directory / logo).as_uri() if logo else "",
+        "json_sha256": json_sha256,
+        "attachment_name": attachment_name(record),
+        "num": _num,
+        "when": lambda value: _when(value, tz),
+        "sig": _sig,
+        "validity": _validity,
+        "css": _css_string,
+    }
+    if isinstance(record, SingleRecord):
+        rows = content_rows(record.subject.content_text)
+        return env.get_template("record.html").render(content=rows, **common)
+    return env.get_template("ebr.html").render(tree=list(_tree(record)), **common)
 
 
-def render(record: WorkOrderRecord, tpl: Templates) -> Rendered:
-    """The PDF/A-3b with its twin; the twin's hash is computed first and printed in it."""
+def twin_of(record: Record) -> tuple[bytes, str]:
+    """The canonical JSON twin and its SHA-256."""
     twin = canonical.dumps(record)
-    json_sha256 = canonical.sha256_hex(twin)
+    return twin, canonical.sha256_hex(twin)
+
+
+def render(record: Record, tpl: Templates) -> Rendered:
+    """The PDF/A-3b with its twin; the twin's hash is computed first and printed in it."""
+    twin, json_sha256 = twin_of(record)
     html = html_of(record, json_sha256, tpl)
     pdf, pages = pdf_of(html, tpl.directory, twin, attachment_name(record))
     return Rendered(
         pdf, twin, json_sha256, canonical.sha256_hex(pdf), pages, attachment_name(record)
     )
+
+
+def content_rows(content_text: str) -> list[tuple[str, str]]:
+    """A record's signed content (JSON) as (path, value) rows for the printed copy: nested
+    objects by dotted path, arrays by index; numbers exactly as the text has them."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(path: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(f"{path}.{k}" if path else str(k), v)
+        elif isinstance(value, list) and value:
+            for i, v in enumerate(value):
+                walk(f"{path}[{i}]", v)
+        elif value is None:
+            rows.append((path, "—"))
+        elif isinstance(value, str):
+            rows.append((path, value))
+        elif isinstance(value, Decimal):  # exactly as the content text writes it
+            rows.append((path, str(value)))
+        else:
+            rows.append((path, json.dumps(value, ensure_ascii=False, default=str)))
+
+    walk("", json.loads(content_text, parse_float=Decimal))
+    return rows
 
 
 def pdf_of(

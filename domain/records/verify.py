@@ -8,7 +8,12 @@
 3. its SHA-256 against the one printed in every page footer;
 4. the twin is canonical (sorted keys, no floats), so its hash is reproducible;
 5. every signature's binding hash recomputed from the fields the twin carries, and each
-   valid step signature bound to the content hash the step carries.
+   valid step signature bound to the content hash the step carries;
+6. for a single record's true copy (`workcell record export`): the signed content's SHA-256
+   recomputed from the content text the twin carries, each signature's "on the content
+   printed" and the record's "changed since signed" flag consistent with it.
+
+A JSON copy (`record export --format json`) is the twin alone: checks 4 to 6.
 
 The PDF's own SHA-256 is returned for the database check (copies.lookup), or checked
 against an exported audit bundle (``in_bundle``). Nothing here imports database code.
@@ -49,13 +54,18 @@ class Report:
     @property
     def record_key(self) -> str:
         try:
-            return str(json.loads(self.twin)["header"]["work_order"]["number"])
+            twin = json.loads(self.twin)
+            if "subject" in twin:
+                return f"{twin['subject']['record_type']} {twin['subject']['key']}"
+            return str(twin["header"]["work_order"]["number"])
         except (ValueError, KeyError, TypeError):
             return ""
 
 
 def verify_file(path: Path) -> Report:
     data = path.read_bytes()
+    if not data.startswith(b"%PDF"):
+        return verify_json(data)
     report = Report(pdf_sha256=hashlib.sha256(data).hexdigest())
     from io import BytesIO
 
@@ -75,6 +85,14 @@ def verify_file(path: Path) -> Report:
         return report
     if report.twin:
         _canonical_and_bindings(report)
+    return report
+
+
+def verify_json(data: bytes) -> Report:
+    """A JSON copy: the twin alone (no PDF, so no printed hash; pdf_sha256 is empty)."""
+    report = Report(pdf_sha256="", twin=data, json_sha256=canonical.sha256_hex(data))
+    report.attachment = "(the file itself)"
+    _canonical_and_bindings(report)
     return report
 
 
@@ -179,6 +197,8 @@ def _canonical_and_bindings(report: Report) -> None:
                 " hash does not match its fields (printed name, time, meaning, content or signer"
                 " changed)"
             )
+    if isinstance(twin.get("subject"), dict):
+        _single(twin, report)
     for st in twin.get("steps", []):
         step = st.get("step", {})
         for sig in st.get("signatures", []):
@@ -187,6 +207,41 @@ def _canonical_and_bindings(report: Report) -> None:
                     f"signature {sig.get('id')} on step {step.get('seq')} is shown valid but is"
                     " bound to other content than the step carries"
                 )
+
+
+def _single(twin: dict[str, Any], report: Report) -> None:
+    """A single record's copy: its content hash recomputed from the content text, and the
+    "on the content printed" / "changed since signed" flags consistent with it."""
+    subject = twin["subject"]
+    text = subject.get("content_text")
+    if not isinstance(text, str) or canonical.sha256_hex(text.encode()) != subject.get(
+        "content_hash"
+    ):
+        report.problems.append(
+            "the signed content printed does not hash to the content SHA-256 the copy carries"
+            " (the content or its hash was changed)"
+        )
+        return
+    own_changed = False
+    for copied in twin.get("signatures", []):
+        sig = copied.get("signature", {})
+        bound = sig.get("content_hash") == subject["content_hash"]
+        if bool(copied.get("current")) != bound:
+            report.problems.append(
+                f"signature {sig.get('id')} is shown {'on' if copied.get('current') else 'off'}"
+                " the content printed, but its content hash says otherwise"
+            )
+        if sig.get("record_type") == subject.get("record_type") and not bound:
+            own_changed = True
+        if sig.get("valid") and sig.get("record_type") == subject.get("record_type") and not bound:
+            report.problems.append(
+                f"signature {sig.get('id')} is shown valid but is bound to other content than"
+                " the copy carries"
+            )
+    if bool(twin.get("changed_since_signed")) != own_changed:
+        report.problems.append(
+            'the copy\'s "changed since signed" flag does not agree with its signatures'
+        )
 
 
 def _signatures(value: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:

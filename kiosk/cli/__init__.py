@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "wo": ("work_order", "work orders: create, release, list, show, cancel"),
     "qual": ("work_order", "training: grant, list, expiring"),
     "ebr": ("ebr", "batch record / device history record: print one (PDF/A-3b), verify one"),
+    "record": ("record", "true copy of one record (PDF/A-3b or JSON, registered), verify one"),
     "quality": (
         "quality",
         "AQL look-up, inspection templates, inspections, switching, NCRs, CAPA",

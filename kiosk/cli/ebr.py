@@ -45,7 +45,7 @@ def _ebr(args: argparse.Namespace) -> int:
     if args.target == "verify":
         if args.file is None:
             raise InvalidInput("Name the PDF to check: workcell ebr verify FILE.")
-        return _verify(args)
+        return verify_command(args)
     if args.file is not None:
         raise InvalidInput("Only verify takes a file; to choose where the PDF goes use --out.")
     return _print(args)
@@ -66,7 +66,7 @@ def _print(args: argparse.Namespace) -> int:
         permission="record.copy",
     )
     target = out or Path(f"{made.record.header.work_order.number}.pdf")
-    _write_new(target, made.rendered.pdf)
+    write_copy(target, made.rendered.pdf)
     r = made.rendered
     print(
         f"{target}: {r.pages} pages, PDF/A-3b with {r.attachment_name}\n"
@@ -76,7 +76,7 @@ def _print(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_new(target: Path, data: bytes) -> None:
+def write_copy(target: Path, data: bytes) -> None:
     """Write the file once, never over another, whole or not at all (a full disk leaves no
     partial PDF under the record's name), forced to disk."""
     from domain.files import FileNotWritten, write_new
@@ -93,7 +93,8 @@ def _write_new(target: Path, data: bytes) -> None:
         ) from exc
 
 
-def _verify(args: argparse.Namespace) -> int:
+def verify_command(args: argparse.Namespace) -> int:
+    """`ebr verify` and `record verify`: one verifier for every kind of copy."""
     from domain.records.verify import verify_file
 
     path: Path = args.file
@@ -133,14 +134,22 @@ def _database_check(args: argparse.Namespace, report: Any, lines: list[str]) -> 
     from domain.records import copies
 
     def check(uow: Any) -> tuple[Any, list[str]]:
-        row = copies.lookup(uow, report.pdf_sha256)
+        if report.pdf_sha256:
+            row = copies.lookup(uow, pdf_sha256=report.pdf_sha256)
+        else:  # a JSON copy: registered by its own digest
+            row = copies.lookup(uow, json_sha256=report.json_sha256)
         changed = copies.changes_since(uow, report.twin) if row is not None and report.twin else []
         return row, changed
 
     row, changed = read(args, check)
     if row is None:
+        digest = (
+            f"PDF SHA-256 {report.pdf_sha256}"
+            if report.pdf_sha256
+            else (f"JSON SHA-256 {report.json_sha256}")
+        )
         return [
-            f"no record copy with PDF SHA-256 {report.pdf_sha256} is registered: this file is"
+            f"no record copy with {digest} is registered: this file is"
             " not one WorkCell printed (or it was changed after printing)"
         ]
     problems = []

@@ -7,7 +7,7 @@ recorded with its reading (tare, the serial the balance reported, the calibratio
 and a forged "balance" value is refused.
 
 Revision ID: 0021
-Revises: 0020 (the lead relinks the chain at merge)
+Revises: 0020
 Create Date: 2026-12-02
 
 SQL in migrations/sql/step_equipment/ (tables, content, functions). Stations write nothing

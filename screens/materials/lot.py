@@ -1,7 +1,8 @@
 """One lot: status, expiry and retest, holds with their reasons and sources, on hand by
 bin, history (ledger lines and status transitions, who and when), signatures; QA
 release/reject (signed), hold, release a hold (signed) and move — offered only where the
-lot's state allows, enabled only for whoever may, the reason shown otherwise."""
+lot's state allows, enabled only for whoever may, the reason shown otherwise. A produced
+lot's batch record is printed from here ("Print record": screens/records/progress.py)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ class LotScreen(StationScreen):
         open_hold: Callable[[str], Screen[Any]] | None = None,
         open_move: Callable[[str], Screen[Any]] | None = None,
         open_trace: Callable[[str], Screen[Any]] | None = None,
+        open_record: Callable[[str, str], Screen[Any]] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -67,6 +69,7 @@ class LotScreen(StationScreen):
         self.open_hold = open_hold
         self.open_move = open_move
         self.open_trace = open_trace
+        self.open_record = open_record  # (actor, lot) → the batch record printing modal
         self.detail: LotDetail | None = None
         self.hold: HoldRow | None = None
 
@@ -75,6 +78,7 @@ class LotScreen(StationScreen):
             yield TouchInput(self.lot_number, placeholder="Scan or type a lot", id="lot-find")
             yield Button("Show", id="lot-show", variant="primary")
             yield Button("Trace", id="lot-trace", disabled=True)
+            yield Button("Print record", id="lot-record")
         with Horizontal(classes="mat-row", id="lot-actions"):
             for action in LOT_ACTIONS:
                 # disabled until the database has said who may (see _actions)
@@ -101,6 +105,7 @@ class LotScreen(StationScreen):
             yield Static("", id="lot-signatures", markup=False)
 
     def on_mount(self) -> None:
+        self.query_one("#lot-record").display = False
         self.query_one("#lot-actions").display = False
         self.query_one("#lot-reason-row").display = False
         self.query_one("#lot-hold-row").display = False
@@ -149,6 +154,10 @@ class LotScreen(StationScreen):
         tz = station_of(self).tz
         self.query_one("#lot-find", Input).value = d.lot_number
         self.query_one("#lot-trace", Button).disabled = self.open_trace is None
+        # the record of the work order that made it (refused there if not complete)
+        self.query_one("#lot-record").display = self.open_record is not None and (
+            d.origin == "produced"
+        )
         supplier = (
             f"\nSupplier {d.supplier}, supplier lot {d.supplier_lot}"
             f" · PO {d.po_reference or '—'} · CoA {d.coa_reference or '—'}"
@@ -303,6 +312,12 @@ class LotScreen(StationScreen):
     def trace(self) -> None:
         if self.open_trace is not None and self.detail is not None:
             self.app.push_screen(self.open_trace(self.detail.lot_number))
+
+    @on(Button.Pressed, "#lot-record")
+    def print_record(self) -> None:
+        user = station_of(self).current_user
+        if self.open_record is not None and self.detail is not None and user is not None:
+            self.app.push_screen(self.open_record(user.username, self.detail.lot_number))
 
     def _refused(self, error: WorkCellError) -> None:
         refusal(self.query_one("#lot-message", Static), error)

@@ -28,6 +28,8 @@ class RecordProgressModal(ModalScreen[RecordPrinted | None]):
     RecordProgressModal #record-title { text-style: bold; }
     RecordProgressModal #record-step, RecordProgressModal #record-result { margin: 1 0 0 0; }
     RecordProgressModal ProgressBar { margin: 1 0 0 0; }
+    RecordProgressModal.refused #record-step { text-style: bold; color: $error; }
+    RecordProgressModal.refused > Vertical { border: thick $error; }
     RecordProgressModal Button { width: 100%; height: 3; margin: 1 0 0 0; }
     """
 
@@ -44,8 +46,8 @@ class RecordProgressModal(ModalScreen[RecordPrinted | None]):
         with Vertical():
             yield Static(f"Printing the batch record of {self.ident}", id="record-title")
             yield ProgressBar(total=100, show_eta=False, id="record-progress")
-            yield Static("starting", id="record-step")
-            yield Static("", id="record-result")
+            yield Static("starting", id="record-step", markup=False)
+            yield Static("", id="record-result", markup=False)
             yield Button("Close", id="record-close", disabled=True)
 
     def on_mount(self) -> None:
@@ -79,17 +81,23 @@ class RecordProgressModal(ModalScreen[RecordPrinted | None]):
         if not self.is_mounted:
             return
         self.query_one(ProgressBar).update(progress=100)
-        self.query_one("#record-step", Static).update(f"{printed.pages} pages, registered")
+        self.query_one("#record-step", Static).update(
+            f"Printed: {printed.pages} pages, registered in the audit trail"
+        )
         self.query_one("#record-result", Static).update(
-            f"Saved: {printed.path}\nJSON twin SHA-256 {printed.json_sha256[:16]}…"
+            f"File {printed.path.name}, in the export directory\n{printed.path.parent}\n"
+            f"PDF SHA-256 (in the audit trail)\n{printed.pdf_sha256}\n"
+            f"JSON twin SHA-256 (on every page)\n{printed.json_sha256}"
         )
         self.query_one(Button).disabled = False
 
     def _failed(self, message: str) -> None:
         self.failure = message
         if self.is_mounted:
-            self.query_one("#record-step", Static).update("not printed")
+            self.query_one(ProgressBar).display = False  # a stopped bar would say "5 % done"
+            self.query_one("#record-step", Static).update("NOT PRINTED")
             self.query_one("#record-result", Static).update(message)
+            self.add_class("refused")
             self.query_one(Button).disabled = False
 
     @on(Button.Pressed, "#record-close")

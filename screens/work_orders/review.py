@@ -2,14 +2,19 @@
 values, corrections, late or out-of-order entries, unexpected signers, typed instead of
 weighed), then the full record; sign "reviewed" (the record and its audit trail), then
 release or reject the output lot with a signature. An action the signed-in person may not
-take is shown disabled with the database's reason, before any badge."""
+take is shown disabled with the database's reason, before any badge. "Print record" prints
+the batch record (PDF/A-3b) in a worker with its progress (screens/records/progress.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from domain.errors import WorkCellError
@@ -31,10 +36,17 @@ class ReviewScreen(StationScreen):
     CSS_PATH = "work_orders.tcss"
     TITLE_TEXT = "QA review"
 
-    def __init__(self, backend: WorkOrderBackend, number: str) -> None:
+    def __init__(
+        self,
+        backend: WorkOrderBackend,
+        number: str,
+        *,
+        open_record: Callable[[str, str], Screen[Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.number = number
+        self.open_record = open_record  # (actor, work order) → the printing modal
         self.view: ReviewView | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -49,6 +61,8 @@ class ReviewScreen(StationScreen):
                     LABEL[action], id=f"rv-{action}", disabled=True,
                     variant="error" if action == "reject" else "success",
                 )  # fmt: skip
+            if self.open_record is not None:
+                yield Button("Print record", id="rv-print", variant="primary", disabled=True)
 
     def on_mount(self) -> None:
         self.load()
@@ -102,6 +116,14 @@ class ReviewScreen(StationScreen):
         box = self.query_one("#rv-why", Static)
         box.update("\n".join(reasons))
         box.remove_class("-alarm")
+        for button in self.query("#rv-print").results(Button):
+            button.disabled = False
+
+    @on(Button.Pressed, "#rv-print")
+    def print_record(self) -> None:
+        user = station_of(self).current_user
+        if user is not None and self.open_record is not None:
+            self.app.push_screen(self.open_record(user.username, self.number))
 
     @on(Button.Pressed, "#rv-reviewed")
     def sign_review(self) -> None:

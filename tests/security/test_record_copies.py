@@ -15,7 +15,7 @@ from tests.security.test_materials_gates import World, world  # noqa: F401  (the
 pytestmark = pytest.mark.requirement("11.10(b)")
 
 WATCH = ("workcell.record_copy", "audit.entry")
-REGISTER = "SELECT workcell.record_copy_register('lot', 'L-1', NULL, %s, %s, %s, %s, 1)"
+REGISTER = "SELECT workcell.record_copy_register('lot', %s, 'pdf', %s, %s, %s, 1)"
 
 
 def _digest(n: int) -> str:
@@ -89,14 +89,82 @@ def test_register_refuses_bad_digests_unknown_subjects_and_duplicates(
         token = sign_in(conn, world.qa)
     attacks = [
         ("WC140", REGISTER, (world.lot_a, "not-a-digest", _digest(5), _digest(6))),
-        ("WC140", REGISTER, (10**12, _digest(4), _digest(5), _digest(6))),
+        ("WC181", REGISTER, (10**12, _digest(4), _digest(5), _digest(6))),
         ("WC141", REGISTER, (world.lot_a, _digest(4), _digest(2), _digest(6))),  # same PDF
         (
-            "WC140",
-            "SELECT workcell.record_copy_register('batch', 'L', NULL, %s, %s, %s, %s, 1)",
+            "WC180",
+            "SELECT workcell.record_copy_register('batch', %s, 'pdf', %s, %s, %s, 1)",
             (world.lot_a, _digest(4), _digest(5), _digest(6)),
         ),
     ]
     for code, statement, params in attacks:
         with lab.untouched(WATCH), lab.station() as conn:
             refused(code, conn, statement, params, token=token)
+
+
+def test_the_key_work_order_lot_and_content_hash_are_the_databases(
+    lab: Lab,
+    world: World,  # noqa: F811
+    copy_id: int,
+) -> None:
+    """The caller names only the record by type and id: what it is called, which lot, and
+    the content hash its signatures bind are computed by the database."""
+    with lab.superuser() as conn:
+        row = conn.execute(
+            "SELECT c.record_key = l.lot_number, c.lot_id = l.id, c.record_id = l.id,"
+            " c.content_hash = workcell.record_content_hash('lot', l.id), c.format"
+            " FROM workcell.record_copy c JOIN workcell.lot l ON l.id = %s WHERE c.id = %s",
+            (world.lot_a, copy_id),
+        ).fetchone()
+    assert row == (True, True, True, True, "pdf")
+
+
+JSON_COPY = "SELECT workcell.record_copy_register('lot', %s, %s, %s, %s, %s, %s)"
+
+
+def test_register_refuses_inconsistent_formats(
+    lab: Lab,
+    world: World,  # noqa: F811
+    copy_id: int,
+) -> None:
+    """A JSON copy names no PDF and no pages; a PDF copy has pages; no third format; the
+    same JSON copy twice is refused; an unknown record is not found — nothing written."""
+    with lab.station() as conn:
+        token = sign_in(conn, world.qa)
+    lot = world.lot_a
+    attacks = [
+        ("WC140", (lot, "json", _digest(7), _digest(8), _digest(9), 0)),  # a PDF digest
+        ("WC140", (lot, "pdf", _digest(7), _digest(8), _digest(9), 0)),  # no pages
+        ("WC140", (lot, "pdf", _digest(7), None, _digest(9), 1)),  # no PDF digest
+        ("WC180", (lot, "xml", _digest(7), None, _digest(9), 0)),
+        ("WC180", (lot, None, _digest(7), None, _digest(9), 0)),
+        ("WC181", (None, "json", _digest(7), None, _digest(9), 0)),
+    ]
+    for code, params in attacks:
+        with lab.untouched(WATCH), lab.station() as conn:
+            refused(code, conn, JSON_COPY, params, token=token)
+    with lab.station() as conn:
+        run(conn, JSON_COPY, (lot, "json", _digest(10), None, _digest(9), 0), token=token)
+    with lab.untouched(WATCH), lab.station() as conn:
+        refused(
+            "WC141", conn, JSON_COPY, (lot, "json", _digest(10), None, _digest(9), 0), token=token
+        )
+    for kind in ("work_order", "item", "ncr", "capa"):  # no such record of any kind
+        with lab.untouched(WATCH), lab.station() as conn:
+            refused(
+                "WC181", conn,
+                "SELECT workcell.record_copy_register(%s, %s, 'json', %s, NULL, %s, 0)",
+                (kind, 10**12, _digest(11), _digest(9)), token=token,
+            )  # fmt: skip
+
+
+def test_a_station_cannot_call_the_old_signature(lab: Lab, world: World, copy_id: int) -> None:  # noqa: F811
+    """0020's register function (which took the key and the lot from the caller) is gone."""
+    with lab.station() as conn:
+        token = sign_in(conn, world.qa)
+    with lab.untouched(WATCH), lab.station() as conn:
+        refused(
+            "42883", conn,
+            "SELECT workcell.record_copy_register('lot', 'L-1', NULL, %s, %s, %s, %s, 1)",
+            (world.lot_a, _digest(12), _digest(13), _digest(14)), token=token,
+        )  # fmt: skip
