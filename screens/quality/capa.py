@@ -16,18 +16,17 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, Input, Static
 
 from domain.errors import WorkCellError
 from screens.backend import SignatureLine
 from screens.base import StationScreen, call_backend
 from screens.modals.signature import SignatureModal
 from screens.quality.backend import CapaDetail, CapaRow, QualityBackend, SectionLine
-from screens.quality.common import actor, refusal, row_height, say, word
+from screens.quality.common import actor, refusal, say, word
+from screens.quality.lists import RecordList
 from screens.widgets.choice import ChoiceButton
-from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import KeyboardModal, TouchInput
-from screens.widgets.tap_table import TapTable
 
 DISCIPLINES = (
     "D0 plan",
@@ -42,64 +41,26 @@ DISCIPLINES = (
 )
 
 
-class CapasScreen(StationScreen):
-    CSS_PATH = "quality.tcss"
+class CapasScreen(RecordList[CapaRow]):
     TITLE_TEXT = "CAPAs"
+    PREFIX = "capas"
+    HEADERS = ("CAPA", "NCR", "Title", "Done", "Overdue")
+    FLEX = 2
 
-    def __init__(self, backend: QualityBackend, open_one: Callable[[str], Screen[Any]]) -> None:
-        super().__init__()
-        self.backend = backend
-        self.open_one = open_one
-        self.rows: list[CapaRow] | None = None
+    def fetch(self, who: str) -> list[CapaRow]:
+        return self.backend.capas(who)
 
-    def compose_body(self) -> ComposeResult:
-        yield Static("Loading…", id="capas-count", classes="q-muted", markup=False)
-        yield Static("", id="capas-message", classes="q-message", markup=False)
-        yield TapTable(id="capas-table", cursor_type="row", classes="q-fill")
-
-    def on_mount(self) -> None:
-        self.load()
-
-    def reopened(self) -> None:
-        self.load()
-
-    def on_screen_resume(self) -> None:
-        if self.rows is not None:
-            self.load()
-
-    def load(self) -> None:
-        who = actor(self)
-        if who is not None:
-            call_backend(self, lambda: self.backend.capas(who), self.show, failed=self._refused)
-
-    def show(self, rows: list[CapaRow]) -> None:
-        self.rows = rows
-        table = self.query_one("#capas-table", DataTable)
-        cells = [
-            (
-                Text(r.number, style="bold"),
-                r.ncr_number,
-                r.title,
-                f"{r.complete}/9",
-                Text(f"{r.overdue} overdue", style="bold red") if r.overdue else "",
-            )
-            for r in rows
-        ]
-        fitted = fit_columns(table, ("CAPA", "NCR", "Title", "Done", "Overdue"), cells, flex=2)
-        height = row_height(self)
-        for r, line in zip(rows, fitted, strict=True):
-            table.add_row(*line, key=r.number, height=height)
-        self.query_one("#capas-count", Static).update(
-            f"{len(rows)} open CAPA(s) — tap one" if rows else "No open CAPAs."
+    def cells(self, r: CapaRow) -> tuple[object, ...]:
+        return (
+            Text(r.number, style="bold"),
+            r.ncr_number,
+            r.title,
+            f"{r.complete}/9",
+            Text(f"{r.overdue} overdue", style="bold red") if r.overdue else "",
         )
 
-    @on(DataTable.RowSelected, "#capas-table")
-    def chosen(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.app.push_screen(self.open_one(event.row_key.value))
-
-    def _refused(self, error: WorkCellError) -> None:
-        refusal(self.query_one("#capas-message", Static), error)
+    def count_text(self, rows: list[CapaRow]) -> str:
+        return f"{len(rows)} open CAPA(s) — tap one" if rows else "No open CAPAs."
 
 
 class NewCapaScreen(StationScreen):

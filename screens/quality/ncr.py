@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, Input, Static
 
 from domain.errors import WorkCellError
 from screens.backend import SignatureLine
@@ -29,28 +29,26 @@ from screens.quality.backend import (
     NcrRow,
     QualityBackend,
 )
-from screens.quality.common import actor, manifestations, offer, refusal, row_height, say, word
+from screens.quality.common import actor, manifestations, offer, refusal, say, word
+from screens.quality.lists import RecordList
 from screens.station import fmt_time, station_of
 from screens.widgets.choice import ChoiceButton
-from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
 from screens.widgets.tap_table import TapTable
 
 SCALE = ("1", "2", "3", "4", "5")
 
 
-class NcrsScreen(StationScreen):
-    CSS_PATH = "quality.tcss"
+class NcrsScreen(RecordList[NcrRow]):
     TITLE_TEXT = "NCRs"
     ACCEPTS_SCANS = True
+    PREFIX = "ncrs"
+    HEADERS = ("NCR", "Title", "Risk", "Disposition", "Status", "Lots", "Raised")
+    FLEX = 1
 
     def __init__(self, backend: QualityBackend, open_one: Callable[[str], Screen[Any]]) -> None:
-        super().__init__()
-        self.backend = backend
-        self.open_one = open_one
-        self.rows: list[NcrRow] | None = None
+        super().__init__(backend, open_one)
         self.lots: list[str] = []
-        self.answers = 0
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="q-scroll"):
@@ -77,55 +75,22 @@ class NcrsScreen(StationScreen):
                 yield ChoiceButton("Occurrence", SCALE, id="ncrs-occurrence")
                 yield Button("Raise NCR", id="ncrs-raise", variant="warning")
 
-    def on_mount(self) -> None:
-        self.load()
+    def fetch(self, who: str) -> list[NcrRow]:
+        return self.backend.ncrs(who)
 
-    def reopened(self) -> None:
-        self.load()
-
-    def on_screen_resume(self) -> None:
-        if self.rows is not None:
-            self.load()
-
-    def load(self) -> None:
-        who = actor(self)
-        if who is not None:
-            call_backend(self, lambda: self.backend.ncrs(who), self.show, failed=self._refused)
-
-    def show(self, rows: list[NcrRow]) -> None:
-        self.rows = rows
-        self.answers += 1
-        tz = station_of(self).tz
-        table = self.query_one("#ncrs-table", DataTable)
-        cells = [
-            (
-                Text(r.number, style="bold"),
-                r.title,
-                r.risk_class.upper(),
-                word(r.disposition),
-                word(r.status),
-                str(r.lots),
-                fmt_time(r.created_at, tz),
-            )
-            for r in rows
-        ]
-        fitted = fit_columns(
-            table,
-            ("NCR", "Title", "Risk", "Disposition", "Status", "Lots", "Raised"),
-            cells,
-            flex=1,
-        )
-        height = row_height(self)
-        for r, line in zip(rows, fitted, strict=True):
-            table.add_row(*line, key=r.number, height=height)
-        self.query_one("#ncrs-count", Static).update(
-            f"{len(rows)} NCR(s) not closed — tap one" if rows else "No NCRs open."
+    def cells(self, r: NcrRow) -> tuple[object, ...]:
+        return (
+            Text(r.number, style="bold"),
+            r.title,
+            r.risk_class.upper(),
+            word(r.disposition),
+            word(r.status),
+            str(r.lots),
+            fmt_time(r.created_at, station_of(self).tz),
         )
 
-    @on(DataTable.RowSelected, "#ncrs-table")
-    def chosen(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.app.push_screen(self.open_one(event.row_key.value))
+    def count_text(self, rows: list[NcrRow]) -> str:
+        return f"{len(rows)} NCR(s) not closed — tap one" if rows else "No NCRs open."
 
     @on(BarcodeScanned)
     def scanned(self, message: BarcodeScanned) -> None:
@@ -144,7 +109,7 @@ class NcrsScreen(StationScreen):
             self,
             lambda: self.backend.lot_number_of(who, text),
             self._added,
-            failed=self._refused,
+            failed=self.refused,
             group="scan",
         )
 
@@ -172,7 +137,7 @@ class NcrsScreen(StationScreen):
         )
         if who is not None:
             call_backend(
-                self, lambda: self.backend.raise_ncr(who, form), self._raised, failed=self._refused
+                self, lambda: self.backend.raise_ncr(who, form), self._raised, failed=self.refused
             )
 
     def _raised(self, number: str) -> None:
@@ -186,10 +151,6 @@ class NcrsScreen(StationScreen):
         )
         self.load()
         self.app.push_screen(self.open_one(number))
-
-    def _refused(self, error: WorkCellError) -> None:
-        self.answers += 1
-        refusal(self.query_one("#ncrs-message", Static), error)
 
     def unsaved_input(self) -> tuple[str, dict[str, Any]] | None:
         title = self.query_one("#ncrs-title", Input).value.strip()
