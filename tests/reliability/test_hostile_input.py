@@ -83,8 +83,8 @@ def test_deviation_what_and_why(line: Line, step_two: tuple[str, int], what: str
     kind = deviations.KINDS_BY_HAND[0]
     with line.uow(line.op1) as uow:
         made = _refused_or(lambda: deviations.open_deviation(uow, step_id, kind, what, "", "", why))
-        if made is not None:
-            assert (made.what, made.why) == (what, why)
+        if made is not None:  # the database trims spaces (btrim), nothing else
+            assert (made.what, made.why) == (what.strip(" "), why.strip(" "))
 
 
 @FUZZ
