@@ -28,6 +28,7 @@ from screens.admin.users import status_text
 from screens.base import StationScreen, call_backend
 from screens.modals.confirm import ConfirmModal
 from screens.station import fmt_time, station_of
+from screens.widgets.tap_table import TapTable
 
 LOST = ("Reported lost", "Stolen", "Damaged", "Left company")
 ACTION_BUTTONS = (
@@ -71,7 +72,7 @@ class UserDetailScreen(StationScreen):
             if self.open_trail is not None:
                 yield Button("Activity ▶", id="trail-by", classes="trail")
                 yield Button("History ▶", id="trail-of", classes="trail")
-        yield DataTable(id="user-badges", cursor_type="row", zebra_stripes=True)
+        yield TapTable(id="user-badges", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#user-badges", DataTable)

@@ -27,6 +27,7 @@ from screens.audit.backend import AuditBackend, EntryView
 from screens.audit.text import op_text, short_table
 from screens.base import StationScreen, call_backend
 from screens.station import fmt_time, station_of
+from screens.widgets.tap_table import TapTable
 
 CHANGED = "bold black on yellow"
 ABSENT = "—"
@@ -84,9 +85,9 @@ class EntryScreen(StationScreen):
             if self.open_history is not None:
                 yield Button("History (h) ▶", id="entry-history", variant="success")
         with ContentSwitcher(initial="entry-changes", id="entry-switcher"):
-            yield DataTable(id="entry-changes", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="entry-transaction", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="entry-signatures", cursor_type="row", zebra_stripes=True)
+            yield TapTable(id="entry-changes", cursor_type="row", zebra_stripes=True)
+            yield TapTable(id="entry-transaction", cursor_type="row", zebra_stripes=True)
+            yield TapTable(id="entry-signatures", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         user = permitted(self, "audit.view")

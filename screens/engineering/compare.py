@@ -9,8 +9,8 @@ from textual.widgets import DataTable, Static
 from domain.views.engineering import Comparison
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend
-from screens.engineering.tap_table import TapTable
 from screens.station import station_of
+from screens.widgets.tap_table import TapTable
 
 MARKS = {
     "added": ("+", "bold green"),

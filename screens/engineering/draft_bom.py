@@ -17,9 +17,9 @@ from domain.views.engineering import BomView, text_of
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend, RevisionDetail
 from screens.engineering.common import STATUS
-from screens.engineering.tap_table import TapTable
 from screens.station import station_of
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.tap_table import TapTable
 
 
 class DraftBomScreen(StationScreen):

@@ -15,10 +15,10 @@ from domain.views.engineering import EcoSummary, EcoView
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend
 from screens.engineering.common import STATUS
-from screens.engineering.tap_table import TapTable
 from screens.modals.confirm import discard_or_stay
 from screens.station import fmt_time, station_of
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.tap_table import TapTable
 
 EDIT = "engineering.edit"
 

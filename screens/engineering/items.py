@@ -14,10 +14,10 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from screens.base import StationScreen, call_backend
 from screens.engineering.backend import EngineeringBackend, EngineeringItem
-from screens.engineering.tap_table import TapTable
 from screens.messages import BarcodeScanned
 from screens.station import station_of
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.tap_table import TapTable
 
 
 class EngineeringItemsScreen(StationScreen):

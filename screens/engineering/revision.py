@@ -23,8 +23,8 @@ from screens.engineering.common import (
     manifestations,
     routing_body,
 )
-from screens.engineering.tap_table import TapTable
 from screens.station import station_of
+from screens.widgets.tap_table import TapTable
 
 OpenCompare = Callable[[str, str, str, str], Screen[Any]]
 OpenDraft = Callable[[str, str], Screen[Any]]
