@@ -164,11 +164,41 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, help="also keep the PDF here (to look at it)")
     parser.add_argument("--paper", choices=("A4", "Letter"), default="A4")
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="also time WeasyPrint on documents with none of the record's content (the 2 s aim)",
+    )
     args = parser.parse_args()
     record = build(args.steps)
     with tempfile.TemporaryDirectory() as folder:
         tpl = _templates(Path(folder), args.paper)
         _run(args, record, tpl)
+    if args.floors:
+        _floors(args.steps)
+
+
+def _floors(steps: int) -> None:
+    """WeasyPrint alone on ``steps`` steps with almost nothing in them: a heading and a
+    sentence each (what "about 0.5 s for 200 steps" measures), then a three-row table each
+    (one value, its signer, its time: still far less than a record holds). What it costs
+    to lay out pages at all, below which no record of this content can be rendered."""
+    import weasyprint
+
+    shapes = {
+        "heading + one sentence per step": "<h3>Step {i}</h3><p>Value {i} entered, verified.</p>",
+        "heading + 3-row table per step": (
+            "<h3>Step {i}</h3><table><tr><td>value</td><td>{i}</td></tr>"
+            "<tr><td>by</td><td>Olive Operator</td></tr><tr><td>at</td><td>08:00</td></tr></table>"
+        ),
+    }
+    for label, shape in shapes.items():
+        html = "<html><body>" + "".join(shape.format(i=i) for i in range(steps)) + "</body></html>"
+        t, c = time.perf_counter(), time.process_time()
+        document = weasyprint.HTML(string=html).render()
+        document.write_pdf()
+        print(f"floor, {label}: {time.perf_counter() - t:.3f} s wall, "
+              f"{time.process_time() - c:.3f} s CPU, {len(document.pages)} pages")  # fmt: skip
 
 
 def _templates(folder: Path, paper: str) -> render.Templates:

@@ -24,7 +24,8 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from domain.errors import InvalidInput, WorkCellError
-from domain.operations import pgtools
+from domain.operations import oplog, pgtools
+from domain.operations.oplog import OperationEvent
 
 FORMAT = "workcell-backup-1"
 MANIFEST_SUFFIX = ".manifest.json"
@@ -187,3 +188,21 @@ def backup(dsn: str, target: Path) -> BackupManifest:
     os.replace(tmp, mpath)
     _fsync(target.parent)
     return manifest
+
+
+def record_backup(dsn: str, target: Path, manifest: BackupManifest) -> OperationEvent:
+    """The backup in the operations log of the database it was taken from."""
+    detail = {
+        "file": str(target.resolve()),
+        "dump_sha256": manifest.dump_sha256,
+        "dump_bytes": manifest.dump_bytes,
+        "manifest_sha256": file_sha256(manifest_path(target)),
+        "taken_at": manifest.taken_at,
+        "schema_revision": manifest.schema_revision,
+        "epoch": manifest.epoch,
+        "head_position": manifest.head_position,
+        "head_hash": manifest.head_hash,
+        "entries": manifest.entries,
+        "pg_dump_version": manifest.pg_dump_version,
+    }
+    return oplog.record(dsn, "backup", detail, f"backup written to {target.name}")

@@ -25,8 +25,9 @@ from domain.audit.anchors import Anchor
 from domain.audit.seal import seal
 from domain.audit.verify import VerifyReport, verify
 from domain.errors import InvalidInput, NotFound, WorkCellError
-from domain.operations import pgtools
+from domain.operations import oplog, pgtools
 from domain.operations.backup import BackupManifest, client_env, file_sha256, manifest_path
+from domain.operations.oplog import OperationEvent
 
 # PostgreSQL 15 as packaged on these machines sets a column option pg_attver on every column,
 # which other majors refuse; the option carries no data (docs/operations.md).
@@ -219,3 +220,26 @@ def after_restore(
         verify=report,
         missing_station_logins=missing_logins,
     )
+
+
+def record_restore(
+    dsn: str, dump: Path, manifest: BackupManifest, report: RestoreReport
+) -> OperationEvent:
+    """The restore in the operations log of the restored database: what it was restored
+    from and what the restore found."""
+    detail = {
+        "file": str(dump.resolve()),
+        "dump_sha256": manifest.dump_sha256,
+        "taken_at": manifest.taken_at,
+        "source_database": manifest.database,
+        "source_installation": manifest.installation,
+        "same_installation": report.same_installation,
+        "new_cluster": report.new_cluster,
+        "epoch_before": report.epoch_before,
+        "epoch_after": report.epoch_after,
+        "sealed": report.sealed,
+        "verify_ok": report.verify.ok,
+        "verify_entries": report.verify.entries,
+        "problems": len(report.verify.problems),
+    }
+    return oplog.record(dsn, "restore", detail, f"restored from {dump.name}")

@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "station's, when it exists)",
     )
     p.set_defaults(func=_restore)
+    p = dbsub.add_parser(
+        "history", help="the operations log: backups taken and restores made, newest first"
+    )
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=_history)
 
 
 def _admin_url(args: argparse.Namespace, *, create: bool = False) -> str:
@@ -112,9 +118,10 @@ def _dsn(url: str) -> str:
 
 def _backup(args: argparse.Namespace) -> int:
     from domain.operations.backup import backup as take_backup
-    from domain.operations.backup import file_sha256, manifest_path
+    from domain.operations.backup import file_sha256, manifest_path, record_backup
 
-    manifest = take_backup(_dsn(_admin_url(args)), args.file)
+    dsn = _dsn(_admin_url(args))
+    manifest = take_backup(dsn, args.file)
     print(
         f"backup of {manifest.database} (installation {manifest.installation}, epoch "
         f"{manifest.epoch}, chain head at position {manifest.head_position}, "
@@ -124,6 +131,40 @@ def _backup(args: argparse.Namespace) -> int:
         f"SHA-256 of {manifest_path(args.file).name} (record it outside the backup): "
         f"{file_sha256(manifest_path(args.file))}"
     )
+    return _logged(lambda: record_backup(dsn, args.file, manifest), "backup")
+
+
+def _logged(write: Any, what: str) -> int:
+    """Record the operation; the backup or restore itself stands even if that fails (a
+    read-only standby), but the admin is told, with a distinct exit status."""
+    import psycopg
+
+    try:
+        event = write()
+    except psycopg.Error as exc:
+        print(
+            f"warning: the {what} is complete but was not recorded in the operations log: "
+            f"{str(exc).strip()}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"recorded in the operations log as event {event.id} at {event.at} ({event.db_login})")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    import json
+
+    from domain.operations import oplog
+    from kiosk.cli.common import print_rows
+
+    events = oplog.recent(_dsn(_admin_url(args)), args.limit)
+    rows = [
+        (e.id, e.kind, e.at, e.db_login, e.os_user, e.host,
+         e.detail if args.format == "json" else json.dumps(e.detail, sort_keys=True))
+        for e in events
+    ]  # fmt: skip
+    print_rows(rows, ("id", "kind", "at", "db login", "os user", "host", "detail"), args.format)
     return 0
 
 
@@ -163,4 +204,7 @@ def _restore(args: argparse.Namespace) -> int:
     )
     for problem in report.verify.problems[:50]:
         print(f"  [{problem.kind}] {problem.message}")
-    return 0 if report.ok else 1
+    logged = _logged(
+        lambda: restore.record_restore(_dsn(admin), args.file, manifest, report), "restore"
+    )
+    return 0 if report.ok and logged == 0 else 1

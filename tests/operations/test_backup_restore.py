@@ -8,6 +8,7 @@ is created. The restore into another cluster (a new epoch) is in test_restore_ne
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,9 +93,24 @@ def test_round_trip_keeps_trail_anchors_and_signatures_verifiable(
     assert code == 0, out
     assert dump.is_file() and (tmp_path / "plant.dump.manifest.json").is_file()
     assert "SHA-256" in out
+    assert "recorded in the operations log as event" in out
+    manifest = json.loads((tmp_path / "plant.dump.manifest.json").read_text())
     with cli.db.connect("admin") as conn:
         installation = conn.execute("SELECT id::text FROM audit.installation").fetchone()
+        taken = conn.execute(
+            "SELECT kind, detail->>'dump_sha256', detail->>'file', (SELECT count(*)"
+            " FROM audit.entry e WHERE e.table_name = 'workcell.operation_event'"
+            " AND e.record_key = o.id::text) FROM workcell.operation_event o"
+        ).fetchall()
     assert installation is not None
+    # the backup is a record of the database it was taken from, in its audit trail
+    assert taken == [("backup", manifest["dump_sha256"], str(dump.resolve()), 1)]
+    code, out = cli.run("db", "history", "--format", "json")
+    assert code == 0, out
+    history = json.loads(out)
+    assert [(e["kind"], e["detail"]["dump_sha256"]) for e in history] == [
+        ("backup", manifest["dump_sha256"])
+    ]
     target = restore_target(monkeypatch, cli)
     try:
         code, out = cli.run("db", "restore", str(dump))
@@ -104,10 +120,21 @@ def test_round_trip_keeps_trail_anchors_and_signatures_verifiable(
         assert "audit trail INTACT" in out
         with target.connect("admin") as conn:
             pending = conn.execute(
-                "SELECT count(*) FROM audit.entry e WHERE NOT EXISTS"
+                "SELECT count(*) FILTER (WHERE table_name <> 'workcell.operation_event'),"
+                " count(*) FROM audit.entry e WHERE NOT EXISTS"
                 " (SELECT 1 FROM audit.chain c WHERE c.entry_id = e.id)"
             ).fetchone()
-        assert pending == (0,)  # the entries pending at the backup were sealed by the restore
+        # the entries pending at the backup were sealed by the restore; the restore's own
+        # record, written after, awaits the sealer like any new entry
+        assert pending == (0, 1)
+        with target.connect("admin") as conn:
+            events = conn.execute(
+                "SELECT kind, detail->>'dump_sha256', detail->>'source_installation',"
+                " (detail->>'verify_ok')::boolean FROM workcell.operation_event ORDER BY id"
+            ).fetchall()
+        # the backup's own record came after its snapshot: the restored log holds only the
+        # restore, naming what it was restored from
+        assert events == [("restore", manifest["dump_sha256"], installation[0], True)]
         code, out = cli.run("audit", "verify", "--full")  # the station anchors as well
         assert code == 0, out
         assert "audit trail INTACT" in out
