@@ -158,12 +158,12 @@ class KioskWorkOrderBackend(EquipmentAtStep):
             # in the BOM's unit (converted to the lot's by the ledger, exactly or refused)
             quantity, unit = (count, None) if count is not None else (
                 execution.bom_requirement(uow, step_id, lot.lot_number))  # fmt: skip
-            after = execution.consume(
+            execution.record_consumption(
                 uow, step_id, lot.lot_number, _bin_for(lot), quantity, serial=serial,
                 unit=unit, expected_version=step.version,
             )  # fmt: skip
-            uow.commit()
-            return self._shown(uow, actor, after)
+            uow.commit()  # at once: the ledger holds the lot's stock row until then
+            return self._shown(uow, actor, execution.step_view(uow, step_id))
 
     def _is_unit(self, actor: str, step_id: int, scanned: str) -> bool:
         with self.uow(actor) as uow:
