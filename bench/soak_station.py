@@ -23,7 +23,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TypeVar
 
@@ -43,6 +43,7 @@ from tests.identity_helpers import BADGE_ONLY, Person
 
 D = Decimal
 T = TypeVar("T")
+R = TypeVar("R")
 RESIN_PER_ORDER = D("0.5")
 _argon2 = threading.local()
 
@@ -146,13 +147,21 @@ class Station:
     def act(self, op: str, who: Person, fn: Callable[[UnitOfWork], T]) -> T:
         """One operation: a unit of work in ``who``'s session at this station, committed
         (after the person's think time, not measured: reading, measuring, walking up)."""
+        return self.act_then(op, who, fn, lambda _, result: result)
+
+    def act_then(
+        self, op: str, who: Person, fn: Callable[[UnitOfWork], T],
+        then: Callable[[UnitOfWork, T], R],
+    ) -> R:  # fmt: skip
+        """``act``, and ``then`` (what the station shows next) read right after the commit,
+        timed with it: as the kiosk does, so no row lock is held while reading."""
         if self.think[1] > 0:
             time.sleep(random.uniform(*self.think))
         session = self._session(who)
         with self._timed(op), UnitOfWork(self.factory, session) as uow:
             result = fn(uow)
             uow.commit()
-        return result
+            return then(uow, result)
 
     def last_ms(self, op: str) -> float:
         return self.tally.ms[op][-1]
@@ -234,9 +243,14 @@ class Station:
     def _consume(self, wo: str, step: StepView, lot: str, qty: Decimal) -> StepView:
         line_bin, v = self.plant.bins["LINE"], step.version
         kind = "scan, shared lot" if lot == self.plant.resin_lot else "scan, own lot"
-        view = self._entry(
-            kind, lambda u: execution.consume(u, step.id, lot, line_bin, qty, expected_version=v)
-        )
+        # as the kiosk's scan: the ledger's write committed at once, the step read after
+        view = self.act_then(
+            kind, self.crew.operator,
+            lambda u: execution.record_consumption(u, step.id, lot, line_bin, qty,
+                                                   expected_version=v),
+            lambda u, _: execution.step_view(u, step.id),
+        )  # fmt: skip
+        self.tally.ms["entry"].append(self.last_ms(kind))
         self.tally.consumed.append((wo, lot, qty))
         return view
 
@@ -248,10 +262,16 @@ class Station:
         return view
 
     def _sign(self, step: StepView, meaning: str, who: Person) -> StepView:
-        # at the operator's station: the verifier taps their badge, the operator stays
-        view = self.act(
+        # at the operator's station: the verifier taps their badge, the operator stays; the
+        # dialog showed the step at its version and content (the kiosk passes both), and the
+        # station reads the step again after the commit
+        signing = replace(
+            self.signing(who), expected_version=step.version, expected_hash=step.content_hash
+        )
+        view = self.act_then(
             "signature", self.crew.operator,
-            lambda u: execution.sign_step(u, step.id, meaning, self.signing(who)),
+            lambda u: execution.record_step_signature(u, step.id, meaning, signing),
+            lambda u, _: execution.step_view(u, step.id),
         )  # fmt: skip
         self.tally.signatures.append(("step_instance", step.id, meaning))
         return view

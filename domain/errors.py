@@ -315,6 +315,8 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC078": InvalidInput,  # label issue refused
     # materials on the floor (migration 0028)
     "WC220": WholeUnitsOnly,
+    # standard unit conversions (migration 0031)
+    "WC200": UnitConversionRefused,  # a conversion row contradicting the standard factor
     # equipment (migration 0015)
     "WC100": EquipmentUnknown,
     "WC101": WrongEquipment,
@@ -451,7 +453,9 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
     return primary
 
 
-_HINTED = ("WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15", "WC22")
+_HINTED = (
+    "WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15", "WC20", "WC22",
+)  # fmt: skip
 _TIME_LIMITS = {
     # 57014 is both the station's statement limit and a cancel by the server (a DBA's
     # pg_cancel_backend, a shutdown's): the message must be true of both

@@ -289,6 +289,7 @@ class KioskMaterialsBackend:
             actions["hold"] = _why_not(uow, "hold.place", actor)
         if v.on_hand > 0:
             actions["move"] = _why_not(uow, "inventory.move", actor)
+            actions.update(corrections.offered(uow, v.lot_number))
         return actions
 
     def lot_signing(

@@ -45,7 +45,8 @@ class Screens:
     def lot(self, lot_number: str = "") -> Screen[Any]:
         return LotScreen(
             self.backend, lot_number, open_hold=self.hold, open_move=self.move,
-            open_trace=self.trace, open_record=self.open_record,
+            open_trace=self.trace, open_scrap=self.scrap, open_adjust=self.adjust,
+            open_record=self.open_record,
         )  # fmt: skip
 
     def receiving(self, values: dict[str, Any] | None = None) -> Screen[Any]:

@@ -26,7 +26,7 @@ from kiosk.backend import credentials, record_to_sign
 from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
 from kiosk.station_balances import StationBalances
-from kiosk.work_order_equipment import EquipmentAtStep, source_of, unit_dto, weighable
+from kiosk.work_order_equipment import EquipmentAtStep, source_of, unit_connected, weighable
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.scans import looks_like_gs1
 from screens.work_orders import backend as s
@@ -117,7 +117,8 @@ class KioskWorkOrderBackend(EquipmentAtStep):
             signoffs=tuple(self._signoff(uow, actor, step, g) for g in step.signoffs),
             deviations=step.deviations,
             qualification=", ".join(step.qualifications),
-            equipment_class=step.equipment_class or "", unit=unit_dto(step, self.balances),
+            equipment_class=step.equipment_class or "", unit=step.unit,
+            unit_connected=unit_connected(step, self.balances),
         )  # fmt: skip
 
     def _signoff(
@@ -157,12 +158,12 @@ class KioskWorkOrderBackend(EquipmentAtStep):
             # in the BOM's unit (converted to the lot's by the ledger, exactly or refused)
             quantity, unit = (count, None) if count is not None else (
                 execution.bom_requirement(uow, step_id, lot.lot_number))  # fmt: skip
-            after = execution.consume(
+            execution.record_consumption(
                 uow, step_id, lot.lot_number, _bin_for(lot), quantity, serial=serial,
                 unit=unit, expected_version=step.version,
             )  # fmt: skip
-            uow.commit()
-            return self._shown(uow, actor, after)
+            uow.commit()  # at once: the ledger holds the lot's stock row until then
+            return self._shown(uow, actor, execution.step_view(uow, step_id))
 
     def _is_unit(self, actor: str, step_id: int, scanned: str) -> bool:
         with self.uow(actor) as uow:

@@ -79,18 +79,14 @@ class EquipmentAtStep:
         return bool(found)
 
 
-def unit_dto(step: v.StepView, balances: StationBalances) -> s.StepUnit | None:
+def unit_connected(step: v.StepView, balances: StationBalances) -> bool:
+    """Whether this station reads the balance recorded as used at the step."""
     u = step.unit
-    if u is None:
-        return None
-    return s.StepUnit(
-        u.asset_id, u.description, u.calibration_due, u.balance, balances.connected(u.asset_id)
-    )
+    return u is not None and u.balance and balances.connected(u.asset_id)
 
 
 def weighable(step: v.StepView, f: v.FieldView, balances: StationBalances) -> bool:
-    u = step.unit
-    return f.kind == "numeric" and u is not None and u.balance and balances.connected(u.asset_id)
+    return f.kind == "numeric" and unit_connected(step, balances)
 
 
 def source_of(e: v.EntryView, unit: str) -> tuple[str, str]:

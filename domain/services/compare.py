@@ -84,6 +84,7 @@ def routing_rows(ops: Sequence[OperationSpec]) -> dict[str, dict[str, Any]]:
                 "title": s.title,
                 "critical": s.critical,
                 "signatures": tuple(f"{g.meaning}:{g.role}" for g in s.signoffs),
+                "equipment class": s.equipment_class,
                 "instructions": s.instructions,
             }
             for d in s.data:

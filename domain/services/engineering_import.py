@@ -12,9 +12,12 @@ gtin. Items are created as drafts (approval is a signed step of its own).
 
 Routing columns, one row per data entry (or per step without data): op, work_centre,
 op_title, minutes, op_instructions, step, step_title, step_instructions, critical (y/n),
-signatures ("performed:operator; verified:supervisor"), data_code, data_label, data_kind,
-data_unit, lower, upper, target, component, required (y/n). Operation and step columns may
-be repeated on every row or left blank after the first row of that operation/step.
+signatures ("performed:operator; verified:supervisor"), equipment_class (the class of
+unit used at the step, e.g. BALANCE), data_code, data_label, data_kind, data_unit, lower,
+upper, target, component, required (y/n). Operation and step columns may be repeated on
+every row or left blank after the first row of that operation/step. `routing_csv` writes
+a routing in the same columns (export → import gives the same routing for what the
+columns carry; a step's qualification and output flag are not CSV columns).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from domain.services.engineering_rules import parse_decimal, parse_scrap
 from domain.services.items import load_item
 from domain.services.routing import DataSpec, OperationSpec, RoutingView, SignoffSpec, StepSpec
 from domain.uow import UnitOfWork
+from domain.views.engineering import text_of
 
 BOM_COLUMNS = (
     "component", "quantity", "unit", "scrap", "optional", "alternate_of", "ref_designators",
@@ -44,8 +48,8 @@ BOM_COLUMNS = (
 )  # fmt: skip
 ROUTING_COLUMNS = (
     "op", "work_centre", "op_title", "minutes", "op_instructions", "step", "step_title",
-    "step_instructions", "critical", "signatures", "data_code", "data_label", "data_kind",
-    "data_unit", "lower", "upper", "target", "component", "required",
+    "step_instructions", "critical", "signatures", "equipment_class", "data_code", "data_label",
+    "data_kind", "data_unit", "lower", "upper", "target", "component", "required",
 )  # fmt: skip
 YES = {"y", "yes", "true", "1", "x"}
 NO = {"", "n", "no", "false", "0"}
@@ -188,6 +192,7 @@ def parse_routing_row(row: dict[str, str]) -> tuple[OperationSpec, StepSpec, Dat
         _flag(row.get("critical", ""), "critical"),
         (),
         _signoffs(row.get("signatures", "")),
+        equipment_class=row.get("equipment_class", "").upper() or None,
     )
     if not row.get("data_code"):
         return op, step, None
@@ -237,6 +242,10 @@ def parse_routing_csv(text: str) -> tuple[list[OperationSpec], list[str]]:
                 steps[key].critical,
             ):
                 raise ValueError(f"step {step.step_number} differs from its first row")
+            elif step.equipment_class and step.equipment_class != steps[key].equipment_class:
+                raise ValueError(
+                    f"equipment_class of step {step.step_number} differs from its first row"
+                )
             if data is not None:
                 steps[key] = replace(steps[key], data=(*steps[key].data, data))
         except ValueError as exc:
@@ -246,6 +255,30 @@ def parse_routing_csv(text: str) -> tuple[list[OperationSpec], list[str]]:
         for o in sorted(ops.values(), key=lambda x: x.op_number)
     ]
     return result, problems
+
+
+def routing_csv(ops: Sequence[OperationSpec]) -> str:
+    """A routing in the import's columns, one row per data entry (or per step without
+    data), every operation and step column written on each row (the import accepts the
+    repeats), so `import_routing` reads it back to the same routing."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ROUTING_COLUMNS)
+    for o in ops:
+        for s in o.steps:
+            signs = "; ".join(f"{g.meaning}:{g.role}" for g in s.signoffs)
+            head = (
+                o.op_number, o.work_centre, o.title, o.standard_minutes, o.instructions,
+                s.step_number, s.title, s.instructions, s.critical, signs, s.equipment_class,
+            )  # fmt: skip
+            for d in s.data or (None,):
+                tail: tuple[object, ...] = (
+                    (d.code, d.label, d.kind, d.unit, d.lower_limit, d.upper_limit, d.target,
+                     d.component, d.required)
+                    if d is not None else ("",) * 9
+                )  # fmt: skip
+                writer.writerow([text_of(v) for v in (*head, *tail)])  # yes/no, 12.5
+    return out.getvalue()
 
 
 def import_routing(

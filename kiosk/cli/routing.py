@@ -1,4 +1,5 @@
-"""`workcell routing ...`: show (as of a date), history, create, import, compare."""
+"""`workcell routing ...`: show (as of a date; as text or the import's CSV), history,
+create, import, compare."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     who = p.add_mutually_exclusive_group()
     who.add_argument("--rev")
     add_as_of(who)
+    p.add_argument(
+        "--format", choices=("text", "csv"), default="text",
+        help="csv: the import's columns (export, edit, import into a draft)",
+    )  # fmt: skip
     p.set_defaults(func=_show)
     p = rsub.add_parser("history", help="every revision with status and effectivity")
     p.add_argument("item")
@@ -55,6 +60,9 @@ def _show(args: argparse.Namespace) -> int:
         else:
             at = instant(svc, args.as_of) or effectivity.server_now(uow)
             view = routing.routing_as_of(uow, args.item, at)
+    if args.format == "csv":
+        print(engineering_import.routing_csv(view.operations), end="")
+        return 0
     print_header(svc, view.summary)
     for line in render_routing(view.operations):
         print(line)
@@ -73,7 +81,8 @@ def render_routing(ops: tuple[routing.OperationSpec, ...]) -> list[str]:
         for s in o.steps:
             crit = "  [critical]" if s.critical else ""
             signs = ", ".join(f"{g.meaning} by {g.role}" for g in s.signoffs)
-            out.append(f"  {s.step_number}. {s.title}{crit}  — signs: {signs}")
+            unit = f"  — unit: {s.equipment_class}" if s.equipment_class else ""
+            out.append(f"  {s.step_number}. {s.title}{crit}  — signs: {signs}{unit}")
             for d in s.data:
                 out.append(f"       • {d.code} {d.label}: {_data_text(d)}")
     return out

@@ -50,8 +50,9 @@ class CompareScreen(StationScreen):
         for d in c.differences:
             mark, style = MARKS[d.kind]
             if d.kind == "changed":
-                for ch in d.changes:
-                    table.add_row(Text(mark, style=style), d.key, ch.field, ch.before, ch.after)
+                for ch in d.changes:  # "—": the field was (or is now) empty, e.g. no class
+                    before, after = ch.before or "—", ch.after or "—"
+                    table.add_row(Text(mark, style=style), d.key, ch.field, before, after)
             else:
                 table.add_row(Text(mark, style=style), d.key, d.kind, d.before, d.after)
         if not c.differences:

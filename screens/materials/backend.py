@@ -14,7 +14,7 @@ from screens.backend import Signable, SignatureLine
 
 # Lot actions a detail screen may offer (each shown only where the lot's state allows it,
 # enabled only when the person may do it; otherwise the reason is shown).
-LOT_ACTIONS = ("release", "reject", "hold", "move")
+LOT_ACTIONS = ("release", "reject", "hold", "move", "scrap", "adjust")
 
 
 @dataclass(frozen=True)

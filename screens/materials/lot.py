@@ -1,7 +1,8 @@
 """One lot: status, expiry and retest, holds with their reasons and sources, on hand by
 bin, history (ledger lines and status transitions, who and when), signatures; QA
 release/reject (signed), hold, release a hold (signed) and move — offered only where the
-lot's state allows, enabled only for whoever may, the reason shown otherwise. A produced
+lot's state allows, enabled only for whoever may, the reason shown otherwise; scrap and
+count adjustment open their screens (screens/materials/stock.py) on the lot. A produced
 lot's batch record is printed from here ("Print record": screens/records/progress.py)."""
 
 from __future__ import annotations
@@ -38,12 +39,21 @@ from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
 from screens.widgets.tap_table import TapTable
 
-LABELS = {"release": "Release…", "reject": "Reject…", "hold": "Hold…", "move": "Move…"}
-VARIANTS: dict[str, Literal["success", "error", "warning", "primary"]] = {
+LABELS = {
+    "release": "Release…",
+    "reject": "Reject…",
+    "hold": "Hold…",
+    "move": "Move…",
+    "scrap": "Scrap…",
+    "adjust": "Adjust…",
+}
+VARIANTS: dict[str, Literal["default", "success", "error", "warning", "primary"]] = {
     "release": "success",
     "reject": "error",
     "hold": "warning",
     "move": "primary",
+    "scrap": "error",
+    "adjust": "default",
 }
 
 
@@ -61,14 +71,17 @@ class LotScreen(StationScreen):
         open_hold: Callable[[str], Screen[Any]] | None = None,
         open_move: Callable[[str], Screen[Any]] | None = None,
         open_trace: Callable[[str], Screen[Any]] | None = None,
+        open_scrap: Callable[[str], Screen[Any]] | None = None,
+        open_adjust: Callable[[str], Screen[Any]] | None = None,
         open_record: Callable[[str, str], Screen[Any]] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
         self.lot_number = lot_number.strip().upper()
-        self.open_hold = open_hold
-        self.open_move = open_move
         self.open_trace = open_trace
+        # the screens that open on this lot, by action (hold, move, scrap, adjust)
+        self.openers = {"hold": open_hold, "move": open_move, "scrap": open_scrap,
+                        "adjust": open_adjust}  # fmt: skip
         self.open_record = open_record  # (actor, lot) → the batch record printing modal
         self.detail: LotDetail | None = None
         self.hold: HoldRow | None = None
@@ -193,8 +206,8 @@ class LotScreen(StationScreen):
             button = self.query_one(f"#lot-{action}", Button)
             button.display = action in d.actions
             why = d.actions.get(action)
-            opener = {"hold": self.open_hold, "move": self.open_move}.get(action, True)
-            button.disabled = why is not None or opener is None
+            opened_elsewhere = action in self.openers
+            button.disabled = why is not None or (opened_elsewhere and self.openers[action] is None)
             if action in d.actions and why:
                 lines.append(f"{LABELS[action].rstrip('…')}: not for you — {why}")
         self.query_one("#lot-actions").display = bool(d.actions)
@@ -299,14 +312,14 @@ class LotScreen(StationScreen):
         self.load()
 
     @on(Button.Pressed, "#lot-hold")
-    def place_hold(self) -> None:
-        if self.open_hold is not None and self.detail is not None:
-            self.app.push_screen(self.open_hold(self.detail.lot_number))
-
     @on(Button.Pressed, "#lot-move")
-    def move(self) -> None:
-        if self.open_move is not None and self.detail is not None:
-            self.app.push_screen(self.open_move(self.detail.lot_number))
+    @on(Button.Pressed, "#lot-scrap")
+    @on(Button.Pressed, "#lot-adjust")
+    def open_on_lot(self, event: Button.Pressed) -> None:
+        """Hold, Move, Scrap, Adjust: their own screen, on this lot (it checks again)."""
+        opener = self.openers.get((event.button.id or "").removeprefix("lot-"))
+        if opener is not None and self.detail is not None:
+            self.app.push_screen(opener(self.detail.lot_number))
 
     @on(Button.Pressed, "#lot-trace")
     def trace(self) -> None:

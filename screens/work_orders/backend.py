@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from domain.views.work_orders import DeviationView, ExceptionRow, ExpiringQualification
+from domain.views.work_orders import (
+    DeviationView,
+    ExceptionRow,
+    ExpiringQualification,
+    StepUnitView,
+)
 from screens.backend import Signable, SignatureLine
 
 # The field code of a step's output row (the quantity made; not a routing data field).
@@ -125,17 +130,6 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class StepUnit:
-    """The unit recorded as used at the step (211.188(b)(3))."""
-
-    asset_id: str
-    description: str
-    calibration_due: dt.date | None
-    balance: bool  # a registered balance (its readings can be recorded)
-    connected: bool = False  # this station reads it (StationSettings.balances)
-
-
-@dataclass(frozen=True)
 class EquipmentChoice:
     """A unit of the step's class, for the pick list: usable now, or why not."""
 
@@ -185,7 +179,8 @@ class StepView:
     qualification: str = ""  # "SOP-014 rev C: Torque tools" the step needs, "" none
     work_order_done: bool = False  # every step is done (nothing more to run)
     equipment_class: str = ""  # the class of unit the step needs ("" none)
-    unit: StepUnit | None = None  # the unit recorded as used (latest)
+    unit: StepUnitView | None = None  # the unit recorded as used (latest, 211.188(b)(3))
+    unit_connected: bool = False  # this station reads that balance (StationSettings.balances)
 
     def entry(self, code: str) -> Entry | None:
         return next((e for e in self.entries if e.code == code), None)

@@ -56,12 +56,13 @@ class EquipmentRow(Horizontal):
                 else []
             )
             if unit.balance:
-                facts.append("balance connected" if unit.connected else "not wired here: type")
+                facts.append("balance connected" if view.unit_connected else "not wired here: type")
             if facts:
                 text.append("\n" + " · ".join(facts), style="italic")
         self.query_one("#equipment-text", Static).update(text)
         self.query_one("#equipment-pick", Button).label = "Pick unit" if unit is None else "Change"
-        self.query_one("#equipment-tare").display = bool(unit and unit.balance and unit.connected)
+        tare = bool(unit and unit.balance and view.unit_connected)
+        self.query_one("#equipment-tare").display = tare
         self.set_class(unit is None, "-missing")
         self.set_class(unit is not None, "-done")
 

@@ -93,3 +93,40 @@ def test_wrong_pin_on_stdin_is_refused(cli, capsys, make_uow, database, session_
     assert cli("eco", "submit", number, "--as", author, "--pin-stdin", stdin="999111\n") == 4
     assert cli("eco", "show", number) == 0
     assert "[draft]" in capsys.readouterr().out
+
+
+def test_routing_exported_as_csv_imports_back_with_its_equipment_class(
+    cli, capsys, make_uow, database, session_factory, tmp_path
+):
+    """`routing show --format csv` writes the import's columns; that file imported into a
+    new draft gives the same routing, the step's equipment class included."""
+    from domain.services import equipment, routing
+    from domain.services.equipment import EquipmentClass
+    from tests.conftest import unique
+
+    sup = make_signer(database, session_factory, "sup", "supervisor")
+    balance = unique("BAL-").upper()
+    with make_uow(sup) as uow:
+        equipment.add_class(uow, EquipmentClass(balance, "Balance", 365, weighing=True))
+        uow.commit()
+    with make_uow(ENGINEER) as uow:
+        part = make_item(uow, "CP")
+        uow.commit()
+    first = tmp_path / "routing.csv"
+    first.write_text(
+        "op,work_centre,op_title,step,step_title,equipment_class,data_code,data_label,data_kind,"
+        f"data_unit\n10,WEIGH-1,Weigh,1,Weigh resin,{balance},W,Weight,numeric,g\n"
+    )
+    assert cli("routing", "import", part, str(first), "--label", "A", "--as", ENGINEER) == 0
+    capsys.readouterr()
+    assert cli("routing", "show", part, "--rev", "A", "--format", "csv") == 0
+    exported = capsys.readouterr().out
+    assert exported.splitlines()[0].startswith("op,work_centre,") and balance in exported
+    again = tmp_path / "exported.csv"
+    again.write_text(exported)
+    assert cli("routing", "import", part, str(again), "--label", "B", "--as", ENGINEER) == 0
+    with make_uow(ENGINEER) as uow:
+        a, b = (routing.get_routing(uow, part, r).operations for r in ("A", "B"))
+    assert a == b and a[0].steps[0].equipment_class == balance
+    assert cli("routing", "show", part, "--rev", "B") == 0
+    assert f"unit: {balance}" in capsys.readouterr().out

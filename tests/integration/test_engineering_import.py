@@ -7,11 +7,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from domain.services import bom, engineering_import, routing
+from domain.services import bom, compare, engineering_import, equipment, routing
+from domain.services.equipment import EquipmentClass
+from tests.conftest import unique
 from tests.integration.engineering_helpers import (
     ENGINEER,
     engineer,  # noqa: F401
     make_item,
+    make_signer,
 )
 
 pytestmark = [pytest.mark.pg18, pytest.mark.usefixtures("engineer")]
@@ -189,3 +192,51 @@ def test_item_csv_all_or_nothing_with_row_errors(make_uow, new_user, database) -
     assert [(i.item_number, i.tracking, i.status) for i in created] == [(a, "serial", "draft")]
     with make_uow(user.username) as uow:
         assert items.get_item(uow, a).description == "Bracket"
+
+
+def test_routing_equipment_class_round_trips_through_csv_and_shows_in_compare(
+    make_uow, database, session_factory
+) -> None:
+    """The class a step needs is read from the CSV, written back by the export, and an
+    export edited to name another class imports as a revision that compares as that
+    change; an unknown class imports nothing."""
+    sup = make_signer(database, session_factory, "sup", "supervisor")
+    bal, driver = unique("BAL-").upper(), unique("TQ-").upper()
+    with make_uow(sup) as uow:
+        equipment.add_class(uow, EquipmentClass(bal, "Balance", 365, weighing=True))
+        equipment.add_class(uow, EquipmentClass(driver, "Torque driver", 180))
+        uow.commit()
+    with make_uow(ENGINEER, reason="import") as uow:
+        part = make_item(uow, "CP")
+        uow.commit()
+    csv_text = (
+        "op,work_centre,op_title,step,step_title,equipment_class,data_code,data_label,"
+        "data_kind,data_unit,lower,upper\n"
+        f"10,WEIGH-1,Weigh,1,Weigh resin,{bal.lower()},W,Weight,numeric,g,4.9,5.1\n"
+        "10,,,2,Torque cap,,T,Torque,numeric,N·m,1.8,2.2\n"
+    )
+    with make_uow(ENGINEER, reason="import") as uow:
+        a = engineering_import.import_routing(uow, part, csv_text, label="A")
+        uow.commit()
+    assert [s.equipment_class for s in a.operations[0].steps] == [bal, None]
+    exported = engineering_import.routing_csv(a.operations)
+    assert f",{bal}," in exported.splitlines()[1]
+    edited = exported.replace("performed:operator,,T,", f"performed:operator,{driver},T,")
+    assert edited != exported
+    with make_uow(ENGINEER, reason="import") as uow:
+        same = engineering_import.import_routing(uow, part, exported, label="B")
+        changed = engineering_import.import_routing(uow, part, edited, label="C")
+        uow.commit()
+    assert same.operations == a.operations
+    assert [s.equipment_class for s in changed.operations[0].steps] == [bal, driver]
+    with make_uow(ENGINEER) as uow:
+        diff = compare.compare_routings(uow, part, "A", "C")
+        assert compare.compare_routings(uow, part, "A", "B").differences == ()
+    assert [(d.key, c.field, c.before, c.after) for d in diff.differences for c in d.changes] == [
+        ("op 10 / step 2", "equipment class", "", driver)
+    ]
+    refused = pytest.raises(engineering_import.ImportRejected, match="no equipment class")
+    with make_uow(ENGINEER, reason="import") as uow, refused:
+        engineering_import.import_routing(uow, part, csv_text.replace(bal.lower(), "NOSUCH"))
+    with make_uow(ENGINEER) as uow:  # the refused import's transaction was never committed
+        assert len(routing.routing_history(uow, part)) == 3

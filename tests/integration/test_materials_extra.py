@@ -31,6 +31,7 @@ from domain.errors import (
 from domain.services.materials import inventory, labels, lots, purchasing, receiving, retest, units
 from domain.services.materials.db import scalar
 from domain.services.materials.inventory import Input, Production
+from domain.uow import UnitOfWork
 from hardware.zpl import parse_barcode_fields
 from kiosk.cli import main
 from tests.conftest import TestDatabase, unique
@@ -474,6 +475,39 @@ def test_a_label_net_weight_converts_to_the_items_unit(plant: Plant) -> None:
         )
         uow.commit()
     assert (lot.quantity, lot.unit) == (D(25), "ea")
+
+
+def test_a_label_net_weight_converts_by_the_standard_factor(
+    plant: Plant, database: TestDatabase, session_factory: sessionmaker[Session]
+) -> None:
+    """An item counted in g with no conversion row: a label saying (3103)001250 (1.25 kg)
+    receives 1250 g (migration 0031's standard factor)."""
+    from domain.services import item_approval, items
+    from domain.services.identity import Credentials
+    from domain.services.materials import setup
+    from tests.integration.engineering_helpers import POLICY, STATION, make_signer
+    from tests.integration.materials_helpers import new_gtin
+    from tests.sessions import session_of
+
+    engineer = make_signer(database, session_factory, "eng", "engineer")
+    number, gtin = unique("MPIG-").upper(), new_gtin()
+    with UnitOfWork(session_factory, session_of(session_factory, engineer), "item in g") as uow:
+        items.create_item(uow, items.NewItem(number, "Pigment", "raw", "g", "lot", gtin=gtin))
+        uow.commit()
+    with plant.uow(plant.qa) as uow:
+        item_approval.approve_item(uow, number, Credentials(PIN, username=plant.qa),
+                                   station=STATION, policy=POLICY)  # fmt: skip
+        setup.approve_supplier(uow, number, plant.supplier)
+        uow.commit()
+        assert units.conversions(uow, number) == []
+    expiry = plant.today + dt.timedelta(days=300)
+    scan = f"(01){gtin}(17){expiry:%y%m%d}(10)P-1(3103)001250"
+    with plant.uow(plant.clerk) as uow:
+        lot = receiving.receive(
+            uow, receiving.Receipt(plant.supplier, plant.bins["RCV"], scan=scan)
+        )
+        uow.commit()
+    assert (lot.quantity, lot.unit) == (D(1250), "g")
 
 
 def test_receiving_prints_the_lot_label(plant: Plant, cli, tmp_path: Path) -> None:

@@ -404,3 +404,56 @@ def test_a_station_killed_mid_scan_leaves_nothing_half_recorded(
     ]
     _scan(line, line.op1, wo, cap, "2")
     assert [e.quantity for e in line.step(wo, 1).fields[0].history] == [D(3), D(2)]
+
+
+def test_a_scan_and_a_signature_are_few_statements_and_read_after_the_commit(
+    line: Line, session_factory: sessionmaker[Session]
+) -> None:
+    """Counted with a SQLAlchemy listener (what a station sends, commits not counted): a
+    component scan writes in 2 statements (the names resolved in one, wo_consume) and
+    nothing else before its commit — the lot's stock row, locked by the ledger, is held
+    no longer; a step signature with what the dialog showed is the challenge, the proof
+    and the signature's read-back. The step read after the commit is the one just made."""
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    cap, resin = _stock(line)
+    wo = line.new_work_order()
+    s = line.step(wo, 1)
+    sent: list[str] = []
+
+    def counted(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    engine = session_factory.kw["bind"]
+    with line.uow(line.op1) as uow:
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            execution.record_consumption(uow, s.id, cap, line.plant.bins["LINE"], D(10),
+                                         expected_version=s.version)  # fmt: skip
+            scan = len(sent)
+            uow.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+        after = execution.step_view(uow, s.id)
+    assert scan == 2, sent
+    assert [e.value for f in after.fields for e in f.history if f.kind == "lot_scan"] == [
+        f"{cap} × 10 ea"
+    ]
+    _scan(line, line.op1, wo, resin, "0.5")
+    after = line.step(wo, 1)
+    sent.clear()
+    signing = replace(line.plant.signing(line.op1), expected_version=after.version,
+                      expected_hash=after.content_hash)  # fmt: skip
+    with line.uow(line.op1) as uow:
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            execution.record_step_signature(uow, s.id, "performed", signing)
+            signature = len(sent)
+            uow.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+        signed = execution.step_view(uow, s.id)
+    assert signature == 3, sent  # challenge, sign, its read-back (no step read)
+    assert next(g for g in signed.signoffs if g.meaning == "performed").signed_at is not None

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.services import bom, eco, items
+import pytest
+
+from domain.services import bom, eco, equipment, items, routing
+from domain.services.equipment import EquipmentClass
+from domain.services.routing import OperationSpec, StepSpec
 from kiosk.engineering_tiles import eco_list, engineering_backend_for, engineering_items
 from screens.engineering.compare import CompareScreen
 from screens.engineering.eco import EcoScreen
@@ -15,6 +19,7 @@ from screens.stages import at_stage
 from tests.conftest import unique
 from tests.identity_helpers import POLICY, STATION, Person
 from tests.ui.conftest import screen_text, sign_in, tap, until
+from tests.ui.materials_helpers import shoot
 
 
 def _product(make_uow, erin: Person) -> tuple[str, str]:
@@ -279,3 +284,33 @@ async def test_review_is_not_offered_to_the_ecos_author_and_says_why(
         station.app.push_screen(EcoScreen(backend, number))
         await until(pilot, lambda: _offered(station.app, "review"), "review offered")
         assert "not for you" not in screen_text(station.app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_routing_compare_shows_the_equipment_class(make_station, person, make_uow, size):
+    """Rev B names the balance a step is weighed on: the comparison shows the step's
+    equipment class as a changed field, before and after."""
+    erin, sam = person("engineer"), person("supervisor")
+    parent, _ = _product(make_uow, erin)
+    balance = unique("BAL-").upper()
+    with make_uow(sam.username) as uow:
+        equipment.add_class(uow, EquipmentClass(balance, "Balance", 365, weighing=True))
+        uow.commit()
+    with make_uow(erin.username, reason="ui test") as uow:
+        for label, cls in (("A", None), ("B", balance)):
+            routing.create_routing_revision(uow, parent, label=label)
+            routing.replace_operations(uow, parent, label, [OperationSpec(10, "WEIGH-1", "Weigh",
+                steps=(StepSpec(1, "Weigh resin", equipment_class=cls),))])  # fmt: skip
+        uow.commit()
+    station = make_station()
+    app = station.app
+    backend = engineering_backend_for(station.backend)
+    assert backend is not None
+    async with app.run_test(size=size) as pilot:
+        await sign_in(pilot, station, erin)
+        app.push_screen(CompareScreen(backend, "routing", parent, "A", "B"))
+        await until(pilot, lambda: "1 changed" in screen_text(app), "the comparison")
+        table = app.screen.query_one("#cmp-table")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows == [["~", "op 10 / step 1", "equipment class", "—", balance]]
+        shoot(app, f"routing-compare-{size[0]}x{size[1]}")

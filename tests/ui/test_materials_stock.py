@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.services.materials import holds, lots, purchasing
+from screens.materials.lot import LotScreen
 from screens.materials.receiving import ReceivingScreen
 from screens.materials.stock import AdjustScreen, ScrapScreen
 from screens.modals.confirm import ConfirmModal
@@ -22,6 +23,7 @@ from tests.ui.materials_helpers import (
     scan,
     screens_of,
     shoot,
+    switch_to,
     tap_in_view,
     type_on_screen,
 )
@@ -164,6 +166,63 @@ async def test_an_operator_is_told_why_before_anything(make_station, person, pla
         await until(pilot, lambda: isinstance(app.screen, ScrapScreen), "scrap")
         await _verdict(pilot, lot_number)
         assert "inventory.scrap" in _message(app) and app.screen.query_one("#sc-go").disabled
+
+
+async def test_the_lot_screen_opens_scrap_and_adjust_on_the_lot(make_station, person, plant):
+    """A supervisor on a stocked lot: Scrap… and Adjust… are offered; each opens its screen
+    on that lot with its verdict (nothing scanned again); back on the lot after."""
+    lot_number = plant.stocked("cap", "12")
+    sam = person("supervisor")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        lot = await _open(pilot, station, sam, "lots", LotScreen)
+        await scan(pilot, lot_number)
+        await until(pilot, lambda: lot.detail is not None, "the lot")
+        for button in ("#lot-scrap", "#lot-adjust"):
+            await until(pilot, lambda b=button: not lot.query_one(b).disabled, f"{button} offered")
+        assert "Scrap: not for you" not in screen_text(app)
+        assert "Adjust: not for you" not in screen_text(app)
+        shoot(app, "lot-scrap-adjust-80x24")
+        for button, kind in (("#lot-scrap", ScrapScreen), ("#lot-adjust", AdjustScreen)):
+            await tap(pilot, button)
+            await until(pilot, lambda k=kind: isinstance(app.screen, k), kind.__name__)
+            screen = app.screen
+            await until(pilot, lambda s=screen: s.lot is not None, "the lot's verdict")
+            assert screen.lot.lot_number == lot_number and screen.lot.refusal is None
+            assert screen.query_one("#sc-lot").value == lot_number
+            await tap(pilot, "#nav-back")
+            await until(pilot, lambda: app.screen is lot, "back on the lot")
+    assert _stock(plant, lot_number) == {plant.bins["LINE"]: D(12)}  # opening changes nothing
+
+
+async def test_the_lot_screen_says_why_scrap_and_adjust_are_not_yours(make_station, person, plant):
+    """An operator sees Scrap… and Adjust… disabled with the permission they lack; for a
+    supervisor a held lot's buttons say it is on hold — before any screen or badge."""
+    lot_number = plant.stocked("resin", "8")
+    olivia, sam = person("operator"), person("supervisor")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(160, 48)) as pilot:
+        await sign_in(pilot, station, olivia, touch=True)
+        app.push_screen(screens_of(station).lot(lot_number))
+        await until(pilot, lambda: "Scrap: not for you" in screen_text(app), "the reason")
+        text = screen_text(app)
+        assert "inventory.scrap" in text and "Adjust: not for you" in text
+        assert "inventory.adjust" in text
+        assert app.screen.query_one("#lot-scrap").disabled
+        assert app.screen.query_one("#lot-adjust").disabled
+        shoot(app, "lot-scrap-refused-160x48")
+        with plant.uow(plant.qa) as uow:
+            holds.place_hold(uow, lot_number, "suspect contamination", "qa")
+            uow.commit()
+        await switch_to(pilot, station, sam)
+        app.push_screen(screens_of(station).lot(lot_number))
+        await until(pilot, lambda: "Scrap: not for you" in screen_text(app), "the hold said")
+        assert "on hold" in screen_text(app)
+        assert app.screen.query_one("#lot-scrap").disabled
+        assert app.screen.query_one("#lot-adjust").disabled
+    assert _stock(plant, lot_number) == {plant.bins["LINE"]: D(8)}
 
 
 async def test_receiving_checks_the_po_line_before_the_confirmation(make_station, person, plant):

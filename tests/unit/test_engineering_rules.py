@@ -8,7 +8,7 @@ import pytest
 
 from domain.services.bom import BomLineView
 from domain.services.compare import bom_rows, diff_rows, routing_rows
-from domain.services.engineering_import import parse_bom_csv, parse_routing_csv
+from domain.services.engineering_import import parse_bom_csv, parse_routing_csv, routing_csv
 from domain.services.engineering_rules import (
     ComponentFacts,
     ExplodedLine,
@@ -142,6 +142,56 @@ def test_routing_comparison_flattens_ops_steps_data() -> None:
 
     diffs = diff_rows(routing_rows(routing("5")), routing_rows(routing("4")))
     assert [(d.key, d.changes[0].field) for d in diffs] == [("op 10 / step 1 / W", "high")]
+
+
+def test_routing_comparison_shows_the_equipment_class() -> None:
+    """A step that now names the balance it is weighed on: a change of its equipment class."""
+
+    def routing(cls: str | None) -> list[OperationSpec]:
+        return [OperationSpec(10, "WC", "Op", steps=(StepSpec(1, "S", equipment_class=cls),))]
+
+    diffs = diff_rows(routing_rows(routing(None)), routing_rows(routing("BALANCE")))
+    assert [(d.key, c.field, c.before, c.after) for d in diffs for c in d.changes] == [
+        ("op 10 / step 1", "equipment class", "", "BALANCE")
+    ]
+
+
+def test_routing_csv_round_trips_steps_data_and_equipment_class() -> None:
+    """What the export writes the import reads back to the same routing: repeated
+    operation/step columns, a step without data, limits, flags, sign-offs, equipment."""
+    ops = [
+        OperationSpec(10, "WEIGH-1", "Weigh, mix", "Gloves on.", D("12.5"), (
+            StepSpec(1, "Weigh resin", "Tare, dispense", data=(
+                DataSpec("RESIN", "Resin, g", "numeric", "g", D("4.9"), D("5.1"), D(5)),
+                DataSpec("NOTE", "Remarks", "text", required=False),
+            ), signoffs=(SignoffSpec("performed", "operator"), SignoffSpec("verified",
+                         "supervisor")), equipment_class="BAL-1"),
+            StepSpec(2, "Mix", "Stir 2 min", critical=True, signoffs=(
+                SignoffSpec("performed", "operator"), SignoffSpec("reviewed", "qa")),
+                equipment_class="MIXER"),
+        )),
+        OperationSpec(20, "PACK-1", "Pack", steps=(
+            StepSpec(1, "Scan cap", data=(DataSpec("CAP", "Cap lot", "lot_scan",
+                                                   component="CP-1"),)),
+        )),
+    ]  # fmt: skip
+    text = routing_csv(ops)
+    assert text.splitlines()[0].split(",")[9:11] == ["signatures", "equipment_class"]
+    back, problems = parse_routing_csv(text)
+    assert problems == []
+    assert back == ops
+
+
+def test_routing_csv_equipment_class_is_one_per_step() -> None:
+    """A later row of a step may repeat its equipment class or leave it blank, not change it."""
+    text = (
+        "op,work_centre,op_title,step,step_title,equipment_class,data_code,data_kind\n"
+        "10,WC,Op,1,Weigh,bal-1,A,text\n10,,,1,,,B,text\n10,,,1,,BAL-1,C,text\n"
+    )
+    ops, problems = parse_routing_csv(text)
+    assert problems == [] and ops[0].steps[0].equipment_class == "BAL-1"
+    _, problems = parse_routing_csv(text + "10,,,1,,TORQUE,D,text\n")
+    assert problems == ["row 5: equipment_class of step 1 differs from its first row"]
 
 
 def test_critical_step_needs_qa_review() -> None:

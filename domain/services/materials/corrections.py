@@ -5,6 +5,7 @@ once), and every refusal the ledger would give, without writing anything.
 API:
   stock_lot(uow, ident, kind) -> StockLot          kind "scrap" | "adjust"; refusal None: may
   check_change(uow, Change(...)) -> CheckedChange  the same refusals as the ledger, nothing written
+  offered(uow, lot_number) -> {kind: refusal}       what a lot screen offers: None may, else why
 
 The database refuses the same (inventory_txn_apply, inventory_txn_not_held, to_base_unit:
 WC061 more than on hand, WC062 held, WC067 serial, WC068 no reason, WC220 part of an 'ea').
@@ -110,6 +111,24 @@ def stock_lot(uow: UnitOfWork, ident: str, kind: str) -> StockLot:
         row.lot_number, row.item_number, row.description, row.status, row.unit, row.tracking,
         row.hold, late, stock, refusal,
     )  # fmt: skip
+
+
+def offered(uow: UnitOfWork, lot_number: str) -> dict[str, str | None]:
+    """Scrap and adjust as a lot screen offers them: only when something is on hand (and
+    adjust not for a serialised lot, whose count changes by scrapping a serial), each None
+    (the signed-in person may) or the same refusal the Scrap / Adjust screen gives."""
+    lot = stock_lot(uow, lot_number, "scrap")
+    if not lot.stock:
+        return {}
+    kinds = ("scrap",) if lot.tracking == "serial" else ("scrap", "adjust")
+    offered: dict[str, str | None] = {}
+    for kind in kinds:
+        try:
+            _assert_may(uow, kind, lot.lot_number, lot.hold, lot.tracking, lot.stock)
+            offered[kind] = None
+        except WorkCellError as refused:
+            offered[kind] = refused.message
+    return offered
 
 
 def _assert_may(

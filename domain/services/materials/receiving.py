@@ -158,17 +158,18 @@ def _item(uow: UnitOfWork, r: Receipt, label: GS1Data | None) -> _Item:
 
 def _label_weight(uow: UnitOfWork, item: _Item, label: GS1Data | None) -> Decimal | None:
     """The label's net weight (310n, kg) in the item's unit: as is for a kg item, through
-    the item's exact kg conversion otherwise (e.g. a resin counted in g), else unused."""
+    the item's exact kg conversion or the standard one (a resin counted in g), else unused."""
     if label is None or label.net_weight_kg is None:
         return None
     if item.unit == "kg":
         return label.net_weight_kg
     has_kg = scalar(
         uow,
-        "SELECT factor FROM workcell.item_unit WHERE item_id = :i AND unit = 'kg' AND active",
-        {"i": item.id},
+        "SELECT EXISTS (SELECT 1 FROM workcell.item_unit WHERE item_id = :i AND unit = 'kg'"
+        " AND active) OR workcell.standard_unit_factor('kg', :u) IS NOT NULL",
+        {"i": item.id, "u": item.unit},
     )
-    if has_kg is None:
+    if not has_kg:
         return None
     return to_base(uow, item.number, label.net_weight_kg, "kg")
 

@@ -209,28 +209,55 @@ def consume(
     uow: UnitOfWork, step_id: int, lot_number: str, bin_code: str, quantity: Decimal, *,
     serial: str | None = None, unit: str | None = None, expected_version: int | None = None,
 ) -> StepView:  # fmt: skip
+    """``record_consumption``, then the step as it now stands, read in the same transaction
+    (for callers that do not mind holding the lot's stock row until they commit; a station
+    commits first and reads after, see ``record_consumption``)."""
+    record_consumption(uow, step_id, lot_number, bin_code, quantity, serial=serial, unit=unit,
+                       expected_version=expected_version)  # fmt: skip
+    return step_view(uow, step_id)
+
+
+_CONSUME_IDS = """
+SELECT (SELECT work_order_id FROM workcell.step_instance WHERE id = :s) AS wo,
+       (SELECT id FROM workcell.lot WHERE lot_number = :lot) AS lot,
+       (SELECT id FROM workcell.bin WHERE code = :bin) AS bin
+"""
+
+
+def record_consumption(
+    uow: UnitOfWork, step_id: int, lot_number: str, bin_code: str, quantity: Decimal, *,
+    serial: str | None = None, unit: str | None = None, expected_version: int | None = None,
+) -> int:  # fmt: skip
     """A component scan: refused (and nothing consumed) when the lot's item is not on the
     locked BOM or not scanned here, or the lot is in quarantine, on hold, expired or short.
     ``quantity`` is in ``unit`` (None: the lot's own); another unit is converted to the
     lot's through the item's conversions, exactly or refused (UnitConversionRefused): the
-    ledger counts the lot's unit, the entry keeps what was entered."""
+    ledger counts the lot's unit, the entry keeps what was entered. Returns the entry's id.
+
+    Only the write: the ledger locks the lot and its stock row (every station consuming
+    from a shared lot queues on them) and holds them until the commit, so the caller
+    commits at once and reads the step afterwards (``step_view``). The names are resolved
+    in one statement before anything is locked; wo_consume takes the stock row last."""
     if quantity <= 0:
         raise InvalidInput("A consumption is more than 0.")
-    lot = lot_id(uow, lot_number)
-    wo = scalar(
-        uow, "SELECT work_order_id FROM workcell.step_instance WHERE id = :s", {"s": step_id}
-    )
-    if wo is None:
+    ids = one(uow, _CONSUME_IDS, {"s": step_id, "lot": lot_number.strip().upper(),
+                                  "bin": bin_code.strip().upper()})  # fmt: skip
+    if ids is None or ids.wo is None:
         raise NotFound(f"There is no step {step_id}.")
-    scalar(
+    if ids.lot is None:
+        raise NotFound(f"There is no lot {lot_number.strip().upper()!r}.")
+    if ids.bin is None:
+        raise NotFound(f"There is no bin {bin_code.strip().upper()!r}.")
+    entry = scalar(
         uow,
         "SELECT workcell.wo_consume(:wo, :s, :lot, :serial, :qty, :unit, :bin, :v)",
         {
-            "wo": wo, "s": step_id, "lot": lot, "serial": serial_id(uow, lot, serial) if serial else None,
-            "qty": quantity, "unit": unit, "bin": bin_id(uow, bin_code), "v": expected_version,
+            "wo": ids.wo, "s": step_id, "lot": ids.lot,
+            "serial": serial_id(uow, ids.lot, serial) if serial else None,
+            "qty": quantity, "unit": unit, "bin": ids.bin, "v": expected_version,
         },
     )  # fmt: skip
-    return step_view(uow, step_id)
+    return int(entry)
 
 
 def bom_requirement(uow: UnitOfWork, step_id: int, lot_number: str) -> tuple[Decimal, str | None]:
@@ -290,22 +317,24 @@ def produce(
 
 
 def sign_step(uow: UnitOfWork, step_id: int, meaning: str, signing: Signing) -> StepView:
+    """``record_step_signature``, then the step as it now stands (same transaction)."""
+    record_step_signature(uow, step_id, meaning, signing)
+    return step_view(uow, step_id)
+
+
+def record_step_signature(uow: UnitOfWork, step_id: int, meaning: str, signing: Signing) -> None:
     """Sign the step as the routing demands (badge + PIN of the signer, who may be a
     supervisor at the operator's station). The database refuses a signature the step does
     not call for, out of order, by the wrong role, by the performer for verified/reviewed,
-    or by someone not qualified."""
+    or by someone not qualified. What the dialog showed (``signing.expected_version`` /
+    ``expected_hash``) is what is signed; without it, the step's version and content now."""
     if meaning not in MEANINGS:
         raise InvalidInput(f"A step is signed as one of: {', '.join(MEANINGS)}.")
-    version, content = signing.expected_version, signing.expected_hash
-    if version is None or content is None:  # no dialog showed it: sign what is there now
-        shown = step_view(uow, step_id)
-        version, content = version or shown.version, content or shown.content_hash
     sign(
         uow, RecordRef("step_instance", step_id), meaning, signing.creds, station=signing.station,
-        policy=signing.policy, comment=signing.comment, expected_version=version,
-        expected_hash=content,
+        policy=signing.policy, comment=signing.comment, expected_version=signing.expected_version,
+        expected_hash=signing.expected_hash,
     )  # fmt: skip
-    return step_view(uow, step_id)
 
 
 def finish_step(uow: UnitOfWork, step_id: int, expected_version: int) -> StepView:
