@@ -3,7 +3,7 @@ kg (or mL of L, mm of m) converts by the standard factor when the item has no co
 row of its own — consuming the BOM's grams from a kilogram lot no longer needs one.
 
 Revision ID: 0031
-Revises: 0024
+Revises: 0034
 Create Date: 2026-12-02
 
 SQL in migrations/sql/standard_units/units.sql. See docs/materials.md "Units".
@@ -24,7 +24,7 @@ Error codes (domain/errors.py):
 from migrations.area import Area, grant, run_files
 
 revision = "0031"
-down_revision = "0024"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
