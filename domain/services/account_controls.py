@@ -33,8 +33,7 @@ from domain.uow import UnitOfWork
 RESULTS = ("pass", "fail")
 
 _POLICY = text(
-    "SELECT dormant_after_days, reader_test_interval_days FROM workcell.account_policy"
-    " WHERE id = 1"
+    "SELECT dormant_after_days, reader_test_interval_days FROM workcell.account_policy WHERE id = 1"
 )
 _REVIEW = text(
     "SELECT user_id, username, printed_name, status, roles, created_at, last_sign_in,"

@@ -1,0 +1,332 @@
+"""Account controls end to end (domain services and `workcell user|station ...`): the account
+review, dormant accounts disabled by a signed decision, lost badges, the account policy and
+the reader tests with their overdue report (migration 0029; docs/admin.md)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.errors import (
+    AuthenticationFailed,
+    BadgeRevoked,
+    InvalidInput,
+    PermissionDenied,
+    RuleViolation,
+)
+from domain.services import account_controls, identity
+from domain.services.identity import Credentials, new_verifier_for
+from kiosk.cli import main
+from tests.conftest import TestDatabase, unique
+from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol, new_badge_uid, new_pin
+from tests.sessions import as_system, pin_of
+
+Factory = sessionmaker[Session]
+Run = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def run(
+    database: TestDatabase,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> Run:
+    """The CLI against the test database; stdin lines feed --pin-stdin."""
+    monkeypatch.setenv("WORKCELL_DATABASE_URL", database.station)
+    monkeypatch.setenv("WORKCELL_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("WORKCELL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WORKCELL_STATION", "pytest_cli")
+
+    def invoke(*argv: str, stdin: tuple[str, ...] = ()) -> tuple[int, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{s}\n" for s in stdin)))
+        code = main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    return invoke
+
+
+@pytest.fixture
+def admin(database: TestDatabase, session_factory: Factory) -> Person:
+    return enrol(session_factory, admin_for(database), roles=("admin",), prefix="acadm")
+
+
+def dormant(database: TestDatabase, session_factory: Factory, days: int = 400) -> Person:
+    """An operator created ``days`` ago (owner-side, as a migration from an older system
+    would) with their own PIN and a badge, who has not proved themselves since."""
+    name, pin, uid = unique("dorm"), new_pin(), new_badge_uid()
+    verifier = new_verifier_for(session_factory, pin).params()
+    with database.connect("admin") as conn:
+        as_system(conn, reason="test: an account unused for a long time")
+        row = conn.execute(
+            "INSERT INTO workcell.users (username, printed_name, created_at)"
+            " VALUES (%s, %s, now() - make_interval(days => %s)) RETURNING id",
+            (name, f"Test {name.title()}", days),
+        ).fetchone()
+        assert row is not None
+        conn.execute(
+            "INSERT INTO workcell.user_role (user_id, role) VALUES (%s, 'operator')", (row[0],)
+        )
+        conn.execute(
+            "SELECT auth.store_verifier(%(u)s, false, %(salt)s, %(m)s, %(t)s, %(p)s, %(key)s)",
+            {"u": row[0], **verifier},
+        )
+        conn.execute(
+            "INSERT INTO workcell.badge (user_id, badge_hash)"
+            " VALUES (%s, workcell.badge_digest(%s))",
+            (row[0], uid),
+        )
+        conn.commit()
+    return Person(name, f"Test {name.title()}", pin, uid)
+
+
+def status_of(database: TestDatabase, username: str) -> str:
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT status FROM workcell.users WHERE username = %s", (username,)
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def creds(session_factory: Factory, person: Person) -> Credentials:
+    return Credentials(pin=pin_of(session_factory, person.username), username=person.username)
+
+
+@pytest.mark.requirement("11.300(b)")
+def test_the_review_lists_people_roles_last_sign_in_and_dormancy(
+    database: TestDatabase, session_factory: Factory, admin: Person, make_uow
+) -> None:
+    """Every person with roles and badges; a person who signed in has a last sign-in and is
+    not dormant; one unused for longer than the period is dormant."""
+    old = dormant(database, session_factory)
+    recent = enrol(session_factory, admin_for(database), roles=("operator",), prefix="rec")
+    identity.authenticate(session_factory, recent.creds(), station=STATION, policy=POLICY)
+    with make_uow(admin.username) as uow:
+        rows = {r.username: r for r in account_controls.review(uow)}
+    assert rows[old.username].dormant and rows[old.username].roles == ("operator",)
+    assert rows[old.username].active_badges == 1
+    assert not rows[recent.username].dormant and rows[recent.username].last_sign_in is not None
+    assert rows[recent.username].identity_verified
+
+
+@pytest.mark.requirement("11.300(b)", "11.10(e)")
+def test_a_signed_decision_disables_dormant_accounts_and_nothing_else(
+    database: TestDatabase, session_factory: Factory, admin: Person, make_uow
+) -> None:
+    """A wrong PIN (AuthenticationFailed) or an account in use in the list (RuleViolation)
+    refuses the decision whole; with the administrator's PIN the dormant accounts are
+    disabled, with the reason in the audit trail, and cannot sign in."""
+    first, second = dormant(database, session_factory), dormant(database, session_factory)
+    in_use = enrol(session_factory, admin_for(database), roles=("operator",), prefix="use")
+    names = [first.username, second.username]
+    with make_uow(admin.username) as uow, pytest.raises(AuthenticationFailed):
+        account_controls.disable_dormant(
+            uow, names, "review", Credentials(pin="000000", username=admin.username),
+            station=STATION,
+        )  # fmt: skip
+    with make_uow(admin.username) as uow, pytest.raises(RuleViolation, match="not dormant"):
+        account_controls.disable_dormant(
+            uow, [*names, in_use.username], "review", creds(session_factory, admin),
+            station=STATION,
+        )  # fmt: skip
+    with make_uow(admin.username) as uow, pytest.raises(InvalidInput):
+        account_controls.disable_dormant(
+            uow, names, " ", creds(session_factory, admin), station=STATION
+        )
+    assert status_of(database, first.username) == "active"
+    with make_uow(admin.username) as uow:
+        decision = account_controls.disable_dormant(
+            uow, names, "Q4 account review", creds(session_factory, admin), station=STATION
+        )
+        uow.commit()
+    assert decision > 0
+    assert status_of(database, first.username) == status_of(database, second.username)
+    assert status_of(database, second.username) == "disabled"
+    assert status_of(database, in_use.username) == "active"
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT actor, reason FROM audit.entry WHERE table_name = 'workcell.users'"
+            " AND after->>'username' = %s ORDER BY id DESC LIMIT 1",
+            (first.username,),
+        ).fetchone()
+    assert row == (admin.username, "Q4 account review")
+    with pytest.raises(Exception, match="disabled"):
+        identity.authenticate(session_factory, first.creds(), station=STATION, policy=POLICY)
+
+
+@pytest.mark.requirement("11.300(b)")
+def test_cli_review_and_disable_dormant(
+    run: Run, database: TestDatabase, session_factory: Factory, admin: Person
+) -> None:
+    """`user review --format json` has snake_case keys and the dormant flag; `--dormant`
+    lists only dormant accounts; `user disable-dormant` exits 0, and 4 for an account in
+    use (nothing disabled)."""
+    old = dormant(database, session_factory)
+    pin = pin_of(session_factory, admin.username)
+    code, out = run(
+        "user", "review", "--as", admin.username, "--pin-stdin", "--format", "json",
+        stdin=(pin,),
+    )  # fmt: skip
+    assert code == 0, out
+    rows = {r["username"]: r for r in json.loads(out)}
+    assert rows[old.username]["dormant"] is True
+    assert {"last_sign_in", "last_activity", "roles", "identity_verified"} <= set(
+        rows[old.username]
+    )
+    code, out = run("user", "review", "--dormant", "--as", admin.username, "--pin-stdin",
+                    stdin=(pin,))  # fmt: skip
+    assert code == 0 and old.username in out and admin.username not in out.split("\n", 2)[2]
+    code, out = run(
+        "user", "disable-dormant", old.username, admin.username, "--as", admin.username,
+        "--reason", "review", "--pin-stdin", stdin=(pin,),
+    )  # fmt: skip
+    assert code == 4, out
+    assert status_of(database, old.username) == "active"
+    code, out = run(
+        "user", "disable-dormant", old.username, "--as", admin.username, "--reason",
+        "annual review", "--pin-stdin", stdin=(pin,),
+    )  # fmt: skip
+    assert code == 0, out
+    assert status_of(database, old.username) == "disabled"
+
+
+@pytest.mark.requirement("11.300(c)")
+def test_cli_badge_lost_refuses_the_badge_at_once(
+    run: Run, database: TestDatabase, session_factory: Factory, admin: Person
+) -> None:
+    """`user badge-lost` revokes the badge: signing in with it is refused as revoked; an
+    operator cannot report one (exit 4)."""
+    holder = enrol(session_factory, admin_for(database), roles=("operator",), prefix="lost")
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT b.id FROM workcell.badge b JOIN workcell.users u ON u.id = b.user_id"
+            " WHERE u.username = %s",
+            (holder.username,),
+        ).fetchone()
+    assert row is not None
+    pin = pin_of(session_factory, admin.username)
+    code, out = run(
+        "user", "badge-lost", str(row[0]), "--as", holder.username, "--reason", "lost",
+        "--pin-stdin", stdin=(holder.pin,),
+    )  # fmt: skip
+    assert code == 4, out
+    code, out = run(
+        "user", "badge-lost", str(row[0]), "--as", admin.username, "--reason",
+        "lost on the bus, reported by phone", "--pin-stdin", stdin=(pin,),
+    )  # fmt: skip
+    assert code == 0, out
+    with pytest.raises(BadgeRevoked):
+        identity.authenticate(session_factory, holder.creds(), station=STATION, policy=POLICY)
+
+
+@pytest.mark.requirement("11.300(b)", "11.300(e)")
+def test_account_policy_is_changed_with_proof_and_audited(
+    run: Run, database: TestDatabase, session_factory: Factory, admin: Person, make_uow
+) -> None:
+    """The dormancy period changes with the administrator's PIN and a reason (audited); out
+    of range is refused; an operator is refused; `user account-policy` shows it."""
+    operator = enrol(session_factory, admin_for(database), roles=("operator",), prefix="pol")
+    with make_uow(admin.username) as uow:
+        before = account_controls.account_policy(uow)
+    try:
+        with make_uow(admin.username) as uow:
+            after = account_controls.set_account_policy(
+                uow, "SOP-IT-7 rev 3", creds(session_factory, admin), station=STATION,
+                dormant_after_days=before.dormant_after_days + 30,
+            )  # fmt: skip
+            uow.commit()
+        assert after.dormant_after_days == before.dormant_after_days + 30
+        assert after.reader_test_interval_days == before.reader_test_interval_days
+        with database.connect("admin") as conn:
+            row = conn.execute(
+                "SELECT actor, reason FROM audit.entry"
+                " WHERE table_name = 'workcell.account_policy' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        assert row == (admin.username, "SOP-IT-7 rev 3")
+        code, out = run("user", "account-policy")
+        assert code == 0 and f"{after.dormant_after_days} days" in out
+        with make_uow(admin.username) as uow, pytest.raises(InvalidInput):
+            account_controls.set_account_policy(
+                uow, "x", creds(session_factory, admin), station=STATION, dormant_after_days=1
+            )
+        with make_uow(operator.username) as uow, pytest.raises(PermissionDenied):
+            account_controls.set_account_policy(
+                uow, "x", operator.by_name(), station=STATION, dormant_after_days=3650
+            )
+    finally:
+        with make_uow(admin.username) as uow:
+            account_controls.set_account_policy(
+                uow, "restore", creds(session_factory, admin), station=STATION,
+                dormant_after_days=before.dormant_after_days,
+            )  # fmt: skip
+            uow.commit()
+
+
+def _station_name(database: TestDatabase) -> str:
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT name FROM workcell.station WHERE login_role = 'station_pytest'"
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+@pytest.mark.requirement("11.300(e)")
+def test_reader_tests_recorded_and_overdue_report(
+    run: Run, database: TestDatabase, session_factory: Factory
+) -> None:
+    """A supervisor's pass (their badge at this station) takes the station off the overdue
+    report; a failure needs what happened; an operator cannot record one (exit 4); the
+    overdue report exits 1 while any reader is overdue."""
+    sup = enrol(session_factory, admin_for(database), roles=("supervisor",), prefix="rt")
+    operator = enrol(session_factory, admin_for(database), roles=("operator",), prefix="rto")
+    here = _station_name(database)
+    reader = unique("ACR122U-")
+    code, out = run(
+        "station", "reader-test", "record", here, "--reader", reader, "--result", "pass",
+        "--as", operator.username, "--pin-stdin", stdin=(operator.pin, operator.badge_uid or ""),
+    )  # fmt: skip
+    assert code == 4, out
+    code, out = run(
+        "station", "reader-test", "record", here, "--reader", reader, "--result", "fail",
+        "--as", sup.username, "--pin-stdin", stdin=(sup.pin,),
+    )  # fmt: skip
+    assert code == 4 and "what failed" in out
+    code, out = run(
+        "station", "reader-test", "record", here, "--reader", reader, "--result", "pass",
+        "--as", sup.username, "--pin-stdin", stdin=(sup.pin, new_badge_uid()),
+    )  # fmt: skip
+    assert code == 4, out  # a card nobody was issued is not a passed test
+    code, out = run(
+        "station", "reader-test", "record", here, "--reader", reader, "--result", "pass",
+        "--as", sup.username, "--pin-stdin", stdin=(sup.pin, sup.badge_uid or ""),
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = run(
+        "station", "reader-test", "overdue", "--all", "--as", sup.username, "--pin-stdin",
+        "--format", "json", stdin=(sup.pin,),
+    )  # fmt: skip
+    assert code in (0, 1), out
+    rows = {r["station"]: r for r in json.loads(out)}
+    assert rows[here]["overdue"] is False and rows[here]["last_result"] == "pass"
+    code, out = run(
+        "station", "reader-test", "overdue", "--as", sup.username, "--pin-stdin",
+        "--format", "json", stdin=(sup.pin,),
+    )  # fmt: skip
+    overdue = json.loads(out)
+    assert here not in {r["station"] for r in overdue}
+    assert code == (1 if overdue else 0)
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT u.username, rt.result FROM workcell.reader_test rt"
+            " JOIN workcell.users u ON u.id = rt.tested_by WHERE rt.reader = %s",
+            (reader,),
+        ).fetchall()
+    assert row == [(sup.username, "pass")]
