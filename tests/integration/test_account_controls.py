@@ -20,11 +20,19 @@ from domain.errors import (
     RuleViolation,
 )
 from domain.services import account_controls, identity
-from domain.services.identity import Credentials, new_verifier_for
+from domain.services.identity import Credentials
 from kiosk.cli import main
 from tests.conftest import TestDatabase, unique
-from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol, new_badge_uid, new_pin
-from tests.sessions import as_system, pin_of
+from tests.identity_helpers import (
+    POLICY,
+    STATION,
+    Person,
+    admin_for,
+    dormant_person,
+    enrol,
+    new_badge_uid,
+)
+from tests.sessions import pin_of
 
 Factory = sessionmaker[Session]
 Run = Callable[..., tuple[int, str]]
@@ -57,35 +65,6 @@ def admin(database: TestDatabase, session_factory: Factory) -> Person:
     return enrol(session_factory, admin_for(database), roles=("admin",), prefix="acadm")
 
 
-def dormant(database: TestDatabase, session_factory: Factory, days: int = 400) -> Person:
-    """An operator created ``days`` ago (owner-side, as a migration from an older system
-    would) with their own PIN and a badge, who has not proved themselves since."""
-    name, pin, uid = unique("dorm"), new_pin(), new_badge_uid()
-    verifier = new_verifier_for(session_factory, pin).params()
-    with database.connect("admin") as conn:
-        as_system(conn, reason="test: an account unused for a long time")
-        row = conn.execute(
-            "INSERT INTO workcell.users (username, printed_name, created_at)"
-            " VALUES (%s, %s, now() - make_interval(days => %s)) RETURNING id",
-            (name, f"Test {name.title()}", days),
-        ).fetchone()
-        assert row is not None
-        conn.execute(
-            "INSERT INTO workcell.user_role (user_id, role) VALUES (%s, 'operator')", (row[0],)
-        )
-        conn.execute(
-            "SELECT auth.store_verifier(%(u)s, false, %(salt)s, %(m)s, %(t)s, %(p)s, %(key)s)",
-            {"u": row[0], **verifier},
-        )
-        conn.execute(
-            "INSERT INTO workcell.badge (user_id, badge_hash)"
-            " VALUES (%s, workcell.badge_digest(%s))",
-            (row[0], uid),
-        )
-        conn.commit()
-    return Person(name, f"Test {name.title()}", pin, uid)
-
-
 def status_of(database: TestDatabase, username: str) -> str:
     with database.connect("admin") as conn:
         row = conn.execute(
@@ -105,7 +84,7 @@ def test_the_review_lists_people_roles_last_sign_in_and_dormancy(
 ) -> None:
     """Every person with roles and badges; a person who signed in has a last sign-in and is
     not dormant; one unused for longer than the period is dormant."""
-    old = dormant(database, session_factory)
+    old = dormant_person(database, session_factory)
     recent = enrol(session_factory, admin_for(database), roles=("operator",), prefix="rec")
     identity.authenticate(session_factory, recent.creds(), station=STATION, policy=POLICY)
     with make_uow(admin.username) as uow:
@@ -123,7 +102,8 @@ def test_a_signed_decision_disables_dormant_accounts_and_nothing_else(
     """A wrong PIN (AuthenticationFailed) or an account in use in the list (RuleViolation)
     refuses the decision whole; with the administrator's PIN the dormant accounts are
     disabled, with the reason in the audit trail, and cannot sign in."""
-    first, second = dormant(database, session_factory), dormant(database, session_factory)
+    first = dormant_person(database, session_factory)
+    second = dormant_person(database, session_factory)
     in_use = enrol(session_factory, admin_for(database), roles=("operator",), prefix="use")
     names = [first.username, second.username]
     with make_uow(admin.username) as uow, pytest.raises(AuthenticationFailed):
@@ -168,7 +148,7 @@ def test_cli_review_and_disable_dormant(
     """`user review --format json` has snake_case keys and the dormant flag; `--dormant`
     lists only dormant accounts; `user disable-dormant` exits 0, and 4 for an account in
     use (nothing disabled)."""
-    old = dormant(database, session_factory)
+    old = dormant_person(database, session_factory)
     pin = pin_of(session_factory, admin.username)
     code, out = run(
         "user", "review", "--as", admin.username, "--pin-stdin", "--format", "json",

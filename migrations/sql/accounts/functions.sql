@@ -158,7 +158,9 @@ DECLARE
     v_reason text := auth.require_reason(p_reason);
     v_ended integer;
 BEGIN
-    PERFORM workcell.revoke_badge(p_badge_id, left('reported lost: ' || v_reason, 500));
+    PERFORM workcell.revoke_badge(p_badge_id, CASE WHEN v_reason ILIKE 'reported lost%'
+                                                   THEN v_reason
+                                                   ELSE left('reported lost: ' || v_reason, 500) END);
     SELECT * INTO b FROM workcell.badge WHERE id = p_badge_id;
     SELECT count(*) INTO v_ended FROM auth.session s
      WHERE s.user_id = b.user_id AND s.method = 'badge+pin' AND s.ended_at IS NULL;
