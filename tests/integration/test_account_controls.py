@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import (
@@ -18,9 +19,11 @@ from domain.errors import (
     InvalidInput,
     PermissionDenied,
     RuleViolation,
+    WorkCellError,
 )
-from domain.services import account_controls, identity
+from domain.services import account_controls, identity, identity_admin
 from domain.services.identity import Credentials
+from domain.uow import UnitOfWork
 from kiosk.cli import main
 from tests.conftest import TestDatabase, unique
 from tests.identity_helpers import (
@@ -310,3 +313,29 @@ def test_reader_tests_recorded_and_overdue_report(
             (reader,),
         ).fetchall()
     assert row == [(sup.username, "pass")]
+
+
+@pytest.mark.requirement("11.300(c)", "11.10(d)")
+def test_a_badge_reported_lost_ends_the_holders_badge_sessions(
+    database: TestDatabase, session_factory: Factory, admin: Person, make_uow
+) -> None:
+    """The holder signed in with the badge: once it is reported lost, that session is no
+    longer valid (whoever holds the card may be the one at the station); the revocation is
+    audited with its reason and a badge_reported_lost event names the holder."""
+    holder = enrol(session_factory, admin_for(database), roles=("operator",), prefix="lses")
+    who = identity.authenticate(session_factory, holder.creds(), station=STATION, policy=POLICY)
+    assert who.session is not None
+    with make_uow(admin.username) as uow:
+        badge = identity_admin.list_badges(uow, holder.username)[0]
+        view = account_controls.report_badge_lost(uow, badge.id, "left on the bus")
+        uow.commit()
+    assert view.revoke_reason == "reported lost: left on the bus"
+    with pytest.raises(WorkCellError), UnitOfWork(session_factory, who.session) as uow:
+        uow.session.execute(text("SELECT workcell.current_actor_id()")).scalar()
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT e.detail FROM workcell.security_event e JOIN workcell.users u"
+            " ON u.id = e.user_id WHERE u.username = %s AND e.kind = 'badge_reported_lost'",
+            (holder.username,),
+        ).fetchone()
+    assert row is not None and "1 badge session(s) ended" in row[0]
