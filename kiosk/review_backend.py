@@ -59,6 +59,9 @@ class ReviewStationBackend:
     ) -> DormancyDecision:
         return DormancyDecision(self, actor, tuple(usernames), reason)
 
+    def reader_test(self, actor: str) -> ReaderTest:
+        return ReaderTest(self, actor)
+
 
 @dataclass(frozen=True)
 class DormancyDecision:
@@ -95,4 +98,44 @@ class DormancyDecision:
             uow.commit()
         who = b.sessions.require(self.actor)
         done = f"Decision {decision}: {len(self.usernames)} dormant account(s) disabled."
+        return ActionDone(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))
+
+
+@dataclass(frozen=True)
+class ReaderTest:
+    """A pass of this station's reader (a `ReaderCheck`): the tester's badge as this
+    station's reader read it, and their PIN; the database checks that the card was read
+    here and is theirs (workcell.record_reader_test)."""
+
+    backend: ReviewStationBackend
+    actor: str
+
+    @property
+    def meaning(self) -> str:
+        return "reader test"
+
+    def describe(self) -> ActionToConfirm:
+        return ActionToConfirm(
+            "Test this station's badge reader",
+            (
+                f"Station: {self.backend.station}",
+                "Tap your own badge on this station's reader, then enter your PIN.",
+                "A pass is recorded with the reader, the card, you and the time.",
+            ),
+        )
+
+    def confirm(self, proof: Proof) -> ActionDone:
+        return self.confirm_read(proof, "")
+
+    def confirm_read(self, proof: Proof, reader: str) -> ActionDone:
+        b = self.backend
+        with b.sessions.uow(self.actor, "reader test") as uow:
+            test_id = account_controls.record_reader_test(
+                uow, None, reader or "unnamed reader", "pass", "", credentials(proof),
+                station=b.station,
+            )  # fmt: skip
+            now = uow.session.scalar(_NOW)
+            uow.commit()
+        who = b.sessions.require(self.actor)
+        done = f"Reader test {test_id}: {reader or 'the reader'} passed."
         return ActionDone(who.printed_name, who.username, done, now or dt.datetime.now(dt.UTC))

@@ -12,7 +12,8 @@ API (stable; the CLI and the admin screens call these):
   report_badge_lost(uow, badge_id, reason) -> BadgeView             user.administer
   set_account_policy(uow, reason, admin_creds, *, station, dormant_after_days=None,
                      reader_test_interval_days=None) -> AccountPolicy
-  record_reader_test(uow, station_name, reader, result, detail, tester_creds, *, station) -> int
+  record_reader_test(uow, station_name | None, reader, result, detail, tester_creds, *,
+                     station) -> int
   reader_test_status(uow, *, overdue_only=False) -> list[ReaderStatus]      security.view
 """
 
@@ -192,7 +193,7 @@ def set_account_policy(
 
 def record_reader_test(
     uow: UnitOfWork,
-    station_name: str,
+    station_name: str | None,
     reader: str,
     result: str,
     detail: str,
@@ -200,9 +201,9 @@ def record_reader_test(
     *,
     station: str,
 ) -> int:
-    """Record one test of ``station_name``'s badge reader. A pass is the tester's own card
-    tapped on that reader and their PIN, at that station; a failure says what happened and
-    may be recorded from any terminal. Returns the test record's id."""
+    """Record one test of ``station_name``'s badge reader (None: this station's). A pass is
+    the tester's own card tapped on that reader and their PIN, at that station; a failure
+    says what happened and may be recorded from any terminal. Returns the test record's id."""
     if result not in RESULTS:
         raise InvalidInput("A reader test passes or fails.")
     if not reader.strip():

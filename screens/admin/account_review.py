@@ -24,8 +24,16 @@ from domain.errors import WorkCellError
 from screens.admin.common import permitted
 from screens.admin.forms import ReasonModal
 from screens.admin.reauth import ReauthModal
-from screens.admin.review_backend import AccountReviewBackend, Readers, Review, ReviewRow
+from screens.admin.review_backend import (
+    AccountReviewBackend,
+    ReaderCheck,
+    Readers,
+    Review,
+    ReviewRow,
+)
+from screens.backend import ActionToConfirm, Proof
 from screens.base import StationScreen, call_backend
+from screens.messages import BadgePresented
 from screens.station import station_of
 from screens.widgets.tap_table import TapTable
 
@@ -74,6 +82,7 @@ class AccountReviewScreen(StationScreen):
             yield Button("Dormant only", id="ar-dormant")
             yield Button("Readers", id="ar-readers")
             yield Button("Disable dormant", id="ar-disable", variant="error")
+            yield Button("Test reader", id="ar-test", variant="success")
             yield Button("Refresh (r)", id="ar-refresh")
         yield Static("", id="ar-status")
         yield TapTable(id="ar-table", cursor_type="row", zebra_stripes=True)
@@ -84,8 +93,10 @@ class AccountReviewScreen(StationScreen):
                 widget.display = False
             return
         user = station_of(self).current_user
+        # only what the person may do is offered
         if user is None or not user.may("user.administer"):
-            self.query_one("#ar-disable", Button).display = False  # offered only to admins
+            self.query_one("#ar-disable", Button).display = False
+        self.query_one("#ar-test", Button).display = False  # on the readers view
         self.query_one("#ar-table", DataTable).focus()
         self.action_refresh()
 
@@ -154,6 +165,11 @@ class AccountReviewScreen(StationScreen):
     @on(Button.Pressed, "#ar-people, #ar-dormant, #ar-readers")
     def view_pressed(self, event: Button.Pressed) -> None:
         self.view = str(event.button.id).removeprefix("ar-")
+        user = station_of(self).current_user
+        may_test = user is not None and user.may("reader.test")
+        self.query_one("#ar-test", Button).display = self.view == "readers" and may_test
+        if user is not None and user.may("user.administer"):
+            self.query_one("#ar-disable", Button).display = self.view != "readers"
         for name in VIEWS:
             button = self.query_one(f"#ar-{name}", Button)
             button.variant = "primary" if name == self.view else "default"
@@ -190,3 +206,57 @@ class AccountReviewScreen(StationScreen):
         if done is not None:
             self.notify(done.done, title="Done", timeout=6)
         self.action_refresh()
+
+    @on(Button.Pressed, "#ar-test")
+    def test_pressed(self) -> None:
+        self.test_reader()
+
+    @work(exclusive=True, group="reader-test")
+    async def test_reader(self) -> None:
+        user = station_of(self).current_user
+        if user is None:
+            return
+        check = self.backend.reader_test(user.username)
+        done = await self.app.push_screen_wait(ReaderTestModal(check))
+        if done is not None:
+            self.notify(done.done, title="Reader test", timeout=6)
+        self.action_refresh()
+
+
+class ReaderTestModal(ReauthModal):
+    """The re-authentication dialog, remembering which reader read the badge: a pass names
+    the reader the card was read by (PC/SC reader name, or the keyboard wedge)."""
+
+    HEADING = "Reader test"
+    TAP = "Tap your badge on this station's reader"
+    WORKING = "Recording the test…"
+
+    def __init__(self, check: ReaderCheck) -> None:
+        super().__init__(check)
+        self.check = check
+        self.source = ""
+
+    @on(BadgePresented)
+    def remember_reader(self, message: BadgePresented) -> None:
+        # beside the dialog's own badge handler, which asks for the PIN
+        self.source = message.source
+
+    def _described(self, action: ActionToConfirm) -> None:
+        super()._described(action)
+        self.query_one("#sig-heading", Static).update(
+            "Confirm: READER TEST — your own badge, then your PIN"
+        )
+
+    def _ask_pin(self, signer: str | None, badge: str = "Badge read") -> None:
+        super()._ask_pin(signer, badge)
+        self.query_one("#sig-prompt", Static).update(
+            f"{badge}{f' ({signer})' if signer else ''}.\nEnter your PIN and press OK: the "
+            "pass is recorded for this reader in your name."
+        )
+
+    def act(self, proof: Proof, comment: str | None) -> None:
+        source = self.source if proof.badge_uid else ""
+        call_backend(
+            self, lambda: self.check.confirm_read(proof, source), self.dismiss,
+            failed=self._failed,
+        )  # fmt: skip

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from screens.backend import Confirmation
+from screens.backend import ActionDone, Confirmation, Proof
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,13 @@ class Readers:
     interval_days: int
 
 
+class ReaderCheck(Confirmation, Protocol):
+    """A pending test of this station's badge reader: the tester's badge read by it (the
+    reader's name comes with the read) and their PIN record a pass."""
+
+    def confirm_read(self, proof: Proof, reader: str) -> ActionDone: ...
+
+
 class AccountReviewBackend(Protocol):
     def review(self, actor: str) -> Review: ...
 
@@ -58,3 +65,5 @@ class AccountReviewBackend(Protocol):
     def dormancy_decision(
         self, actor: str, usernames: Sequence[str], reason: str
     ) -> Confirmation: ...
+
+    def reader_test(self, actor: str) -> ReaderCheck: ...

@@ -115,3 +115,41 @@ async def test_an_operator_is_refused_the_screen(make_station, person):
         app.push_screen(screen)
         await until(pilot, lambda: "Not allowed" in screen_text(app), "the refusal")
         assert screen.review is None
+
+
+async def test_a_supervisor_tests_this_stations_reader_with_their_badge(
+    make_station, person, database, tmp_path
+):
+    """*Test reader* (readers view, reader.test): the supervisor taps their badge on this
+    station's reader and enters their PIN; a pass is recorded with the reader's name and
+    the station is no longer overdue."""
+    sam = person("supervisor")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, sam)
+        screen = _screen(station)
+        app.push_screen(screen)
+        await until(pilot, lambda: screen.review is not None, "the review")
+        assert not screen.query_one("#ar-test").display  # on the readers view only
+        await click(pilot, "#ar-readers")
+        await until(pilot, lambda: screen.readers is not None, "the readers")
+        await click(pilot, "#ar-test")
+        await until(pilot, lambda: "READER TEST" in screen_text(app), "the test dialog")
+        _save(app, tmp_path / "reader_test_dialog_80x24.svg")
+        await confirm_as(pilot, station, sam)
+        await until(
+            pilot,
+            lambda: (
+                screen.readers is not None
+                and any(r.last_result == "pass" and not r.overdue for r in screen.readers.stations)
+            ),
+            "the pass on the list",
+        )
+        _save(app, tmp_path / "reader_test_done_80x24.svg")
+    with database.connect("admin") as conn:
+        row = conn.execute(
+            "SELECT rt.reader, rt.result, u.username FROM workcell.reader_test rt"
+            " JOIN workcell.users u ON u.id = rt.tested_by ORDER BY rt.id DESC LIMIT 1"
+        ).fetchone()
+    assert row == (station.reader.name, "pass", sam.username)

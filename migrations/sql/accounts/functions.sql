@@ -205,7 +205,8 @@ END $$;
 -- proof must come by badge + PIN from that very station (the challenge is the station's
 -- own), and the card is the one read. A failure (the reader does not read, reads a wrong
 -- id, a card is refused) may be recorded from any terminal, naming the station, with what
--- happened; it is also a security event for a supervisor's look.
+-- happened; it is also a security event for a supervisor's look. The station NULL is the
+-- calling station itself.
 CREATE FUNCTION workcell.record_reader_test(p_station text, p_reader text, p_result text,
                                             p_detail text, p_challenge_id bigint, p_proof text)
 RETURNS bigint
@@ -215,13 +216,19 @@ SET workcell.system_actor = ''
 AS $$
 DECLARE
     a workcell.users := auth.require_permission('reader.test');
-    st workcell.station := auth.station_named(p_station);
+    st workcell.station;
     c auth.challenge;
     v_reader text := btrim(coalesce(p_reader, ''));
     v_detail text := btrim(coalesce(p_detail, ''));
     v_log bigint;
     v_id bigint;
 BEGIN
+    -- NULL: this station (the kiosk's own "test this reader")
+    IF p_station IS NULL THEN
+        st := auth.registered_station();
+    ELSE
+        st := auth.station_named(p_station);
+    END IF;
     IF p_result IS NULL OR p_result NOT IN ('pass', 'fail') THEN
         RAISE EXCEPTION 'A reader test passes or fails' USING ERRCODE = 'WC172';
     END IF;
