@@ -10,7 +10,12 @@ signs in by username, so its station must be registered for username + PIN.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 from typing import Any, TypeVar
+
+import sqlalchemy as sa
 
 from domain.errors import InvalidInput
 from domain.services import access, account_controls, identity, identity_admin, users
@@ -28,6 +33,7 @@ from kiosk.cli.common import (
     secret,
     services,
 )
+from kiosk.settings import load_settings
 
 T = TypeVar("T")
 __all__ = ["cli_policy", "register"]
@@ -73,6 +79,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = _cmd(ussub, "review", _review, "the periodic account review (roles, last sign-in, dormant)")
     p.add_argument("--dormant", action="store_true", help="only the dormant accounts")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write the review as a PDF to sign"
+    )
     p = _cmd(
         ussub, "disable-dormant", _disable_dormant,
         "disable dormant accounts: one decision confirmed with your PIN", reason=True,
@@ -254,7 +263,14 @@ REVIEW_HEADERS = (
 
 
 def _review(args: argparse.Namespace) -> int:
-    rows = act(args, account_controls.review, permission="security.view")
+    if args.report and args.report.exists():
+        raise InvalidInput(f"{args.report} exists already; a review never overwrites a file.")
+
+    def review(uow: UnitOfWork) -> tuple[list[account_controls.ReviewRow], str]:
+        now = uow.session.scalar(sa.select(sa.func.now()))  # the server's clock
+        return account_controls.review(uow), now.isoformat(timespec="seconds") if now else ""
+
+    rows, now = act(args, review, permission="security.view")
     shown = [r for r in rows if r.dormant] if args.dormant else rows
     print_rows(
         [
@@ -270,7 +286,26 @@ def _review(args: argparse.Namespace) -> int:
         days = rows[0].dormant_after_days if rows else None
         dormant = sum(r.dormant for r in rows)
         print(f"{len(rows)} people, {dormant} dormant (unused for {days} days or more)")
+    if args.report:
+        _review_report(args, rows, now)
     return 0
+
+
+def _review_report(
+    args: argparse.Namespace, rows: list[account_controls.ReviewRow], now: str
+) -> None:
+    from domain.operations import account_report  # WeasyPrint: only when a report is asked
+    from kiosk.database import describe
+
+    report = account_report.ReviewReport(
+        describe(load_settings()), now, args.actor,
+        rows[0].dormant_after_days if rows else 0, tuple(rows),
+    )  # fmt: skip
+    pdf, _, pages = account_report.render(report)
+    partial = args.report.with_name(f".{args.report.name}.partial")
+    partial.write_bytes(pdf)
+    os.replace(partial, args.report)  # never a half-written file under the real name
+    print(f"report: {args.report} ({pages} pages)", file=sys.stderr)
 
 
 def _disable_dormant(args: argparse.Namespace) -> int:

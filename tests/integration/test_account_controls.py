@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pypdf
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -339,3 +340,31 @@ def test_a_badge_reported_lost_ends_the_holders_badge_sessions(
             (holder.username,),
         ).fetchone()
     assert row is not None and "1 badge session(s) ended" in row[0]
+
+
+@pytest.mark.requirement("11.300(b)", "11.10(b)")
+def test_cli_review_report_is_a_pdf_to_sign_with_the_rows_attached(
+    run: Run, database: TestDatabase, session_factory: Factory, admin: Person, tmp_path: Path
+) -> None:
+    """`user review --report FILE` writes a PDF listing every person (a dormant one marked
+    DORMANT) with the sign-off block, the rows attached as JSON; an existing file is never
+    overwritten (exit 4)."""
+    old = dormant_person(database, session_factory)
+    pin = pin_of(session_factory, admin.username)
+    target = tmp_path / "review.pdf"
+    code, out = run(
+        "user", "review", "--as", admin.username, "--pin-stdin", "--report", str(target),
+        stdin=(pin,),
+    )  # fmt: skip
+    assert code == 0, out
+    reader = pypdf.PdfReader(target)
+    text = " ".join((page.extract_text() or "") for page in reader.pages)
+    assert "Periodic account review" in text and "Reviewed by" in text
+    assert old.username in text and "DORMANT" in text
+    attached = json.loads(reader.attachments["account_review.json"][0])
+    assert old.username in {p["username"] for p in attached["people"]}
+    code, out = run(
+        "user", "review", "--as", admin.username, "--pin-stdin", "--report", str(target),
+        stdin=(pin,),
+    )  # fmt: skip
+    assert code == 4 and "exists already" in out
