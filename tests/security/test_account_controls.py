@@ -159,7 +159,8 @@ def test_a_signed_decision_disables_the_dormant_accounts_audited(
 ) -> None:
     """The administrator's fresh proof disables every listed dormant account at once: one
     decision row naming them and the access-log line of the proof, a security event each,
-    the audit trail with the reason; and the account cannot sign in afterwards (WC036)."""
+    the audit trail with the reason; the account cannot sign in afterwards (WC036), and the
+    proof cannot be replayed for another decision (WC031)."""
     first, second = dormant_person(lab), dormant_person(lab, days=120)
     token = sign_in(desk, admin, "username+pin")
     ch = challenge(desk, admin, "sign", "username+pin")
@@ -187,11 +188,12 @@ def test_a_signed_decision_disables_the_dormant_accounts_audited(
         assert audited is not None and audited[0] == 2
     events = {e[2] for e in lab.events("dormant_account_disabled")}
     assert {first.id, second.id} <= events
+    replayed = [[dormant_person(lab).username], "replay", ch.id, proof(ch, admin.pin)]
     ch = challenge(kiosk, first)
     with lab.untouched(ALL):
-        refused(
-            "WC036", kiosk, "SELECT * FROM workcell.sign_in(%s, %s)", [ch.id, proof(ch, first.pin)]
-        )
+        refused("WC036", kiosk, SIGN_IN, [ch.id, proof(ch, first.pin)])
+        # the decision's proof is spent: replaying it decides nothing more
+        refused("WC031", desk, DISABLE, replayed, token=token)
 
 
 @pytest.mark.requirement("11.300(b)", "11.10(g)")
