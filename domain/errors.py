@@ -356,6 +356,11 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC181": NotFound,  # a true copy of a record that does not exist
     # work orders, second part (migration 0022)
     "WC160": ComponentRefused,  # a serial consumed in another unit than its lot's
+    # account controls (migration 0029)
+    "WC170": RuleViolation,  # an account in a dormancy decision is not dormant / disabled
+    "WC171": InvalidInput,  # a dormancy decision's list is empty, too long, or repeats
+    "WC172": RuleViolation,  # reader test refused (a pass not read at its own station)
+    "WC174": InvalidInput,  # an account-policy change that changes nothing
     # quality (migration 0018)
     "WC115": ReferenceDataInvalid,
     "WC116": PlanNotAvailable,  # no plan from the tables / manual plan refused
@@ -454,7 +459,8 @@ def _friendly(sqlstate: str, primary: str, diag: Any) -> str:
 
 
 _HINTED = (
-    "WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15", "WC20", "WC22",
+    "WC03", "WC06", "WC08", "WC09", "WC10", "WC11", "WC12", "WC13", "WC15", "WC17", "WC20",
+    "WC22",
 )  # fmt: skip
 _TIME_LIMITS = {
     # 57014 is both the station's statement limit and a cancel by the server (a DBA's

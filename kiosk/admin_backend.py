@@ -20,7 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import InvalidInput, NotFound
-from domain.services import access, identity_admin, security, signatures, user_admin, users
+from domain.services import (
+    access,
+    account_controls,
+    identity_admin,
+    security,
+    signatures,
+    user_admin,
+    users,
+)
 from domain.services.identity import Credentials, IdentityPolicy
 from domain.services.pin_policy import check_new_pin
 from domain.services.signatures import RecordRef
@@ -270,10 +278,22 @@ def _issue(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     return f"Badge {badge.id} issued to {r.username}."
 
 
+# A card reported lost or stolen may be in someone else's hand: revoked as lost, which also
+# ends its holder's badge sessions at every station (account_controls.report_badge_lost).
+MISSING = ("reported lost", "lost", "stolen")
+
+
+def _revoke_or_lost(uow: UnitOfWork, badge_id: int, reason: str) -> None:
+    if reason.strip().lower().startswith(MISSING):
+        account_controls.report_badge_lost(uow, badge_id, reason)
+    else:
+        identity_admin.revoke_badge(uow, badge_id, reason)
+
+
 def _replace(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     if r.badge_id is None:
         raise InvalidInput("Choose the badge to replace.")
-    identity_admin.revoke_badge(uow, r.badge_id, r.reason)
+    _revoke_or_lost(uow, r.badge_id, r.reason)
     badge = identity_admin.add_badge(
         uow, r.username, r.badge_uid or "", replaces_badge_id=r.badge_id
     )
@@ -283,7 +303,7 @@ def _replace(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
 def _revoke_badge(uow: UnitOfWork, r: ab.AdminRequest, c: Confirmed) -> str:
     if r.badge_id is None:
         raise InvalidInput("Choose the badge to revoke.")
-    identity_admin.revoke_badge(uow, r.badge_id, r.reason)
+    _revoke_or_lost(uow, r.badge_id, r.reason)
     return f"Badge {r.badge_id} of {r.username} revoked: it no longer opens anything."
 
 

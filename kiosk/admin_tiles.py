@@ -7,7 +7,9 @@ from typing import Any
 from domain.audit.query import AuditFilter
 from kiosk.admin_backend import AdminStationBackend
 from kiosk.audit_backend import AuditStationBackend
+from kiosk.review_backend import ReviewStationBackend
 from kiosk.station_backend import StationsStationBackend
+from screens.admin.account_review import AccountReviewScreen
 from screens.admin.backend import AdminBackend
 from screens.admin.stations import StationsScreen
 from screens.admin.user_detail import UserDetailScreen
@@ -66,6 +68,13 @@ def admin_tiles(station_backend: Any) -> list[Tile]:
             "Roles, badges, PINs",
             lambda: users_screen(admin, audit),
             permission="user.administer",
+        ),
+        Tile(
+            "account-review",
+            "Account review",
+            "Dormant accounts, reader tests",
+            lambda: AccountReviewScreen(ReviewStationBackend(factory, settings.name, sessions)),
+            permission="security.view",
         ),
         Tile(
             "stations",

@@ -50,6 +50,9 @@ KIND_LABELS = {
     "station_cleared": "Station cleared by admin",
     "station_transaction_ended": "Station transaction ended: over time limit",
     "sealing_blocked": "Audit sealing blocked",
+    "dormant_account_disabled": "Dormant account disabled",
+    "badge_reported_lost": "Badge reported lost",
+    "reader_test_failed": "Badge reader failed its test",
 }
 SERIOUS = {
     "account_locked",
@@ -60,6 +63,8 @@ SERIOUS = {
     "station_blocked",
     "station_transaction_ended",
     "sealing_blocked",
+    "badge_reported_lost",
+    "reader_test_failed",
 }
 
 

@@ -16,14 +16,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.db import make_engine, make_session_factory
 from domain.services import access, identity_admin, users
-from domain.services.identity import Credentials
+from domain.services.identity import Credentials, new_verifier_for
 from domain.services.pin_policy import IdentityPolicy
 from domain.uow import UnitOfWork
 from tests.conftest import TEST_ADMIN, TestDatabase, unique
 from tests.sessions import POLICY, STATION, as_system, new_pin, own_pin, session_of, token_of
 
 BADGE_ONLY = IdentityPolicy(allow_username_pin=False)
-__all__ = ["BADGE_ONLY", "POLICY", "STATION", "Person", "admin_for", "enrol", "new_pin"]
+__all__ = [
+    "BADGE_ONLY",
+    "POLICY",
+    "STATION",
+    "Person",
+    "admin_for",
+    "dormant_person",
+    "enrol",
+    "new_pin",
+]
 
 _ADMINS: dict[str, str] = {}
 
@@ -102,6 +111,37 @@ def enrol(
             session_factory, person.by_name(), station=STATION, policy=policy
         )
     return person
+
+
+def dormant_person(
+    database: TestDatabase, session_factory: sessionmaker[Session], days: int = 400
+) -> Person:
+    """An operator created ``days`` ago (owner-side, as a migration from an older system
+    would) with their own PIN and a badge, who has not proved themselves since."""
+    name, pin, uid = unique("dorm"), new_pin(), new_badge_uid()
+    verifier = new_verifier_for(session_factory, pin).params()
+    with database.connect("admin") as conn:
+        as_system(conn, reason="test: an account unused for a long time")
+        row = conn.execute(
+            "INSERT INTO workcell.users (username, printed_name, created_at)"
+            " VALUES (%s, %s, now() - make_interval(days => %s)) RETURNING id",
+            (name, f"Test {name.title()}", days),
+        ).fetchone()
+        assert row is not None
+        conn.execute(
+            "INSERT INTO workcell.user_role (user_id, role) VALUES (%s, 'operator')", (row[0],)
+        )
+        conn.execute(
+            "SELECT auth.store_verifier(%(u)s, false, %(salt)s, %(m)s, %(t)s, %(p)s, %(key)s)",
+            {"u": row[0], **verifier},
+        )
+        conn.execute(
+            "INSERT INTO workcell.badge (user_id, badge_hash)"
+            " VALUES (%s, workcell.badge_digest(%s))",
+            (row[0], uid),
+        )
+        conn.commit()
+    return Person(name, f"Test {name.title()}", pin, uid)
 
 
 _DOC_SQL = """

@@ -10,6 +10,7 @@ API (stable; the CLI and the admin screens call these; the caller commits):
   check_card_unissued(uow, badge_uid) -> None                       before the re-authentication
   revoke_badge(uow, badge_id, reason) -> BadgeView
   list_badges(uow, username) -> list[BadgeView]                     (no card ids: never stored)
+  badge_view(uow, badge_id) -> BadgeView
   lock_user(uow, username, reason) / unlock_user(uow, username, reason, admin_creds) -> UserView
   verify_identity(uow, username, method) -> None                    11.100(b)
   acknowledge_policy(session_factory, creds, *, station, policy) -> None   11.10(j)
@@ -95,7 +96,7 @@ def add_badge(
         uid=badge_uid.strip(),
         replaces=replaces_badge_id,
     )
-    return _badge(uow, int(badge_id))
+    return badge_view(uow, int(badge_id))
 
 
 CARD_ISSUED = (
@@ -118,7 +119,7 @@ def revoke_badge(uow: UnitOfWork, badge_id: int, reason: str) -> BadgeView:
     if not reason.strip():
         raise InvalidInput("Give a reason (e.g. 'reported lost').")
     call(uow, "SELECT workcell.revoke_badge(:b, :reason)", b=badge_id, reason=reason.strip())
-    return _badge(uow, badge_id)
+    return badge_view(uow, badge_id)
 
 
 def list_badges(uow: UnitOfWork, username: str) -> list[BadgeView]:
@@ -195,7 +196,7 @@ def _person(uow: UnitOfWork, username: str) -> User:
     return user
 
 
-def _badge(uow: UnitOfWork, badge_id: int) -> BadgeView:
+def badge_view(uow: UnitOfWork, badge_id: int) -> BadgeView:
     row = uow.session.execute(
         _BADGES.add_columns(User.username)
         .join(User, User.id == Badge.user_id)

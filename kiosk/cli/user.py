@@ -10,9 +10,15 @@ signs in by username, so its station must be registered for username + PIN.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 from typing import Any, TypeVar
 
-from domain.services import access, identity, identity_admin, users
+import sqlalchemy as sa
+
+from domain.errors import InvalidInput
+from domain.services import access, account_controls, identity, identity_admin, users
 from domain.services.identity import Credentials
 from domain.uow import UnitOfWork
 from kiosk.cli.common import (
@@ -27,6 +33,7 @@ from kiosk.cli.common import (
     secret,
     services,
 )
+from kiosk.settings import load_settings
 
 T = TypeVar("T")
 __all__ = ["cli_policy", "register"]
@@ -64,6 +71,32 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--replaces", type=int, metavar="BADGE_ID", help="the lost badge it replaces")
     p = _cmd(ussub, "revoke-badge", _revoke_badge, "revoke a badge at once", reason=True)
     p.add_argument("badge_id", type=int)
+    p = _cmd(
+        ussub, "badge-lost", _badge_lost,
+        "a badge reported lost: revoked everywhere at once, its sessions ended", reason=True,
+    )  # fmt: skip
+    p.add_argument("badge_id", type=int)
+    p = _cmd(ussub, "review", _review, "the periodic account review (roles, last sign-in, dormant)")
+    p.add_argument("--dormant", action="store_true", help="only the dormant accounts")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write the review as a PDF to sign"
+    )
+    p = _cmd(
+        ussub, "disable-dormant", _disable_dormant,
+        "disable dormant accounts: one decision confirmed with your PIN", reason=True,
+    )  # fmt: skip
+    p.add_argument("usernames", nargs="+", metavar="USERNAME")
+    p = ussub.add_parser(
+        "account-policy", help="the dormancy period and reader-test interval (show or change)"
+    )
+    p.add_argument("--dormant-days", type=int, metavar="DAYS", help="dormant after (7-3650)")
+    p.add_argument(
+        "--reader-test-days", type=int, metavar="DAYS", help="test each reader every (1-730)"
+    )
+    add_actor(p, required=False)
+    add_reason(p, required=False)
+    p.set_defaults(func=_account_policy)
     p = ussub.add_parser("badges", help="list a person's badges (card ids are never shown)")
     p.add_argument("username")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -210,6 +243,111 @@ def _revoke_badge(args: argparse.Namespace) -> int:
         permission="user.administer",
     )
     print(f"badge {view.id} of {view.username} revoked")
+    return 0
+
+
+def _badge_lost(args: argparse.Namespace) -> int:
+    view = act(
+        args,
+        lambda uow: account_controls.report_badge_lost(uow, args.badge_id, args.reason),
+        permission="user.administer",
+    )
+    print(f"badge {view.id} of {view.username} revoked as lost; their badge sessions ended")
+    return 0
+
+
+REVIEW_HEADERS = (
+    "username", "printed name", "status", "roles", "created", "last sign in", "last activity",
+    "active badges", "revoked badges", "identity verified", "dormant",
+)  # fmt: skip
+
+
+def _review(args: argparse.Namespace) -> int:
+    if args.report and args.report.exists():
+        raise InvalidInput(f"{args.report} exists already; a review never overwrites a file.")
+
+    def review(uow: UnitOfWork) -> tuple[list[account_controls.ReviewRow], str]:
+        now = uow.session.scalar(sa.select(sa.func.now()))  # the server's clock
+        return account_controls.review(uow), now.isoformat(timespec="seconds") if now else ""
+
+    rows, now = act(args, review, permission="security.view")
+    shown = [r for r in rows if r.dormant] if args.dormant else rows
+    print_rows(
+        [
+            (r.username, r.printed_name, r.status, ",".join(r.roles), r.created_at,
+             r.last_sign_in, r.last_activity, r.active_badges, r.revoked_badges,
+             r.identity_verified, r.dormant)
+            for r in shown
+        ],
+        REVIEW_HEADERS,
+        args.format,
+    )  # fmt: skip
+    if args.format == "table":
+        days = rows[0].dormant_after_days if rows else None
+        dormant = sum(r.dormant for r in rows)
+        print(f"{len(rows)} people, {dormant} dormant (unused for {days} days or more)")
+    if args.report:
+        _review_report(args, rows, now)
+    return 0
+
+
+def _review_report(
+    args: argparse.Namespace, rows: list[account_controls.ReviewRow], now: str
+) -> None:
+    from domain.operations import account_report  # WeasyPrint: only when a report is asked
+    from kiosk.database import describe
+
+    report = account_report.ReviewReport(
+        describe(load_settings()), now, args.actor,
+        rows[0].dormant_after_days if rows else 0, tuple(rows),
+    )  # fmt: skip
+    pdf, _, pages = account_report.render(report)
+    partial = args.report.with_name(f".{args.report.name}.partial")
+    partial.write_bytes(pdf)
+    os.replace(partial, args.report)  # never a half-written file under the real name
+    print(f"report: {args.report} ({pages} pages)", file=sys.stderr)
+
+
+def _disable_dormant(args: argparse.Namespace) -> int:
+    """The administrator's PIN signs them in and, fresh, signs the decision itself."""
+    svc = services(args)
+    try:
+        decision = act(
+            args,
+            lambda uow: account_controls.disable_dormant(
+                uow, args.usernames, args.reason, actor_creds(args), station=svc.settings.name
+            ),
+            permission="user.administer",
+            svc=svc,
+        )
+    finally:
+        svc.dispose()
+    print(f"decision {decision}: disabled {', '.join(args.usernames)} (dormant)")
+    return 0
+
+
+def _account_policy(args: argparse.Namespace) -> int:
+    if args.dormant_days is None and args.reader_test_days is None:
+        policy = read(args, account_controls.account_policy)
+    else:
+        if not args.actor or not args.reason:
+            raise InvalidInput("A change needs --as USERNAME and --reason.")
+        svc = services(args)
+        try:
+            policy = act(
+                args,
+                lambda uow: account_controls.set_account_policy(
+                    uow, args.reason, actor_creds(args), station=svc.settings.name,
+                    dormant_after_days=args.dormant_days,
+                    reader_test_interval_days=args.reader_test_days,
+                ),
+                permission="user.administer",
+                svc=svc,
+            )  # fmt: skip
+        finally:
+            svc.dispose()
+    print(f"dormant after {policy.dormant_after_days} days without use")
+    print(f"each badge reader tested every {policy.reader_test_interval_days} days")
     return 0
 
 

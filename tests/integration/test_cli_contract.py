@@ -71,6 +71,7 @@ def test_every_listing_has_snake_case_json_keys(
         (("audit", "show", "--limit", "5"), ()),
         (("audit", "show", "--security", "--as", admin, "--pin-stdin"), (pin,)),
         (("audit", "show", "--access", "--as", admin, "--pin-stdin"), (pin,)),
+        (("user", "review", "--as", admin, "--pin-stdin"), (pin,)),
     ]
     for argv, stdin in listings:
         code, out, err = run(*argv, "--format", "json", stdin=stdin)
