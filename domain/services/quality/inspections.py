@@ -55,8 +55,10 @@ class Plan:
         elif self.code_letter:
             via = f" (letter {self.code_letter})"
         what = {"hundred_percent": "100 % (n reaches the lot)", "manual": "entered by QA"}
+        basis = {"fixed": "fixed count", "full": "every unit"}.get(self.source, "")
+        basis = f"AQL {self.aql}" if self.aql is not None else basis or "no AQL"
         return (
-            f"{self.defect_class}: AQL {self.aql}{via} n={self.sample_size} Ac {self.ac} "
+            f"{self.defect_class}: {basis}{via} n={self.sample_size} Ac {self.ac} "
             f"Re {self.re}{' — ' + what[self.source] if self.source in what else ''}"
         )
 
