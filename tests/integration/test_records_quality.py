@@ -130,7 +130,7 @@ def test_the_twin_carries_the_inspection_ncr_and_capa(
 def test_the_pdf_prints_them(
     made: tuple[InspectedLine, str, str, str, Path, copies.Generated],
 ) -> None:
-    line, wo, number, ncr_number, path, out = made
+    _line, _wo, number, ncr_number, path, out = made
     text = _text(path)
     i = out.record.quality.inspections[0].inspection
     assert "3. Quality records" in text
