@@ -27,6 +27,7 @@ from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
 from kiosk.station_balances import StationBalances
 from kiosk.work_order_equipment import EquipmentAtStep, source_of, unit_dto, weighable
+from kiosk.work_order_inspection import inspection_dto
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.scans import looks_like_gs1
 from screens.work_orders import backend as s
@@ -118,6 +119,7 @@ class KioskWorkOrderBackend(EquipmentAtStep):
             deviations=step.deviations,
             qualification=", ".join(step.qualifications),
             equipment_class=step.equipment_class or "", unit=unit_dto(step, self.balances),
+            inspection=inspection_dto(step),
         )  # fmt: skip
 
     def _signoff(

@@ -177,7 +177,9 @@ class WorkOrderRecord:
         every = [s for st in self.steps for s in st.signatures]
         every += [s for d in self.deviations for s in d.signatures]
         q = self.quality
-        every += [s for r in (*q.inspections, *q.ncrs, *q.capas) for s in r.signatures]
+        every += [s for i in q.inspections for s in i.signatures]
+        every += [s for n in q.ncrs for s in n.signatures]
+        every += [s for c in q.capas for s in c.signatures]
         return (*every, *self.review)
 
 
