@@ -13,8 +13,10 @@ gtin. Items are created as drafts (approval is a signed step of its own).
 Routing columns, one row per data entry (or per step without data): op, work_centre,
 op_title, minutes, op_instructions, step, step_title, step_instructions, critical (y/n),
 signatures ("performed:operator; verified:supervisor"), data_code, data_label, data_kind,
-data_unit, lower, upper, target, component, required (y/n). Operation and step columns may
-be repeated on every row or left blank after the first row of that operation/step.
+data_unit, lower, upper, target, component, required (y/n), inspection (in_process or final:
+the inspection the database opens when a work order reaches the step). Operation and step
+columns may be repeated on every row or left blank after the first row of that
+operation/step.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ ROUTING_COLUMNS = (
     "op", "work_centre", "op_title", "minutes", "op_instructions", "step", "step_title",
     "step_instructions", "critical", "signatures", "data_code", "data_label", "data_kind",
     "data_unit", "lower", "upper", "target", "component", "required",
+    "inspection",
 )  # fmt: skip
 YES = {"y", "yes", "true", "1", "x"}
 NO = {"", "n", "no", "false", "0"}
@@ -189,6 +192,11 @@ def parse_routing_row(row: dict[str, str]) -> tuple[OperationSpec, StepSpec, Dat
         (),
         _signoffs(row.get("signatures", "")),
     )
+    inspection = row.get("inspection", "").strip().lower().replace("-", "_")
+    if inspection:  # the inspection made at the step (migration 0030)
+        if inspection not in routing.STEP_INSPECTIONS:
+            raise ValueError(f"inspection is in_process or final, not {inspection!r}")
+        step = replace(step, inspection=inspection)
     if not row.get("data_code"):
         return op, step, None
     data = DataSpec(
