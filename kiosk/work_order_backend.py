@@ -18,6 +18,7 @@ from domain.services.eco import Signing
 from domain.services.identity import IdentityPolicy
 from domain.services.materials import lots
 from domain.services.materials.db import lot_id
+from domain.services.quality import step_inspections
 from domain.services.signatures import RecordRef
 from domain.services.work_orders import deviations, execution, planning, review, training
 from domain.uow import UnitOfWork
@@ -198,6 +199,12 @@ class KioskWorkOrderBackend(EquipmentAtStep):
 
     def approve_deviation(self, actor: str, number: str, version: int) -> DeviationApproval:
         return DeviationApproval(self, actor, number)
+
+    def start_step(self, actor: str, step_id: int, version: int) -> s.StepView:
+        with self.uow(actor, "step started") as uow:
+            step_inspections.start_step(uow, step_id, version)
+            uow.commit()
+            return self._shown(uow, actor, execution.step_view(uow, step_id))
 
     def finish_step(self, actor: str, step_id: int, version: int) -> s.StepView:
         with self.uow(actor, "step closed") as uow:

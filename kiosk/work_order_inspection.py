@@ -36,7 +36,8 @@ def inspection_dto(step: v.StepView) -> s.StepInspection | None:
         kind = step.inspection_type.replace("_", "-")
         return s.StepInspection(
             step.inspection_type,
-            waiting=f"The {kind} inspection opens when the earlier steps are done.",
+            waiting=f"The {kind} inspection opens when the step starts (Start step, or its"
+            " first entry).",
         )
     ncr = f"{i.ncr_number} ({(i.ncr_disposition or i.ncr_status or '').replace('_', ' ')})"
     return s.StepInspection(

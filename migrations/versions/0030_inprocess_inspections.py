@@ -1,9 +1,10 @@
 """In-process and final inspections from a routing step (issue 16 item 3): a routing step
 names the inspection made at it (in_process or final: routing content, so under change
 control and inside a work order's SHA-256 lock); when a work order reaches the step (it
-starts, or the step before it is done, or it is the first step at the release) the database
-opens the inspection of the work order's output lot against the released template of the
-item being made, sample size from the lot size by the template's plan; the step is not
+starts — its first entry, or workcell.wo_start_step —, or the step before it is done once
+the output lot exists) the database opens the inspection of the work order's output lot
+against the released template of the item being made, sample size from the lot size by the
+template's plan; the release needs that template released; the step is not
 signed, nor closed, until the inspection has an accepted disposition (released by QA, or
 referred to an NCR dispositioned use as is or repair). A rejecting inspection at a step is
 referred to an NCR raised from it (the existing machinery), never rejected outright, and
@@ -51,12 +52,13 @@ TRIGGERS = (
      "step_instance_reached_inspection()", "NEW.status IS DISTINCT FROM OLD.status"),
 )  # fmt: skip
 
+STATION_FUNCTIONS = ("workcell.wo_start_step(bigint, integer)",)
 READ_FUNCTIONS = (
     "workcell.step_inspection_content(bigint)",
     "workcell.step_inspection_blockers(bigint)",
 )
 INTERNAL_FUNCTIONS = (
-    "workcell.step_inspection_open(bigint)",
+    "workcell.step_inspection_open(bigint, boolean)",
     "workcell.step_inspections_reached(bigint)",
     "workcell.work_order_released_inspection()",
     "workcell.step_instance_reached_inspection()",
@@ -77,6 +79,7 @@ AREA = Area(
     # the routing's new column, like equipment_class (0021): engineering edits drafts
     # through the station; eng_line_guard refuses it outside a draft revision
     columns={"routing_step": ("inspection_type", "inspection_type")},
+    station_functions=STATION_FUNCTIONS,
     read_functions=READ_FUNCTIONS,
     internal_functions=INTERNAL_FUNCTIONS,
 )

@@ -329,6 +329,10 @@ class WorkOrderBackend(Protocol):
         """QA's signed approval (QA's badge, at any station); ``after`` is the step to show."""
         ...
 
+    def start_step(self, actor: str, step_id: int, version: int) -> StepView:
+        """Start the step without an entry: its inspection opens (migration 0030)."""
+        ...
+
     def finish_step(self, actor: str, step_id: int, version: int) -> StepView:
         """Close the step (refused, with what still blocks it); returns the step to show."""
         ...

@@ -35,7 +35,7 @@ class InspectionRow(Horizontal):
 
     @dataclass
     class Asked(Message):
-        number: str  # the inspection to open
+        number: str  # the inspection to open; "" to start the step (it opens then)
 
     def __init__(self, view: StepView) -> None:
         super().__init__(id="inspection-row")
@@ -44,6 +44,7 @@ class InspectionRow(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="inspection-text")
         yield Button("Open inspection", id="inspection-open", variant="primary")
+        yield Button("Start step", id="inspection-start", variant="primary")
 
     def on_mount(self) -> None:
         self.show(self.view)
@@ -73,6 +74,8 @@ class InspectionRow(Horizontal):
             return
         self.query_one("#inspection-text", Static).update(self.text(i))
         self.query_one("#inspection-open").display = bool(i.number)
+        # not opened: a pending step starts here (the inspection opens with it)
+        self.query_one("#inspection-start").display = not i.number and view.status == "pending"
         self.set_class(not i.accepted, "-waiting")
         self.set_class(i.accepted, "-accepted")
 
@@ -80,5 +83,5 @@ class InspectionRow(Horizontal):
     def pressed(self, event: Button.Pressed) -> None:
         event.stop()
         i = self.view.inspection
-        if i is not None and i.number:
-            self.post_message(self.Asked(i.number))
+        if i is not None:
+            self.post_message(self.Asked(i.number if event.button.id == "inspection-open" else ""))

@@ -331,6 +331,16 @@ class StepScreen(StepEquipment, StationScreen):
 
     @on(InspectionRow.Asked)
     def inspection(self, message: InspectionRow.Asked) -> None:
+        user, view = station_of(self).current_user, self.view
+        if not message.number:  # start the step: the database opens its inspection
+            if user is not None and view is not None:
+                self._status("Starting the step…")
+                who, step, version = user.username, view.step_id, view.version
+                call_backend(
+                    self, lambda: self.backend.start_step(who, step, version),
+                    self.show, failed=self.refused, group="step-entry",
+                )  # fmt: skip
+            return
         if self.open_inspection is None:
             self._status(f"Open inspection {message.number} from Inspections on the home screen.")
             return

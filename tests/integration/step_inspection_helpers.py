@@ -50,6 +50,7 @@ class InspectedLine:
     op: str
     inspector: str
     qa2: str
+    qe: str  # quality engineer: writes templates
     item: str  # the sub-assembly (in-process template released)
     device: str  # its routing names a final inspection; no template
 
@@ -131,4 +132,4 @@ def build_inspected_line(database: TestDatabase, factory: sessionmaker[Session])
             routing.replace_operations(uow, item, rv.summary.revision, ops)
             release_through_eco(uow, "routing", item, rv.summary.revision)
         uow.commit()
-    return InspectedLine(plant, planner, op, inspector, qa2, sub, device)
+    return InspectedLine(plant, planner, op, inspector, qa2, qe, sub, device)

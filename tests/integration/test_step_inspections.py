@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import InspectionRefused, RuleViolation, SignatureRefused, StepBlocked
 from domain.services.materials import lots
 from domain.services.materials.db import scalar
-from domain.services.quality import inspections, ncr
+from domain.services.quality import inspections, ncr, step_inspections, templates
+from domain.services.quality.templates import Characteristic, NewTemplate
 from domain.services.work_orders import execution
 from tests.conftest import TestDatabase
 from tests.integration.step_inspection_helpers import (
@@ -157,9 +158,40 @@ def test_a_rejecting_inspection_goes_to_an_ncr(line: InspectedLine) -> None:
 
 
 def test_no_release_without_the_template_the_routing_names(line: InspectedLine) -> None:
-    """The device's routing names a final inspection and the device has none released."""
+    """The device's routing names a final inspection at its first step and the device has
+    none released: refused. Once QA releases one, the work order is released; no output lot
+    exists yet, so the inspection opens when the operator starts the step (the output lot
+    made then)."""
     with pytest.raises(InspectionRefused, match="no released final inspection template"):
         line.new_work_order(line.device)
+    p = line.plant
+    with line.uow(line.qe) as uow:
+        t = templates.create_template(uow, NewTemplate(
+            line.device, "final", "Device final", "fixed",
+            (Characteristic("Label legible", "visual", "minor"),), fixed_count=2,
+        ))  # fmt: skip
+        templates.submit_template(uow, t.id, p.signing(line.qe))
+        uow.commit()
+    with line.uow(p.qa) as uow:
+        templates.release_template(uow, t.id, p.signing(p.qa))
+        uow.commit()
+    wo = line.new_work_order(line.device)
+    s1 = line.step(wo, 1)
+    assert s1.status == "pending" and s1.inspection is None  # no output lot yet: at its start
+    assert any("Start step" in b for b in s1.blocking)
+    with line.uow(line.op) as uow:
+        step_inspections.start_step(uow, s1.id, s1.version)
+        uow.commit()
+    s1 = line.step(wo, 1)
+    assert s1.status == "in_progress" and s1.inspection is not None
+    assert (s1.inspection.inspection_type, s1.inspection.status, s1.inspection.needed) == (
+        "final",
+        "open",
+        2,
+    )
+    with line.uow(p.qa) as uow:
+        view = inspections.get_inspection(uow, s1.inspection.number)
+    assert (view.lot_size, view.step) == (10, f"{wo} step 1")
 
 
 def test_the_inspection_is_in_the_signed_content(line: InspectedLine) -> None:

@@ -220,6 +220,14 @@ def test_a_steps_inspection_is_not_rejected_outright(world: World) -> None:
     assert err.sqlstate == "WC193" and "referred to an NCR" in str(err)
 
 
+def test_a_step_is_started_only_as_an_entry_would_be(world: World) -> None:
+    """wo_start_step: a done step (WC084), a step changed since it was read (WC081)."""
+    _attack(world, "WC084", "SELECT workcell.wo_start_step(%s, %s)",
+            (world.step1_a, _version(world, "step_instance", world.step1_a)))  # fmt: skip
+    _attack(world, "WC081", "SELECT workcell.wo_start_step(%s, %s)",
+            (world.step_c, _version(world, "step_instance", world.step_c) - 1))  # fmt: skip
+
+
 def test_qa_does_not_open_an_in_process_inspection_by_hand(world: World) -> None:
     err = _attack(
         world,

@@ -7,13 +7,14 @@ domain.services.quality.inspections and .ncr like any inspection.
 API:
   step_inspection(uow, step_instance_id) -> StepInspectionView | None
   step_of_inspection(uow, inspection_id) -> str | None   ("WO-000012 step 3")
+  start_step(uow, step_instance_id, expected_version)   (work.execute: opens its inspection)
 """
 
 # ruff: noqa: E501  (SQL reads better unwrapped)
 
 from __future__ import annotations
 
-from domain.services.materials.db import one, scalar
+from domain.services.materials.db import one, run, scalar
 from domain.uow import UnitOfWork
 from domain.views.work_orders import StepInspectionView
 
@@ -49,3 +50,13 @@ def step_of_inspection(uow: UnitOfWork, inspection_id: int) -> str | None:
         {"i": inspection_id},
     )
     return None if found is None else str(found)
+
+
+def start_step(uow: UnitOfWork, step_instance_id: int, expected_version: int) -> None:
+    """Start a step without recording anything (its inspection opens with it): a step whose
+    first action is the inspection. Refused as any entry is (work order not running, step
+    done or changed meanwhile, not qualified)."""
+    uow.set_reason("step started: its inspection opens")
+    run(
+        uow, "SELECT workcell.wo_start_step(:s, :v)", {"s": step_instance_id, "v": expected_version}
+    )

@@ -3,12 +3,14 @@
 -- check is a trigger (ENABLE ALWAYS) or a SECURITY DEFINER function; stations write none
 -- of it directly.
 
--- Open the inspection a step names, once: the work order's output lot (made now if it is
--- not yet: in quarantine, the work order's quantity as planned) inspected against the
+-- Open the inspection a step names, once: the work order's output lot inspected against the
 -- released template of the item being made, the sample size from the lot size by the
--- template's plan (workcell.open_inspection, migration 0018). Returns the inspection id, or
--- NULL when the step names none.
-CREATE FUNCTION workcell.step_inspection_open(p_step_instance_id bigint) RETURNS bigint
+-- template's plan (workcell.open_inspection, migration 0018). The output lot is made here
+-- (in quarantine, the work order's quantity as planned) only when the step starts
+-- (p_make_lot: the performer's own action, who may produce); a step reached before any lot
+-- exists opens its inspection when it starts. Returns the inspection id, or NULL when the
+-- step names none or it waits for its start.
+CREATE FUNCTION workcell.step_inspection_open(p_step_instance_id bigint, p_make_lot boolean) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -27,6 +29,9 @@ BEGIN
     IF v_id IS NOT NULL THEN
         RETURN v_id;
     END IF;
+    IF NOT p_make_lot AND (SELECT output_lot_id FROM workcell.work_order WHERE id = si.work_order_id) IS NULL THEN
+        RETURN NULL;
+    END IF;
     w := workcell.wo_output_context(si.work_order_id);
     IF nullif(btrim(coalesce(current_setting('workcell.reason', true), '')), '') IS NULL THEN
         PERFORM set_config('workcell.reason', format('%s reached step %s: %s inspection opened', w.number, si.seq,
@@ -43,7 +48,7 @@ BEGIN
 END $$;
 
 -- The steps a work order has reached: not done, naming an inspection not opened yet, with
--- every earlier step done.
+-- every earlier step done (opened when its output lot exists; else at the step's start).
 CREATE FUNCTION workcell.step_inspections_reached(p_work_order_id bigint) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -58,7 +63,7 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM workcell.step_instance p
                             WHERE p.work_order_id = si.work_order_id AND p.seq < si.seq AND p.status <> 'done')
          ORDER BY si.seq LOOP
-        PERFORM workcell.step_inspection_open(v_step);
+        PERFORM workcell.step_inspection_open(v_step, false);
     END LOOP;
 END $$;
 
@@ -89,6 +94,18 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Start a step without recording anything (pending -> in progress, by the performer: the
+-- work order runs, work.execute, qualified, nobody changed it meanwhile): a step whose
+-- first action is its inspection opens it so (WC084/WC081/WC086 as for any entry).
+CREATE FUNCTION workcell.wo_start_step(p_step_instance_id bigint, p_expected_version integer) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET workcell.system_actor = ''
+AS $$
+BEGIN
+    PERFORM workcell.wo_open_step(p_step_instance_id, p_expected_version, 'start this step');
+END $$;
+
 -- A step is reached when it starts (pending -> in progress) or when the step before it is
 -- done. AFTER UPDATE OF status on step_instance, after step_instance_transition.
 CREATE FUNCTION workcell.step_instance_reached_inspection() RETURNS trigger
@@ -98,7 +115,7 @@ SET workcell.system_actor = ''
 AS $$
 BEGIN
     IF NEW.status = 'in_progress' AND OLD.status = 'pending' THEN
-        PERFORM workcell.step_inspection_open(NEW.id);
+        PERFORM workcell.step_inspection_open(NEW.id, true);
     ELSIF NEW.status = 'done' AND OLD.status <> 'done' THEN
         PERFORM workcell.step_inspections_reached(NEW.work_order_id);
     END IF;
@@ -125,7 +142,7 @@ BEGIN
     SELECT n2.* INTO i FROM workcell.step_inspection x JOIN workcell.inspection n2 ON n2.id = x.inspection_id
      WHERE x.step_instance_id = p_step_instance_id;
     IF i.id IS NULL THEN
-        RETURN ARRAY[format('%s inspection not opened yet (it opens when the earlier steps are done)', replace(v_type, '_', '-'))];
+        RETURN ARRAY[format('%s inspection not opened yet (it opens when the step starts: Start step, or its first entry)', replace(v_type, '_', '-'))];
     END IF;
     CASE i.status
     WHEN 'released' THEN
