@@ -87,6 +87,21 @@ class InspectedLine:
             execution.finish_step(uow, s.id, s.version)
             uow.commit()
 
+    def release_device_template(self) -> None:
+        """The device's final template (2 units, one visual characteristic), released: its
+        work orders may then be released (once per line: a second would supersede it)."""
+        p = self.plant
+        with self.uow(self.qe) as uow:
+            t = templates.create_template(uow, NewTemplate(
+                self.device, "final", "Device final", "fixed",
+                (Characteristic("Label legible", "visual", "minor"),), fixed_count=2,
+            ))  # fmt: skip
+            templates.submit_template(uow, t.id, p.signing(self.qe))
+            uow.commit()
+        with self.uow(p.qa) as uow:
+            templates.release_template(uow, t.id, p.signing(p.qa))
+            uow.commit()
+
     def inspect(self, number: str, fail: int = 0) -> None:
         """The step's inspection: every sample entered (the first ``fail`` fail) and signed
         "inspected" by the inspector."""

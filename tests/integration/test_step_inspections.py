@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import InspectionRefused, RuleViolation, SignatureRefused, StepBlocked
 from domain.services.materials import lots
 from domain.services.materials.db import scalar
-from domain.services.quality import inspections, ncr, step_inspections, templates
-from domain.services.quality.templates import Characteristic, NewTemplate
+from domain.services.quality import inspections, ncr, step_inspections
 from domain.services.work_orders import execution
 from tests.conftest import TestDatabase
 from tests.integration.step_inspection_helpers import (
@@ -165,16 +164,7 @@ def test_no_release_without_the_template_the_routing_names(line: InspectedLine) 
     with pytest.raises(InspectionRefused, match="no released final inspection template"):
         line.new_work_order(line.device)
     p = line.plant
-    with line.uow(line.qe) as uow:
-        t = templates.create_template(uow, NewTemplate(
-            line.device, "final", "Device final", "fixed",
-            (Characteristic("Label legible", "visual", "minor"),), fixed_count=2,
-        ))  # fmt: skip
-        templates.submit_template(uow, t.id, p.signing(line.qe))
-        uow.commit()
-    with line.uow(p.qa) as uow:
-        templates.release_template(uow, t.id, p.signing(p.qa))
-        uow.commit()
+    line.release_device_template()
     wo = line.new_work_order(line.device)
     s1 = line.step(wo, 1)
     assert s1.status == "pending" and s1.inspection is None  # no output lot yet: at its start

@@ -129,3 +129,29 @@ async def test_readable_at_160x48(make_station, line: InspectedLine, operator: P
         )
         assert "not opened" not in _text(app, "#inspection-text")
         shoot(app, "step-inspection-160x48")
+
+
+async def test_a_step_whose_first_action_is_its_inspection_starts_here(
+    make_station, line: InspectedLine, operator: Person
+) -> None:
+    """The device's only step names a final inspection and nothing exists yet to inspect:
+    Start step starts it, the database opens the inspection (the output lot made), and the
+    step shows it with Open inspection."""
+    line.release_device_template()
+    wo = line.new_work_order(line.device)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, operator, touch=True)
+        step = await _open(pilot, app, wo)
+        assert "not opened" in _text(app, "#inspection-text") or "opens when" in _text(
+            app, "#inspection-text"
+        )
+        await until(pilot, lambda: _visible(app, "#inspection-start"), "Start step offered")
+        assert not app.screen.query_one("#inspection-open").display
+        shoot(app, "step-inspection-start-80x24")
+        await tap(pilot, "#inspection-start")
+        await until(pilot, lambda: step.view.inspection.number != "", "the inspection opened")
+        assert step.view.status == "in_progress"
+        await until(pilot, lambda: _visible(app, "#inspection-open"), "Open inspection offered")
+        assert step.view.inspection.number in _text(app, "#inspection-text")
