@@ -30,6 +30,7 @@ from domain.records.collect import (
     Genealogy,
     Generated,
     Header,
+    QualityRecords,
     SignatureRecord,
     StepRecord,
     WorkOrderRecord,
@@ -153,6 +154,7 @@ def build(steps: int = 200) -> WorkOrderRecord:
         deviations=(DeviationRecord(dev, (_signature(9999, "deviation", 1, "approved"),)),),
         review=(_signature(10000, "work_order", 1, "reviewed"),),
         genealogy=Genealogy("L2612-99999", nodes, edges),
+        quality=QualityRecords((), (), ()),
         audit_trail=(),
         audit_head=ChainHead(123456, "b" * 64, 123400, "c" * 64, "2026-12-02T08:00:00+00:00"),
     )

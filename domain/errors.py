@@ -334,6 +334,12 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC152": StepBlocked,  # the step does not close without the unit used
     "WC153": InvalidInput,  # a "balance" value without its reading (forged source)
     "WC154": InvalidInput,  # weighing refused (not numeric, not a balance, another unit)
+    # inspections at the routing steps (migration 0030)
+    "WC190": InspectionRefused,  # the step's inspection has no released template
+    "WC191": SignatureRefused,  # the step signed before its inspection is accepted
+    "WC192": StepBlocked,  # the step closed before its inspection is accepted
+    "WC193": InspectionRefused,  # a step's inspection is referred to an NCR, not rejected
+    "WC194": AppendOnly,  # a step's inspection link is the database's
     # work orders and execution (migration 0013)
     "WC080": RuleViolation,  # work order rule (planning, release)
     "WC081": StaleRecord,  # the step changed at another station: nothing saved

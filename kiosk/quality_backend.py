@@ -206,6 +206,8 @@ class KioskQualityBackend(KioskMaterialsBackend):
                 if action == "release" and d.decision != "accept":
                     continue
                 actions[action] = why
+            if v.step is not None:  # made at a routing step (migration 0030): to an NCR
+                actions["reject"] = f"made at {v.step}: refer it to an NCR, not rejected outright."
             if why is None and "quality.ncr.raise" not in perms:
                 actions["refer"] = _lacks("quality.ncr.raise")
         return actions

@@ -18,6 +18,7 @@ from domain.services.eco import Signing
 from domain.services.identity import IdentityPolicy
 from domain.services.materials import lots
 from domain.services.materials.db import lot_id
+from domain.services.quality import step_inspections
 from domain.services.signatures import RecordRef
 from domain.services.work_orders import deviations, execution, planning, review, training
 from domain.uow import UnitOfWork
@@ -27,6 +28,7 @@ from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings
 from kiosk.station_balances import StationBalances
 from kiosk.work_order_equipment import EquipmentAtStep, source_of, unit_connected, weighable
+from kiosk.work_order_inspection import inspection_dto
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.scans import looks_like_gs1
 from screens.work_orders import backend as s
@@ -119,6 +121,7 @@ class KioskWorkOrderBackend(EquipmentAtStep):
             qualification=", ".join(step.qualifications),
             equipment_class=step.equipment_class or "", unit=step.unit,
             unit_connected=unit_connected(step, self.balances),
+            inspection=inspection_dto(step),
         )  # fmt: skip
 
     def _signoff(
@@ -197,6 +200,12 @@ class KioskWorkOrderBackend(EquipmentAtStep):
 
     def approve_deviation(self, actor: str, number: str, version: int) -> DeviationApproval:
         return DeviationApproval(self, actor, number)
+
+    def start_step(self, actor: str, step_id: int, version: int) -> s.StepView:
+        with self.uow(actor, "step started") as uow:
+            step_inspections.start_step(uow, step_id, version)
+            uow.commit()
+            return self._shown(uow, actor, execution.step_view(uow, step_id))
 
     def finish_step(self, actor: str, step_id: int, version: int) -> s.StepView:
         with self.uow(actor, "step closed") as uow:

@@ -27,8 +27,18 @@ def work_order_backend_for(station_backend: Any) -> WorkOrderBackend | None:
     return KioskWorkOrderBackend(factory, settings, sessions=sessions)
 
 
-def work_queue(backend: WorkOrderBackend) -> QueueScreen:
-    return QueueScreen(backend, lambda number: StepScreen(backend, number))
+def work_queue(
+    backend: WorkOrderBackend, open_inspection: Callable[[str], Screen[Any]] | None = None
+) -> QueueScreen:
+    return QueueScreen(backend, lambda number: StepScreen(backend, number, open_inspection))
+
+
+def inspection_opener(station_backend: Any) -> Callable[[str], Screen[Any]] | None:
+    """The quality area's inspection screen, for the step naming an inspection."""
+    from kiosk.quality_tiles import QualityScreens, quality_backend_for
+
+    quality = quality_backend_for(station_backend)
+    return None if quality is None else QualityScreens(quality).inspection
 
 
 def review_queue(
@@ -47,12 +57,13 @@ def work_order_tiles(station_backend: Any) -> list[Tile]:
     if backend is None:
         return []
     open_record = record_printer(station_backend)
+    open_inspection = inspection_opener(station_backend)
     return [
         Tile(
             "work-queue",
             "Work queue",
             "Run work orders step by step",
-            lambda: work_queue(backend),
+            lambda: work_queue(backend, open_inspection),
             permission="work.execute",  # operators and supervisors
             panel=lambda: ExpiringQualificationsPanel(backend),  # shown to supervisors
         ),

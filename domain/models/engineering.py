@@ -101,6 +101,8 @@ class RoutingStep(Base):
     output: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # migration 0021: the class of equipment the step's unit must be (BALANCE, OVEN...)
     equipment_class: Mapped[str | None] = mapped_column(Text)
+    # migration 0030: the inspection made at the step (in_process | final)
+    inspection_type: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}

@@ -22,6 +22,10 @@ from domain.audit.query import AuditRow
 from domain.errors import NotFound, RuleViolation
 from domain.services.materials import trace
 from domain.services.materials.db import one, run, scalar
+from domain.services.quality import capa, inspections, ncr
+from domain.services.quality.capa import CapaView
+from domain.services.quality.inspections import InspectionView
+from domain.services.quality.ncr import NcrView
 from domain.services.work_orders import deviations, execution, planning, review
 from domain.uow import UnitOfWork
 from domain.views.work_orders import DeviationView, ExceptionRow, StepView, WorkOrderSummary
@@ -112,6 +116,39 @@ class Genealogy:
 
 
 @dataclass(frozen=True)
+class InspectionRecord:
+    """An inspection of the output lot or of a consumed lot: its plan per defect class (with
+    the reference data's version and source), every result (invalidated ones with their
+    reason), the database's decision, and its signatures (inspected, QA's disposition)."""
+
+    inspection: InspectionView
+    signatures: tuple[SignatureRecord, ...]
+
+
+@dataclass(frozen=True)
+class NcrRecord:
+    """An NCR naming the output lot or a consumed lot (directly or by the forward trace)."""
+
+    ncr: NcrView
+    signatures: tuple[SignatureRecord, ...]
+
+
+@dataclass(frozen=True)
+class CapaRecord:
+    """A CAPA on one of those NCRs, with its D0..D8 sections and their signatures."""
+
+    capa: CapaView
+    signatures: tuple[SignatureRecord, ...]
+
+
+@dataclass(frozen=True)
+class QualityRecords:
+    inspections: tuple[InspectionRecord, ...]
+    ncrs: tuple[NcrRecord, ...]
+    capas: tuple[CapaRecord, ...]
+
+
+@dataclass(frozen=True)
 class ChainHead:
     position: int | None
     chain_hash: str | None
@@ -131,6 +168,7 @@ class WorkOrderRecord:
     deviations: tuple[DeviationRecord, ...]
     review: tuple[SignatureRecord, ...]  # "reviewed" of the work order, the lot's release
     genealogy: Genealogy
+    quality: QualityRecords
     audit_trail: tuple[AuditRow, ...]
     audit_head: ChainHead
 
@@ -138,6 +176,10 @@ class WorkOrderRecord:
     def signatures(self) -> tuple[SignatureRecord, ...]:
         every = [s for st in self.steps for s in st.signatures]
         every += [s for d in self.deviations for s in d.signatures]
+        q = self.quality
+        every += [s for i in q.inspections for s in i.signatures]
+        every += [s for n in q.ncrs for s in n.signatures]
+        every += [s for c in q.capas for s in c.signatures]
         return (*every, *self.review)
 
 
@@ -181,6 +223,22 @@ SELECT clock_timestamp(), u.printed_name, u.username, session_user::text,
  WHERE w.id = :wo
 """
 _HEAD = "SELECT position, chain_hash FROM audit.chain ORDER BY position DESC LIMIT 1"
+# the lots a work order's quality records concern: its output lot and the lots it consumed
+_LOTS = """
+SELECT output_lot_id FROM workcell.work_order WHERE id = :wo AND output_lot_id IS NOT NULL
+UNION SELECT e.lot_id FROM workcell.step_entry e JOIN workcell.step_instance si ON si.id = e.step_instance_id
+ WHERE si.work_order_id = :wo AND e.kind = 'scan'
+"""
+_QUALITY = """
+SELECT 'inspection', i.number FROM workcell.inspection i WHERE i.lot_id = ANY (CAST(:lots AS bigint[]))
+UNION ALL
+SELECT 'ncr', n.number FROM workcell.ncr n
+ WHERE EXISTS (SELECT 1 FROM workcell.ncr_lot x WHERE x.ncr_id = n.id AND x.lot_id = ANY (CAST(:lots AS bigint[])))
+UNION ALL
+SELECT 'capa', c.number FROM workcell.capa c
+ WHERE EXISTS (SELECT 1 FROM workcell.ncr_lot x WHERE x.ncr_id = c.ncr_id AND x.lot_id = ANY (CAST(:lots AS bigint[])))
+ ORDER BY 1, 2
+"""
 
 
 def work_order_for(uow: UnitOfWork, ident: str) -> str:
@@ -220,6 +278,7 @@ def collect(
     devs = deviations.deviations_of(uow, wo.number)
     sigs = _signatures(uow, wo.id, [s.id for s in steps], [d.id for d in devs], ctx[8], tz)
     serials = _serials(uow, ctx[8])
+    quality = _quality(uow, wo.id, tz)
     header = Header(
         kind="device_history_record" if ctx[6] == "serial" else "batch_record",
         site=ctx[10] or "",
@@ -241,9 +300,38 @@ def collect(
         deviations=tuple(DeviationRecord(d, _of(sigs, "deviation", d.id)) for d in devs),
         review=tuple(s for s in sigs if s.record_type == "work_order" or s.record_type == "lot"),
         genealogy=_genealogy(uow, wo.output_lot),
-        audit_trail=_audit(uow, wo.id, steps, devs, ctx[8]),
+        quality=quality,
+        audit_trail=_audit(uow, wo.id, steps, devs, ctx[8], quality),
         audit_head=chain_head(uow, anchor),
     )
+
+
+def _quality(uow: UnitOfWork, wo: int, tz: ZoneInfo) -> QualityRecords:
+    """The inspections of the output lot and of the consumed lots, the NCRs naming any of
+    them and those NCRs' CAPAs, each with every signature on it (CAPA sections included)."""
+    lots = [int(r[0]) for r in run(uow, _LOTS, {"wo": wo})]
+    found: dict[str, list[str]] = {"inspection": [], "ncr": [], "capa": []}
+    for kind, number in run(uow, _QUALITY, {"lots": lots}) if lots else ():
+        found[kind].append(str(number))
+    insp = [inspections.get_inspection(uow, n) for n in found["inspection"]]
+    ncrs = [ncr.get_ncr(uow, n) for n in found["ncr"]]
+    capas = [capa.get_capa(uow, n) for n in found["capa"]]
+    records = [("inspection", i.id) for i in insp] + [("ncr", n.id) for n in ncrs]
+    records += [("capa", c.id) for c in capas]
+    records += [("capa_section", x.id) for c in capas for x in c.sections]
+    sigs = signatures_of(uow, records, tz)
+    return QualityRecords(
+        inspections=tuple(InspectionRecord(i, _of(sigs, "inspection", i.id)) for i in insp),
+        ncrs=tuple(NcrRecord(n, _of(sigs, "ncr", n.id)) for n in ncrs),
+        capas=tuple(
+            CapaRecord(c, tuple(
+                s for s in sigs
+                if (s.record_type, s.record_id) == ("capa", c.id)
+                or (s.record_type == "capa_section" and s.record_id in {x.id for x in c.sections})
+            ))
+            for c in capas
+        ),
+    )  # fmt: skip
 
 
 def _exceptions(uow: UnitOfWork, wo: WorkOrderSummary) -> tuple[ExceptionRow, ...]:
@@ -346,7 +434,12 @@ def _genealogy(uow: UnitOfWork, lot: str | None) -> Genealogy:
 
 
 def _audit(
-    uow: UnitOfWork, wo: int, steps: list[StepView], devs: list[DeviationView], lot: int | None
+    uow: UnitOfWork,
+    wo: int,
+    steps: list[StepView],
+    devs: list[DeviationView],
+    lot: int | None,
+    quality: QualityRecords,
 ) -> tuple[AuditRow, ...]:
     entry_ids = [e.id for s in steps for f in s.fields for e in f.history]
     entry_ids += [e.id for s in steps for e in s.outputs]
@@ -356,6 +449,10 @@ def _audit(
         "step_entry": entry_ids,
         "deviation": [d.id for d in devs],
         "lot": [lot] if lot else [],
+        # the quality records themselves (their results and lots are in their own copies)
+        "inspection": [r.inspection.id for r in quality.inspections],
+        "ncr": [r.ncr.id for r in quality.ncrs],
+        "capa": [r.capa.id for r in quality.capas],
         "record_copy": [
             int(r[0])
             for r in run(

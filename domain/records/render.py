@@ -7,8 +7,9 @@ and a single record's true copy (SingleRecord, record.html).
 
 Templates live in a directory (the package's templates/ unless a plant points
 WORKCELL_RECORD_TEMPLATES at its own): ebr.html and record.html (Jinja2), ebr.css,
-plant.toml (company, address, document numbers, logo, paper). The SHA-256 over the
-directory's files is printed in the record, so a changed template shows.
+plant.toml (company, address, document numbers, logo, paper), and the partials they include
+(_audit_trail.html: the audit trail excerpt and chain head both print). The SHA-256 over
+those files, partials included, is printed in the record, so a changed template shows.
 """
 
 from __future__ import annotations
@@ -46,16 +47,37 @@ class Templates:
 
 
 def templates(directory: Path | None = None) -> Templates:
-    """The template set in use and its hash (the files by name, then the logo if named)."""
+    """The template set in use and its hash (the files by name, then every template they
+    include, then the logo if named): a change to a shared partial changes the hash."""
     where = directory or Path(os.environ.get(ENV_TEMPLATES) or TEMPLATES)
     plant = tomllib.loads((where / "plant.toml").read_text("utf-8"))
-    names = [*TEMPLATE_FILES, *([plant["logo"]] if plant.get("logo") else [])]
+    names = [*TEMPLATE_FILES, *included(where), *([plant["logo"]] if plant.get("logo") else [])]
     digest = hashlib.sha256()
     for name in names:
         data = (where / name).read_bytes()
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return Templates(where, digest.hexdigest(), plant)
+
+
+def included(where: Path) -> list[str]:
+    """Every template the record templates include, import or extend, however deep (the
+    names as written, sorted): they are part of what the template hash covers."""
+    import jinja2
+    from jinja2 import meta
+
+    env = jinja2.Environment()
+    seen: set[str] = set()
+    todo = [n for n in TEMPLATE_FILES if n.endswith(".html")]
+    while todo:
+        source = (where / todo.pop()).read_text("utf-8")
+        for name in meta.find_referenced_templates(env.parse(source)):
+            if name is None:  # a computed name: the set could not be known, so refuse it
+                raise ValueError("record templates name the templates they include literally")
+            if name not in seen and name not in TEMPLATE_FILES:
+                seen.add(name)
+                todo.append(name)
+    return sorted(seen)
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ Routing columns, one row per data entry (or per step without data): op, work_cen
 op_title, minutes, op_instructions, step, step_title, step_instructions, critical (y/n),
 signatures ("performed:operator; verified:supervisor"), equipment_class (the class of
 unit used at the step, e.g. BALANCE), data_code, data_label, data_kind, data_unit, lower,
-upper, target, component, required (y/n). Operation and step columns may be repeated on
-every row or left blank after the first row of that operation/step. `routing_csv` writes
-a routing in the same columns (export → import gives the same routing for what the
-columns carry; a step's qualification and output flag are not CSV columns).
+upper, target, component, required (y/n), inspection (in_process or final: the inspection
+the database opens when a work order reaches the step). Operation and step columns may be
+repeated on every row or left blank after the first row of that operation/step.
+`routing_csv` writes a routing in the same columns (export → import gives the same routing
+for what the columns carry; a step's qualification and output flag are not CSV columns).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ ROUTING_COLUMNS = (
     "op", "work_centre", "op_title", "minutes", "op_instructions", "step", "step_title",
     "step_instructions", "critical", "signatures", "equipment_class", "data_code", "data_label",
     "data_kind", "data_unit", "lower", "upper", "target", "component", "required",
+    "inspection",
 )  # fmt: skip
 YES = {"y", "yes", "true", "1", "x"}
 NO = {"", "n", "no", "false", "0"}
@@ -194,6 +196,11 @@ def parse_routing_row(row: dict[str, str]) -> tuple[OperationSpec, StepSpec, Dat
         _signoffs(row.get("signatures", "")),
         equipment_class=row.get("equipment_class", "").upper() or None,
     )
+    inspection = row.get("inspection", "").strip().lower().replace("-", "_")
+    if inspection:  # the inspection made at the step (migration 0030)
+        if inspection not in routing.STEP_INSPECTIONS:
+            raise ValueError(f"inspection is in_process or final, not {inspection!r}")
+        step = replace(step, inspection=inspection)
     if not row.get("data_code"):
         return op, step, None
     data = DataSpec(
@@ -277,7 +284,8 @@ def routing_csv(ops: Sequence[OperationSpec]) -> str:
                      d.component, d.required)
                     if d is not None else ("",) * 9
                 )  # fmt: skip
-                writer.writerow([text_of(v) for v in (*head, *tail)])  # yes/no, 12.5
+                row = (*head, *tail, s.inspection or "")
+                writer.writerow([text_of(v) for v in row])  # yes/no, 12.5
     return out.getvalue()
 
 

@@ -37,6 +37,9 @@ from domain.views.engineering import RoutingView as RoutingView
 from domain.views.engineering import SignoffSpec as SignoffSpec
 from domain.views.engineering import StepSpec as StepSpec
 
+# the inspections a routing step may name (migration 0030: ck_routing_step_inspection_type)
+STEP_INSPECTIONS = ("in_process", "final")
+
 
 def operation_problems(ops: Sequence[OperationSpec]) -> list[str]:
     """Every structural problem of a routing (pure; the CSV import and the editor use it)."""
@@ -207,6 +210,7 @@ def _op_spec(
             codes.get(x.qualification_id) if x.qualification_id else None,
             x.output,
             x.equipment_class,
+            x.inspection_type,
         )
         for x in steps
         if x.operation_id == o.id
@@ -285,6 +289,13 @@ def replace_operations(
         for st in o.steps
         if st.equipment_class and st.equipment_class.strip().upper() not in classes
     ]
+    problems += [
+        f"operation {o.op_number} step {st.step_number}: the inspection at a step is"
+        f" in_process or final, not {st.inspection!r}"
+        for o in ops
+        for st in o.steps
+        if st.inspection and st.inspection not in STEP_INSPECTIONS
+    ]
     if problems:
         raise LineErrors(problems)
     clear_draft_revision(uow, rev)
@@ -350,6 +361,7 @@ def _insert_step(uow: UnitOfWork, op_id: int, st: StepSpec, components: dict[str
         qualification_id=_qualification_id(uow, st.qualification),
         output=st.output,
         equipment_class=st.equipment_class.strip().upper() if st.equipment_class else None,
+        inspection_type=st.inspection or None,
     )
     s.add(step)
     uow.flush()

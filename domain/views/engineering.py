@@ -94,6 +94,7 @@ class StepSpec:
     qualification: str | None = None  # code of the qualification its executor needs
     output: bool = False  # the step that makes the work order's output
     equipment_class: str | None = None  # the class of the unit used at it (BALANCE...)
+    inspection: str | None = None  # the inspection made at it: in_process | final (0030)
 
 
 @dataclass(frozen=True)

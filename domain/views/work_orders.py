@@ -215,6 +215,26 @@ class StepUnitView:
 
 
 @dataclass(frozen=True)
+class StepInspectionView:
+    """The inspection a routing step names, as the step shows it (migration 0030): opened by
+    the database when the work order reached the step; the step is signed and closed once it
+    is accepted (released by QA, or referred to an NCR dispositioned use as is or repair)."""
+
+    number: str
+    inspection_type: str  # in_process | final
+    status: str  # open | completed | released | referred (never rejected at a step)
+    decision: str | None  # accept | reject, the database's at completion
+    lot_number: str
+    sample_size: int | None
+    results: int  # valid results entered
+    needed: int  # results the plan needs (samples x characteristics)
+    ncr_number: str | None
+    ncr_status: str | None
+    ncr_disposition: str | None
+    accepted: bool
+
+
+@dataclass(frozen=True)
 class StepView:
     id: int  # the step instance
     work_order: str
@@ -240,6 +260,8 @@ class StepView:
     blocking: tuple[str, ...]  # why it cannot be done yet (empty: it can)
     equipment_class: str | None = None  # the class of unit the routing step needs
     unit: StepUnitView | None = None  # the unit recorded as used (latest)
+    inspection_type: str | None = None  # the inspection the routing step names
+    inspection: StepInspectionView | None = None  # None: none named, or not opened yet
 
     @property
     def can_finish(self) -> bool:

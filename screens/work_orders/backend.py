@@ -152,6 +152,23 @@ class Signoff:
 
 
 @dataclass(frozen=True)
+class StepInspection:
+    """The inspection the step's routing names (migration 0030), as the step shows it: opened
+    by the database when the work order reached the step; the step is signed and closed once
+    QA's disposition accepts it (released, or an NCR dispositioned use as is / repair)."""
+
+    kind: str  # in_process | final
+    number: str = ""  # "" while not opened (the earlier steps come first)
+    status: str = ""  # open | completed | released | referred
+    decision: str = ""  # accept | reject (the database's, at completion)
+    results: int = 0  # valid results entered
+    needed: int = 0  # results the plan needs
+    ncr: str = ""  # "NCR2612-00001 (open)" when referred
+    accepted: bool = False
+    waiting: str = ""  # what the step waits for (the database's words), "" when accepted
+
+
+@dataclass(frozen=True)
 class StepView:
     """One step of a work order as the station shows it (the step to resume: the first one
     not done, with every entry made so far)."""
@@ -181,6 +198,7 @@ class StepView:
     equipment_class: str = ""  # the class of unit the step needs ("" none)
     unit: StepUnitView | None = None  # the unit recorded as used (latest, 211.188(b)(3))
     unit_connected: bool = False  # this station reads that balance (StationSettings.balances)
+    inspection: StepInspection | None = None  # the inspection the step names (None: none)
 
     def entry(self, code: str) -> Entry | None:
         return next((e for e in self.entries if e.code == code), None)
@@ -194,6 +212,11 @@ class StepView:
     def needs_unit(self) -> bool:
         """The step names a class and no unit is recorded yet."""
         return bool(self.equipment_class) and self.unit is None
+
+    @property
+    def waits_for_inspection(self) -> bool:
+        """The step names an inspection not accepted yet: no signature, no close."""
+        return self.inspection is not None and not self.inspection.accepted
 
     @property
     def open_deviations(self) -> tuple[DeviationView, ...]:
@@ -299,6 +322,10 @@ class WorkOrderBackend(Protocol):
 
     def approve_deviation(self, actor: str, number: str, version: int) -> StepSignable:
         """QA's signed approval (QA's badge, at any station); ``after`` is the step to show."""
+        ...
+
+    def start_step(self, actor: str, step_id: int, version: int) -> StepView:
+        """Start the step without an entry: its inspection opens (migration 0030)."""
         ...
 
     def finish_step(self, actor: str, step_id: int, version: int) -> StepView:

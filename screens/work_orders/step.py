@@ -11,10 +11,14 @@ operator signing out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
@@ -38,6 +42,7 @@ from screens.work_orders.backend import (
 from screens.work_orders.complete import CompleteModal
 from screens.work_orders.equipment_row import EquipmentRow
 from screens.work_orders.fields import FieldRow
+from screens.work_orders.inspection_row import InspectionRow
 from screens.work_orders.step_equipment import StepEquipment
 
 MEANINGS = ("performed", "verified", "reviewed")
@@ -49,10 +54,18 @@ class StepScreen(StepEquipment, StationScreen):
     TITLE_TEXT = "Step"
     ACCEPTS_SCANS = True
 
-    def __init__(self, backend: WorkOrderBackend, number: str) -> None:
+    def __init__(
+        self,
+        backend: WorkOrderBackend,
+        number: str,
+        open_inspection: Callable[[str], Screen[Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.number = number
+        # the inspection screen of the quality area (composed by the kiosk; None: not here)
+        self.open_inspection = open_inspection
+        self.inspecting = False  # the inspection screen is open over this one
         self.view: StepView | None = None
         self.typed: dict[str, str] = {}  # a value typed but not saved (a reason was refused)
         self.finished = False  # every step done and the completion dialog answered
@@ -114,6 +127,8 @@ class StepScreen(StepEquipment, StationScreen):
                 row.show(view.entry(row.field.code))
             for unit_row in self.query(EquipmentRow).results(EquipmentRow):
                 unit_row.show(view)
+            for inspection_row in self.query(InspectionRow).results(InspectionRow):
+                inspection_row.show(view)
         self._actions(view)
 
     async def _rows(self) -> None:
@@ -124,7 +139,8 @@ class StepScreen(StepEquipment, StationScreen):
         view = self.view
         if view is None:
             return
-        rows: list[Widget] = [EquipmentRow(view)] if view.equipment_class else []
+        rows: list[Widget] = [InspectionRow(view)] if view.inspection else []
+        rows += [EquipmentRow(view)] if view.equipment_class else []
         rows += [FieldRow(f, view.entry(f.code)) for f in view.fields]
         await box.mount_all(rows)
 
@@ -140,6 +156,10 @@ class StepScreen(StepEquipment, StationScreen):
         # callback is not relied on to leave). A resume handled after the completion
         # dialog was pushed (a signature's dialog closed on the last step) is not one.
         if self.app.screen is not self:
+            return
+        if self.inspecting:  # back from the inspection: its state (and the step's) anew
+            self.inspecting = False
+            self.load()
             return
         if self.finished or (self.view is not None and self.view.work_order_done):
             self.dismiss(None)
@@ -182,6 +202,8 @@ class StepScreen(StepEquipment, StationScreen):
     @staticmethod
     def _refusal(view: StepView, signoff: Signoff, waiting: bool, theirs: bool) -> str | None:
         """Why this signature cannot be given now."""
+        if view.waits_for_inspection and view.inspection is not None:
+            return view.inspection.waiting or "The step's inspection is accepted first."
         if signoff.meaning == PERFORMED:
             if view.needs_unit:
                 return f"Scan the {view.equipment_class} you use (or pick it), then sign."
@@ -304,6 +326,26 @@ class StepScreen(StepEquipment, StationScreen):
             self, lambda: self.backend.scan_component(user.username, view.step_id, data),
             self.show, failed=self.refused, group="step-scan",
         )  # fmt: skip
+
+    # -- the step's inspection ------------------------------------------------------------
+
+    @on(InspectionRow.Asked)
+    def inspection(self, message: InspectionRow.Asked) -> None:
+        user, view = station_of(self).current_user, self.view
+        if not message.number:  # start the step: the database opens its inspection
+            if user is not None and view is not None:
+                self._status("Starting the step…")
+                who, step, version = user.username, view.step_id, view.version
+                call_backend(
+                    self, lambda: self.backend.start_step(who, step, version),
+                    self.show, failed=self.refused, group="step-entry",
+                )  # fmt: skip
+            return
+        if self.open_inspection is None:
+            self._status(f"Open inspection {message.number} from Inspections on the home screen.")
+            return
+        self.inspecting = True
+        self.app.push_screen(self.open_inspection(message.number))
 
     # -- deviations and signatures --------------------------------------------------------
 

@@ -13,8 +13,10 @@ API:
   release_inspection / reject_inspection(uow, number, signing)           (QA; moves the lot)
 
 Receiving inspections open by themselves when a lot of an item with a released receiving
-template is received (in the receipt's transaction). In-process inspections will open from
-a routing step when work orders exist (not built: the database refuses them for now).
+template is received (in the receipt's transaction). In-process (and final) inspections
+named by a routing step open when a work order reaches that step (migration 0030; see
+domain.services.quality.step_inspections): their disposition signs the inspection only (the
+work order's lot is released after its review), and a rejection goes to an NCR (refer).
 """
 
 from __future__ import annotations
@@ -53,8 +55,10 @@ class Plan:
         elif self.code_letter:
             via = f" (letter {self.code_letter})"
         what = {"hundred_percent": "100 % (n reaches the lot)", "manual": "entered by QA"}
+        basis = {"fixed": "fixed count", "full": "every unit"}.get(self.source, "")
+        basis = f"AQL {self.aql}" if self.aql is not None else basis or "no AQL"
         return (
-            f"{self.defect_class}: AQL {self.aql}{via} n={self.sample_size} Ac {self.ac} "
+            f"{self.defect_class}: {basis}{via} n={self.sample_size} Ac {self.ac} "
             f"Re {self.re}{' — ' + what[self.source] if self.source in what else ''}"
         )
 
@@ -99,6 +103,9 @@ class InspectionView:
     switching_rule: str | None
     plans: tuple[Plan, ...]
     results: tuple[Result, ...]
+    # made at a routing step (migration 0030): "WO-000012 step 3"; its disposition does not
+    # move the work order's lot, and a rejection is referred to an NCR
+    step: str | None = None
 
 
 _INSPECTION = """
@@ -106,7 +113,11 @@ SELECT i.id, i.number, l.lot_number, it.item_number, s.code AS supplier, i.inspe
        i.template_id, t.revision AS template_revision, i.lot_size, i.severity, i.sample_size,
        i.data_version, r.source AS data_source, i.decision, i.decision_note, i.status,
        n.number AS ncr_number, u.username AS created_by, i.version,
-       w.status AS switching_status, w.score AS switching_score, w.last_rule AS switching_rule
+       w.status AS switching_status, w.score AS switching_score, w.last_rule AS switching_rule,
+       (SELECT o.number || ' step ' || si.seq FROM workcell.step_inspection x
+          JOIN workcell.step_instance si ON si.id = x.step_instance_id
+          JOIN workcell.work_order o ON o.id = si.work_order_id
+         WHERE x.inspection_id = i.id) AS step
   FROM workcell.inspection i JOIN workcell.lot l ON l.id = i.lot_id
   JOIN workcell.item it ON it.id = l.item_id
   JOIN workcell.inspection_template t ON t.id = i.template_id
@@ -272,12 +283,14 @@ def _disposition(uow: UnitOfWork, number: str, meaning: str, signing: Signing) -
             "else dispositions it.",
             title="Segregation of duties",
         )
-    lot = one(
-        uow, "SELECT id, version FROM workcell.lot WHERE lot_number = :n", {"n": view.lot_number}
-    )
-    sign_records(
-        uow, [("inspection", view.id, view.version), ("lot", lot.id, lot.version)], meaning, signing
-    )
+    records: list[tuple[str, int, int]] = [("inspection", view.id, view.version)]
+    if view.step is None:  # a step's inspection leaves the work order's lot where it is
+        lot = one(
+            uow, "SELECT id, version FROM workcell.lot WHERE lot_number = :n",
+            {"n": view.lot_number},
+        )  # fmt: skip
+        records.append(("lot", lot.id, lot.version))
+    sign_records(uow, records, meaning, signing)
     return _move(uow, view, meaning)
 
 
@@ -293,6 +306,12 @@ def release_inspection(uow: UnitOfWork, number: str, signing: Signing) -> Inspec
 
 
 def reject_inspection(uow: UnitOfWork, number: str, signing: Signing) -> InspectionView:
+    view = get_inspection(uow, number)
+    if view.step is not None:
+        raise RuleViolation(
+            f"Inspection {view.number} was made at {view.step}: refer it to an NCR (its "
+            "disposition decides what becomes of the work), it is not rejected outright."
+        )
     if not (signing.comment or "").strip():
         raise InvalidInput("Say why the lot is rejected (the comment is part of the signature).")
     return _disposition(uow, number, "rejected", signing)

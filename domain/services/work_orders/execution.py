@@ -15,6 +15,7 @@ from decimal import Decimal
 from domain.errors import InvalidInput, NotFound
 from domain.services.eco import Signing
 from domain.services.materials.db import bin_id, lot_id, one, run, scalar, serial_id
+from domain.services.quality.step_inspections import step_inspection
 from domain.services.signatures import RecordRef, sign
 from domain.services.work_orders.deviations import select_deviations
 from domain.services.work_orders.planning import normalise
@@ -30,8 +31,9 @@ SELECT si.id, w.number, w.status AS wo_status, si.seq, o.op_number, o.title AS o
        si.status, si.version, si.routing_step_id,
        workcell.record_content_hash('step_instance', si.id) AS content_hash,
        coalesce((SELECT array_agg(q.code) FROM workcell.step_qualifications(si.id) q), '{}') AS quals,
-       workcell.step_blockers(si.id) || workcell.step_equipment_blockers(si.id) AS blockers,
-       s.equipment_class
+       workcell.step_blockers(si.id) || workcell.step_equipment_blockers(si.id)
+           || workcell.step_inspection_blockers(si.id) AS blockers,
+       s.equipment_class, s.inspection_type
   FROM workcell.step_instance si
   JOIN workcell.work_order w ON w.id = si.work_order_id
   JOIN workcell.routing_step s ON s.id = si.routing_step_id
@@ -137,6 +139,7 @@ def step_view(uow: UnitOfWork, step_id: int) -> StepView:
         deviations=tuple(select_deviations(uow, "v.step_instance_id = :si", {"si": step_id})),
         blocking=tuple(m["blockers"] or ()),
         equipment_class=m["equipment_class"], unit=unit_at(uow, step_id),
+        inspection_type=m["inspection_type"], inspection=step_inspection(uow, step_id),
     )  # fmt: skip
 
 

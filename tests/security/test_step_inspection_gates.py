@@ -1,0 +1,261 @@
+"""Inspections at a routing step as a plain station login (issue 16 item 3, migration 0030):
+the step is neither signed nor closed around its inspection, the link between a step and its
+inspection is the database's alone, a disposition is not faked (no release without QA's
+signature, none by the inspector, none of a rejecting inspection, no outright rejection of a
+step's inspection), QA does not open an in-process inspection by hand, and the routing
+step's inspection is under change control. Each attack is refused and changes nothing.
+
+The world is built through the services (tests/integration/step_inspection_helpers.py) in a
+database of this module's own: work order A's in-process inspection is open (its step 2
+started), B's completed and rejecting, C's completed and accepting (waiting for QA).
+"""
+
+# ruff: noqa: E501  (SQL reads better unwrapped)
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+
+from domain.db import make_engine, make_session_factory
+from domain.services import scram
+from domain.services.work_orders import execution
+from tests.conftest import bootstrap_test_admin, create_test_database, drop_test_database
+from tests.integration.engineering_helpers import ENGINEER, PIN
+from tests.integration.identity_fixtures import busy_station_policy
+from tests.integration.step_inspection_helpers import InspectedLine, build_inspected_line
+from tests.security.attack import CHEAP, Lab, Person, challenge, proof, refused, sign_in
+
+pytestmark = pytest.mark.requirement("11.10(f)", "11.10(g)")
+
+WATCHED = (
+    "workcell.step_inspection", "workcell.inspection", "workcell.inspection_plan",
+    "workcell.inspection_result", "workcell.step_instance", "workcell.step_entry",
+    "workcell.signature", "workcell.work_order", "workcell.lot", "workcell.ncr", "workcell.hold",
+    "workcell.routing_step", "workcell.status_transition", "audit.entry",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class World:
+    lab: Lab
+    line: InspectedLine
+    op: Person
+    inspector: Person
+    qa: Person
+    engineer: Person
+    step_a: int  # A's step 2: inspection open
+    step1_a: int  # A's step 1 (done; names no inspection)
+    step_c: int  # C's step 2: inspection completed, accepted, waiting for QA
+    insp: dict[str, int]  # a, b, c
+    lot_a: int
+
+
+def _one(lab: Lab, sql: str, params: Sequence[Any] = ()) -> Any:
+    with lab.superuser() as conn:
+        row = conn.execute(sql, params).fetchone()
+    return None if row is None else row[0]
+
+
+def _person(lab: Lab, username: str) -> Person:
+    uid = _one(lab, "SELECT id FROM workcell.users WHERE username = %s", (username,))
+    return Person(int(uid), username, username, PIN, None)
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    db = create_test_database("wcstin")
+    try:
+        bootstrap_test_admin(db)
+        busy_station_policy(db.admin)
+        lab = Lab(
+            db,
+            scram.Cost(
+                CHEAP["argon2_memory_kib"], CHEAP["argon2_time_cost"], CHEAP["argon2_parallelism"]
+            ),
+        )
+        engine = make_engine(db.station)
+        line = build_inspected_line(db, make_session_factory(engine))
+        a, b, c = line.new_work_order(), line.new_work_order(), line.new_work_order()
+        for wo in (a, b, c):
+            line.run_first_step(wo)
+        s = line.step(a, 2)
+        with line.uow(line.op) as uow:
+            execution.enter_value(uow, s.id, "LEAK", "pass", s.version)
+            uow.commit()
+        line.inspect(b, fail=1)
+        line.inspect(c)
+        insp = {k: int(_one(lab, "SELECT i.id FROM workcell.inspection i JOIN workcell.work_order w ON w.output_lot_id = i.lot_id WHERE w.number = %s", (wo,)))
+                for k, wo in (("a", a), ("b", b), ("c", c))}  # fmt: skip
+        world = World(
+            lab, line, _person(lab, line.op), _person(lab, line.inspector),
+            _person(lab, line.plant.qa), _person(lab, ENGINEER),
+            line.step(a, 2).id, line.step(a, 1).id, line.step(c, 2).id, insp,
+            int(_one(lab, "SELECT output_lot_id FROM workcell.work_order WHERE number = %s", (a,))),
+        )  # fmt: skip
+        engine.dispose()
+        yield world
+    finally:
+        drop_test_database(db)
+
+
+def _version(w: World, table: str, rid: int) -> int:
+    return int(_one(w.lab, f"SELECT version FROM workcell.{table} WHERE id = %s", (rid,)))
+
+
+def _attack(
+    w: World,
+    code: str | tuple[str, ...],
+    sql: str,
+    params: Sequence[Any] = (),
+    who: Person | None = None,
+) -> psycopg.Error:
+    with w.lab.station() as conn:
+        token = sign_in(conn, who or w.op, "username+pin")
+    with w.lab.untouched(WATCHED), w.lab.station() as conn:
+        return refused(
+            code, conn, sql, params, token=token, settings=[("workcell.reason", "attack")]
+        )
+
+
+def _signed(
+    w: World,
+    who: Person,
+    meaning: str,
+    records: Sequence[tuple[str, int]],
+    then: Sequence[str] = (),
+    comment: str | None = None,
+) -> psycopg.Error:
+    """A real signature (username + PIN) on ``records`` and the moves after it, in one
+    transaction; returns the refusal (nothing of it stays)."""
+    with w.lab.untouched(WATCHED), w.lab.station() as conn:
+        ch = challenge(conn, who, "sign", "username+pin")
+        with pytest.raises(psycopg.Error) as caught, conn.transaction():
+            conn.execute("SELECT set_config('workcell.reason', 'attack', true)")
+            shown = [{"type": t, "id": r, "version": _version(w, t, r),
+                      "hash": conn.execute("SELECT workcell.record_content_hash(%s, %s)", (t, r)).fetchone()[0]}  # type: ignore[index]
+                     for t, r in records]  # fmt: skip
+            conn.execute("SELECT * FROM workcell.sign(%s, %s, %s, %s::jsonb, %s)",
+                         (ch.id, proof(ch, who.pin), meaning, json.dumps(shown), comment))  # fmt: skip
+            for statement in then:
+                conn.execute(statement)
+    return caught.value
+
+
+def test_the_step_is_not_closed_around_its_inspection(world: World) -> None:
+    """wo_step_done on A's step (inspection open) and on C's (completed, not dispositioned):
+    WC192, naming what is waited for."""
+    err = _attack(
+        world,
+        "WC192",
+        "SELECT workcell.wo_step_done(%s, %s)",
+        (world.step_a, _version(world, "step_instance", world.step_a)),
+    )
+    assert "is open" in str(err)
+    err = _attack(
+        world,
+        "WC192",
+        "SELECT workcell.wo_step_done(%s, %s)",
+        (world.step_c, _version(world, "step_instance", world.step_c)),
+    )
+    assert "waits for QA" in str(err)
+
+
+def test_the_step_is_not_signed_around_its_inspection(world: World) -> None:
+    """A real "performed" signature of A's step: WC191."""
+    err = _signed(world, world.op, "performed", [("step_instance", world.step_a)])
+    assert err.sqlstate == "WC191" and "accepted disposition" in str(err)
+
+
+WRITES = {
+    "link inserted": "INSERT INTO workcell.step_inspection (step_instance_id, inspection_id) SELECT {step1_a}, {c}",
+    "link moved": "UPDATE workcell.step_inspection SET inspection_id = {c} WHERE inspection_id = {a}",
+    "link deleted": "DELETE FROM workcell.step_inspection",
+    "inspection's decision forged": "UPDATE workcell.inspection SET decision = 'accept' WHERE id = {b}",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", sorted(WRITES))
+def test_direct_writes_are_refused(world: World, attack: str) -> None:
+    """Stations hold no grant on the link or the decision (42501)."""
+    sql = WRITES[attack].format(step1_a=world.step1_a, **world.insp)
+    _attack(world, "42501", sql)
+
+
+MOVES = {
+    # (who, inspection, status, codes)
+    "released by the operator without a signature": ("op", "c", "released", ("WC013", "WC039")),
+    "released by QA without a signature": ("qa", "c", "released", ("WC013",)),
+    "a rejecting inspection released": ("qa", "b", "released", ("WC013", "WC024")),
+    "an open inspection released": ("qa", "a", "released", ("WC013", "WC024")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", sorted(MOVES))
+def test_a_disposition_is_not_faked(world: World, attack: str) -> None:
+    who, key, status, codes = MOVES[attack]
+    rid = world.insp[key]
+    _attack(world, codes, f"UPDATE workcell.inspection SET status = '{status}', version = version + 1 WHERE id = {rid}",
+            who=getattr(world, who))  # fmt: skip
+
+
+def test_the_inspector_does_not_disposition_their_own_inspection(world: World) -> None:
+    """A real "released" signature by the inspector of C: refused (distinct from inspected)."""
+    err = _signed(world, world.inspector, "released", [("inspection", world.insp["c"])],
+                  [f"UPDATE workcell.inspection SET status = 'released', version = version + 1 WHERE id = {world.insp['c']}"])  # fmt: skip
+    assert err.sqlstate in ("WC012", "WC039"), err
+
+
+def test_a_steps_inspection_is_not_rejected_outright(world: World) -> None:
+    """QA's real "rejected" signature on B and the move: WC193 (it goes to an NCR)."""
+    rid = world.insp["b"]
+    err = _signed(world, world.qa, "rejected", [("inspection", rid)],
+                  [f"UPDATE workcell.inspection SET status = 'rejected', version = version + 1 WHERE id = {rid}"],
+                  comment="attack: leak")  # fmt: skip
+    assert err.sqlstate == "WC193" and "referred to an NCR" in str(err)
+
+
+def test_a_step_is_started_only_as_an_entry_would_be(world: World) -> None:
+    """wo_start_step: a done step (WC084), a step changed since it was read (WC081)."""
+    _attack(world, "WC084", "SELECT workcell.wo_start_step(%s, %s)",
+            (world.step1_a, _version(world, "step_instance", world.step1_a)))  # fmt: skip
+    _attack(world, "WC081", "SELECT workcell.wo_start_step(%s, %s)",
+            (world.step_c, _version(world, "step_instance", world.step_c) - 1))  # fmt: skip
+
+
+def test_qa_does_not_open_an_in_process_inspection_by_hand(world: World) -> None:
+    err = _attack(
+        world,
+        "WC119",
+        "SELECT workcell.create_inspection(%s, 'in_process')",
+        (world.lot_a,),
+        who=world.qa,
+    )
+    assert "routing step" in str(err)
+
+
+def test_the_owner_cannot_forge_a_link_either(world: World) -> None:
+    """The link's check is ENABLE ALWAYS: an owner-side link of C's inspection to A's step 1
+    (names none) is refused (WC194)."""
+    with (
+        world.lab.untouched(WATCHED),
+        pytest.raises(psycopg.Error) as caught,
+        world.lab.owner("attack: forged link") as conn,
+    ):
+        conn.execute("INSERT INTO workcell.step_inspection (step_instance_id, inspection_id) VALUES (%s, %s)",
+                     (world.step1_a, world.insp["c"]))  # fmt: skip
+    assert caught.value.sqlstate == "WC194"
+
+
+def test_the_inspection_of_a_released_routing_step_does_not_change(world: World) -> None:
+    """Change control: an operator may not edit routings (WC039), an engineer only a draft
+    revision (WC021)."""
+    sql = ("UPDATE workcell.routing_step SET inspection_type = NULL, version = version + 1"
+           " WHERE id = (SELECT routing_step_id FROM workcell.step_instance WHERE id = %s)")  # fmt: skip
+    _attack(world, "WC039", sql, (world.step_a,))
+    _attack(world, "WC021", sql, (world.step_a,), who=world.engineer)
