@@ -24,6 +24,7 @@ from domain.operations.iq import installation_qualification
 from domain.operations.oq import Scratch, operational_qualification, prepare
 from domain.services.pin_policy import IdentityPolicy
 from kiosk import dbadmin
+from kiosk.database import libpq_url
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,7 @@ class Target:
 
 
 def _plain(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
+    return libpq_url(url, database)
 
 
 def describe(admin_url: str) -> Target:
