@@ -89,9 +89,7 @@ class Cluster:
         Returns once they have (a new postmaster refuses a data directory still in use)."""
         pid = int((self.data / "postmaster.pid").read_text().split()[0])
         children = [
-            int(p.name)
-            for p in Path("/proc").iterdir()
-            if p.name.isdigit() and _parent(p) == pid
+            int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == pid
         ]
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30

@@ -10,6 +10,7 @@ formation starts runs in process groups of its own, ended (and the directory rem
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -223,10 +224,8 @@ class Formation:
         deadline = time.monotonic() + 15
         for n in services:
             assert n.proc is not None
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 n.proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             _killpg(n.proc, signal.SIGKILL)
             n.proc.wait(10)
         for n in [*self.nodes, self.monitor]:
@@ -258,17 +257,13 @@ def _answers(dsn: str) -> bool:
 
 
 def _killpg(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _kill(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def wait_for(
