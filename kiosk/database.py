@@ -92,7 +92,7 @@ def _hosts_to_query(url: str) -> str:
     return f"{scheme}://{userinfo}{at}/{path}?{params}" + (f"&{query}" if query else "")
 
 
-def libpq_url(url: str | URL, database: str | None = None) -> str:
+def libpq_url(url: str | URL, database: str | None = None, *, hide_password: bool = False) -> str:
     """The URL as libpq reads it (psycopg.connect, pg_dump, pg_restore): driver name dropped,
     several hosts back in libpq's ``host1:p1,host2:p2`` form, ``database`` if given. The one
     place a SQLAlchemy URL becomes a libpq one, so a multi-host URL reaches every tool whole."""
@@ -101,8 +101,8 @@ def libpq_url(url: str | URL, database: str | None = None) -> str:
         parsed = parsed.set(database=database)
     hosts = parsed.query.get("host")
     if parsed.host is not None or isinstance(hosts, str) or not hosts or len(hosts) < 2:
-        return parsed.render_as_string(hide_password=False)
-    rest = parsed.difference_update_query(["host"]).render_as_string(hide_password=False)
+        return parsed.render_as_string(hide_password=hide_password)
+    rest = parsed.difference_update_query(["host"]).render_as_string(hide_password=hide_password)
     head, _, tail = rest.partition("://")
     userinfo, at, after = tail.partition("@/") if "@/" in tail else ("", "", tail.lstrip("/"))
     authority = ",".join(quote(h, safe="[]:") for h in hosts)

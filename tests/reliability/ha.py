@@ -91,6 +91,8 @@ class Node:
 class Formation:
     root: Path
     monitor: Node
+    monitor_timings: dict[str, int]
+    keeper_timings: dict[str, int]
     nodes: list[Node] = field(default_factory=list)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -142,7 +144,7 @@ class Formation:
         self.autoctl("config", "set", "--pgdata", str(m.pgdata),
                      "postgresql.listen_addresses", "127.0.0.1")  # fmt: skip
         with (m.pgdata / "postgresql.conf").open("a") as conf:
-            conf.write("".join(f"{k} = {v}\n" for k, v in MONITOR_TIMINGS.items()))
+            conf.write("".join(f"{k} = {v}\n" for k, v in self.monitor_timings.items()))
         self._run_service(m)
         wait_for(lambda: _answers(m.dsn), 60, "the monitor answers")
 
@@ -161,7 +163,7 @@ class Formation:
             "--monitor", self.monitor_uri, "--auth", "trust", "--no-ssl",
             "--pgctl", str(BIN / "pg_ctl"), timeout=300,
         )  # fmt: skip
-        for key, value in KEEPER_TIMINGS.items():
+        for key, value in self.keeper_timings.items():
             self.autoctl("config", "set", "--pgdata", str(node.pgdata), key, str(value))
         self.nodes.append(node)
         self._run_service(node)
@@ -287,13 +289,16 @@ def wait_for(
     return time.monotonic() - start
 
 
-def make_formation() -> Formation:
-    """Monitor, primary ``node1`` and synchronous standby ``node2``, both healthy."""
+def make_formation(*, tuned: bool = True) -> Formation:
+    """Monitor, primary ``node1`` and synchronous standby ``node2``, both healthy; with the
+    manager's own default timings unless ``tuned``."""
     root = Path(tempfile.mkdtemp(prefix="wc-ha-"))
     if os.geteuid() == 0:
         shutil.chown(root, OS_USER, OS_USER)
     monitor = Node("monitor", root / "monitor", _free_port(), root / "monitor.log")
-    formation = Formation(root, monitor)
+    formation = Formation(
+        root, monitor, MONITOR_TIMINGS if tuned else {}, KEEPER_TIMINGS if tuned else {}
+    )
     try:
         formation.start_monitor()
         formation.add_node("node1")
