@@ -208,6 +208,9 @@ def test_primary_lost_while_stations_sign(
         assert cli.run("audit", "seal")[0] == 0
         code, out = cli.run("audit", "verify", "--full")
         assert code == 0, out
+        # backups on HA: the multi-host admin URL takes them from whichever node is primary
+        code, out = cli.run("db", "backup", str(tmp_path / "after-failover.dump"))
+        assert code == 0 and "written to" in out, out
 
         # the old primary rejoins as the standby; replication is synchronous again
         formation.restart(node1)

@@ -4,9 +4,11 @@ the same way by SQLAlchemy's engine and by every libpq tool (psycopg, pg_dump, p
 
 from __future__ import annotations
 
+import pytest
 from psycopg.conninfo import conninfo_to_dict
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 
+from domain.db import make_engine
 from domain.operations.backup import client_env
 from kiosk.database import describe, libpq_url, normalise
 from kiosk.settings import StationSettings, render_settings
@@ -63,3 +65,33 @@ def test_station_show_hides_the_password_of_a_multi_host_url() -> None:
     shown = render_settings(StationSettings(name="L2", database_url=HA))
     assert "database_url             = postgresql://station_l2:***@db1:5432,db2:5433/plant" in shown
     assert "cret" not in shown
+
+
+def _connect_params(url: str) -> dict[str, object]:
+    """What the engine would hand psycopg.connect (captured, nothing is connected)."""
+    engine = make_engine(normalise(url))
+    seen: dict[str, object] = {}
+
+    @event.listens_for(engine, "do_connect")
+    def capture(dialect: object, record: object, cargs: object, cparams: dict) -> None:
+        seen.update(cparams)
+        raise _Captured
+
+    try:
+        with pytest.raises(_Captured):
+            engine.connect()
+    finally:
+        engine.dispose()
+    return seen
+
+
+class _Captured(Exception):
+    pass
+
+
+def test_the_url_may_set_the_connect_timeout_libpq_waits_on_each_host() -> None:
+    """5 s by default; a plant's multi-host URL may shorten it (each silent host costs it)."""
+    assert _connect_params(HA)["connect_timeout"] == 5
+    shorter = _connect_params(HA + "&connect_timeout=2")
+    assert shorter["connect_timeout"] == "2"
+    assert (shorter["host"], shorter["options"]) == ("db1,db2", "-c jit=off")
