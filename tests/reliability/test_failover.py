@@ -105,6 +105,9 @@ def _refusals(db: TestDatabase, person: Person) -> int:
 def test_primary_lost_while_stations_sign(
     formation: ha.Formation, ha_db: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The primary's host lost while three stations sign: the standby is promoted in under
+    30 s, every acknowledged signature is on it and none twice, the sealer continues, the
+    failure counters are rebased with the lockout kept, and audit verify passes."""
     node1, node2 = formation.node("node1"), formation.node("node2")
     engine, sealer_engine = make_engine(ha_db.station), make_engine(ha_db.station)
     factory = make_session_factory(engine)
@@ -217,7 +220,10 @@ def test_primary_lost_while_stations_sign(
         rejoined = ha.wait_for(
             lambda: _standby_again(formation, node1), 120, "node1 rejoins as the standby"
         )
-        print(f"old primary rejoined as standby in {rejoined:.1f} s")
+        how = (
+            "pg_rewind" if "pg_rewind" in node1.log.read_text(errors="replace") else "a base backup"
+        )
+        print(f"old primary rejoined as standby in {rejoined:.1f} s (by {how})")
         assert str(_scalar(ha_db, "SHOW synchronous_standby_names")).startswith("ANY 1 (")
         assert flow.ledger_matches_on_hand(ha_db) == []
         assert libpq_url(ha_db.station).count("127.0.0.1:") == 2
