@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.db import make_engine, make_session_factory
 from domain.errors import AccountLocked, AuthenticationFailed
 from domain.services import identity
+from kiosk import validation
 from kiosk.database import libpq_url
 from kiosk.sealer import Sealer
 from kiosk.settings import StationSettings
@@ -211,6 +212,8 @@ def test_primary_lost_while_stations_sign(
         assert cli.run("audit", "seal")[0] == 0
         code, out = cli.run("audit", "verify", "--full")
         assert code == 0, out
+        # the validation report names the server that answered: the new primary
+        assert f"127.0.0.1:{node2.port} of 127.0.0.1:" in validation.describe(ha_db.admin).server
         # backups on HA: the multi-host admin URL takes them from whichever node is primary
         code, out = cli.run("db", "backup", str(tmp_path / "after-failover.dump"))
         assert code == 0 and "written to" in out, out
