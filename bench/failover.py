@@ -31,7 +31,7 @@ from tests.reliability.ha_floor import (
     start_stations,
 )
 
-STEPS_PER_STATION = 7
+STEPS_PER_STATION = 8
 
 
 def one_run(*, tuned: bool) -> tuple[float, int, int]:

@@ -216,6 +216,6 @@ def start_stations(
 
 
 def extra_signer(db: TestDatabase, factory: sessionmaker[Session]) -> str:
-    """A third operator (one person per station: the same person at two stations at once
+    """One more operator (one person per station: the same person at two stations at once
     overtakes their own PIN prompt, refused by design and not by the failover)."""
     return make_signer(db, factory, "opc", "operator")

@@ -26,12 +26,14 @@ The test waits for the manager to promote the standby and shows:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
 
 from domain.db import make_engine, make_session_factory
 from domain.errors import AccountLocked, AuthenticationFailed
@@ -40,12 +42,16 @@ from kiosk import validation
 from kiosk.database import libpq_url
 from kiosk.sealer import Sealer
 from kiosk.settings import StationSettings
+from screens.widgets import Banner
+from screens.widgets.keyboard import KeyboardModal
 from tests.conftest import TestDatabase
 from tests.identity_helpers import POLICY, STATION, Person, admin_for, enrol, new_pin
 from tests.integration.audit_fixtures import make_cli
 from tests.integration.work_order_helpers import build_line
 from tests.reliability import flow, ha, ha_floor
 from tests.reliability.ha_floor import Stations, extra_signer, ha_url, ready_steps, start_stations
+from tests.reliability.stations import open_work_order, station_on, tap_keys
+from tests.ui.conftest import settle, sign_in, tap, until
 
 pytestmark = [
     pytest.mark.slow,
@@ -53,7 +59,7 @@ pytestmark = [
     pytest.mark.requirement("11.10(c)", "Annex 11 §16"),
 ]
 
-STEPS_PER_STATION = 7  # two or so before the loss, the retried one, three after
+STEPS_PER_STATION = 8  # two or so before the loss, the retried one, three after
 MAX_FAILED = 5  # workcell.identity_policy.max_failed_attempts
 
 
@@ -103,7 +109,7 @@ def _refusals(db: TestDatabase, person: Person) -> int:
     )
 
 
-def test_primary_lost_while_stations_sign(
+async def test_primary_lost_while_stations_sign(
     formation: ha.Formation, ha_db: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The primary's host lost while three stations sign: the standby is promoted in under
@@ -116,7 +122,12 @@ def test_primary_lost_while_stations_sign(
     stations: Stations | None = None
     try:
         line = build_line(ha_db, factory)
-        signers = [line.op1, line.op2, extra_signer(ha_db, factory)]
+        # step 1 needs no qualification: two more operators sign there; op2 (qualified for
+        # step 2) is at the kiosk on the screen
+        signers = [line.op1, extra_signer(ha_db, factory), extra_signer(ha_db, factory)]
+        number, _ = flow.at_step_two(line)
+        kiosk = station_on(factory, tmp_path / "kiosk")
+        operator = kiosk.person(line.op2)
         steps = ready_steps(line, len(signers) * STEPS_PER_STATION)
         # synchronous replication: a commit returns once the standby has it
         assert str(_scalar(ha_db, "SHOW synchronous_standby_names")).startswith("ANY 1 (")
@@ -141,13 +152,40 @@ def test_primary_lost_while_stations_sign(
         running.start()
         ha.wait_for(lambda: bool(running.last_status and running.last_status.ok), 30, "sealing")
 
-        stations = start_stations(ha_db, line, signers, steps)
-        floor = stations.floor
-        ha.wait_for(lambda: len(floor.saved()) >= 2 * len(signers), 60, "signatures before")
-        head_before = int(_scalar(ha_db, "SELECT coalesce(max(last_position), 0) FROM audit.seal"))
+        app = kiosk.app
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in(pilot, kiosk, operator)
+            step = await open_work_order(pilot, app, number)
+            await tap(pilot, "#enter-length")
+            await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keypad")
+            await tap_keys(pilot, "10.2")
+            stations = start_stations(ha_db, line, signers, steps)
+            floor = stations.floor
+            await until(pilot, lambda: len(floor.saved()) >= 2 * len(signers), "signing")
+            head_before = int(
+                _scalar(ha_db, "SELECT coalesce(max(last_position), 0) FROM audit.seal")
+            )
 
-        floor.lost_at = time.monotonic()
-        formation.kill(node1)  # the primary's host is gone
+            floor.lost_at = time.monotonic()
+            formation.kill(node1)  # the primary's host is gone
+            # the kiosk's operator taps OK during the failover: told, nothing lost
+            await tap(pilot, "#kb-ok")
+            banner = step.query_one(Banner)
+            await until(pilot, lambda: "Database unreachable" in banner.message, "the banner")
+            status = step.query_one("#step-status", Static)
+            await until(pilot, lambda: "Nothing was saved" in str(status.render()), "not saved")
+            assert app.screen is step and step.typed == {"LENGTH": "10.2"}
+            app.save_screenshot(str(tmp_path / "failover-offline.svg"))
+            # once the stations sign on the new primary, the same tap saves it
+            await _until_failover(pilot, lambda: any(a.port == node2.port for a in floor.saved()))
+            await tap(pilot, "#enter-length")
+            await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keypad again")
+            assert app.screen.query_one("#kb-text", Input).value == "10.2"
+            await tap(pilot, "#kb-ok")
+            await until(pilot, lambda: step.view and step.view.entry("LENGTH"), "saved")
+            await until(pilot, lambda: banner.message == "", "the banner gone")
+            app.save_screenshot(str(tmp_path / "failover-back.svg"))
+        assert flow.entries(ha_db, number, 2) == [("value", "LENGTH", "10.200000")]
         stations.join(120)
         assert not any(t.is_alive() for t in stations.threads), "a station is stuck"
         assert floor.crashed == [], "\n".join(floor.crashed)
@@ -240,6 +278,15 @@ def test_primary_lost_while_stations_sign(
             sealer.stop()
         engine.dispose()
         sealer_engine.dispose()
+
+
+async def _until_failover(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    """Let the kiosk run until the stations sign on the new primary (the UI helpers'
+    deadline is shorter than a failover may take on a loaded machine)."""
+    deadline = time.monotonic() + 60
+    while not done():
+        assert time.monotonic() < deadline, "no signature on the new primary within 60 s"
+        await settle(pilot)
 
 
 def _standby_again(formation: ha.Formation, node: ha.Node) -> bool:
