@@ -29,13 +29,17 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The failover test (marked serial) runs alone after the parallel suite and its Pilot tests:
+# it starts three PostgreSQL servers of its own and times a failover, which two busy
+# workers would distort (tests/reliability/test_failover.py, docs/operations.md).
 test: lint
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not serial"
+	$(BIN)/pytest -m serial -p no:randomly
 	WORKCELL_TEST_DATABASE_URL=embedded $(BIN)/pytest -m pg18 -p no:randomly
 
 # Each benchmark creates and drops its own scratch database; see docs/BENCHMARKS.md.
 bench: $(STAMP)
-	for b in audit_overhead signatures kiosk audit_browser bom_explosion hardware equipment records soak; do \
+	for b in audit_overhead signatures kiosk audit_browser bom_explosion hardware equipment records soak failover; do \
 	    $(BIN)/python -m bench.$$b || exit 1; done
 
 # After changing a SECURITY DEFINER function, trigger function or trigger: the release manifest

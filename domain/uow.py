@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import WorkCellError, translate
+from domain.errors import DatabaseUnavailable, WorkCellError, translate
 
 _OPEN = text(
     "SELECT set_config('workcell.session', :token, true),"
@@ -150,7 +150,7 @@ class UnitOfWork:
         if session is not None:
             try:
                 if not self._committed:
-                    session.rollback()
+                    _roll_back(session, failing=exc is not None)
             finally:
                 session.close()
         if exc is not None and not isinstance(exc, WorkCellError):
@@ -158,6 +158,21 @@ class UnitOfWork:
             if translated is not None:
                 raise translated from exc
         return False
+
+
+def _roll_back(session: Session, *, failing: bool) -> None:
+    """Roll back; a server that is gone has ended the transaction itself. When the body
+    already failed (say the signature's challenge found the server gone, on a connection
+    of its own) its error is the one to report, not the rollback's "terminating connection"
+    (found by the failover test: it escaped untranslated and ended the station's worker)."""
+    try:
+        session.rollback()
+    except Exception as exc:
+        lost = translate(exc)
+        if not isinstance(lost, DatabaseUnavailable):
+            raise
+        if not failing:
+            raise lost from exc
 
 
 def _translated(exc: BaseException) -> BaseException:

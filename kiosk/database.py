@@ -15,6 +15,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
@@ -67,11 +68,45 @@ def require_station_login(engine: Engine) -> None:
 
 
 def normalise(url: str) -> str:
-    """Accept plain postgresql:// URLs and pin the psycopg 3 driver."""
-    parsed = make_url(url)
+    """Accept plain postgresql:// URLs, also libpq's multi-host form
+    (``postgresql://u@db1:5432,db2:5432/workcell?target_session_attrs=read-write``, the one
+    a high-availability plant gives its stations, docs/operations.md#high-availability), and
+    pin the psycopg 3 driver."""
+    parsed = make_url(_hosts_to_query(url))
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def _hosts_to_query(url: str) -> str:
+    """libpq's ``host1:p1,host2:p2`` authority as SQLAlchemy's ``?host=host1:p1&host=host2:p2``
+    (make_url cannot parse a comma in the port; SQLAlchemy's psycopg dialect hands the hosts
+    back to libpq as ``host=host1,host2 port=p1,p2``, which tries them in order)."""
+    scheme, sep, rest = url.partition("://")
+    authority, _, tail = rest.partition("/")
+    userinfo, at, hosts = authority.rpartition("@")
+    if not sep or "," not in hosts:
+        return url
+    path, _, query = tail.partition("?")
+    params = "&".join(f"host={quote(h, safe='[]:')}" for h in hosts.split(","))
+    return f"{scheme}://{userinfo}{at}/{path}?{params}" + (f"&{query}" if query else "")
+
+
+def libpq_url(url: str | URL, database: str | None = None, *, hide_password: bool = False) -> str:
+    """The URL as libpq reads it (psycopg.connect, pg_dump, pg_restore): driver name dropped,
+    several hosts back in libpq's ``host1:p1,host2:p2`` form, ``database`` if given. The one
+    place a SQLAlchemy URL becomes a libpq one, so a multi-host URL reaches every tool whole."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    hosts = parsed.query.get("host")
+    if parsed.host is not None or isinstance(hosts, str) or not hosts or len(hosts) < 2:
+        return parsed.render_as_string(hide_password=hide_password)
+    rest = parsed.difference_update_query(["host"]).render_as_string(hide_password=hide_password)
+    head, _, tail = rest.partition("://")
+    userinfo, at, after = tail.partition("@/") if "@/" in tail else ("", "", tail.lstrip("/"))
+    authority = ",".join(quote(h, safe="[]:") for h in hosts)
+    return f"{head}://{userinfo}{'@' if at else ''}{authority}/{after}"
 
 
 def embedded_dir(settings: StationSettings) -> Path:
@@ -101,9 +136,7 @@ def start_embedded(pgdata: Path) -> URL:
 def ensure_database(admin_url: URL, name: str) -> None:
     import psycopg
 
-    plain = admin_url.set(drivername="postgresql", database="postgres")
-    dsn = plain.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(libpq_url(admin_url, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -121,7 +154,11 @@ def describe(settings: StationSettings) -> str:
         parsed = make_url(normalise(url))
         var = "WORKCELL_DATABASE_URL" if settings.database_url else "WORKCELL_ADMIN_DATABASE_URL"
         source = var if os.environ.get(var) else "the station file"
-        where = f"{parsed.host or 'local socket'}:{parsed.port or 5432}/{parsed.database}"
+        hosts = parsed.query.get("host")
+        if parsed.host is None and isinstance(hosts, tuple):  # high availability: every node
+            where = f"{','.join(hosts)}/{parsed.database}"
+        else:
+            where = f"{parsed.host or 'local socket'}:{parsed.port or 5432}/{parsed.database}"
         return f"{where} as {parsed.username} (from {source})"
     return f"embedded PostgreSQL in {embedded_dir(settings)} (database {EMBEDDED_DB})"
 

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from kiosk.database import libpq_url
 from migrations.roles import (
     OWNER,
     ROLE_LOCK_KEY,
@@ -26,7 +27,7 @@ from migrations.roles import (
 
 
 def _plain_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return libpq_url(url)
 
 
 def alembic_config() -> Config:
@@ -42,9 +43,8 @@ def alembic_config() -> Config:
 def cluster_role_lock(admin_url: str) -> Iterator[None]:
     """Roles are cluster-wide but advisory locks are per database: hold the role lock in the
     maintenance database too, so role changes from two databases cannot collide."""
-    maintenance = make_url(admin_url).set(drivername="postgresql", database="postgres")
     try:
-        conn = psycopg.connect(maintenance.render_as_string(hide_password=False), autocommit=True)
+        conn = psycopg.connect(libpq_url(admin_url, "postgres"), autocommit=True)
     except psycopg.OperationalError:
         yield  # no access to the maintenance database: the per-database lock must do
         return

@@ -139,9 +139,9 @@ def render_settings(settings: StationSettings) -> str:
 
 
 def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from kiosk.database import libpq_url, normalise  # it imports this module
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
+    try:  # a multi-host URL is shown in libpq's form, as the plant wrote it
+        return libpq_url(normalise(url), hide_password=True)
     except Exception:
         return "<unparseable url>"

@@ -24,6 +24,7 @@ from domain.operations.iq import installation_qualification
 from domain.operations.oq import Scratch, operational_qualification, prepare
 from domain.services.pin_policy import IdentityPolicy
 from kiosk import dbadmin
+from kiosk.database import libpq_url
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,7 @@ class Target:
 
 
 def _plain(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
+    return libpq_url(url, database)
 
 
 def describe(admin_url: str) -> Target:
@@ -46,11 +44,16 @@ def describe(admin_url: str) -> Target:
     with psycopg.connect(_plain(admin_url)) as conn:
         row = conn.execute(
             "SELECT current_database(), current_setting('server_version'),"
-            " (SELECT id::text FROM audit.installation)"
+            " (SELECT id::text FROM audit.installation),"
+            " host(inet_server_addr()) || ':' || inet_server_port()"
         ).fetchone()
     assert row is not None
     parsed = make_url(admin_url)
-    server = f"{parsed.host or 'local socket'}:{parsed.port or 5432} (PostgreSQL {row[1]})"
+    hosts = parsed.query.get("host")
+    if parsed.host is None and isinstance(hosts, tuple):  # high availability: who answered
+        server = f"{row[3]} of {','.join(hosts)} (PostgreSQL {row[1]})"
+    else:
+        server = f"{parsed.host or 'local socket'}:{parsed.port or 5432} (PostgreSQL {row[1]})"
     return Target(str(row[0]), server, str(row[2] or ""), head or "")
 
 

@@ -24,7 +24,7 @@ from domain.db import make_engine, make_session_factory
 from domain.services import access, identity_admin, users
 from domain.uow import UnitOfWork
 from kiosk import dbadmin
-from kiosk.database import normalise, start_embedded
+from kiosk.database import libpq_url, normalise, start_embedded
 from tests import sessions
 
 LOCAL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -49,7 +49,7 @@ class TestDatabase:
 
     def dsn(self, which: str = "station") -> str:
         url = self.admin if which == "admin" else self.station
-        return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        return libpq_url(url)  # also a high-availability multi-host URL
 
     def connect(self, which: str = "station", **kwargs: object) -> psycopg.Connection:
         return psycopg.connect(self.dsn(which), **kwargs)  # type: ignore[arg-type]
@@ -98,8 +98,7 @@ def create_test_database(prefix: str = "wct", revision: str = "head") -> TestDat
 def cheap_argon2(admin_url: str) -> None:
     """The test database's policy row: argon2id at its smallest cost (the real code path,
     cheap parameters). Production keeps OWASP's m=19 MiB, t=2."""
-    plain = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain) as conn:
+    with psycopg.connect(libpq_url(admin_url)) as conn:
         sessions.as_system(conn, reason="test database: cheap argon2id")
         conn.execute(
             "UPDATE workcell.identity_policy SET argon2_memory_kib = 64, argon2_time_cost = 1,"
@@ -109,8 +108,7 @@ def cheap_argon2(admin_url: str) -> None:
 
 
 def drop_test_database(db: TestDatabase) -> None:
-    plain = make_url(db.admin).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(plain.render_as_string(hide_password=False), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(db.admin, "postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
 
 
@@ -145,8 +143,7 @@ def bootstrap_test_admin(
 def busy_station_policy(admin_url: str) -> None:
     """Raise the per-station look-up and failure limits of a test database's policy row (the
     one test station serves a whole suite). Owner-side, audited like any policy change."""
-    plain = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain) as conn:
+    with psycopg.connect(libpq_url(admin_url)) as conn:
         sessions.as_system(conn, reason="test database: one station serves the whole suite")
         conn.execute(
             "UPDATE workcell.identity_policy SET station_lookup_limit = 100000,"

@@ -111,9 +111,9 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def _dsn(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from kiosk.database import libpq_url
 
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return libpq_url(url)
 
 
 def _backup(args: argparse.Namespace) -> int:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,13 @@ def available() -> str | None:
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root without runuser"
     return None
+
+
+def _parent(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _free_port() -> int:
@@ -73,6 +82,21 @@ class Cluster:
     def restart(self, mode: str = "fast") -> None:
         self.stop(mode)
         self.start()
+
+    def crash(self) -> None:
+        """The postmaster SIGKILLed (a lost host, as a failover starts): its backends tell
+        their clients "terminating connection due to unexpected postmaster exit" and go.
+        Returns once they have (a new postmaster refuses a data directory still in use)."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = [
+            int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == pid
+        ]
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{c}").exists() for c in [pid, *children]):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"backends of the killed postmaster {pid} still run")
+            time.sleep(0.05)
 
     def running(self) -> bool:
         return self._run("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0

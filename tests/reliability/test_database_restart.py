@@ -4,6 +4,7 @@ keeps what was typed, records nothing as done, and carries on once the server is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -126,6 +127,37 @@ def test_sign_in_and_signatures_work_after_a_crash(
         execution.enter_value(uow, step.id, "LENGTH", "10.0", step.version)
         execution.enter_value(uow, step.id, "VISUAL", "pass", step.version + 1)
         uow.commit()
+    with UnitOfWork(factory, op) as uow:
+        execution.sign_step(uow, step.id, "performed", line.plant.signing(line.op1))
+        uow.commit()
+    assert flow.signatures(private_db, number, 2) == ["performed"]
+
+
+def test_server_gone_under_an_open_unit_of_work_is_reported_unreachable(
+    cluster: Cluster, private_db: TestDatabase, private_line: Line
+) -> None:
+    """The server goes (a crash, or a failover's lost primary) while a unit of work has its
+    transaction open, and what notices first is the signature's challenge on a connection of
+    its own: the station is told the database is unreachable (its rollback's own "terminating
+    connection" does not escape untranslated), and the step is signed once the server is back."""
+    line, factory = private_line, private_line.plant.factory
+    number, _ = flow.at_step_two(line)
+    op = session_of(factory, line.op1)
+    step = line.step(number, 2)
+    with UnitOfWork(factory, op) as uow:
+        execution.enter_value(uow, step.id, "LENGTH", "10.0", step.version)
+        execution.enter_value(uow, step.id, "VISUAL", "pass", step.version + 1)
+        uow.commit()
+    with pytest.raises(DatabaseUnavailable) as lost, UnitOfWork(factory, op) as uow:
+        shown = execution.step_view(uow, step.id)  # the transaction is open on its connection
+        cluster.crash()
+        # signed as the dialog showed it: the challenge is the first to meet the dead server
+        signing = replace(line.plant.signing(line.op1), expected_version=shown.version,
+                          expected_hash=shown.content_hash)  # fmt: skip
+        execution.sign_step(uow, step.id, "performed", signing)
+    assert "Nothing was saved" in lost.value.message
+    cluster.start()
+    assert flow.signatures(private_db, number, 2) == []
     with UnitOfWork(factory, op) as uow:
         execution.sign_step(uow, step.id, "performed", line.plant.signing(line.op1))
         uow.commit()
