@@ -22,7 +22,7 @@ from domain.services import sign_check, signatures
 from domain.services.access import permissions_of
 from domain.services.eco import Signing
 from domain.services.materials.db import id_of, plant_today, run, scalar
-from domain.services.quality import capa, inspections, ncr
+from domain.services.quality import capa, inspections, matrix, ncr, switching
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
 from kiosk.backend import credentials, record_to_sign, signature_line
@@ -34,6 +34,8 @@ from screens.quality.backend import (
     Characteristic,
     InspectionDetail,
     InspectionRow,
+    MatrixDetail,
+    MatrixView,
     NcrDetail,
     NcrForm,
     NcrLotLine,
@@ -42,6 +44,8 @@ from screens.quality.backend import (
     PlanLine,
     ResultLine,
     SectionLine,
+    SwitchingRow,
+    SwitchingView,
 )
 
 INSPECTION_MEANINGS = {"release": "released", "reject": "rejected", "refer": "referred"}
@@ -124,6 +128,13 @@ def _ncr_new(form: NcrForm) -> ncr.NewNcr:
     )  # fmt: skip
 
 
+def _count(text: str, what: str, least: int) -> int:
+    """A whole number typed on the keypad, at least ``least``."""
+    if not text.strip().isdigit() or int(text.strip()) < least:
+        raise InvalidInput(f"{what}: give a whole number of at least {least} ({text.strip()!r}).")
+    return int(text.strip())
+
+
 APPROVAL_PERMISSIONS = {"qa_approved": "quality.ncr.qa", "engineering_approved": "quality.ncr.engineering",
                         "management_approved": "quality.ncr.management"}  # fmt: skip
 
@@ -194,6 +205,8 @@ class KioskQualityBackend(KioskMaterialsBackend):
             else:
                 why = sign_check.signing_refusal(uow, record, "inspected", actor)
             actions["complete"] = why
+            if manual:  # QA enters (and signs) the plan the tables do not give
+                actions["plan"] = None if "quality.plan" in perms else _lacks("quality.plan")
         elif d.status == "completed":
             # released / rejected / referred have one signing rule (rules.sql: the same
             # permission, "inspected" first, distinct from the author and the inspector):
@@ -280,6 +293,101 @@ class KioskQualityBackend(KioskMaterialsBackend):
             self, actor, "referred", self._inspection_ref(number),
             lambda uow, s: ncr.refer_inspection(uow, number, new, s), f"NCR: {new.title}",
             self._may(actor, number, "refer"),
+        )  # fmt: skip
+
+    def plan_signing(
+        self, actor: str, number: str, defect_class: str, n: str, ac: str, re: str, note: str
+    ) -> QualitySignature:
+        """Checked here before the dialog opens (numbers, Ac < Re, Ac < n, a note) and
+        again against the inspection before the PIN (lot size, QA, the class waiting)."""
+        size, accept, reject = (
+            _count(n, "Sample size n", 1), _count(ac, "Ac", 0), _count(re, "Re", 1),
+        )  # fmt: skip
+        if not accept < reject:
+            raise InvalidInput(f"Ac {accept} must be below Re {reject} (Re is usually Ac + 1).")
+        if not accept < size:
+            raise InvalidInput(f"Ac {accept} must be below the sample size {size}.")
+        if not note.strip():
+            raise InvalidInput("Say where the plan comes from (a procedure, QA's reasoning).")
+
+        def check(uow: UnitOfWork) -> None:
+            d = self._inspection(uow, actor, number)
+            why = d.actions.get("plan", "no plan is waiting for QA.")
+            if why is None and defect_class not in {p.defect_class for p in d.waiting_plans()}:
+                why = f"the {defect_class} plan is not waiting for QA."
+            if why is None and d.lot_size is not None and size > d.lot_size:
+                why = f"n {size} is more than the lot ({d.lot_size}): inspect every unit."
+            if why is not None:
+                raise InvalidInput(f"Inspection {number}: {why}", title="Plan not entered")
+
+        said = f"Plan {defect_class}: n={size} Ac {accept} Re {reject} — {note.strip()}"
+        return QualitySignature(
+            self, actor, "plan_approved", self._inspection_ref(number),
+            lambda uow, s: inspections.approve_manual_plan(
+                uow, number, defect_class, size, accept, reject, note.strip(), s
+            ),
+            said, check, bind=False,  # the plan is entered first: the content signed is new
+        )  # fmt: skip
+
+    # -- switching and the risk matrix ------------------------------------------------------
+
+    def switching_states(self, actor: str) -> list[SwitchingRow]:
+        with self.uow(actor) as uow:
+            return switching.switching_states(uow)
+
+    def switching(self, actor: str, key: str) -> SwitchingView:
+        item, _, supplier = key.partition("/")
+        with self.uow(actor) as uow:
+            return switching.get_switching(uow, item, supplier)
+
+    def risk_matrix(self, actor: str) -> MatrixDetail:
+        with self.uow(actor) as uow:
+            return self._matrix(uow, actor)
+
+    def _matrix(self, uow: UnitOfWork, actor: str) -> MatrixDetail:
+        revisions = tuple(matrix.matrices(uow))
+        draft_row = next((r for r in revisions if r.status == "draft"), None)
+        draft: MatrixView | None = (
+            None if draft_row is None else matrix.get_matrix(uow, draft_row.revision)
+        )
+        detail = MatrixDetail(matrix.get_matrix(uow), draft, revisions)
+        configure = "quality.configure" in permissions_of(uow, actor)
+        detail.actions["propose"] = None if configure else _lacks("quality.configure")
+        if draft is not None:
+            if not configure:
+                why: str | None = _lacks("quality.configure")
+            elif draft.created_by == actor:
+                why = f"you proposed revision {draft.revision}: another QA person approves it."
+            else:
+                why = sign_check.signing_refusal(
+                    uow, RecordRef("risk_matrix", draft.id), "approved", actor
+                )
+            detail.actions["approve"] = why
+        return detail
+
+    def propose_matrix(
+        self, actor: str, title: str, cells: dict[tuple[int, int], str]
+    ) -> MatrixDetail:
+        with self.uow(actor) as uow:
+            matrix.propose_matrix(uow, title, cells)
+            uow.commit()
+            return self._matrix(uow, actor)
+
+    def matrix_signing(self, actor: str, revision: int) -> QualitySignature:
+        def record(uow: UnitOfWork) -> RecordRef:
+            return RecordRef("risk_matrix", matrix.get_matrix(uow, revision).id)
+
+        def check(uow: UnitOfWork) -> None:
+            d = self._matrix(uow, actor)
+            if d.draft is None or d.draft.revision != revision:
+                raise InvalidInput(f"Risk matrix revision {revision} is not the draft now.")
+            why = d.actions.get("approve")
+            if why is not None:
+                raise InvalidInput(f"Risk matrix revision {revision}: {why}", title="Not for you")
+
+        return QualitySignature(
+            self, actor, "approved", record,
+            lambda uow, s: matrix.release_matrix(uow, revision, s), "", check,
         )  # fmt: skip
 
     # -- NCRs -----------------------------------------------------------------------------

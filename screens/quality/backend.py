@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from domain.views.quality import MatrixRow, MatrixView, SwitchingRow, SwitchingView
 from screens.backend import Signable, SignatureLine
+
+__all__ = ["MatrixRow", "MatrixView", "SwitchingRow", "SwitchingView"]  # the domain's views
 
 DISPOSITIONS = ("use_as_is", "repair", "scrap", "return_to_supplier", "rework")
 APPROVALS = ("qa_approved", "engineering_approved", "management_approved")
@@ -106,8 +109,12 @@ class InspectionDetail:
     class_n: dict[str, int]  # defect class -> samples its plan draws
     results: tuple[ResultLine, ...]
     signatures: tuple[SignatureLine, ...]
-    # complete | release | reject | refer -> None (may) or why not; absent: not offered
+    # complete | release | reject | refer | plan -> None (may) or why not; absent: not offered
     actions: dict[str, str | None] = field(default_factory=dict)
+
+    def waiting_plans(self) -> tuple[PlanLine, ...]:
+        """The defect classes the tables give no plan for: QA enters and signs one."""
+        return tuple(p for p in self.plans if p.source == "manual_required")
 
     def needed(self, sample: int) -> tuple[Characteristic, ...]:
         """The characteristics sample ``sample`` is inspected for (its class draws it)."""
@@ -232,6 +239,18 @@ class OverdueLine:
     due_date: dt.date
 
 
+@dataclass(frozen=True)
+class MatrixDetail:
+    """The released risk matrix, the draft revision if one is proposed, every revision."""
+
+    released: MatrixView
+    draft: MatrixView | None
+    revisions: tuple[MatrixRow, ...]
+    # propose (start or edit the draft) | approve (sign the draft as released):
+    # None (may) or why not; "approve" absent while there is no draft
+    actions: dict[str, str | None] = field(default_factory=dict)
+
+
 class QualityBackend(Protocol):
     # inspections
     def open_inspections(self, actor: str) -> list[InspectionRow]: ...
@@ -246,6 +265,24 @@ class QualityBackend(Protocol):
     def completion(self, actor: str, number: str) -> Signable: ...
     def disposition(self, actor: str, number: str, action: str, comment: str) -> Signable: ...
     def referral(self, actor: str, number: str, form: NcrForm) -> Signable: ...
+    def plan_signing(
+        self, actor: str, number: str, defect_class: str, n: str, ac: str, re: str, note: str
+    ) -> Signable:
+        """QA's plan for a class the tables do not cover, checked (numbers, 1 <= n <= lot
+        size, 0 <= Ac < Re, a note) before the PIN; signed "plan_approved"."""
+        ...
+
+    # switching (per item and supplier) and the NCR risk matrix
+    def switching_states(self, actor: str) -> list[SwitchingRow]: ...
+    def switching(self, actor: str, key: str) -> SwitchingView:
+        """``key``: "ITEM/SUPPLIER" as SwitchingRow.number says it."""
+        ...
+
+    def risk_matrix(self, actor: str) -> MatrixDetail: ...
+    def propose_matrix(
+        self, actor: str, title: str, cells: dict[tuple[int, int], str]
+    ) -> MatrixDetail: ...
+    def matrix_signing(self, actor: str, revision: int) -> Signable: ...
 
     # NCRs
     def ncrs(self, actor: str) -> list[NcrRow]: ...

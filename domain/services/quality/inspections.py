@@ -9,6 +9,8 @@ API:
                 serial=None, note="") -> int                            (quality.inspect)
   invalidate_result(uow, result_id, reason)                              (kept, with the reason)
   set_manual_plan(uow, number, defect_class, n, ac, re, note)            (QA, missing cells)
+  approve_manual_plan(uow, number, defect_class, n, ac, re, note, signing)
+                                          (the same, signed "plan_approved" in one step)
   complete_inspection(uow, number, signing) -> InspectionView            (signed "inspected")
   release_inspection / reject_inspection(uow, number, signing)           (QA; moves the lot)
 
@@ -231,6 +233,18 @@ def set_manual_plan(
         "SELECT workcell.set_manual_plan(:i, :c, :n, :ac, :re, :note)",
         {"i": view.id, "c": defect_class, "n": n, "ac": ac, "re": re, "note": note},
     )
+    return get_inspection(uow, number)
+
+
+def approve_manual_plan(
+    uow: UnitOfWork, number: str, defect_class: str, n: int, ac: int, re: int, note: str,
+    signing: Signing,
+) -> InspectionView:  # fmt: skip
+    """QA enters the plan and signs it "plan_approved" in one transaction: the signature is
+    made after the plan, so the content it binds carries n, Ac, Re, the approver and the
+    note (migration 0033: completion is refused while a manual plan lacks it)."""
+    view = set_manual_plan(uow, number, defect_class, n, ac, re, note)
+    sign_records(uow, [("inspection", view.id, view.version)], "plan_approved", signing)
     return get_inspection(uow, number)
 
 
