@@ -59,7 +59,7 @@ def _fill(p: Plant, number: str, n: int) -> None:
         uow.commit()
 
 
-@pytest.mark.requirement("16.1")
+@pytest.mark.requirement("11.10(f)", "11.70")
 def test_a_manual_plan_is_signed_by_qa_before_the_inspection_completes(
     plant: Plant, qa2: str
 ) -> None:
@@ -108,7 +108,7 @@ def _status(p: Plant, number: str) -> str:
         return inspections.get_inspection(uow, number).status
 
 
-@pytest.mark.requirement("16.4")
+@pytest.mark.requirement("11.10(g)", "11.10(f)")
 def test_a_risk_matrix_revision_is_released_by_another_qa_signature(
     plant: Plant, database: TestDatabase, session_factory: sessionmaker[Session]
 ) -> None:
@@ -153,7 +153,7 @@ def test_a_risk_matrix_revision_is_released_by_another_qa_signature(
         assert matrix.get_matrix(uow).cells == before.cells
 
 
-@pytest.mark.requirement("16.2")
+@pytest.mark.requirement("11.10(e)")
 def test_switching_states_are_listed_with_their_moves(plant: Plant, qa2: str) -> None:
     """Two lots rejected of the last five: normal → tightened, the move listed with its rule
     and the inspection that made it (the database's, at completion)."""
