@@ -93,26 +93,6 @@ def _decimal(text: str, what: str) -> Decimal:
     return value
 
 
-_SOURCES = {"fixed": "fixed count", "full": "every unit", "manual": "plan entered by QA",
-            "hundred_percent": "100 % (n reaches the lot size)"}  # fmt: skip
-
-
-def _plan_text(p: inspections.Plan) -> str:
-    """Code letter (and the arrow followed), n, Ac/Re, and where the plan comes from."""
-    if p.source == "manual_required":
-        return f"{p.defect_class}: NO PLAN — {p.note} (QA enters it)"
-    parts = [f"{p.defect_class}:"]
-    if p.aql is not None:
-        parts.append(f"AQL {p.aql.normalize():f}")
-    if p.code_letter:
-        arrow = f" {p.table_cell} → {p.plan_letter}" if p.table_cell in ("up", "down") else ""
-        parts.append(f"code letter {p.code_letter}{arrow}")
-    parts.append(f"n={p.sample_size} Ac {p.ac} Re {p.re}")
-    if p.source in _SOURCES:
-        parts.append(f"({_SOURCES[p.source]}{': ' + p.note if p.note else ''})")
-    return " ".join(parts)
-
-
 def _scale(text: str, what: str) -> int:
     if text.strip() not in ("1", "2", "3", "4", "5"):
         raise InvalidInput(f"Choose the {what} (1 to 5).")

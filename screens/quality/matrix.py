@@ -43,14 +43,6 @@ class RiskMatrixScreen(StationScreen):
         with VerticalScroll(classes="q-scroll", id="rm-scroll"):
             yield Static("Loading…", id="rm-head", classes="q-title", markup=False)
             yield Static("", id="rm-message", classes="q-message", markup=False)
-            with Grid(id="rm-grid"):
-                yield Static("sev \\ occ", classes="rm-axis")
-                for o in RISK_SCALE:
-                    yield Static(f"occurrence {o}", classes="rm-axis")
-                for s in reversed(RISK_SCALE):
-                    yield Static(f"severity {s}", classes="rm-axis")
-                    for o in RISK_SCALE:
-                        yield Button("", id=f"rm-cell-{s}-{o}", classes="rm-cell")
             with Horizontal(classes="q-row", id="rm-edit-row"):
                 yield TouchInput(placeholder="What changed and why (the title)", id="rm-title")
                 yield Button("Save draft", id="rm-save", variant="primary")
@@ -60,6 +52,14 @@ class RiskMatrixScreen(StationScreen):
                 yield Button("Approve & release…", id="rm-approve", variant="success")
             yield Static("", id="rm-propose-why", classes="q-why", markup=False)
             yield Static("", id="rm-approve-why", classes="q-why", markup=False)
+            with Grid(id="rm-grid"):
+                yield Static("sev. \\ occ.", classes="rm-axis")
+                for o in RISK_SCALE:
+                    yield Static(f"occ. {o}", classes="rm-axis")
+                for s in reversed(RISK_SCALE):
+                    yield Static(f"sev. {s}", classes="rm-axis")
+                    for o in RISK_SCALE:
+                        yield Button("", id=f"rm-cell-{s}-{o}", classes="rm-cell")
             yield Static("Approvals an NCR disposition needs, per risk class", classes="q-title")
             yield TapTable(id="rm-approvals", cursor_type="row")
             yield Static("Revisions", classes="q-title")

@@ -80,7 +80,7 @@ class PlanScreen(StationScreen):
                 )  # fmt: skip
             for key, label in FIELDS:
                 with Horizontal(classes="q-row"):
-                    yield Static(label, classes="q-label", markup=False)
+                    yield Static(label, classes="q-label plan-label", markup=False)
                     yield Button("— tap to enter —", id=f"plan-{key}", classes="plan-value")
             with Horizontal(classes="q-row"):
                 yield TouchInput(placeholder="Where the plan comes from (kept)", id="plan-note")
@@ -105,7 +105,7 @@ class PlanScreen(StationScreen):
         self.query_one("#plan-sign", Button).disabled = problem is not None
 
     @on(Input.Changed, "#plan-note")
-    @on(ChoiceButton.Changed, "#plan-class")
+    @on(ChoiceButton.Changed)  # the one choice on this screen: the defect class
     def changed(self) -> None:
         self._check()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from domain.errors import WorkCellError
 from screens.base import StationScreen, call_backend
@@ -17,8 +17,6 @@ from screens.quality.backend import QualityBackend, SwitchingRow, SwitchingView
 from screens.quality.common import actor, refusal
 from screens.quality.lists import RecordList
 from screens.station import fmt_time, station_of
-from screens.widgets.columns import fit_columns
-from screens.widgets.tap_table import TapTable
 
 STATES = {
     "normal": ("NORMAL", "bold"),
@@ -70,7 +68,7 @@ class SwitchingScreen(StationScreen):
             yield Static("", id="swd-state", classes="q-box")
             yield Static("", id="swd-message", classes="q-message", markup=False)
             yield Static("Moves (audited; newest last)", classes="q-title")
-            yield TapTable(id="swd-events", cursor_type="row")
+            yield Static("", id="swd-events", classes="q-box")
 
     def on_mount(self) -> None:
         self.load()
@@ -89,31 +87,26 @@ class SwitchingScreen(StationScreen):
         self.view = v
         self.query_one("#swd-head", Static).update(f"{v.item_number} from supplier {v.supplier}")
         recent = " ".join("accepted" if c == "A" else "REJECTED" for c in v.recent) or "none yet"
-        text = Text.assemble("State: ", state(v.status), f"   switching score {v.score}\n")
+        text = Text.assemble("State: ", state(v.status), f" · switching score {v.score}\n")
         text.append(f"Last rule: {v.last_rule}\n", style="italic")
         text.append(f"Recent lots on this severity: {recent}")
         if v.status == "tightened":
             text.append(f"\nLots not accepted on tightened: {v.tightened_rejects} of 5")
         self.query_one("#swd-state", Static).update(text)
+        # a move per two lines (what, then the rule): readable at 80 columns as at 160
         tz = station_of(self).tz
-        table = self.query_one("#swd-events", DataTable)
-        cells = [
-            (
-                fmt_time(e.at, tz),
-                f"{e.from_status} → {e.to_status}" if e.from_status != e.to_status
-                else e.to_status,
-                f"{e.score_before} → {e.score_after}",
-                e.inspection or "QA",
-                e.actor,
-                e.rule,
-            )
-            for e in v.events
-        ]  # fmt: skip
-        fitted = fit_columns(
-            table, ("When", "Move", "Score", "Inspection", "By", "Rule"), cells, flex=5
+        moves = Text()
+        for e in v.events:
+            if moves:
+                moves.append("\n")
+            moves.append(f"{fmt_time(e.at, tz)}  ")
+            moves.append(f"{e.from_status} → {e.to_status}", style="bold")
+            moves.append(f"  score {e.score_before} → {e.score_after}  ")
+            moves.append(f"{e.inspection or 'by judgement'} · {e.actor}\n")
+            moves.append(f"    {e.rule}", style="italic")
+        self.query_one("#swd-events", Static).update(
+            moves or Text("No move yet: the state has not changed since the first lot.")
         )
-        for i, line in enumerate(fitted):
-            table.add_row(*line, key=str(i))
         self.answers += 1
 
     def _refused(self, error: WorkCellError) -> None:

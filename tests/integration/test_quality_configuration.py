@@ -87,10 +87,16 @@ def test_a_manual_plan_is_signed_by_qa_before_the_inspection_completes(
         uow.commit()
     assert done.status == "completed" and done.decision == "accept"
     with p.factory() as s:
-        who = s.execute(text(
-            "SELECT u.username FROM workcell.signature g JOIN workcell.users u ON u.id = g.signer_id"
-            " JOIN workcell.inspection i ON i.id = g.record_id WHERE g.record_type = 'inspection'"
-            " AND g.meaning = 'plan_approved' AND i.number = :n"), {"n": signed}).scalar_one()  # fmt: skip
+        who = s.execute(
+            text(
+                "SELECT u.username FROM workcell.signature g"
+                " JOIN workcell.users u ON u.id = g.signer_id"
+                " JOIN workcell.inspection i ON i.id = g.record_id"
+                " WHERE g.record_type = 'inspection' AND g.meaning = 'plan_approved'"
+                " AND i.number = :n"
+            ),
+            {"n": signed},
+        ).scalar_one()
     assert who == p.qa
 
 
