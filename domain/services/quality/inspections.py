@@ -54,8 +54,12 @@ class Plan:
             via = f" ({self.code_letter} {self.table_cell} -> {self.plan_letter})"
         elif self.code_letter:
             via = f" (letter {self.code_letter})"
-        what = {"hundred_percent": "100 % (n reaches the lot)", "manual": f"entered by QA ({self.note})",
-                "fixed": "fixed count", "full": "every unit"}  # fmt: skip
+        what = {
+            "hundred_percent": "100 % (n reaches the lot)",
+            "manual": f"entered by QA ({self.note})",
+            "fixed": "fixed count",
+            "full": "every unit",
+        }
         aql = f" AQL {self.aql.normalize():f}" if self.aql is not None else ""
         return (
             f"{self.defect_class}:{aql}{via} n={self.sample_size} Ac {self.ac} "
