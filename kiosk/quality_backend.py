@@ -26,7 +26,7 @@ from domain.services.quality import capa, inspections, matrix, ncr, switching
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
 from kiosk.backend import credentials, record_to_sign, signature_line
-from kiosk.materials_backend import KioskMaterialsBackend, view
+from kiosk.materials_backend import KioskMaterialsBackend
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.quality.backend import (
     CapaDetail,
@@ -38,11 +38,9 @@ from screens.quality.backend import (
     MatrixView,
     NcrDetail,
     NcrForm,
-    NcrLotLine,
     NcrRow,
     OverdueLine,
     PlanLine,
-    ResultLine,
     SectionLine,
     SwitchingRow,
     SwitchingView,
@@ -157,7 +155,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
             v.switching_status, v.switching_score, v.switching_rule, v.decision, v.decision_note,
             v.ncr_number, v.created_by, serialised, plans, chars,
             {p.defect_class: p.sample_size or 0 for p in v.plans},
-            tuple(view(ResultLine, r) for r in v.results),
+            v.results,
             tuple(signature_line(s) for s in signatures.signatures_for(uow, record)),
         )  # fmt: skip
         detail.actions.update(self._inspection_actions(uow, actor, detail, record, v))
@@ -392,7 +390,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
         detail = NcrDetail(
             n.number, n.origin, n.inspection, n.title, n.description, n.severity, n.occurrence,
             n.risk_class, n.matrix_revision, n.disposition, n.disposition_note, n.status,
-            n.version, n.created_by, tuple(view(NcrLotLine, x) for x in n.lots), n.required,
+            n.version, n.created_by, n.lots, n.required,
             n.missing, tuple(signature_line(s) for s in signatures.signatures_for(uow, record)),
             capas,
         )  # fmt: skip
@@ -601,7 +599,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
 
     def overdue_actions(self, actor: str) -> list[OverdueLine]:
         with self.uow(actor) as uow:
-            return [view(OverdueLine, o) for o in capa.overdue_actions(uow)]
+            return capa.overdue_actions(uow)
 
 
 @dataclass(frozen=True)

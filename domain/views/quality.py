@@ -1,14 +1,52 @@
 """Quality records as the screens receive them, shared by the services that build them
-(domain/services/quality/) and the screens that show them (no SQLAlchemy here): switching
-states with their moves, and the NCR risk matrix's revisions."""
+(domain/services/quality/) and the screens that show them (no SQLAlchemy here): inspection
+results, NCR lots, overdue CAPA actions, switching states with their moves, and the NCR
+risk matrix's revisions."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 RISK_CLASSES = ("minor", "major", "critical")
 RISK_SCALE = range(1, 6)  # severity and occurrence, 1..5
+
+
+@dataclass(frozen=True)
+class Result:
+    """One inspection result (kept when invalidated, with the reason)."""
+
+    id: int
+    sample_no: int
+    characteristic: str
+    seq: int
+    value: Decimal | None
+    passed: bool
+    serial: str | None
+    entered_by: str
+    entered_at: dt.datetime
+    invalidated: str | None  # the reason, when invalidated
+
+
+@dataclass(frozen=True)
+class NcrLot:
+    lot_number: str
+    via: str  # direct | forward_trace
+    hold_id: int | None
+    hold_status: str | None
+    lot_status: str
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An open CAPA section past its due date (the plant's today)."""
+
+    capa_number: str
+    ncr_number: str
+    discipline: str
+    owner: str
+    due_date: dt.date
 
 
 @dataclass(frozen=True)

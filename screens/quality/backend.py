@@ -11,9 +11,14 @@ from decimal import Decimal
 from typing import Protocol
 
 from domain.views.quality import MatrixRow, MatrixView, SwitchingRow, SwitchingView
+from domain.views.quality import NcrLot as NcrLotLine
+from domain.views.quality import Overdue as OverdueLine
+from domain.views.quality import Result as ResultLine
 from screens.backend import Signable, SignatureLine
 
-__all__ = ["MatrixRow", "MatrixView", "SwitchingRow", "SwitchingView"]  # the domain's views
+# the domain's views (domain/views/quality.py), under the names the screens use
+__all__ = ["MatrixRow", "MatrixView", "NcrLotLine", "OverdueLine", "ResultLine", "SwitchingRow",
+           "SwitchingView"]  # fmt: skip
 
 DISPOSITIONS = ("use_as_is", "repair", "scrap", "return_to_supplier", "rework")
 APPROVALS = ("qa_approved", "engineering_approved", "management_approved")
@@ -66,20 +71,6 @@ class Characteristic:
 
         nominal = f"nominal {n(self.nominal)} " if self.nominal is not None else ""
         return f"{nominal}limits {n(self.lower_limit)} … {n(self.upper_limit)} {self.unit or ''}"
-
-
-@dataclass(frozen=True)
-class ResultLine:
-    id: int
-    sample_no: int
-    seq: int
-    characteristic: str
-    value: Decimal | None
-    passed: bool
-    serial: str | None
-    entered_by: str
-    entered_at: dt.datetime
-    invalidated: str | None  # the reason, when invalidated
 
 
 @dataclass(frozen=True)
@@ -163,14 +154,6 @@ class NcrRow:
 
 
 @dataclass(frozen=True)
-class NcrLotLine:
-    lot_number: str
-    via: str
-    hold_status: str | None
-    lot_status: str
-
-
-@dataclass(frozen=True)
 class NcrDetail:
     number: str
     origin: str
@@ -228,15 +211,6 @@ class CapaDetail:
     created_by: str
     sections: tuple[SectionLine, ...]
     close: str | None  # None: the signed-in person may close it now; else why not
-
-
-@dataclass(frozen=True)
-class OverdueLine:
-    capa_number: str
-    ncr_number: str
-    discipline: str
-    owner: str
-    due_date: dt.date
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ a routing step when work orders exist (not built: the database refuses them for 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,6 +29,9 @@ from domain.services.eco import Signing
 from domain.services.materials.db import lot_id, one, run, scalar
 from domain.services.quality.signing import sign_records
 from domain.uow import UnitOfWork
+from domain.views.quality import Result
+
+__all__ = ["InspectionView", "Plan", "Result"]  # Result: the screens' view too
 
 
 @dataclass(frozen=True)
@@ -65,20 +67,6 @@ class Plan:
             f"{self.defect_class}:{aql}{via} n={self.sample_size} Ac {self.ac} "
             f"Re {self.re}{' — ' + what[self.source] if self.source in what else ''}"
         )
-
-
-@dataclass(frozen=True)
-class Result:
-    id: int
-    sample_no: int
-    characteristic: str
-    seq: int
-    value: Decimal | None
-    passed: bool
-    serial: str | None
-    entered_by: str
-    entered_at: dt.datetime
-    invalidated: str | None  # the reason, when invalidated
 
 
 @dataclass(frozen=True)
