@@ -48,7 +48,7 @@ class RiskMatrixScreen(StationScreen):
                 yield Button("Save draft", id="rm-save", variant="primary")
                 yield Button("Cancel", id="rm-cancel")
             with Horizontal(classes="q-row", id="rm-actions"):
-                yield Button("Propose new revision", id="rm-propose", variant="primary")
+                yield Button("Propose revision", id="rm-propose", variant="primary")
                 yield Button("Approve & release…", id="rm-approve", variant="success")
             yield Static("", id="rm-propose-why", classes="q-why", markup=False)
             yield Static("", id="rm-approve-why", classes="q-why", markup=False)
@@ -105,7 +105,7 @@ class RiskMatrixScreen(StationScreen):
         offer(self.query_one("#rm-propose", Button), self.query_one("#rm-propose-why", Static),
               d.actions, "propose", "Propose")  # fmt: skip
         self.query_one("#rm-propose", Button).label = (
-            "Edit the draft" if d.draft is not None else "Propose new revision"
+            "Edit the draft" if d.draft is not None else "Propose revision"
         )
         offer(self.query_one("#rm-approve", Button), self.query_one("#rm-approve-why", Static),
               d.actions, "approve", "Approve & release")  # fmt: skip

@@ -68,7 +68,7 @@ class PlanScreen(StationScreen):
             )
             yield Static(
                 "\n".join(p.text for p in d.waiting_plans())
-                + f"\nReference data: {d.data_version} — {d.data_source}",
+                + f"\nReference data {d.data_version} (its source: on the inspection)",
                 id="plan-why",
                 classes="q-box",
                 markup=False,
@@ -84,10 +84,11 @@ class PlanScreen(StationScreen):
                     yield Button("— tap to enter —", id=f"plan-{key}", classes="plan-value")
             with Horizontal(classes="q-row"):
                 yield TouchInput(placeholder="Where the plan comes from (kept)", id="plan-note")
-            yield Static("", id="plan-check", classes="q-why", markup=False)
-            yield Static("", id="plan-message", classes="q-message", markup=False)
-            with Horizontal(classes="q-row"):
-                yield Button("Sign plan as approved…", id="plan-sign", variant="success")
+        # below the scroll: what is wrong and the signing button, never off-screen at 80x24
+        yield Static("", id="plan-check", classes="q-why", markup=False)
+        yield Static("", id="plan-message", classes="q-message", markup=False)
+        with Horizontal(classes="q-row"):
+            yield Button("Sign plan as approved…", id="plan-sign", variant="success")
 
     def on_mount(self) -> None:
         self._check()
