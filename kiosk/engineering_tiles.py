@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.engineering_backend import KioskEngineeringBackend
+from kiosk.records_backend import copy_printer
 from screens.engineering.backend import EngineeringBackend
 from screens.engineering.compare import CompareScreen
 from screens.engineering.draft_bom import DraftBomScreen
@@ -13,6 +14,7 @@ from screens.engineering.ecos import EcoListScreen
 from screens.engineering.items import EngineeringItemsScreen
 from screens.engineering.revision import ItemRevisionsScreen
 from screens.home import Tile
+from screens.records.copy import OpenCopy
 
 
 def engineering_backend_for(station_backend: Any) -> EngineeringBackend | None:
@@ -25,14 +27,16 @@ def engineering_backend_for(station_backend: Any) -> EngineeringBackend | None:
     return KioskEngineeringBackend(factory, settings, sessions=sessions)
 
 
-def eco_list(backend: EngineeringBackend) -> EcoListScreen:
+def eco_list(backend: EngineeringBackend, open_copy: OpenCopy | None = None) -> EcoListScreen:
     def draft(item: str, label: str) -> DraftBomScreen:
         return DraftBomScreen(backend, item, label)
 
-    return EcoListScreen(backend, lambda number: EcoScreen(backend, number, draft))
+    return EcoListScreen(backend, lambda number: EcoScreen(backend, number, draft, open_copy))
 
 
-def engineering_items(backend: EngineeringBackend) -> EngineeringItemsScreen:
+def engineering_items(
+    backend: EngineeringBackend, open_copy: OpenCopy | None = None
+) -> EngineeringItemsScreen:
     def compare(kind: str, item: str, left: str, right: str) -> CompareScreen:
         return CompareScreen(backend, kind, item, left, right)
 
@@ -41,7 +45,7 @@ def engineering_items(backend: EngineeringBackend) -> EngineeringItemsScreen:
         lambda item: ItemRevisionsScreen(
             backend, item, compare, lambda i, label: DraftBomScreen(backend, i, label)
         ),
-        lambda: eco_list(backend),
+        lambda: eco_list(backend, open_copy),
     )
 
 
@@ -49,19 +53,20 @@ def engineering_tiles(station_backend: Any) -> list[Tile]:
     backend = engineering_backend_for(station_backend)
     if backend is None:
         return []
+    open_copy = copy_printer(station_backend)  # Print record on the ECO screen
     return [
         Tile(
             "engineering",
             "BOMs & routings",
             "Revisions, history, compare",
-            lambda: engineering_items(backend),
+            lambda: engineering_items(backend, open_copy),
             permission=None,  # reading released master data is open to every signed-in person
         ),
         Tile(
             "ecos",
             "Change orders",
             "Author, review, approve ECOs",
-            lambda: eco_list(backend),
+            lambda: eco_list(backend, open_copy),
             permission="eco.review",  # engineers and QA
         ),
     ]

@@ -22,11 +22,11 @@ from domain.services import sign_check, signatures
 from domain.services.access import permissions_of
 from domain.services.eco import Signing
 from domain.services.materials.db import id_of, plant_today, run, scalar
-from domain.services.quality import capa, inspections, ncr
+from domain.services.quality import capa, inspections, matrix, ncr, switching
 from domain.services.signatures import RecordRef
 from domain.uow import UnitOfWork
 from kiosk.backend import credentials, record_to_sign, signature_line
-from kiosk.materials_backend import KioskMaterialsBackend, view
+from kiosk.materials_backend import KioskMaterialsBackend
 from screens.backend import Proof, RecordToSign, SignatureLine
 from screens.quality.backend import (
     CapaDetail,
@@ -34,14 +34,16 @@ from screens.quality.backend import (
     Characteristic,
     InspectionDetail,
     InspectionRow,
+    MatrixDetail,
+    MatrixView,
     NcrDetail,
     NcrForm,
-    NcrLotLine,
     NcrRow,
     OverdueLine,
     PlanLine,
-    ResultLine,
     SectionLine,
+    SwitchingRow,
+    SwitchingView,
 )
 
 INSPECTION_MEANINGS = {"release": "released", "reject": "rejected", "refer": "referred"}
@@ -89,26 +91,6 @@ def _decimal(text: str, what: str) -> Decimal:
     return value
 
 
-_SOURCES = {"fixed": "fixed count", "full": "every unit", "manual": "plan entered by QA",
-            "hundred_percent": "100 % (n reaches the lot size)"}  # fmt: skip
-
-
-def _plan_text(p: inspections.Plan) -> str:
-    """Code letter (and the arrow followed), n, Ac/Re, and where the plan comes from."""
-    if p.source == "manual_required":
-        return f"{p.defect_class}: NO PLAN — {p.note} (QA enters it)"
-    parts = [f"{p.defect_class}:"]
-    if p.aql is not None:
-        parts.append(f"AQL {p.aql.normalize():f}")
-    if p.code_letter:
-        arrow = f" {p.table_cell} → {p.plan_letter}" if p.table_cell in ("up", "down") else ""
-        parts.append(f"code letter {p.code_letter}{arrow}")
-    parts.append(f"n={p.sample_size} Ac {p.ac} Re {p.re}")
-    if p.source in _SOURCES:
-        parts.append(f"({_SOURCES[p.source]}{': ' + p.note if p.note else ''})")
-    return " ".join(parts)
-
-
 def _scale(text: str, what: str) -> int:
     if text.strip() not in ("1", "2", "3", "4", "5"):
         raise InvalidInput(f"Choose the {what} (1 to 5).")
@@ -122,6 +104,13 @@ def _ncr_new(form: NcrForm) -> ncr.NewNcr:
         form.title.strip(), form.description.strip(), _scale(form.severity, "severity"),
         _scale(form.occurrence, "occurrence"), tuple(x.strip().upper() for x in form.lots if x.strip()),
     )  # fmt: skip
+
+
+def _count(text: str, what: str, least: int) -> int:
+    """A whole number typed on the keypad, at least ``least``."""
+    if not text.strip().isdigit() or int(text.strip()) < least:
+        raise InvalidInput(f"{what}: give a whole number of at least {least} ({text.strip()!r}).")
+    return int(text.strip())
 
 
 APPROVAL_PERMISSIONS = {"qa_approved": "quality.ncr.qa", "engineering_approved": "quality.ncr.engineering",
@@ -166,7 +155,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
             v.switching_status, v.switching_score, v.switching_rule, v.decision, v.decision_note,
             v.ncr_number, v.created_by, serialised, plans, chars,
             {p.defect_class: p.sample_size or 0 for p in v.plans},
-            tuple(view(ResultLine, r) for r in v.results),
+            v.results,
             tuple(signature_line(s) for s in signatures.signatures_for(uow, record)),
         )  # fmt: skip
         detail.actions.update(self._inspection_actions(uow, actor, detail, record, v))
@@ -194,6 +183,8 @@ class KioskQualityBackend(KioskMaterialsBackend):
             else:
                 why = sign_check.signing_refusal(uow, record, "inspected", actor)
             actions["complete"] = why
+            if manual:  # QA enters (and signs) the plan the tables do not give
+                actions["plan"] = None if "quality.plan" in perms else _lacks("quality.plan")
         elif d.status == "completed":
             # released / rejected / referred have one signing rule (rules.sql: the same
             # permission, "inspected" first, distinct from the author and the inspector):
@@ -284,6 +275,101 @@ class KioskQualityBackend(KioskMaterialsBackend):
             self._may(actor, number, "refer"),
         )  # fmt: skip
 
+    def plan_signing(
+        self, actor: str, number: str, defect_class: str, n: str, ac: str, re: str, note: str
+    ) -> QualitySignature:
+        """Checked here before the dialog opens (numbers, Ac < Re, Ac < n, a note) and
+        again against the inspection before the PIN (lot size, QA, the class waiting)."""
+        size, accept, reject = (
+            _count(n, "Sample size n", 1), _count(ac, "Ac", 0), _count(re, "Re", 1),
+        )  # fmt: skip
+        if not accept < reject:
+            raise InvalidInput(f"Ac {accept} must be below Re {reject} (Re is usually Ac + 1).")
+        if not accept < size:
+            raise InvalidInput(f"Ac {accept} must be below the sample size {size}.")
+        if not note.strip():
+            raise InvalidInput("Say where the plan comes from (a procedure, QA's reasoning).")
+
+        def check(uow: UnitOfWork) -> None:
+            d = self._inspection(uow, actor, number)
+            why = d.actions.get("plan", "no plan is waiting for QA.")
+            if why is None and defect_class not in {p.defect_class for p in d.waiting_plans()}:
+                why = f"the {defect_class} plan is not waiting for QA."
+            if why is None and d.lot_size is not None and size > d.lot_size:
+                why = f"n {size} is more than the lot ({d.lot_size}): inspect every unit."
+            if why is not None:
+                raise InvalidInput(f"Inspection {number}: {why}", title="Plan not entered")
+
+        said = f"Plan {defect_class}: n={size} Ac {accept} Re {reject} — {note.strip()}"
+        return QualitySignature(
+            self, actor, "plan_approved", self._inspection_ref(number),
+            lambda uow, s: inspections.approve_manual_plan(
+                uow, number, defect_class, size, accept, reject, note.strip(), s
+            ),
+            said, check, bind=False,  # the plan is entered first: the content signed is new
+        )  # fmt: skip
+
+    # -- switching and the risk matrix ------------------------------------------------------
+
+    def switching_states(self, actor: str) -> list[SwitchingRow]:
+        with self.uow(actor) as uow:
+            return switching.switching_states(uow)
+
+    def switching(self, actor: str, key: str) -> SwitchingView:
+        item, _, supplier = key.partition("/")
+        with self.uow(actor) as uow:
+            return switching.get_switching(uow, item, supplier)
+
+    def risk_matrix(self, actor: str) -> MatrixDetail:
+        with self.uow(actor) as uow:
+            return self._matrix(uow, actor)
+
+    def _matrix(self, uow: UnitOfWork, actor: str) -> MatrixDetail:
+        revisions = tuple(matrix.matrices(uow))
+        draft_row = next((r for r in revisions if r.status == "draft"), None)
+        draft: MatrixView | None = (
+            None if draft_row is None else matrix.get_matrix(uow, draft_row.revision)
+        )
+        detail = MatrixDetail(matrix.get_matrix(uow), draft, revisions)
+        configure = "quality.configure" in permissions_of(uow, actor)
+        detail.actions["propose"] = None if configure else _lacks("quality.configure")
+        if draft is not None:
+            if not configure:
+                why: str | None = _lacks("quality.configure")
+            elif draft.created_by == actor:
+                why = f"you proposed revision {draft.revision}: another QA person approves it."
+            else:
+                why = sign_check.signing_refusal(
+                    uow, RecordRef("risk_matrix", draft.id), "approved", actor
+                )
+            detail.actions["approve"] = why
+        return detail
+
+    def propose_matrix(
+        self, actor: str, title: str, cells: dict[tuple[int, int], str]
+    ) -> MatrixDetail:
+        with self.uow(actor) as uow:
+            matrix.propose_matrix(uow, title, cells)
+            uow.commit()
+            return self._matrix(uow, actor)
+
+    def matrix_signing(self, actor: str, revision: int) -> QualitySignature:
+        def record(uow: UnitOfWork) -> RecordRef:
+            return RecordRef("risk_matrix", matrix.get_matrix(uow, revision).id)
+
+        def check(uow: UnitOfWork) -> None:
+            d = self._matrix(uow, actor)
+            if d.draft is None or d.draft.revision != revision:
+                raise InvalidInput(f"Risk matrix revision {revision} is not the draft now.")
+            why = d.actions.get("approve")
+            if why is not None:
+                raise InvalidInput(f"Risk matrix revision {revision}: {why}", title="Not for you")
+
+        return QualitySignature(
+            self, actor, "approved", record,
+            lambda uow, s: matrix.release_matrix(uow, revision, s), "", check,
+        )  # fmt: skip
+
     # -- NCRs -----------------------------------------------------------------------------
 
     def ncrs(self, actor: str) -> list[NcrRow]:
@@ -306,7 +392,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
         detail = NcrDetail(
             n.number, n.origin, n.inspection, n.title, n.description, n.severity, n.occurrence,
             n.risk_class, n.matrix_revision, n.disposition, n.disposition_note, n.status,
-            n.version, n.created_by, tuple(view(NcrLotLine, x) for x in n.lots), n.required,
+            n.version, n.created_by, n.lots, n.required,
             n.missing, tuple(signature_line(s) for s in signatures.signatures_for(uow, record)),
             capas,
         )  # fmt: skip
@@ -515,7 +601,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
 
     def overdue_actions(self, actor: str) -> list[OverdueLine]:
         with self.uow(actor) as uow:
-            return [view(OverdueLine, o) for o in capa.overdue_actions(uow)]
+            return capa.overdue_actions(uow)
 
 
 @dataclass(frozen=True)

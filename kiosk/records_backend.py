@@ -20,6 +20,7 @@ from domain.records.collect import ChainHead
 from kiosk.sessions import SessionBook
 from kiosk.settings import StationSettings, load_settings
 from screens.records.backend import Progress, RecordPrinted
+from screens.records.copy import OpenCopy
 from screens.records.progress import RecordProgressModal
 
 
@@ -62,6 +63,29 @@ class RecordsStationBackend:
             path, number, made.rendered.pages, made.rendered.json_sha256, made.rendered.pdf_sha256
         )
 
+    def print_copy(
+        self, actor: str, record_type: str, key: str, progress: Progress
+    ) -> RecordPrinted:
+        """One record's true copy (the CLI's `workcell record export TYPE KEY`), saved in
+        the export directory under a name of its own."""
+        from domain.records import single
+
+        single.kind_of(record_type)  # a clear refusal before anything is read
+        self._writable()
+        anchor = station_anchor(self.settings)
+        progress(0.05, "reading the record")
+        with self.sessions.uow(actor, f"true copy of {record_type} {key.strip()} made") as uow:
+            progress(0.2, "rendering the copy")
+            made = copies.export(uow, record_type, key, "pdf", anchor)
+            progress(0.9, "registering the copy")
+            uow.commit()
+        assert made.pdf is not None and made.pdf_sha256 is not None  # a "pdf" export
+        stem = made.attachment_name.removesuffix(".json")
+        path = self._new_path(stem, made.copy_id)
+        write_new(path, made.pdf)  # whole or not at all, never over another
+        progress(1.0, "done")
+        return RecordPrinted(path, made.record.key, made.pages, made.json_sha256, made.pdf_sha256)
+
     def _writable(self) -> None:
         from domain.audit.browse import writable_directory
         from domain.errors import InvalidInput
@@ -81,13 +105,28 @@ class RecordsStationBackend:
         return self.directory / f"{number}-copy{copy_id}.pdf"
 
 
-def record_printer(station_backend: Any) -> Callable[[str, str], Screen[Any]] | None:
-    """What the work order and lot screens push to print a record: (actor, work order or
-    lot) → the progress modal, on the station's database, settings and sessions."""
+def _records_backend(station_backend: Any) -> RecordsStationBackend | None:
     factory = getattr(station_backend, "session_factory", None)
     settings = getattr(station_backend, "settings", None)
     if factory is None or settings is None:
         return None
     sessions = getattr(station_backend, "sessions", None)  # one SessionBook per station
-    backend = RecordsStationBackend(factory, settings, sessions=sessions)
+    return RecordsStationBackend(factory, settings, sessions=sessions)
+
+
+def record_printer(station_backend: Any) -> Callable[[str, str], Screen[Any]] | None:
+    """What the work order and lot screens push to print a record: (actor, work order or
+    lot) → the progress modal, on the station's database, settings and sessions."""
+    backend = _records_backend(station_backend)
+    if backend is None:
+        return None
     return lambda actor, ident: RecordProgressModal(backend, actor, ident)
+
+
+def copy_printer(station_backend: Any) -> OpenCopy | None:
+    """What the item, ECO, NCR and CAPA screens push to print one record's true copy:
+    (actor, record type, key) → the progress modal (screens/records/copy.py)."""
+    backend = _records_backend(station_backend)
+    if backend is None:
+        return None
+    return lambda actor, kind, key: RecordProgressModal(backend, actor, key, record_type=kind)

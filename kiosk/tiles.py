@@ -15,6 +15,7 @@ from kiosk.admin_tiles import admin_tiles
 from kiosk.engineering_tiles import engineering_tiles
 from kiosk.materials_tiles import materials_restorers, materials_tiles
 from kiosk.quality_tiles import quality_tiles
+from kiosk.records_backend import copy_printer
 from kiosk.work_order_tiles import work_order_tiles
 from screens.backend import ItemsBackend
 from screens.home import Tile
@@ -55,7 +56,7 @@ def build_tiles(items: ItemsBackend) -> list[Tile]:
 def items_screen(items: ItemsBackend, search: str = "") -> ItemsScreen:
     return ItemsScreen(
         items,
-        lambda number: ItemDetailScreen(items, number),
+        lambda number: ItemDetailScreen(items, number, copy_printer(items)),
         search=search,
         new_item=lambda: NewItemScreen(items),
     )

@@ -10,6 +10,7 @@ from textual.widgets import Button, Static
 from screens.backend import ItemDetail, ItemsBackend, SignatureLine
 from screens.base import StationScreen, call_backend
 from screens.modals.signature import SignatureModal
+from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.station import fmt_time, station_of
 
 
@@ -17,24 +18,35 @@ class ItemDetailScreen(StationScreen):
     CSS_PATH = "item_detail.tcss"
     TITLE_TEXT = "Item"
 
-    def __init__(self, backend: ItemsBackend, item_number: str) -> None:
+    def __init__(
+        self, backend: ItemsBackend, item_number: str, open_copy: OpenCopy | None = None
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.item_number = item_number
+        self.open_copy = open_copy
         self.detail: ItemDetail | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="item-actions"):
             yield Static(self.item_number, id="item-heading")
             yield Button("Approve…", id="item-approve", variant="success", disabled=True)
+            yield Button("Print record", id="item-print")
         yield Static("", id="item-approve-why", markup=False)
+        yield Static("", id="item-print-why", markup=False)
         with VerticalScroll(id="item-scroll"):
             yield Static("Loading…", id="item-facts")
             yield Static("Signatures", id="item-signatures-title")
             yield Static("", id="item-signatures")
 
     def on_mount(self) -> None:
+        show_print(self.query_one("#item-print", Button),
+                   self.query_one("#item-print-why", Static), self.open_copy)  # fmt: skip
         self.load()
+
+    @on(Button.Pressed, "#item-print")
+    def print_record(self) -> None:
+        print_copy(self, self.open_copy, "item", self.item_number)
 
     def load(self) -> None:
         user = station_of(self).current_user

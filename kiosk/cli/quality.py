@@ -196,7 +196,9 @@ def _register_inspections(qsub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--reason", dest="why", required=True)
     add_actor(p)
     p.set_defaults(func=_inspection_invalidate)
-    p = isub.add_parser("plan", help="QA enters a plan the tables do not give")
+    p = isub.add_parser(
+        "plan", help="QA enters and signs (plan_approved) a plan the tables do not give"
+    )
     p.add_argument("number")
     p.add_argument("--class", dest="cls", required=True)
     p.add_argument("--n", type=int, required=True)
@@ -377,10 +379,12 @@ def _inspection_invalidate(args: argparse.Namespace) -> int:
 
 
 def _inspection_plan(args: argparse.Namespace) -> int:
-    view = act(args, lambda uow: inspections.set_manual_plan(
-        uow, args.number, args.cls, args.n, args.ac, args.re, args.note))  # fmt: skip
+    signing = _signing(args)  # the plan is signed "plan_approved" with it (migration 0033)
+    view = act(args, lambda uow: inspections.approve_manual_plan(
+        uow, args.number, args.cls, args.n, args.ac, args.re, args.note, signing))  # fmt: skip
     print(
-        f"Inspection {view.number}: {args.cls} plan entered; sample {view.sample_size or 'still waiting'}"
+        f"Inspection {view.number}: {args.cls} plan entered and signed as approved;"
+        f" sample {view.sample_size or 'still waiting'}"
     )
     return 0
 

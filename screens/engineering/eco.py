@@ -20,6 +20,7 @@ from screens.engineering.backend import EngineeringBackend
 from screens.engineering.common import STATUS, manifestations
 from screens.modals.confirm import ConfirmModal
 from screens.modals.signature import SignatureModal
+from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.station import fmt_time, station_of
 from screens.widgets.keyboard import TouchInput
 
@@ -37,11 +38,13 @@ class EcoScreen(StationScreen):
         backend: EngineeringBackend,
         number: str,
         open_draft: Callable[[str, str], Screen[Any]] | None = None,
+        open_copy: OpenCopy | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
         self.number = number
         self.open_draft = open_draft
+        self.open_copy = open_copy
         self.view: EcoView | None = None
         self.drafts: dict[str, tuple[str, str]] = {}
         self.loads = 0  # button ids are per load: removal of the old ones is not awaited
@@ -54,7 +57,9 @@ class EcoScreen(StationScreen):
                     label, id=f"eco-{action}", variant="error" if action == "reject" else "success"
                 )
             yield Button("Cancel ECO", id="eco-cancel")
+            yield Button("Print record", id="eco-print")
         yield Static("", id="eco-why", markup=False)
+        yield Static("", id="eco-print-why", markup=False)
         with Horizontal(classes="eng-row", id="eco-add-row"):
             yield TouchInput(placeholder="Item to change (new BOM draft)", id="eco-add-item")
             yield Button("Add item", id="eco-add", variant="primary")
@@ -69,7 +74,13 @@ class EcoScreen(StationScreen):
             yield Static("", id="eco-signatures", markup=False)
 
     def on_mount(self) -> None:
+        show_print(self.query_one("#eco-print", Button), self.query_one("#eco-print-why", Static),
+                   self.open_copy)  # fmt: skip
         self.load()
+
+    @on(Button.Pressed, "#eco-print")
+    def print_record(self) -> None:
+        print_copy(self, self.open_copy, "eco", self.number)
 
     def load(self) -> None:
         user = station_of(self).current_user

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from domain.views.quality import MatrixRow, MatrixView, SwitchingRow, SwitchingView
+from domain.views.quality import NcrLot as NcrLotLine
+from domain.views.quality import Overdue as OverdueLine
+from domain.views.quality import Result as ResultLine
 from screens.backend import Signable, SignatureLine
+
+# the domain's views (domain/views/quality.py), under the names the screens use
+__all__ = ["MatrixRow", "MatrixView", "NcrLotLine", "OverdueLine", "ResultLine", "SwitchingRow",
+           "SwitchingView"]  # fmt: skip
 
 DISPOSITIONS = ("use_as_is", "repair", "scrap", "return_to_supplier", "rework")
 APPROVALS = ("qa_approved", "engineering_approved", "management_approved")
@@ -66,20 +74,6 @@ class Characteristic:
 
 
 @dataclass(frozen=True)
-class ResultLine:
-    id: int
-    sample_no: int
-    seq: int
-    characteristic: str
-    value: Decimal | None
-    passed: bool
-    serial: str | None
-    entered_by: str
-    entered_at: dt.datetime
-    invalidated: str | None  # the reason, when invalidated
-
-
-@dataclass(frozen=True)
 class InspectionDetail:
     number: str
     lot_number: str
@@ -106,8 +100,12 @@ class InspectionDetail:
     class_n: dict[str, int]  # defect class -> samples its plan draws
     results: tuple[ResultLine, ...]
     signatures: tuple[SignatureLine, ...]
-    # complete | release | reject | refer -> None (may) or why not; absent: not offered
+    # complete | release | reject | refer | plan -> None (may) or why not; absent: not offered
     actions: dict[str, str | None] = field(default_factory=dict)
+
+    def waiting_plans(self) -> tuple[PlanLine, ...]:
+        """The defect classes the tables give no plan for: QA enters and signs one."""
+        return tuple(p for p in self.plans if p.source == "manual_required")
 
     def needed(self, sample: int) -> tuple[Characteristic, ...]:
         """The characteristics sample ``sample`` is inspected for (its class draws it)."""
@@ -153,14 +151,6 @@ class NcrRow:
     status: str
     lots: int
     created_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class NcrLotLine:
-    lot_number: str
-    via: str
-    hold_status: str | None
-    lot_status: str
 
 
 @dataclass(frozen=True)
@@ -224,12 +214,15 @@ class CapaDetail:
 
 
 @dataclass(frozen=True)
-class OverdueLine:
-    capa_number: str
-    ncr_number: str
-    discipline: str
-    owner: str
-    due_date: dt.date
+class MatrixDetail:
+    """The released risk matrix, the draft revision if one is proposed, every revision."""
+
+    released: MatrixView
+    draft: MatrixView | None
+    revisions: tuple[MatrixRow, ...]
+    # propose (start or edit the draft) | approve (sign the draft as released):
+    # None (may) or why not; "approve" absent while there is no draft
+    actions: dict[str, str | None] = field(default_factory=dict)
 
 
 class QualityBackend(Protocol):
@@ -246,6 +239,24 @@ class QualityBackend(Protocol):
     def completion(self, actor: str, number: str) -> Signable: ...
     def disposition(self, actor: str, number: str, action: str, comment: str) -> Signable: ...
     def referral(self, actor: str, number: str, form: NcrForm) -> Signable: ...
+    def plan_signing(
+        self, actor: str, number: str, defect_class: str, n: str, ac: str, re: str, note: str
+    ) -> Signable:
+        """QA's plan for a class the tables do not cover, checked (numbers, 1 <= n <= lot
+        size, 0 <= Ac < Re, a note) before the PIN; signed "plan_approved"."""
+        ...
+
+    # switching (per item and supplier) and the NCR risk matrix
+    def switching_states(self, actor: str) -> list[SwitchingRow]: ...
+    def switching(self, actor: str, key: str) -> SwitchingView:
+        """``key``: "ITEM/SUPPLIER" as SwitchingRow.number says it."""
+        ...
+
+    def risk_matrix(self, actor: str) -> MatrixDetail: ...
+    def propose_matrix(
+        self, actor: str, title: str, cells: dict[tuple[int, int], str]
+    ) -> MatrixDetail: ...
+    def matrix_signing(self, actor: str, revision: int) -> Signable: ...
 
     # NCRs
     def ncrs(self, actor: str) -> list[NcrRow]: ...

@@ -25,6 +25,7 @@ from screens.modals.signature import SignatureModal
 from screens.quality.backend import CapaDetail, CapaRow, QualityBackend, SectionLine
 from screens.quality.common import actor, refusal, say, word
 from screens.quality.lists import RecordList
+from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.keyboard import KeyboardModal, TouchInput
 
@@ -198,10 +199,13 @@ class CapaScreen(StationScreen):
     CSS_PATH = "quality.tcss"
     TITLE_TEXT = "CAPA"
 
-    def __init__(self, backend: QualityBackend, number: str) -> None:
+    def __init__(
+        self, backend: QualityBackend, number: str, open_copy: OpenCopy | None = None
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.number = number
+        self.open_copy = open_copy
         self.detail: CapaDetail | None = None
         self.answers = 0
 
@@ -212,10 +216,18 @@ class CapaScreen(StationScreen):
             yield Vertical(id="capa-sections")
             with Horizontal(classes="q-row"):
                 yield Button("Close CAPA…", id="capa-close", variant="primary")
+                yield Button("Print record", id="capa-print")
             yield Static("", id="capa-close-why", classes="q-why", markup=False)
+            yield Static("", id="capa-print-why", classes="q-why", markup=False)
 
     def on_mount(self) -> None:
+        show_print(self.query_one("#capa-print", Button),
+                   self.query_one("#capa-print-why", Static), self.open_copy)  # fmt: skip
         self.load()
+
+    @on(Button.Pressed, "#capa-print")
+    def print_record(self) -> None:
+        print_copy(self, self.open_copy, "capa", self.number)
 
     def load(self) -> None:
         who = actor(self)

@@ -30,6 +30,7 @@ from screens.quality.backend import (
     ResultLine,
 )
 from screens.quality.common import actor, manifestations, offer, refusal, say, word
+from screens.quality.plan import PlanScreen
 from screens.station import fmt_time, station_of
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.columns import fit_columns
@@ -124,6 +125,9 @@ class InspectionScreen(StationScreen):
             yield Static("", id="insp-plan", classes="q-box", markup=False)
             yield Static("", id="insp-decision", classes="q-decision", markup=False)
             yield Static("", id="insp-message", classes="q-message", markup=False)
+            with Horizontal(classes="q-row", id="insp-plan-row"):  # no plan in the tables
+                yield Button("Enter plan…", id="insp-enter-plan", variant="warning")
+            yield Static("", id="insp-enter-plan-why", classes="q-why", markup=False)
             with Horizontal(classes="q-row", id="insp-samples"):
                 yield Button("◀ Prev", id="insp-prev")
                 yield Static("", id="insp-sample", classes="q-label", markup=False)
@@ -183,6 +187,14 @@ class InspectionScreen(StationScreen):
             decision.update(f"Decision (by the database): {word(d.decision)} — {d.decision_note}")
         self._show_sample()
         a = d.actions
+        self.query_one("#insp-plan-row").display = "plan" in a
+        offer(
+            self.query_one("#insp-enter-plan", Button),
+            self.query_one("#insp-enter-plan-why", Static),
+            a,
+            "plan",
+            "Enter plan",
+        )
         self.query_one("#insp-complete-row").display = "complete" in a
         offer(
             self.query_one("#insp-complete", Button),
@@ -432,6 +444,11 @@ class InspectionScreen(StationScreen):
                 lambda s: self.app.push_screen(SignatureModal(s), self.signed),
                 failed=self._refused,
             )
+
+    @on(Button.Pressed, "#insp-enter-plan")
+    def enter_plan(self) -> None:
+        if self.detail is not None:
+            self.app.push_screen(PlanScreen(self.backend, self.detail), self.signed)
 
     @on(Button.Pressed, "#insp-release")
     def release(self) -> None:

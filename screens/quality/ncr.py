@@ -31,6 +31,7 @@ from screens.quality.backend import (
 )
 from screens.quality.common import actor, manifestations, offer, refusal, say, word
 from screens.quality.lists import RecordList
+from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.station import fmt_time, station_of
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.keyboard import TouchInput
@@ -169,18 +170,23 @@ class NcrScreen(StationScreen):
         *,
         open_capa: Callable[[str], Screen[Any]] | None = None,
         new_capa: Callable[[str], Screen[Any]] | None = None,
+        open_copy: OpenCopy | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
         self.number = number
         self.open_capa = open_capa
         self.new_capa = new_capa
+        self.open_copy = open_copy
         self.detail: NcrDetail | None = None
         self.answers = 0
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="q-scroll"):
             yield Static("Loading…", id="ncr-head", classes="q-title", markup=False)
+            with Horizontal(classes="q-row"):
+                yield Button("Print record", id="ncr-print")
+            yield Static("", id="ncr-print-why", classes="q-why", markup=False)
             yield Static("", id="ncr-risk", classes="q-box", markup=False)
             yield Static("", id="ncr-message", classes="q-message", markup=False)
             yield Static("Lots", classes="q-title")
@@ -209,11 +215,17 @@ class NcrScreen(StationScreen):
             yield Static("", id="ncr-signatures", classes="q-box", markup=False)
 
     def on_mount(self) -> None:
+        show_print(self.query_one("#ncr-print", Button), self.query_one("#ncr-print-why", Static),
+                   self.open_copy)  # fmt: skip
         self.load()
 
     def on_screen_resume(self) -> None:
         if self.detail is not None:
             self.load()
+
+    @on(Button.Pressed, "#ncr-print")
+    def print_record(self) -> None:
+        print_copy(self, self.open_copy, "ncr", self.number)
 
     def load(self) -> None:
         who = actor(self)

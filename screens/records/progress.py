@@ -1,8 +1,9 @@
-"""A modal that prints a batch record in a worker and shows its progress, then where the
-PDF is. Returns the RecordPrinted (None when it failed or was closed). Any screen that
-names a work order or lot pushes it:
+"""A modal that prints a batch record — or, with ``record_type``, one record's true copy —
+in a worker and shows its progress, then where the PDF is. Returns the RecordPrinted (None
+when it failed or was closed). Any screen that names a work order or lot pushes it:
 
     self.app.push_screen(RecordProgressModal(backend, actor, "WO-000012"), self._printed)
+    self.app.push_screen(RecordProgressModal(backend, actor, "NCR-000003", record_type="ncr"))
 """
 
 from __future__ import annotations
@@ -33,18 +34,25 @@ class RecordProgressModal(ModalScreen[RecordPrinted | None]):
     RecordProgressModal Button { width: 100%; height: 3; margin: 1 0 0 0; }
     """
 
-    def __init__(self, backend: RecordsBackend, actor: str, ident: str) -> None:
+    def __init__(
+        self, backend: RecordsBackend, actor: str, ident: str, *, record_type: str | None = None
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.actor = actor
         self.ident = ident
+        self.record_type = record_type  # None: the batch record of a work order or lot
         self.result: RecordPrinted | None = None
         self.failure: str | None = None
         self.seen: list[str] = []  # the steps shown, in order
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Printing the batch record of {self.ident}", id="record-title")
+            what = (
+                "the batch record" if self.record_type is None
+                else f"the true copy of {self.record_type.replace('_', ' ')}"
+            )  # fmt: skip
+            yield Static(f"Printing {what} {self.ident}", id="record-title", markup=False)
             yield ProgressBar(total=100, show_eta=False, id="record-progress")
             yield Static("starting", id="record-step", markup=False)
             yield Static("", id="record-result", markup=False)
@@ -62,7 +70,12 @@ class RecordProgressModal(ModalScreen[RecordPrinted | None]):
                 self.app.call_from_thread(self._progressed, fraction, step)
 
         try:
-            printed = self.backend.print_record(self.actor, self.ident, progress)
+            if self.record_type is None:
+                printed = self.backend.print_record(self.actor, self.ident, progress)
+            else:
+                printed = self.backend.print_copy(
+                    self.actor, self.record_type, self.ident, progress
+                )
         except WorkCellError as exc:
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._failed, f"{exc.title}: {exc.message}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.services.materials.db import run as run_sql
 from domain.services.quality import inspections
 from kiosk import cli
 from tests.conftest import TestDatabase
@@ -136,3 +137,30 @@ def test_an_inspector_completes_and_may_not_release_at_the_command_line(
     )
     assert code == 0, err
     assert "released" in out
+
+
+def test_qa_enters_and_signs_a_manual_plan_at_the_command_line(run: Run, q: Quality) -> None:
+    """Resin by weight has no table cell: the plan entered with --pin-stdin is signed
+    "plan_approved"; the inspector may not."""
+    _release_template(q, "resin", "Resin receiving (CLI)")  # no other test here takes resin
+    lot = q.plant.receive("resin", "25.5")
+    with q.plant.uow(q.plant.qa) as uow:
+        (number,) = inspections.inspections_of_lot(uow, lot)
+    plan = ("quality", "inspection", "plan", number, "--class", "major", "--n", "3", "--ac", "0",
+            "--re", "1", "--note", "three grab samples")  # fmt: skip
+    code, _, err = run(*plan, "--as", q.inspector, "--pin-stdin", stdin=(PIN,))
+    assert code == cli.REFUSED, err
+    code, out, err = run(*plan, "--as", q.plant.qa, "--pin-stdin", stdin=(PIN,))
+    assert code == 0, err
+    assert "signed as approved" in out
+    minor = ("quality", "inspection", "plan", number, "--class", "minor", "--n", "2", "--ac",
+             "0", "--re", "1", "--note", "two grab samples")  # fmt: skip
+    assert run(*minor, "--as", q.plant.qa, "--pin-stdin", stdin=(PIN,))[0] == 0
+    with q.plant.uow(q.plant.qa) as uow:
+        view = inspections.get_inspection(uow, number)
+        signed = run_sql(
+            uow, "SELECT count(*) FROM workcell.signature WHERE record_type = 'inspection'"
+            " AND record_id = :i AND meaning = 'plan_approved'", {"i": view.id},
+        )[0][0]  # fmt: skip
+    assert view.sample_size == 3 and {p.source for p in view.plans} == {"manual"}
+    assert signed == 2

@@ -25,6 +25,7 @@ from domain.services.eco import Signing
 from domain.services.materials.db import id_of, one, run, scalar
 from domain.services.quality.signing import sign_records
 from domain.uow import UnitOfWork
+from domain.views.quality import Overdue
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,6 @@ class CapaView:
     created_by: str
     version: int
     sections: tuple[Section, ...]
-
-
-@dataclass(frozen=True)
-class Overdue:
-    capa_number: str
-    ncr_number: str
-    discipline: str
-    owner: str
-    due_date: dt.date
 
 
 def get_capa(uow: UnitOfWork, number: str) -> CapaView:

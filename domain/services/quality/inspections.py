@@ -9,6 +9,8 @@ API:
                 serial=None, note="") -> int                            (quality.inspect)
   invalidate_result(uow, result_id, reason)                              (kept, with the reason)
   set_manual_plan(uow, number, defect_class, n, ac, re, note)            (QA, missing cells)
+  approve_manual_plan(uow, number, defect_class, n, ac, re, note, signing)
+                                          (the same, signed "plan_approved" in one step)
   complete_inspection(uow, number, signing) -> InspectionView            (signed "inspected")
   release_inspection / reject_inspection(uow, number, signing)           (QA; moves the lot)
 
@@ -21,7 +23,6 @@ work order's lot is released after its review), and a rejection goes to an NCR (
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,6 +31,9 @@ from domain.services.eco import Signing
 from domain.services.materials.db import lot_id, one, run, scalar
 from domain.services.quality.signing import sign_records
 from domain.uow import UnitOfWork
+from domain.views.quality import Result
+
+__all__ = ["InspectionView", "Plan", "Result"]  # Result: the screens' view too
 
 
 @dataclass(frozen=True)
@@ -54,27 +58,17 @@ class Plan:
             via = f" ({self.code_letter} {self.table_cell} -> {self.plan_letter})"
         elif self.code_letter:
             via = f" (letter {self.code_letter})"
-        what = {"hundred_percent": "100 % (n reaches the lot)", "manual": "entered by QA"}
-        basis = {"fixed": "fixed count", "full": "every unit"}.get(self.source, "")
-        basis = f"AQL {self.aql}" if self.aql is not None else basis or "no AQL"
+        what = {
+            "hundred_percent": "100 % (n reaches the lot)",
+            "manual": f"entered by QA ({self.note})",
+            "fixed": "fixed count",
+            "full": "every unit",
+        }
+        aql = f" AQL {self.aql.normalize():f}" if self.aql is not None else ""
         return (
-            f"{self.defect_class}: {basis}{via} n={self.sample_size} Ac {self.ac} "
+            f"{self.defect_class}:{aql}{via} n={self.sample_size} Ac {self.ac} "
             f"Re {self.re}{' — ' + what[self.source] if self.source in what else ''}"
         )
-
-
-@dataclass(frozen=True)
-class Result:
-    id: int
-    sample_no: int
-    characteristic: str
-    seq: int
-    value: Decimal | None
-    passed: bool
-    serial: str | None
-    entered_by: str
-    entered_at: dt.datetime
-    invalidated: str | None  # the reason, when invalidated
 
 
 @dataclass(frozen=True)
@@ -242,6 +236,18 @@ def set_manual_plan(
         "SELECT workcell.set_manual_plan(:i, :c, :n, :ac, :re, :note)",
         {"i": view.id, "c": defect_class, "n": n, "ac": ac, "re": re, "note": note},
     )
+    return get_inspection(uow, number)
+
+
+def approve_manual_plan(
+    uow: UnitOfWork, number: str, defect_class: str, n: int, ac: int, re: int, note: str,
+    signing: Signing,
+) -> InspectionView:  # fmt: skip
+    """QA enters the plan and signs it "plan_approved" in one transaction: the signature is
+    made after the plan, so the content it binds carries n, Ac, Re, the approver and the
+    note (migration 0033: completion is refused while a manual plan lacks it)."""
+    view = set_manual_plan(uow, number, defect_class, n, ac, re, note)
+    sign_records(uow, [("inspection", view.id, view.version)], "plan_approved", signing)
     return get_inspection(uow, number)
 
 

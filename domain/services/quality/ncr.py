@@ -28,6 +28,7 @@ from domain.services.materials.db import lot_id, one, run, scalar
 from domain.services.quality import inspections
 from domain.services.quality.signing import sign_records
 from domain.uow import UnitOfWork
+from domain.views.quality import NcrLot
 
 DISPOSITIONS = ("use_as_is", "rework", "repair", "scrap", "return_to_supplier")
 APPROVALS = ("qa_approved", "engineering_approved", "management_approved")
@@ -40,15 +41,6 @@ class NewNcr:
     severity: int  # 1 negligible .. 5 catastrophic
     occurrence: int  # 1 remote .. 5 frequent
     lots: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class NcrLot:
-    lot_number: str
-    via: str  # direct | forward_trace
-    hold_id: int | None
-    hold_status: str | None
-    lot_status: str
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 score, the rule that last moved the state and every move with its rule.
 
 API:
+  switching_states(uow) -> list[SwitchingRow]           (every item and supplier inspected)
   get_switching(uow, item_number, supplier_code) -> SwitchingView
   move_switching(uow, item_number, supplier_code, to, reason) -> SwitchingView   (QA)
 
@@ -12,35 +13,31 @@ to reduced (score >= 30), discontinued back to tightened, reduced back to normal
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from domain.services.materials.db import id_of, item_id, one, run
 from domain.uow import UnitOfWork
+from domain.views.quality import SwitchingEvent, SwitchingRow, SwitchingView
+
+__all__ = ["SwitchingEvent", "SwitchingRow", "SwitchingView", "get_switching", "move_switching",
+           "switching_states"]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class SwitchingEvent:
-    at: dt.datetime
-    from_status: str
-    to_status: str
-    rule: str
-    score_before: int
-    score_after: int
-    inspection: str | None
-    actor: str
-
-
-@dataclass(frozen=True)
-class SwitchingView:
-    item_number: str
-    supplier: str
-    status: str
-    score: int
-    recent: str
-    tightened_rejects: int
-    last_rule: str
-    events: tuple[SwitchingEvent, ...]
+def switching_states(uow: UnitOfWork, limit: int = 500) -> list[SwitchingRow]:
+    """Every item and supplier with a switching state, the tightest first (discontinued,
+    tightened, then normal and reduced), then the newest move."""
+    return [
+        SwitchingRow(*r)
+        for r in run(
+            uow,
+            "SELECT i.item_number, s.code, w.status, w.score, w.last_rule,"
+            " (SELECT count(*) FROM workcell.switching_event e WHERE e.state_id = w.id),"
+            " (SELECT max(e.at) FROM workcell.switching_event e WHERE e.state_id = w.id)"
+            " FROM workcell.switching_state w JOIN workcell.item i ON i.id = w.item_id"
+            " JOIN workcell.supplier s ON s.id = w.supplier_id"
+            " ORDER BY array_position(ARRAY['discontinued', 'tightened', 'normal', 'reduced'],"
+            " w.status), 7 DESC NULLS LAST, i.item_number, s.code LIMIT :n",
+            {"n": limit},
+        )
+    ]
 
 
 def get_switching(uow: UnitOfWork, item_number: str, supplier_code: str) -> SwitchingView:
