@@ -350,6 +350,11 @@ def open_lab(prefix: str = "wcsec") -> Lab:
                 " %(argon2_parallelism)s)",
                 CHEAP,
             )
+        # One lab serves every security test of a run (all of them in one process on the
+        # PG18 stage): the station's sign-in look-up limit is a per-15-minute budget that the
+        # suite's own sign-ins on station_pytest would exhaust. test_guessing lowers it to
+        # prove the limit and restores it; the failure limit stays the policy's.
+        lab.set_policy(station_lookup_limit=100_000)
     except BaseException:
         drop_test_database(db)
         raise
