@@ -24,9 +24,10 @@ _OWNER = (
     " set_config('workcell.system_actor', 'system', true),"
     " set_config('workcell.reason', %s, true)"
 )
+# at and db_login are the server's (workcell.operation_event_facts, BEFORE INSERT)
 _INSERT = (
-    "INSERT INTO workcell.operation_event (kind, at, db_login, os_user, host, detail)"
-    " VALUES (%s, now(), '', %s, %s, %s::jsonb) RETURNING id, at::text, db_login"
+    "INSERT INTO workcell.operation_event (kind, os_user, host, detail)"
+    " VALUES (%s, %s, %s, %s::jsonb) RETURNING id, at::text, db_login"
 )
 _LIST = (
     "SELECT id, kind, at, db_login, os_user, host, detail FROM workcell.operation_event"

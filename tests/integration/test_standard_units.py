@@ -20,13 +20,9 @@ from domain.services import bom
 from domain.services.materials import units
 from domain.services.materials.db import run
 from domain.services.work_orders import execution
-from kiosk.sessions import SessionBook
-from kiosk.settings import StationSettings
-from kiosk.work_order_backend import KioskWorkOrderBackend
-from tests.conftest import TestDatabase, unique
+from tests.conftest import TestDatabase
 from tests.integration.engineering_helpers import ENGINEER, release_through_eco
-from tests.integration.work_order_helpers import Line, build_line
-from tests.sessions import session_of
+from tests.integration.work_order_helpers import Line, build_line, station_backend
 
 D = Decimal
 
@@ -94,11 +90,7 @@ def test_the_station_scan_consumes_the_boms_grams_of_a_kilogram_lot(
     """The kiosk's scan: 10 sub-assemblies × 50 g = 500 g, i.e. 0.5 kg of the lot."""
     wo = line.new_work_order("10")
     resin = line.plant.stocked("resin", "5")
-    book = SessionBook(session_factory)
-    book.add(session_of(session_factory, line.op1))
-    settings = StationSettings(name=unique("st"), site="PLANT-1", zone="LINE-2",
-                               timezone="UTC", idle_timeout_s=600, data_dir=tmp_path)  # fmt: skip
-    backend = KioskWorkOrderBackend(session_factory, settings, sessions=book)
+    backend = station_backend(session_factory, line.op1, tmp_path)
     view = backend.scan_component(line.op1, line.step(wo, 1).id, resin)
     assert _on_hand(line, resin) == D("4.5")
     entry = view.entry("RESIN_LOT")

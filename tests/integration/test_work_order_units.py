@@ -21,13 +21,9 @@ from domain.services import bom
 from domain.services.materials import units
 from domain.services.materials.db import run
 from domain.services.work_orders import execution
-from kiosk.sessions import SessionBook
-from kiosk.settings import StationSettings
-from kiosk.work_order_backend import KioskWorkOrderBackend
-from tests.conftest import TestDatabase, unique
+from tests.conftest import TestDatabase
 from tests.integration.engineering_helpers import ENGINEER, release_through_eco
-from tests.integration.work_order_helpers import Line, build_line
-from tests.sessions import session_of
+from tests.integration.work_order_helpers import Line, build_line, station_backend
 
 D = Decimal
 GRAMS_PER_UNIT = D(50)  # the BOM: 50 g of resin per sub-assembly
@@ -106,11 +102,7 @@ def test_the_station_scan_consumes_what_the_bom_needs_in_grams(
     """The kiosk's scan of our lot label: the BOM's 500 g for 10, i.e. 0.5 kg of the lot."""
     wo = line.new_work_order("10")
     resin = line.plant.stocked("resin", "5")
-    book = SessionBook(session_factory)
-    book.add(session_of(session_factory, line.op1))
-    settings = StationSettings(name=unique("st"), site="PLANT-1", zone="LINE-2",
-                               timezone="UTC", idle_timeout_s=600, data_dir=tmp_path)  # fmt: skip
-    backend = KioskWorkOrderBackend(session_factory, settings, sessions=book)
+    backend = station_backend(session_factory, line.op1, tmp_path)
     view = backend.scan_component(line.op1, line.step(wo, 1).id, resin)
     assert _on_hand(line, resin) == D("4.5")
     entry = view.entry("RESIN_LOT")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,9 @@ from domain.services.routing import DataSpec, OperationSpec, SignoffSpec, StepSp
 from domain.services.work_orders import execution, planning, training
 from domain.uow import UnitOfWork
 from domain.views.work_orders import StepView
+from kiosk.sessions import SessionBook
+from kiosk.settings import StationSettings
+from kiosk.work_order_backend import KioskWorkOrderBackend
 from tests.conftest import TestDatabase, unique
 from tests.integration.engineering_helpers import (
     ENGINEER,
@@ -121,3 +125,14 @@ def build_line(database: TestDatabase, factory: sessionmaker[Session]) -> Line:
         uow.commit()
     assert engineer == ENGINEER
     return Line(plant, planner, op1, op2, untrained, plant.supervisor, qa2, code, sub, cap, resin)
+
+
+def station_backend(
+    factory: sessionmaker[Session], username: str, data_dir: Path
+) -> KioskWorkOrderBackend:
+    """The kiosk's work-order backend of a line station with ``username`` signed in."""
+    book = SessionBook(factory)
+    book.add(session_of(factory, username))
+    settings = StationSettings(name=unique("st"), site="PLANT-1", zone="LINE-2",
+                               timezone="UTC", idle_timeout_s=600, data_dir=data_dir)  # fmt: skip
+    return KioskWorkOrderBackend(factory, settings, sessions=book)
