@@ -74,6 +74,8 @@ class AccountReviewScreen(StationScreen):
         self.view = "people"
         self.review: Review | None = None
         self.readers: Readers | None = None
+        # the view the table shows now: a view pressed is shown only when its data arrives
+        self.shown_view: str | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
@@ -116,6 +118,7 @@ class AccountReviewScreen(StationScreen):
                          failed=self._failed, group="account-review")  # fmt: skip
 
     def _table(self, columns: tuple[str, ...]) -> DataTable[object]:
+        self.shown_view = self.view
         table: DataTable[object] = self.query_one("#ar-table", DataTable)
         table.clear(columns=True)
         table.add_columns(*columns)

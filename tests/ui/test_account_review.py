@@ -61,8 +61,8 @@ async def test_admin_disables_the_dormant_accounts_by_a_signed_decision(
         assert str(table.get_row(old.username)[3]) == "never"
         assert "dormant" in screen_text(app)
         await click(pilot, "#ar-dormant")
-        await until(pilot, lambda: table.row_count and table.get_row_index(old.username) >= 0,
-                    "the dormant view")  # fmt: skip
+        await until(pilot, lambda: screen.shown_view == "dormant", "the dormant view")
+        assert table.get_row_index(old.username) >= 0
         assert ida.username not in {str(r.value) for r in table.rows}
         _save(app, tmp_path / f"account_review_{size[0]}x{size[1]}.svg")
         await click(pilot, "#ar-disable")
