@@ -24,6 +24,7 @@ from hardware.protocols import CardReader
 from hardware.wedge import Wedge
 from kiosk.bridge import HardwareBridge, wedge_config
 from kiosk.clock import Clock, ServerClock
+from kiosk.heap import HeapPacer
 from kiosk.settings import StationSettings
 from kiosk.shift import Shift
 from screens import messages
@@ -113,6 +114,7 @@ class WorkCellApp(App[None]):
         self.bridge = HardwareBridge(self, reader, wedge)
         self.shift = Shift(self)
         self.last_activity = time.monotonic()
+        self.heap: HeapPacer | None = None  # make_app(pace_heap=True): kiosk/heap.py
         self._db_problem = ""
         self._reader_problem = ""
         self._sealer_problem = ""
@@ -216,10 +218,15 @@ class WorkCellApp(App[None]):
                 self, self.startup_check, self._checked, failed=self._refused, group="startup"
             )
         tick = min(1.0, max(0.1, self.settings.idle_timeout_s / 4))
-        self.set_interval(tick, self.shift.check_idle)
+        self.set_interval(tick, self._idle_tick)
         if self.server_clock is not None:
             self._sync_clock()
             self.set_interval(CLOCK_SYNC_S, self._sync_clock)
+
+    def _idle_tick(self) -> None:
+        self.shift.check_idle()
+        if self.heap is not None:
+            self.heap.idle(self.last_activity)
 
     def _checked(self, settings: StationSettings) -> None:
         self.settings = settings
@@ -327,11 +334,15 @@ def make_app(
     clock: Clock | None = None,
     wedge: Wedge | bool | None = True,
     sealer_engine: Engine | None = None,
+    pace_heap: bool = False,
 ) -> WorkCellApp:
     """The station app. ``wedge=True`` builds the decoder from the station's [scanner];
-    with ``sealer_engine`` the app runs the background audit sealer (kiosk/sealer.py)."""
+    with ``sealer_engine`` the app runs the background audit sealer (kiosk/sealer.py);
+    ``pace_heap`` moves full garbage collections to idle moments (kiosk/heap.py)."""
     decoder = Wedge(wedge_config(settings.scanner)) if wedge is True else (wedge or None)
     app = WorkCellApp(settings, backend, reader=reader, wedge=decoder, clock=clock)
+    if pace_heap:
+        app.heap = HeapPacer()
     if sealer_engine is not None:
         from kiosk.sealer import Sealer
 

@@ -61,7 +61,9 @@ def run_station(settings: StationSettings) -> int:
     from kiosk.deferred import DeferredBackend
 
     deferred = DeferredBackend()
-    app = make_app(settings, cast(StationBackend, deferred), reader=card_reader(settings))
+    app = make_app(
+        settings, cast(StationBackend, deferred), reader=card_reader(settings), pace_heap=True
+    )
     built: list[Any] = []
 
     def start() -> StationSettings:

@@ -21,6 +21,10 @@ class StatusBar(Static):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = ""
+
     def on_mount(self) -> None:
         self.refresh_line()
         self.set_interval(1.0, self.refresh_line)
@@ -36,7 +40,12 @@ class StatusBar(Static):
         whos = names or ["Not signed in"]
         places = [f"{station.station_name} · {station.station_place}", station.station_name]
         width = max(self.content_size.width, 20) if self.is_mounted else 78
-        self.update(_fit(whos, places, clock, width))
+        line = _fit(whos, places, clock, width)
+        if line != self.line:
+            self.line = line
+            # one line of fixed height: a repaint, not a layout of the whole screen (the
+            # default), which cost a frame ~60 ms after every step shown and every second
+            self.update(line, layout=False)
 
 
 def _fit(whos: list[str], places: list[str], clock: str, width: int) -> str:
