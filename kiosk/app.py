@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from textual import events
 from textual.app import App
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.theme import Theme
 
@@ -314,6 +315,19 @@ class WorkCellApp(App[None]):
             return
         target = screen.focused or screen
         target.post_message(messages.BarcodeScanned(message.data, message.source, True))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification literal by default: they quote lot numbers, names, scanned
+        data and the database's refusals, which are stored text, never markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_card_refused(self, message: messages.CardRefused) -> None:
         self.notify(message.message, title="Card refused", severity="error", timeout=8)

@@ -105,11 +105,11 @@ class SecurityEventsScreen(StationScreen):
             yield Button("Select several (s)", id="sec-select")
             yield Button("Showing: unacknowledged (u)", id="sec-toggle")
             yield Button("Refresh (r)", id="sec-refresh")
-        yield Static("", id="sec-count")
+        yield Static("", id="sec-count", markup=False)
         yield TapTable(id="sec-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="sec-pager", classes="pager"):
             yield Button("◀ Newer", id="sec-prev")
-            yield Static("", id="sec-page")
+            yield Static("", id="sec-page", markup=False)
             yield Button("Older ▶", id="sec-next")
 
     def on_mount(self) -> None:

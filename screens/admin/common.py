@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -31,7 +32,7 @@ def permitted(node: Widget, permission: str) -> SignedInUser | None:
         "Ask an administrator if you need it."
     )
     for banner in node.query(".refusal").results(Static):
-        banner.update(refusal)
+        banner.update(Text(refusal))  # a printed name is stored text, never markup
         banner.display = True
     node.app.notify(refusal, title="Not allowed", severity="error", timeout=8)
     return None

@@ -30,6 +30,7 @@ from screens.stages import show_stage
 from screens.station import station_of
 from screens.widgets import Keypad, StationHeader
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import printable
 
 _VISIBLE = {
     "sig-pin": frozenset({"-pin"}),
@@ -62,13 +63,16 @@ class ProofModal(ModalScreen[ResultT | None]):
         yield StationHeader()
         with Horizontal(id="sig-body"):
             with Vertical(id="sig-info"):
-                yield Static(f"{self.HEADING}: {self.meaning.upper()}", id="sig-heading")
+                yield Static(
+                    f"{self.HEADING}: {self.meaning.upper()}", id="sig-heading", markup=False
+                )
                 with VerticalScroll(id="sig-record-box"):
-                    yield Static("Loading…", id="sig-record")
+                    # what is signed, exactly as stored: never parsed as markup, controls shown
+                    yield Static("Loading…", id="sig-record", markup=False)
                 if self.COMMENT:
                     yield TouchInput(placeholder="Comment (optional)", id="sig-comment")
-                yield Static(self.TAP, id="sig-prompt")
-                yield Static("", id="sig-error")
+                yield Static(self.TAP, id="sig-prompt", markup=False)  # a typed username
+                yield Static("", id="sig-error", markup=False)
                 yield TouchInput(placeholder="username, then Enter", id="sig-username")
                 with Horizontal(id="sig-buttons"):
                     yield Button("Cancel", id="sig-cancel", variant="error")
@@ -92,7 +96,7 @@ class ProofModal(ModalScreen[ResultT | None]):
         raise NotImplementedError
 
     def show_record(self, lines: list[str]) -> None:
-        self.query_one("#sig-record", Static).update("\n".join(lines))
+        self.query_one("#sig-record", Static).update(printable("\n".join(lines)))
 
     def _state(self, state: str) -> None:
         self.stage_name = state
