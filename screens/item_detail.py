@@ -29,7 +29,7 @@ class ItemDetailScreen(StationScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="item-actions"):
-            yield Static(self.item_number, id="item-heading")
+            yield Static(self.item_number, id="item-heading", markup=False)
             yield Button("Approve…", id="item-approve", variant="success", disabled=True)
             yield Button("Print record", id="item-print")
         yield Static("", id="item-approve-why", markup=False)

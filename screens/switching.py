@@ -28,4 +28,5 @@ class SwitchingScreen(Screen[None]):
                 f"Switching to {self.printed_name}…\n"
                 "The previous person's unsaved input is kept for them.",
                 id="switching-text",
+                markup=False,
             )

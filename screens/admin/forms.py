@@ -115,15 +115,15 @@ class ReasonModal(FormModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="form-title")
-            yield Static(self.text, classes="form-text")
+            yield Static(self.title_text, classes="form-title", markup=False)
+            yield Static(self.text, classes="form-text", markup=False)
             with Horizontal(classes="presets"):
                 for n, preset in enumerate(self.presets):
                     yield Button(preset, id=f"preset-{n}")
             yield TouchInput(
                 self.value, placeholder="Reason (recorded in the audit trail)", id="reason"
             )
-            yield Static(self.initial_error, classes="form-error")
+            yield Static(self.initial_error, classes="form-error", markup=False)
             yield from self._buttons(self.ok)
 
     def on_mount(self) -> None:
@@ -164,15 +164,15 @@ class ChoiceModal(FormModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="form-title")
+            yield Static(self.title_text, classes="form-title", markup=False)
             if self.text:
-                yield Static(self.text, classes="form-text")
+                yield Static(self.text, classes="form-text", markup=False)
             with VerticalScroll():
                 for n, (_, label) in enumerate(self.choices):
                     yield Button(label, id=f"choice-{n}", classes="choice")
             if not self.choices:
                 yield Static("Nothing to choose from.", classes="form-text")
-            yield Static(self.initial_error, classes="form-error")
+            yield Static(self.initial_error, classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="form-cancel")
 
@@ -210,7 +210,7 @@ class AddUserModal(FormModal):
                 for role in self.roles:
                     held = values is not None and role in values.roles
                     yield Checkbox(role, held, id=f"role-{role}")
-            yield Static(self.initial_error, classes="form-error")
+            yield Static(self.initial_error, classes="form-error", markup=False)
             yield from self._buttons("Next")
 
     def on_mount(self) -> None:
@@ -254,13 +254,13 @@ class CardCaptureModal(FormModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"New badge for {self.username}", classes="form-title")
+            yield Static(f"New badge for {self.username}", classes="form-title", markup=False)
             yield Static(
                 "Tap the NEW card on the reader now.\n(Or type the card number and press Enter.)",
                 classes="form-text",
             )
             yield TouchInput(placeholder="card number", password=True, id="card-typed")
-            yield Static(self.initial_error, classes="form-error")
+            yield Static(self.initial_error, classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="form-cancel")
                 if self.kept:
@@ -297,7 +297,7 @@ class TemporaryPinModal(FormModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Temporary PIN for {self.username}", classes="form-title")
+            yield Static(f"Temporary PIN for {self.username}", classes="form-title", markup=False)
             yield Static(
                 "Enter a temporary PIN and press OK. Tell it to the user in person: it only\n"
                 "lets them choose their own PIN; they cannot sign with it.",

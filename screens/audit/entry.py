@@ -77,7 +77,7 @@ class EntryScreen(StationScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", classes="refusal")
-        yield Static(f"Loading entry {self.entry_id}…", id="entry-facts")
+        yield Static(f"Loading entry {self.entry_id}…", id="entry-facts", markup=False)
         with Horizontal(id="entry-sections"):
             yield Button("Changes (c)", id="sec-changes", variant="primary")
             yield Button("Transaction (t)", id="sec-transaction")

@@ -68,7 +68,7 @@ class IntegrityScreen(StationScreen):
                 yield Button("Export… (x)", id="int-export", variant="primary")
                 yield Button("Refresh (r)", id="int-refresh")
             yield ProgressBar(total=100, show_eta=False, id="int-progress")
-            yield Static("", id="int-step")
+            yield Static("", id="int-step", markup=False)
 
     def on_mount(self) -> None:
         if permitted(self, "audit.view") is None:
@@ -242,7 +242,7 @@ class ExportModal(ModalScreen[ExportOutcome | None]):
             yield TouchInput(str(self.directory), placeholder="target directory", id="exp-dir")
             yield ProgressBar(total=100, show_eta=False, id="exp-progress")
             yield Static("", id="exp-step")
-            yield Static("", id="exp-error")
+            yield Static("", id="exp-error", markup=False)
             yield Static("", id="exp-done")
             with Horizontal():
                 yield Button("Close", id="exp-close")

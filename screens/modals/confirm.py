@@ -33,8 +33,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, id="confirm-title")
-            yield Static(self.text, id="confirm-text")
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.text, id="confirm-text", markup=False)
             with Horizontal():
                 yield Button(self.cancel_label, id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error")

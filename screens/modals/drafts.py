@@ -41,6 +41,7 @@ class DraftOfferModal(ModalScreen[str | None]):
             yield Static(
                 f"{self.draft.summary}\nKept for you at {when} when someone else signed in.{more}",
                 id="draft-text",
+                markup=False,
             )
             with Horizontal():
                 yield Button("Later", id="draft-later")

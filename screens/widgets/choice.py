@@ -41,7 +41,7 @@ class ChoiceModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, id="choice-title")
+            yield Static(self.title_text, id="choice-title", markup=False)
             # Scrolls when there are more options than fit (a plant's bins at 80x24); Cancel stays.
             with VerticalScroll(id="choice-options"), Grid():
                 for index, option in enumerate(self.options):

@@ -42,12 +42,12 @@ class CompleteModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"{self.number}: every step is done. Count the labels, then complete.",
-                         id="cm-title")  # fmt: skip
+                         id="cm-title", markup=False)  # fmt: skip
             for key, label in COUNTS:
                 with Horizontal(classes="cm-row"):
                     yield Label(label)
                     yield TouchInput("", placeholder=label, type="integer", id=f"cm-{key}")
-            yield Static("", id="cm-error")
+            yield Static("", id="cm-error", markup=False)
             with Horizontal(id="cm-buttons"):
                 yield Button("Later", id="cm-later")
                 yield Button("Complete work order", id="cm-complete", variant="success")

@@ -54,7 +54,7 @@ class ReviewScreen(StationScreen):
         with VerticalScroll(id="rv-scroll"):
             yield Static("", id="rv-exceptions")
             yield Static("", id="rv-record")
-        yield Static("", id="rv-why")
+        yield Static("", id="rv-why", markup=False)
         with Horizontal(id="rv-actions"):
             for action in ACTIONS:
                 yield Button(
