@@ -22,6 +22,7 @@ from screens.stages import show_stage
 from screens.station import station_of
 from screens.widgets import Keypad, StationHeader
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import printable
 
 TAP_PROMPT = "Tap your badge or card on the reader"
 _VISIBLE = {
@@ -53,10 +54,11 @@ class SignInScreen(ModalScreen[SignedInUser]):
         yield StationHeader()
         with Horizontal(id="sign-in-body"):
             with Vertical(id="sign-in-info"):
-                yield Static(self._title(), id="sign-in-title")
+                # printed names, typed usernames, refusals quoting them: stored, never markup
+                yield Static(self._title(), id="sign-in-title", markup=False)
                 yield Static(TAP_PROMPT, id="sign-in-prompt")
-                yield Static("", id="sign-in-who")
-                yield Static("", id="sign-in-error")
+                yield Static("", id="sign-in-who", markup=False)
+                yield Static("", id="sign-in-error", markup=False)
                 yield TouchInput(placeholder="username, then Enter", id="sign-in-username")
                 with Horizontal(id="sign-in-buttons"):
                     if station_of(self).allow_username_pin:
@@ -69,7 +71,7 @@ class SignInScreen(ModalScreen[SignedInUser]):
         if self.locked_for is None:
             return "Sign in"
         return (
-            f"Locked — {self.locked_for.printed_name} is signed in.\n"
+            f"Locked — {printable(self.locked_for.printed_name)} is signed in.\n"
             "Their badge and PIN unlock with their input kept. Anyone else signing in "
             "parks that input as their draft."
         )
@@ -102,10 +104,10 @@ class SignInScreen(ModalScreen[SignedInUser]):
         )
 
     def _owner(self, owner: BadgeHolder) -> None:
-        self.query_one("#sign-in-who", Static).update(owner.printed_name)
+        self.query_one("#sign-in-who", Static).update(printable(owner.printed_name))
 
     def _ask_pin(self, who: str) -> None:
-        self.query_one("#sign-in-who", Static).update(who)
+        self.query_one("#sign-in-who", Static).update(printable(who))
         self.query_one("#sign-in-prompt", Static).update("Enter your PIN, then OK")
         self._state("-pin")
         self.query_one("#pin", Keypad).focus()

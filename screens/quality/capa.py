@@ -28,6 +28,7 @@ from screens.quality.lists import RecordList
 from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.keyboard import KeyboardModal, TouchInput
+from screens.widgets.printable import printable
 
 DISCIPLINES = (
     "D0 plan",
@@ -168,7 +169,7 @@ class SectionRow(Horizontal):
         text.append(f" · {word(s.status)}" if s.status != "open" else "")
         if s.overdue:
             text.append(" · OVERDUE", style="bold red")
-        text.append("\n" + (s.content or "(nothing written yet)"))
+        text.append("\n" + printable(s.content or "(nothing written yet)"))
         for why, what in ((s.write, "write"), (s.complete, "sign")):
             if why and s.status == "open":
                 text.append(f"\n{what}: {why}", style="yellow")

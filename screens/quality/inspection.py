@@ -35,6 +35,7 @@ from screens.station import fmt_time, station_of
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import KeyboardModal, TouchInput
+from screens.widgets.printable import printable
 from screens.widgets.tap_table import TapTable
 
 SCALE = ("1", "2", "3", "4", "5")
@@ -90,7 +91,7 @@ class CharRow(Horizontal):
         if c.limits():
             text.append(f"\n{c.limits()}")
         if c.instruction:
-            text.append(f"\n{c.instruction}", style="italic")
+            text.append(f"\n{printable(c.instruction)}", style="italic")
         if r is not None:
             got = "PASS" if r.passed else "FAIL"
             value = f"{r.value.normalize():f} {c.unit or ''} → " if r.value is not None else ""

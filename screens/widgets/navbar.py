@@ -33,7 +33,7 @@ class NavBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Button("◀ Back", id="nav-back", disabled=not self.back)
-        yield Static(self.title, id="nav-title")
+        yield Static(self.title, id="nav-title", markup=False)  # may name a user or an item
         yield Button("Lock", id="nav-lock", variant="warning")
         yield Button("Sign out", id="nav-sign-out", variant="error")
 

@@ -117,7 +117,9 @@ class StepScreen(StepEquipment, StationScreen):
         self.query_one("#step-title", Static).update(title)
         if new_step:
             self.typed.clear()
-            self.query_one("#step-text", Static).update(view.instructions or "(no instructions)")
+            self.query_one("#step-text", Static).update(
+                printable(view.instructions or "(no instructions)")
+            )
             self.query_one("#step-instructions", VerticalScroll).scroll_home(animate=False)
         if new_step or self.shown_fields != view.fields:  # a balance recorded: Read balance
             self.shown_fields = view.fields
