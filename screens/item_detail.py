@@ -12,6 +12,7 @@ from screens.base import StationScreen, call_backend
 from screens.modals.signature import SignatureModal
 from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.station import fmt_time, station_of
+from screens.widgets.printable import printable
 
 
 class ItemDetailScreen(StationScreen):
@@ -35,9 +36,9 @@ class ItemDetailScreen(StationScreen):
         yield Static("", id="item-approve-why", markup=False)
         yield Static("", id="item-print-why", markup=False)
         with VerticalScroll(id="item-scroll"):
-            yield Static("Loading…", id="item-facts")
+            yield Static("Loading…", id="item-facts", markup=False)
             yield Static("Signatures", id="item-signatures-title")
-            yield Static("", id="item-signatures")
+            yield Static("", id="item-signatures", markup=False)
 
     def on_mount(self) -> None:
         show_print(self.query_one("#item-print", Button),
@@ -64,7 +65,7 @@ class ItemDetailScreen(StationScreen):
         )
         width = max((len(k) for k, _ in detail.facts), default=0)
         facts = "\n".join(f"{k:<{width}}  {v}" for k, v in detail.facts)
-        self.query_one("#item-facts", Static).update(facts)
+        self.query_one("#item-facts", Static).update(printable(facts))
         self.query_one("#item-signatures", Static).update(self._manifestation(detail.signatures))
         approve = self.query_one("#item-approve", Button)
         approve.disabled = not detail.can_approve

@@ -41,7 +41,7 @@ class NewItemScreen(StationScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="new-actions"):
-            yield Static("", id="new-error")
+            yield Static("", id="new-error", markup=False)
             yield Button("Save item", id="new-save", variant="success")
         with Horizontal(id="new-body"):
             with VerticalScroll(id="new-form"):

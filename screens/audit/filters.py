@@ -108,7 +108,7 @@ class AuditFilterModal(ModalScreen[AuditFilter | None]):
                 yield Button("Last hour", id="flt-hour")
                 yield Button("Today", id="flt-today")
                 yield Button("Last 7 days", id="flt-week")
-            yield Static("", id="flt-error")
+            yield Static("", id="flt-error", markup=False)  # quotes what was typed
             with Horizontal():
                 yield Button("Cancel", id="flt-cancel")
                 yield Button("Clear all", id="flt-clear", variant="warning")

@@ -241,9 +241,9 @@ class ExportModal(ModalScreen[ExportOutcome | None]):
                     yield Button(label, id=f"exp-{fmt}", variant=variant)  # type: ignore[arg-type]
             yield TouchInput(str(self.directory), placeholder="target directory", id="exp-dir")
             yield ProgressBar(total=100, show_eta=False, id="exp-progress")
-            yield Static("", id="exp-step")
+            yield Static("", id="exp-step", markup=False)
             yield Static("", id="exp-error", markup=False)
-            yield Static("", id="exp-done")
+            yield Static("", id="exp-done", markup=False)
             with Horizontal():
                 yield Button("Close", id="exp-close")
                 yield Button("Export", id="exp-go", variant="success")

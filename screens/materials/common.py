@@ -6,12 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
 from domain.errors import WorkCellError
 from screens.backend import SignatureLine
 from screens.station import fmt_time, station_of
+from screens.widgets.printable import printable
 
 STATUS = {
     "quarantine": "QUARANTINE",
@@ -50,7 +52,7 @@ def status_text(status: str, held: bool = False, late: str | None = None) -> str
 def say(box: Static, text: str, kind: str = "refused") -> None:
     """Show (or with ``text`` "" hide) the screen's message line: refused, ok or why."""
     box.remove_class("-refused", "-ok", "-why")
-    box.update(text)
+    box.update(Text(printable(text)))  # quotes lot numbers and scans: never markup
     if text:
         box.add_class(f"-{kind}")
 

@@ -3,6 +3,7 @@ words for states."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Button, Static
 
 from screens.materials.common import actor, manifestations, refusal, row_height, say
@@ -32,4 +33,5 @@ def offer(button: Button, why_box: Static, actions: dict[str, str | None], actio
     why = actions.get(action)
     button.disabled = why is not None
     why_box.display = offered and why is not None
-    why_box.update(f"{what}: not now — {why}" if offered and why else "")
+    # the database's reason quotes stored text: never markup
+    why_box.update(Text(f"{what}: not now — {why}" if offered and why else ""))

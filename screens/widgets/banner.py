@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from screens.widgets.printable import printable
 
 
 class Banner(Static):
@@ -25,5 +28,5 @@ class Banner(Static):
         self.message = problem
 
     def watch_message(self, message: str) -> None:
-        self.update(message)
+        self.update(Text(printable(message)))  # a database error can quote stored text
         self.set_class(bool(message), "-shown")
