@@ -325,9 +325,12 @@ class WorkCellApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Every notification literal by default: they quote lot numbers, names, scanned
-        data and the database's refusals, which are stored text, never markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Every notification literal: they quote lot numbers, names, scanned data and the
+        database's refusals, which are stored text, never markup. ``markup`` is ignored on
+        purpose: a screen's or widget's ``notify`` passes ``markup=True`` by default, and
+        nothing at the station notifies in markup."""
+        del markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_card_refused(self, message: messages.CardRefused) -> None:
         self.notify(message.message, title="Card refused", severity="error", timeout=8)
