@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -25,6 +26,7 @@ from screens.messages import BadgePresented
 from screens.modals.confirm import discard_or_stay
 from screens.widgets import Keypad
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import printable
 
 FORM_CSS = """
 FormModal { align: center middle; background: $background 85%; }
@@ -169,7 +171,7 @@ class ChoiceModal(FormModal):
                 yield Static(self.text, classes="form-text", markup=False)
             with VerticalScroll():
                 for n, (_, label) in enumerate(self.choices):
-                    yield Button(label, id=f"choice-{n}", classes="choice")
+                    yield Button(Text(printable(label)), id=f"choice-{n}", classes="choice")
             if not self.choices:
                 yield Static("Nothing to choose from.", classes="form-text")
             yield Static(self.initial_error, classes="form-error", markup=False)

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from screens.widgets.printable import printable
 
 
 class ChoiceModal(ModalScreen[str | None]):
@@ -46,8 +49,11 @@ class ChoiceModal(ModalScreen[str | None]):
             with VerticalScroll(id="choice-options"), Grid():
                 for index, option in enumerate(self.options):
                     chosen = option == self.current
+                    # an option is often stored text (a bin, an instrument): never markup
                     yield Button(
-                        option, id=f"choice-{index}", variant="primary" if chosen else "default"
+                        Text(printable(option)),
+                        id=f"choice-{index}",
+                        variant="primary" if chosen else "default",
                     )
             yield Button("Cancel", id="choice-cancel", variant="error")
 
