@@ -35,6 +35,7 @@ from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.station import fmt_time, station_of
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import printable
 from screens.widgets.tap_table import TapTable
 
 SCALE = ("1", "2", "3", "4", "5")
@@ -239,10 +240,13 @@ class NcrScreen(StationScreen):
         self.answers += 1
         origin = f"from inspection {d.inspection}" if d.inspection else d.origin
         self.query_one("#ncr-head", Static).update(
-            f"{d.number} · {d.title} · {word(d.status)} · raised by {d.created_by} ({origin})"
+            printable(
+                f"{d.number} · {d.title} · {word(d.status)} · raised by {d.created_by} ({origin})"
+            )
         )
         self.query_one("#ncr-risk", Static).update(
-            f"{d.description}\nSeverity {d.severity} × occurrence {d.occurrence} → risk class "
+            f"{printable(d.description)}\n"
+            f"Severity {d.severity} × occurrence {d.occurrence} → risk class "
             f"{d.risk_class.upper()} (risk matrix revision {d.matrix_revision})"
         )
         self.query_one("#ncr-lots", Static).update(

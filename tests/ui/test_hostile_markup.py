@@ -68,3 +68,94 @@ async def test_notifications_are_literal(make_station: Any, person: Any) -> None
         assert note.markup is False
         assert note.message == f"Lot {HOSTILE} refused"
         assert app.is_running
+
+
+async def test_ncr_and_capa_texts_are_shown_as_stored(
+    make_station: Any, person: Any, database: Any, session_factory: Any
+) -> None:
+    """An NCR's title and description and a CAPA section's content, written through the
+    services, are drawn literally on their screens at 80x24 (the section was a ``Text``
+    already; control characters in it were obeyed)."""
+    from domain.services.quality import capa, ncr
+    from kiosk.quality_tiles import QualityScreens, quality_backend_for
+    from screens.quality.capa import CapaScreen
+    from screens.quality.ncr import NcrScreen
+    from tests.ui.quality_helpers import build_quality, raise_capa
+
+    q = build_quality(database, session_factory)
+    qa = person("qa")
+    lot, _ = q.receive()
+    with q.plant.uow(qa.username) as uow:
+        made = ncr.raise_ncr(uow, ncr.NewNcr(f"T {HOSTILE}", f"D {HOSTILE}", 4, 2, (lot,)))
+        uow.commit()
+    capa_number = raise_capa(q, qa, made.number, qa.username, days=5)
+    with q.plant.uow(qa.username) as uow:
+        capa.write_section(uow, capa_number, 0, f"C {HOSTILE}")
+        uow.commit()
+    station = make_station()
+    app = station.app
+    backend = quality_backend_for(station.backend)
+    assert backend is not None
+    screens = QualityScreens(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, qa)
+        ncr_screen = screens.ncr(made.number)
+        assert isinstance(ncr_screen, NcrScreen)
+        app.push_screen(ncr_screen)
+        await until(pilot, lambda: ncr_screen.detail is not None, "the NCR")
+        await pilot.pause()
+        shown = "\n".join(str(w.render()) for w in ncr_screen.query("Static"))
+        assert _literal(shown), shown
+        capa_screen = screens.capa(capa_number)
+        assert isinstance(capa_screen, CapaScreen)
+        app.push_screen(capa_screen)
+        await until(pilot, lambda: capa_screen.detail is not None, "the CAPA")
+        await pilot.pause()
+        section = str(capa_screen.query_one(".sec-text").render())
+        assert f"C {HOSTILE}".replace("\x1b", "␛") in section, section
+        assert app.is_running and app.screen is capa_screen
+
+
+async def test_a_printed_name_in_the_lock_banner_and_choices_are_literal(
+    make_station: Any, person: Any
+) -> None:
+    """The lock screen names who is signed in, a choice modal's options are often stored
+    (bins, instruments): both drawn as stored."""
+    from screens.backend import SignedInUser
+    from screens.sign_in import SignInScreen
+    from screens.widgets.choice import ChoiceModal
+
+    olivia = person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, olivia)
+        lock = SignInScreen(locked_for=SignedInUser("x", f"N {HOSTILE}"))
+        app.push_screen(lock)
+        await until(pilot, lambda: bool(lock.query("#sign-in-title")), "the lock screen")
+        assert _literal(str(lock.query_one("#sign-in-title").render()))
+        app.pop_screen()
+        choice = ChoiceModal(f"Pick {HOSTILE}", [f"O {HOSTILE}", "plain"])
+        app.push_screen(choice)
+        await until(pilot, lambda: app.screen is choice, "the choice")
+        await pilot.pause()
+        assert "[@click=app.quit]quit[/]" in screen_text(app)
+        assert _literal(str(choice.query_one("#choice-0").render()))
+        assert app.is_running
+
+
+async def test_a_screen_notifying_a_scanned_barcode_is_literal(
+    make_station: Any, person: Any
+) -> None:
+    """``Screen.notify`` passes ``markup=True`` unless told: the station still shows it as
+    stored (a refusal echoing what was scanned)."""
+    olivia = person("operator")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, olivia)
+        app.screen.notify(f"Not a lot label: {HOSTILE}", title="Scan refused")
+        await until(pilot, lambda: bool(app._notifications), "the notification")
+        note = next(iter(app._notifications))
+        assert note.markup is False and note.message == f"Not a lot label: {HOSTILE}"
+        assert app.is_running
