@@ -6,6 +6,7 @@ characters are shown, not obeyed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from domain.services import item_approval, items
@@ -71,7 +72,7 @@ async def test_notifications_are_literal(make_station: Any, person: Any) -> None
 
 
 async def test_ncr_and_capa_texts_are_shown_as_stored(
-    make_station: Any, person: Any, database: Any, session_factory: Any
+    make_station: Any, person: Any, database: Any, session_factory: Any, tmp_path: Path
 ) -> None:
     """An NCR's title and description and a CAPA section's content, written through the
     services, are drawn literally on their screens at 80x24 (the section was a ``Text``
@@ -106,6 +107,7 @@ async def test_ncr_and_capa_texts_are_shown_as_stored(
         await pilot.pause()
         shown = "\n".join(str(w.render()) for w in ncr_screen.query("Static"))
         assert _literal(shown), shown
+        app.save_screenshot("hostile-ncr.svg", path=str(tmp_path))
         capa_screen = screens.capa(capa_number)
         assert isinstance(capa_screen, CapaScreen)
         app.push_screen(capa_screen)
@@ -113,6 +115,7 @@ async def test_ncr_and_capa_texts_are_shown_as_stored(
         await pilot.pause()
         section = str(capa_screen.query_one(".sec-text").render())
         assert f"C {HOSTILE}".replace("\x1b", "␛") in section, section
+        app.save_screenshot("hostile-capa.svg", path=str(tmp_path))
         assert app.is_running and app.screen is capa_screen
 
 
