@@ -402,6 +402,14 @@ def translate(exc: BaseException) -> WorkCellError | None:
             "Try again in a moment or call IT."
         )
     orig: Any = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "25006":
+        # read_only_sql_transaction: the server this connection reached is no longer the
+        # primary (a failover demoted it, or it is a standby); the station retries and its
+        # multi-host URL (target_session_attrs=read-write) finds the new primary
+        return DatabaseUnavailable(
+            "The database is switching servers. Nothing was saved; your entry is kept. "
+            "Try again in a moment."
+        )
     unstorable = _unstorable(exc, orig)
     if unstorable is not None:
         return unstorable
