@@ -20,12 +20,24 @@ def _waiting(i: v.StepInspectionView) -> str:
         return f"Inspection {i.number} ({i.decision or '?'}) waits for QA's disposition."
     if i.status == "referred" and i.ncr_status == "open":
         return (
-            f"Inspection {i.number} went to NCR {i.ncr_number}: the step waits for its disposition."
+            f"Inspection {i.number} went to {i.ncr_number}: the step waits for its disposition."
         )
     if i.status == "referred":
         disposition = (i.ncr_disposition or "").replace("_", " ")
-        return f"NCR {i.ncr_number} was dispositioned {disposition}: this step does not go on."
+        return (
+            f"{i.ncr_number} was dispositioned {disposition}: this step does not go on."
+            " Complete the work order short; QA approves the deviation that opens."
+        )
     return f"Inspection {i.number} is {i.status}."
+
+
+def _stops(i: v.StepInspectionView) -> bool:
+    """As workcell.work_order_stop: referred to an NCR that scrapped or returned the work."""
+    return (
+        i.status == "referred"
+        and i.ncr_status in ("dispositioned", "closed")
+        and i.ncr_disposition in ("scrap", "return_to_supplier")
+    )
 
 
 def inspection_dto(step: v.StepView) -> s.StepInspection | None:
@@ -43,5 +55,5 @@ def inspection_dto(step: v.StepView) -> s.StepInspection | None:
     return s.StepInspection(
         kind=i.inspection_type, number=i.number, status=i.status, decision=i.decision or "",
         results=i.results, needed=i.needed, ncr=ncr if i.ncr_number else "",
-        accepted=i.accepted, waiting=_waiting(i),
+        accepted=i.accepted, waiting=_waiting(i), stops_work_order=_stops(i),
     )  # fmt: skip

@@ -166,6 +166,9 @@ class StepInspection:
     ncr: str = ""  # "NCR2612-00001 (open)" when referred
     accepted: bool = False
     waiting: str = ""  # what the step waits for (the database's words), "" when accepted
+    # its NCR was dispositioned scrap or return to supplier: the step never goes on and the
+    # work order is completed short from here (migration 0035)
+    stops_work_order: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,10 @@ class StepView:
     def waits_for_inspection(self) -> bool:
         """The step names an inspection not accepted yet: no signature, no close."""
         return self.inspection is not None and not self.inspection.accepted
+
+    @property
+    def stops_work_order(self) -> bool:
+        return self.inspection is not None and self.inspection.stops_work_order
 
     @property
     def open_deviations(self) -> tuple[DeviationView, ...]:

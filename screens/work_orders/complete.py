@@ -1,6 +1,8 @@
-"""Every step of a work order is done: count the labels (issued, used, destroyed), then
-complete it. The database reconciles yield and labels (21 CFR 211.188(b)(7)-(8)) and opens
-a deviation when either is outside its limit; QA sees it in the review."""
+"""Every step of a work order is done, or an NCR stopped it at a step (scrap, return to
+supplier): count the labels (issued, used, destroyed), then complete it. The database
+reconciles yield and labels (21 CFR 211.188(b)(7)-(8)) and opens a deviation when either is
+outside its limit, and one naming the NCR for a work order completed short; QA sees them in
+the review."""
 
 from __future__ import annotations
 
@@ -34,15 +36,22 @@ class CompleteModal(ModalScreen[str | None]):
     CompleteModal #cm-buttons > Button { width: 1fr; margin-right: 1; }
     """
 
-    def __init__(self, backend: WorkOrderBackend, number: str) -> None:
+    def __init__(self, backend: WorkOrderBackend, number: str, stopped: str = "") -> None:
         super().__init__()
         self.backend = backend
         self.number = number
+        self.stopped = stopped  # "stopped at step 2 by NCR …": completed short
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"{self.number}: every step is done. Count the labels, then complete.",
-                         id="cm-title", markup=False)  # fmt: skip
+            if self.stopped:
+                title = (
+                    f"{self.number} {self.stopped}: the steps from there are not done."
+                    " Count the labels, then complete it short (QA approves the deviation)."
+                )
+            else:
+                title = f"{self.number}: every step is done. Count the labels, then complete."
+            yield Static(title, id="cm-title", markup=False)
             for key, label in COUNTS:
                 with Horizontal(classes="cm-row"):
                     yield Label(label)
@@ -50,7 +59,10 @@ class CompleteModal(ModalScreen[str | None]):
             yield Static("", id="cm-error", markup=False)
             with Horizontal(id="cm-buttons"):
                 yield Button("Later", id="cm-later")
-                yield Button("Complete work order", id="cm-complete", variant="success")
+                if self.stopped:
+                    yield Button("Complete short", id="cm-complete", variant="warning")
+                else:
+                    yield Button("Complete work order", id="cm-complete", variant="success")
 
     def _counts(self) -> tuple[str, str, str]:
         issued, used, destroyed = (self.query_one(f"#cm-{k}", Input).value for k, _ in COUNTS)

@@ -85,6 +85,7 @@ class StepScreen(StepEquipment, StationScreen):
             yield Button("Approve dev.", id="step-approve", variant="warning")
             yield Button("Next step ▶", id="step-next", variant="primary")
             yield Button("Deviation…", id="step-deviation")
+            yield Button("Complete short…", id="step-short", variant="warning")
 
     def on_mount(self) -> None:
         for button in self.query("#step-actions > Button").results(Button):
@@ -199,6 +200,8 @@ class StepScreen(StepEquipment, StationScreen):
         # button when it waited for something done elsewhere, e.g. QA approving at their desk)
         self.query_one("#step-next").display = all(g.signed for g in view.signoffs)
         self.query_one("#step-deviation").display = True
+        # its NCR scrapped the work: nothing more runs here, the work order ends short
+        self.query_one("#step-short").display = view.stops_work_order
         self._status("\n".join(said), alarm=bool(view.open_deviations))
 
     @staticmethod
@@ -380,6 +383,16 @@ class StepScreen(StepEquipment, StationScreen):
             self, lambda: self.backend.finish_step(user.username, view.step_id, view.version),
             self.show, failed=self.refused, group="step-entry",
         )  # fmt: skip
+
+    @on(Button.Pressed, "#step-short")
+    def complete_short(self) -> None:
+        view = self.view
+        if view is None or not view.stops_work_order or view.inspection is None:
+            return
+        stopped = f"stopped at step {view.seq} by {view.inspection.ncr}"
+        self.app.push_screen(
+            CompleteModal(self.backend, view.work_order, stopped=stopped), self._completed
+        )
 
     @on(Button.Pressed, "#step-approve")
     def approve(self) -> None:

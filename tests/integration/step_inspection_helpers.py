@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.services import bom, routing
-from domain.services.quality import inspections, templates
+from domain.services.quality import inspections, ncr, templates
 from domain.services.quality.templates import Characteristic, NewTemplate
 from domain.services.routing import DataSpec, OperationSpec, SignoffSpec, StepSpec
 from domain.services.work_orders import execution, planning
@@ -112,6 +112,25 @@ class InspectedLine:
                 inspections.record_result(uow, insp.number, sample, 1, passed=sample > fail)
             inspections.complete_inspection(uow, insp.number, self.plant.signing(self.inspector))
             uow.commit()
+
+    def refer_and_disposition(self, number: str, disposition: str) -> str:
+        """Step 2's rejecting inspection referred to an NCR by QA, the disposition chosen,
+        approved by a second QA person and carried out: the NCR's number."""
+        p = self.plant
+        insp = self.step(number, 2).inspection
+        assert insp is not None
+        with self.uow(p.qa) as uow:
+            found = ncr.NewNcr("Seal broken in process", "2 of 3 samples leaked", 2, 2)
+            report = ncr.refer_inspection(uow, insp.number, found, p.signing(p.qa))
+            ncr.choose_disposition(uow, report.number, disposition, "seals cannot be remade")
+            uow.commit()
+        with self.uow(self.qa2) as uow:
+            ncr.approve_ncr(uow, report.number, "qa_approved", p.signing(self.qa2))
+            uow.commit()
+        with self.uow(p.qa) as uow:
+            ncr.disposition_ncr(uow, report.number, p.signing(p.qa))
+            uow.commit()
+        return report.number
 
 
 def build_inspected_line(database: TestDatabase, factory: sessionmaker[Session]) -> InspectedLine:

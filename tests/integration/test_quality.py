@@ -292,7 +292,8 @@ def test_a_failed_inspection_goes_to_an_ncr_whose_risk_class_decides_the_approva
         uow.commit()
 
 
-def test_rework_waits_on_work_orders(q: Quality) -> None:
+def test_rework_is_refused_until_rework_work_orders_exist(q: Quality) -> None:
+    """No rework work order is made yet: the database refuses the disposition and says so."""
     p = q.plant
     lot = p.stocked("resin", "10")
     with p.uow(p.qa) as uow:
@@ -302,7 +303,10 @@ def test_rework_waits_on_work_orders(q: Quality) -> None:
         uow.commit()
     with (
         p.uow(p.qa, "test: rework") as uow,
-        pytest.raises(RuleViolation, match="work orders are not available"),
+        pytest.raises(
+            RuleViolation,
+            match="rework work order on a rework routing revision, which WorkCell does not make yet",
+        ),
     ):
         run(
             uow,

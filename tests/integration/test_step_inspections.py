@@ -3,7 +3,8 @@ the real database: the database opens the in-process inspection of the work orde
 lot when the work order reaches the step (sample size from the lot size by the template's
 plan); the step is neither signed nor closed until QA's disposition accepts it; QA's release
 signs the inspection and leaves the work order's lot in quarantine; a rejecting inspection
-goes to an NCR whose use-as-is disposition lets the step go on; a work order whose routing
+goes to an NCR whose use-as-is disposition lets the step go on, while scrap stops the work
+order there (completed short, a deviation naming the NCR, migration 0035); a work order whose routing
 names an inspection the item has no template for is not released; the step's inspection is
 inside the routing's signed content and the step's."""
 
@@ -16,10 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import InspectionRefused, RuleViolation, SignatureRefused, StepBlocked
+from domain.records import collect, render
 from domain.services.materials import lots
 from domain.services.materials.db import scalar
 from domain.services.quality import inspections, ncr, step_inspections
-from domain.services.work_orders import execution
+from domain.services.work_orders import deviations, execution, planning, review
 from tests.conftest import TestDatabase
 from tests.integration.step_inspection_helpers import (
     SAMPLES,
@@ -154,6 +156,57 @@ def test_a_rejecting_inspection_goes_to_an_ncr(line: InspectedLine) -> None:
         uow.commit()
     _sign_and_finish(line, wo)
     assert line.step(wo, 2).status == "done"
+
+
+def test_scrap_stops_the_work_order_at_the_step(line: InspectedLine) -> None:
+    """Scrapped by the NCR: the step never goes on (not signed, not closed) and the lot is
+    rejected; the work order is completed short (before 0035 it could neither complete nor
+    be cancelled); the completion opens a deviation naming the inspection and the NCR that
+    QA approves before the review; reviewed and closed, the step stays not done."""
+    p = line.plant
+    wo = line.new_work_order()
+    line.run_first_step(wo)
+    line.inspect(wo, fail=2)
+    with line.uow(line.op) as uow, pytest.raises(RuleViolation, match="step\\(s\\) 2 are not done"):
+        planning.complete_work_order(uow, wo)
+    report = line.refer_and_disposition(wo, "scrap")
+    s = line.step(wo, 2)
+    assert any(f"NCR {report}, dispositioned scrap" in b for b in s.blocking)
+    with line.uow(line.op) as uow:
+        execution.enter_value(uow, s.id, "LEAK", "fail", s.version)
+        uow.commit()
+    with line.uow(line.op) as uow, pytest.raises(SignatureRefused, match="dispositioned scrap"):
+        execution.sign_step(uow, s.id, "performed", p.signing(line.op))
+    with line.uow(line.op) as uow:
+        done = planning.complete_work_order(uow, wo)
+        uow.commit()
+    assert done.status == "complete"
+    with line.uow(p.qa) as uow:
+        devs = deviations.deviations_of(uow, wo)
+        assert lots.get_lot(uow, done.output_lot or "").status == "rejected"
+    short = [d for d in devs if "completed short" in d.what]
+    assert len(short) == 1 and short[0].step_seq == 2 and short[0].status == "open"
+    assert report in short[0].why and "dispositioned scrap" in short[0].why
+    assert short[0].actual == "step(s) 2 not done" and short[0].expected == "steps 1 to 2 done"
+    with line.uow(line.qa2) as uow, pytest.raises(RuleViolation, match="open deviations"):
+        review.review_work_order(uow, wo, p.signing(line.qa2))
+    with line.uow(line.qa2) as uow:  # the leak's failed value opened one at the step too
+        for d in devs:
+            deviations.approve_deviation(uow, d.number, p.signing(line.qa2, "scrapped by the NCR"))
+        uow.commit()
+    with line.uow(line.qa2) as uow:
+        review.review_work_order(uow, wo, p.signing(line.qa2))
+        uow.commit()
+    with line.uow(p.qa) as uow:
+        closed = planning.close_work_order(uow, wo)
+        uow.commit()
+    assert closed.status == "closed" and line.step(wo, 2).status != "done"
+    with line.uow(p.qa) as uow:  # the batch record shows the step not done and why
+        record = collect.collect(uow, wo, render.templates().sha256)
+    step2 = record.steps[1].step
+    assert step2.status != "done" and step2.inspection is not None
+    assert (step2.inspection.ncr_number, step2.inspection.ncr_disposition) == (report, "scrap")
+    assert any("completed short" in d.deviation.what for d in record.deviations)
 
 
 def test_no_release_without_the_template_the_routing_names(line: InspectedLine) -> None:

@@ -2,12 +2,15 @@
 the step is neither signed nor closed around its inspection, the link between a step and its
 inspection is the database's alone, a disposition is not faked (no release without QA's
 signature, none by the inspector, none of a rejecting inspection, no outright rejection of a
-step's inspection), QA does not open an in-process inspection by hand, and the routing
-step's inspection is under change control. Each attack is refused and changes nothing.
+step's inspection), QA does not open an in-process inspection by hand, the routing step's
+inspection is under change control, and a work order is completed short only when its NCR
+stopped it (migration 0035), the stopped step staying shut. Each attack is refused and
+changes nothing.
 
 The world is built through the services (tests/integration/step_inspection_helpers.py) in a
 database of this module's own: work order A's in-process inspection is open (its step 2
-started), B's completed and rejecting, C's completed and accepting (waiting for QA).
+started), B's completed and rejecting, C's completed and accepting (waiting for QA), D's
+referred to an NCR dispositioned scrap (stopped at step 2).
 """
 
 # ruff: noqa: E501  (SQL reads better unwrapped)
@@ -54,6 +57,8 @@ class World:
     step_c: int  # C's step 2: inspection completed, accepted, waiting for QA
     insp: dict[str, int]  # a, b, c
     lot_a: int
+    wo: dict[str, str]  # a, b, c, d: work order numbers
+    step_d: int  # D's step 2: stopped by its NCR (scrap)
 
 
 def _one(lab: Lab, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -81,8 +86,8 @@ def world() -> Iterator[World]:
         )
         engine = make_engine(db.station)
         line = build_inspected_line(db, make_session_factory(engine))
-        a, b, c = line.new_work_order(), line.new_work_order(), line.new_work_order()
-        for wo in (a, b, c):
+        a, b, c, d = (line.new_work_order() for _ in range(4))
+        for wo in (a, b, c, d):
             line.run_first_step(wo)
         s = line.step(a, 2)
         with line.uow(line.op) as uow:
@@ -90,6 +95,12 @@ def world() -> Iterator[World]:
             uow.commit()
         line.inspect(b, fail=1)
         line.inspect(c)
+        line.inspect(d, fail=2)
+        line.refer_and_disposition(d, "scrap")
+        s = line.step(d, 2)
+        with line.uow(line.op) as uow:  # everything recorded: only the stop keeps it shut
+            execution.enter_value(uow, s.id, "LEAK", "pass", s.version)
+            uow.commit()
         insp = {k: int(_one(lab, "SELECT i.id FROM workcell.inspection i JOIN workcell.work_order w ON w.output_lot_id = i.lot_id WHERE w.number = %s", (wo,)))
                 for k, wo in (("a", a), ("b", b), ("c", c))}  # fmt: skip
         world = World(
@@ -97,6 +108,7 @@ def world() -> Iterator[World]:
             _person(lab, line.plant.qa), _person(lab, ENGINEER),
             line.step(a, 2).id, line.step(a, 1).id, line.step(c, 2).id, insp,
             int(_one(lab, "SELECT output_lot_id FROM workcell.work_order WHERE number = %s", (a,))),
+            {"a": a, "b": b, "c": c, "d": d}, line.step(d, 2).id,
         )  # fmt: skip
         engine.dispose()
         yield world
@@ -259,3 +271,39 @@ def test_the_inspection_of_a_released_routing_step_does_not_change(world: World)
            " WHERE id = (SELECT routing_step_id FROM workcell.step_instance WHERE id = %s)")  # fmt: skip
     _attack(world, "WC039", sql, (world.step_a,))
     _attack(world, "WC021", sql, (world.step_a,), who=world.engineer)
+
+
+@pytest.mark.parametrize("key", ["a", "b", "c"])
+def test_a_work_order_is_not_completed_short_unless_its_ncr_stopped_it(
+    world: World, key: str
+) -> None:
+    """A's inspection open, B's rejecting (not referred), C's waiting for QA: the move to
+    complete by a signed-in operator is refused (WC090, step 2 not done)."""
+    err = _attack(world, "WC090", "UPDATE workcell.work_order SET status = 'complete', version = version + 1 WHERE number = %s",
+                  (world.wo[key],))  # fmt: skip
+    assert "step(s) 2 are not done" in str(err)
+
+
+def test_the_stop_is_the_databases_reading_of_the_ncr(world: World) -> None:
+    """workcell.work_order_stop (a station may call it): D stopped at step 2 by its scrap
+    NCR, A not stopped."""
+    with world.lab.station() as conn:
+        stop = conn.execute("SELECT workcell.work_order_stop(id) FROM workcell.work_order WHERE number = %s",
+                            (world.wo["d"],)).fetchone()[0]  # type: ignore[index]  # fmt: skip
+        none = conn.execute("SELECT workcell.work_order_stop(id) FROM workcell.work_order WHERE number = %s",
+                            (world.wo["a"],)).fetchone()[0]  # type: ignore[index]  # fmt: skip
+    assert (
+        stop["seq"] == 2
+        and stop["disposition"] == "scrap"
+        and stop["step_instance_id"] == world.step_d
+    )
+    assert none is None
+
+
+def test_the_stopped_step_stays_shut(world: World) -> None:
+    """D's step 2 is neither closed (WC192) nor signed (WC191): its NCR scrapped the work."""
+    err = _attack(world, "WC192", "SELECT workcell.wo_step_done(%s, %s)",
+                  (world.step_d, _version(world, "step_instance", world.step_d)))  # fmt: skip
+    assert "dispositioned scrap" in str(err)
+    err = _signed(world, world.op, "performed", [("step_instance", world.step_d)])
+    assert err.sqlstate == "WC191" and "dispositioned scrap" in str(err), err

@@ -2,7 +2,8 @@
 0030): the inspection's state (number, results, what the step waits for) with a big button
 that opens the inspection screen; "performed" disabled while it waits; back from the
 inspection (inspected and released by QA meanwhile) the step shows it accepted and may be
-signed. Readable at 80x24 and 160x48 (WORKCELL_SHOTS=dir keeps screenshots)."""
+signed; a step whose NCR scrapped the work completes the work order short. Readable at
+80x24 and 160x48 (WORKCELL_SHOTS=dir keeps screenshots)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Static
 
 from domain.services.quality import inspections
+from domain.services.work_orders import deviations, planning
 from screens.quality.inspection import InspectionScreen
+from screens.widgets.keyboard import KeyboardModal, key_id
+from screens.work_orders.complete import CompleteModal
 from screens.work_orders.inspection_row import InspectionRow
 from screens.work_orders.queue import QueueScreen
 from screens.work_orders.step import StepScreen
@@ -155,3 +159,46 @@ async def test_a_step_whose_first_action_is_its_inspection_starts_here(
         assert step.view.status == "in_progress"
         await until(pilot, lambda: _visible(app, "#inspection-open"), "Open inspection offered")
         assert step.view.inspection.number in _text(app, "#inspection-text")
+
+
+async def test_a_step_stopped_by_its_ncr_completes_the_work_order_short(
+    make_station, line: InspectedLine, operator: Person
+) -> None:
+    """The NCR scrapped the work (migration 0035): the step says it does not go on and
+    offers Complete short; the dialog names the NCR; the labels counted on the keypad, the
+    work order is complete with a deviation for QA."""
+    wo = line.new_work_order()
+    line.run_first_step(wo)
+    line.inspect(wo, fail=2)
+    report = line.refer_and_disposition(wo, "scrap")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, operator, touch=True)
+        step = await _open(pilot, app, wo)
+        assert step.view is not None and step.view.stops_work_order
+        await until(pilot, lambda: _visible(app, "#step-short"), "Complete short laid out")
+        assert "does not go on" in _text(app, "#step-status")
+        assert app.screen.query_one("#sign-performed", Button).disabled
+        shoot(app, "step-stopped-80x24")
+        await tap(pilot, "#step-short")
+        await until(pilot, lambda: isinstance(app.screen, CompleteModal), "the completion")
+        modal = app.screen
+        assert f"stopped at step 2 by {report} (scrap)" in _text(app, "#cm-title")
+        await until(pilot, lambda: _visible(app, "#cm-complete"), "the dialog laid out")
+        shoot(app, "step-complete-short-80x24")
+        for field in ("#cm-issued", "#cm-used", "#cm-destroyed"):
+            await tap(pilot, field)
+            await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keypad")
+            await tap(pilot, "#" + key_id("0"))
+            await tap(pilot, "#kb-ok")
+            await until(pilot, lambda: app.screen is modal, "the keypad closed")
+        said = modal.query_one("#cm-error", Static)
+        await tap(pilot, "#cm-complete")
+        await until(pilot, lambda: not modal.is_attached or ("Completing" not in str(said.render())
+                    and str(said.render())), "completed")  # fmt: skip
+        assert not modal.is_attached, str(said.render())
+    with line.uow(line.plant.qa) as uow:
+        order = planning.get_work_order(uow, wo)
+        short = [d for d in deviations.deviations_of(uow, wo) if "completed short" in d.what]
+    assert order.status == "complete" and len(short) == 1 and report in short[0].why

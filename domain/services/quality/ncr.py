@@ -12,9 +12,10 @@ API:
   disposition_ncr(uow, number, signing) -> NcrView       (QA: holds closed; scrap/return reject)
   close_ncr(uow, number, signing) -> NcrView
 
-Rework needs a rework work order on a rework routing: work orders are not built yet, so the
-database refuses a rework disposition (and says so); CAPA is not built either (an open CAPA
-will block closing an NCR).
+Rework needs a rework work order on a rework routing revision, which WorkCell does not make
+yet: the database refuses a rework disposition and says so (migration 0035). An open CAPA
+blocks closing the NCR. Scrap or return to supplier of a step inspection's NCR stops its work
+order at that step: it is completed short (docs/quality.md).
 """
 
 from __future__ import annotations
