@@ -157,6 +157,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
             {p.defect_class: p.sample_size or 0 for p in v.plans},
             v.results,
             tuple(signature_line(s) for s in signatures.signatures_for(uow, record)),
+            step=v.step,
         )  # fmt: skip
         detail.actions.update(self._inspection_actions(uow, actor, detail, record, v))
         return detail

@@ -279,7 +279,8 @@ class StepSign:
     def describe(self) -> RecordToSign:
         with self.backend.uow(self.actor) as uow:
             summary = signatures.describe_record(uow, RecordRef("step_instance", self.step_id))
-        self.shown["record"] = record = record_to_sign(summary, self.meaning)
+            inspected = _inspected(step_inspections.step_inspection(uow, self.step_id))
+        self.shown["record"] = record = record_to_sign(summary, self.meaning, inspected)
         return record
 
     def sign(self, proof: Proof, comment: str | None) -> SignatureLine:
@@ -377,6 +378,18 @@ class OrderSign:
 
 
 # -- mapping views ------------------------------------------------------------------------------
+
+
+def _inspected(i: v.StepInspectionView | None) -> tuple[str, ...]:
+    """The inspection the signature binds (it is in the step's signed content), named."""
+    if i is None:
+        return ()
+    how = (i.decision or "no decision").replace("_", " ")
+    ncr = ""
+    if i.ncr_number:
+        ncr = f", {i.ncr_number} {(i.ncr_disposition or 'open').replace('_', ' ')}"
+    kind = i.inspection_type.replace("_", "-")
+    return (f"Inspection: {kind} {i.number} of lot {i.lot_number}, {i.status} ({how}{ncr})",)
 
 
 def _qty(quantity: Decimal, unit: str) -> str:

@@ -19,9 +19,7 @@ def _waiting(i: v.StepInspectionView) -> str:
     if i.status == "completed":
         return f"Inspection {i.number} ({i.decision or '?'}) waits for QA's disposition."
     if i.status == "referred" and i.ncr_status == "open":
-        return (
-            f"Inspection {i.number} went to {i.ncr_number}: the step waits for its disposition."
-        )
+        return f"Inspection {i.number} went to {i.ncr_number}: the step waits for its disposition."
     if i.status == "referred":
         disposition = (i.ncr_disposition or "").replace("_", " ")
         return (

@@ -102,6 +102,7 @@ class InspectionDetail:
     signatures: tuple[SignatureLine, ...]
     # complete | release | reject | refer | plan -> None (may) or why not; absent: not offered
     actions: dict[str, str | None] = field(default_factory=dict)
+    step: str | None = None  # "WO-000012 step 3": made at a routing step (migration 0030)
 
     def waiting_plans(self) -> tuple[PlanLine, ...]:
         """The defect classes the tables give no plan for: QA enters and signs one."""

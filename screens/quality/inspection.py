@@ -178,6 +178,7 @@ class InspectionScreen(StationScreen):
             f"{d.number} · lot {d.lot_number} · {d.item_number}"
             + (f" · supplier {d.supplier}" if d.supplier else "")
             + f" · {d.inspection_type.replace('_', ' ')} · {word(d.status)}"
+            + (f" · made at {d.step}" if d.step else "")
         )
         self.query_one("#insp-plan", Static).update(self._plan_text(d))
         decision = self.query_one("#insp-decision", Static)

@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Static
 
 from domain.services.quality import inspections
 from domain.services.work_orders import deviations, planning
+from screens.modals.signature import SignatureModal
 from screens.quality.inspection import InspectionScreen
 from screens.widgets.keyboard import KeyboardModal, key_id
 from screens.work_orders.complete import CompleteModal
@@ -95,6 +96,7 @@ async def test_the_step_shows_its_inspection_and_opens_it(
         )
         await until(pilot, lambda: app.screen.detail is not None, "the inspection loaded")
         assert app.screen.detail.number == insp.number
+        assert f"made at {wo} step 2" in _text(app, "#insp-head")  # which step it belongs to
         shoot(app, "step-inspection-opened-80x24")
         line.inspect(wo)  # the inspector at their station, QA at theirs
         with line.uow(line.plant.qa) as uow:
@@ -116,6 +118,12 @@ async def test_the_step_shows_its_inspection_and_opens_it(
             "performed offered",
         )
         shoot(app, "step-inspection-accepted-80x24")
+        # the signature names the inspection it binds (it is in the step's signed content)
+        await tap(pilot, "#sign-performed")
+        await until(pilot, lambda: isinstance(app.screen, SignatureModal), "the signature dialog")
+        await until(pilot, lambda: insp.number in _text(app, "#sig-record"), "the inspection named")
+        assert "released (accept)" in _text(app, "#sig-record")
+        shoot(app, "step-inspection-sign-80x24")
 
 
 async def test_readable_at_160x48(make_station, line: InspectedLine, operator: Person) -> None:
