@@ -162,3 +162,38 @@ async def test_a_screen_notifying_a_scanned_barcode_is_literal(
         note = next(iter(app._notifications))
         assert note.markup is False and note.message == f"Not a lot label: {HOSTILE}"
         assert app.is_running
+
+
+async def test_step_instructions_and_a_deviation_are_shown_as_stored(
+    make_station: Any, database: Any, session_factory: Any
+) -> None:
+    """An operation's instructions (routing content an engineer wrote) on the step screen,
+    and a deviation's text raised at the step in the status line, drawn literally at 80x24:
+    the step screen's text was parsed as markup before touch standard 8."""
+    from domain.services.work_orders import deviations, execution
+    from kiosk.work_order_tiles import work_order_backend_for
+    from screens.work_orders.step import StepScreen
+    from tests.ui.work_order_helpers import build_line
+
+    line = build_line(database, session_factory, bench=HOSTILE)
+    number = line.new_work_order()
+    with line.uow(line.operator.username) as uow:
+        step = execution.steps_of(uow, number)[0]
+        deviations.open_deviation(uow, step.id, "other", f"Cap {HOSTILE}", "", "", "hostile")
+        uow.commit()
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, line.operator)
+        backend = work_order_backend_for(station.backend)
+        assert backend is not None
+        screen = StepScreen(backend, number)
+        app.push_screen(screen)
+        await until(pilot, lambda: screen.view is not None, "the step")
+        text = str(screen.query_one("#step-text").render())
+        assert _literal(text), text
+        await until(pilot, lambda: "Blocked" in str(screen.query_one("#step-status").render()),
+                    "the deviation said")  # fmt: skip
+        status = str(screen.query_one("#step-status").render())
+        assert _literal(status), status
+        assert app.is_running and app.screen is screen

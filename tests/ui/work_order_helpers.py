@@ -27,13 +27,16 @@ INSTRUCTIONS = "\n".join(f"{n}. Press cap {n} onto the moulded body until it cli
                          range(1, 13))  # fmt: skip
 
 
-def routing_ops(cap: str, resin: str) -> list[OperationSpec]:
+BENCH = "Work on the clean bench."
+
+
+def routing_ops(cap: str, resin: str, bench: str = BENCH) -> list[OperationSpec]:
     performed, verified = (
         SignoffSpec("performed", "operator"),
         SignoffSpec("verified", "supervisor"),
     )
     return [
-        OperationSpec(10, "ASSY-1", "Assemble", "Work on the clean bench.", D(5), (
+        OperationSpec(10, "ASSY-1", "Assemble", bench, D(5), (
             StepSpec(1, "Scan components", "Scan the cap lot.", data=(
                 DataSpec("CAP_LOT", "Cap lot", "lot_scan", component=cap),
             )),
@@ -80,7 +83,8 @@ def signing(who: Person, comment: str | None = None) -> Signing:
     return Signing(who.by_name(), STATION, POLICY, comment)
 
 
-def build_line(database: TestDatabase, factory: sessionmaker[Session]) -> Line:
+def build_line(database: TestDatabase, factory: sessionmaker[Session], bench: str = BENCH) -> Line:
+    """``bench``: the operation's instructions (shown with every step's)."""
     plant = build_plant(database, factory)
     admin = admin_for(database)
     planner = enrol(factory, admin, roles=("planner",), prefix="plan")
@@ -95,7 +99,7 @@ def build_line(database: TestDatabase, factory: sessionmaker[Session]) -> Line:
         bom.replace_bom_lines(uow, sub, view.summary.revision, [bom.BomLineInput(cap, D(1))])
         release_through_eco(uow, "bom", sub, view.summary.revision)
         rv = routing.create_routing_revision(uow, sub)
-        routing.replace_operations(uow, sub, rv.summary.revision, routing_ops(cap, resin))
+        routing.replace_operations(uow, sub, rv.summary.revision, routing_ops(cap, resin, bench))
         release_through_eco(uow, "routing", sub, rv.summary.revision)
         uow.commit()
     return Line(plant, factory, planner.username, operator, operator2, supervisor, qa, sub, cap)
