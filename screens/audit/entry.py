@@ -27,6 +27,7 @@ from screens.audit.backend import AuditBackend, EntryView
 from screens.audit.text import op_text, short_table
 from screens.base import StationScreen, call_backend
 from screens.station import fmt_time, station_of
+from screens.widgets.printable import printable
 from screens.widgets.tap_table import TapTable
 
 CHANGED = "bold black on yellow"
@@ -112,6 +113,7 @@ class EntryScreen(StationScreen):
         sealed = (
             f"sealed at chain position {r.chain_position}" if r.chain_position else "NOT YET SEALED"
         )
+        actor = f"{view.actor_name} ({r.actor})" if view.actor_name else r.actor
         record = (
             f" {view.record_label} (key {r.record_key})"
             if view.record_label
@@ -121,14 +123,18 @@ class EntryScreen(StationScreen):
             Text.assemble(
                 (f"Entry {r.id} ", "bold"),
                 op_text(r.operation),
-                (record, "bold"),
+                (printable(record), "bold"),
                 f"  {fmt_time(r.at, tz, seconds=True)}\n",
                 "By ",
-                (f"{view.actor_name} ({r.actor})" if view.actor_name else r.actor, "bold"),
+                (printable(actor), "bold"),
                 f" on {r.station} · transaction {r.tx_id} ({_others(len(d.same_transaction))})"
                 f" · {sealed}\n",
                 ("Reason: ", "bold"),
-                (r.reason or "— (none: a first entry needs none)", "" if r.reason else "dim"),
+                # typed by whoever made the change: shown, never obeyed by the terminal
+                (
+                    printable(r.reason) if r.reason else "— (none: a first entry needs none)",
+                    "" if r.reason else "dim",
+                ),
                 "\n",
                 (f"Entry hash {d.entry_hash}", "dim"),
             )

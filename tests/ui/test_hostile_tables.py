@@ -2,7 +2,8 @@
 terminal escapes and bidi overrides, read back in an audit entry's changes, is neither
 interpreted as markup nor obeyed by the terminal (DataTable would otherwise parse a ``str``
 cell as markup: ``[b]x[/b]`` drawn bold in an audit entry is not what the record holds, and
-``[red`` breaks the table)."""
+``[red`` breaks the table); the reason typed for the change is shown, not obeyed, in the
+entry's facts."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ async def test_audit_tables_show_a_hostile_description_as_stored(
         uow.commit()
     with make_uow(erin.username) as uow:
         item_approval.edit_draft_item(
-            uow, number, item_approval.ItemChanges(description=HOSTILE), "hostile text"
+            uow, number, item_approval.ItemChanges(description=HOSTILE), f"why {HOSTILE}"
         )
         uow.commit()
     station = make_station()
@@ -96,6 +97,10 @@ async def test_audit_tables_show_a_hostile_description_as_stored(
         changes = entry.query_one("#entry-changes", DataTable)
         await until(pilot, lambda: changes.row_count > 0, "the changes")
         assert _shown_literally(_cells(changes))
+        # the reason, as the editor typed it
+        facts = entry.query_one("#entry-facts").render()
+        plain = facts.plain if isinstance(facts, Text) else str(facts)
+        assert _shown_literally([plain]), plain
         app.save_screenshot("hostile-entry.svg", path=str(tmp_path))
         # the screen still works: the keyboard moves between its sections
         await pilot.press("t")
