@@ -60,9 +60,9 @@ class ItemDetailScreen(StationScreen):
         first_load = self.detail is None
         self.detail = detail
         item = detail.item
-        self.query_one("#item-heading", Static).update(
-            f"{item.item_number} — {item.description}   [{item.status.upper()}, v{item.version}]"
-        )
+        state = f"[{item.status.upper()}, v{item.version}]"
+        heading = f"{item.item_number} — {item.description}   {state}"
+        self.query_one("#item-heading", Static).update(printable(heading))
         width = max((len(k) for k, _ in detail.facts), default=0)
         facts = "\n".join(f"{k:<{width}}  {v}" for k, v in detail.facts)
         self.query_one("#item-facts", Static).update(printable(facts))

@@ -37,6 +37,7 @@ from screens.modals.signature import SignatureModal
 from screens.station import fmt_time, station_of
 from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import printable
 from screens.widgets.tap_table import TapTable
 
 LABELS = {
@@ -181,10 +182,12 @@ class LotScreen(StationScreen):
             f" · retest {d.retest_date:%Y-%m-%d}" if d.retest_date else ""
         )
         self.query_one("#lot-facts", Static).update(
-            f"{d.lot_number}  [{status_text(d.status, d.held, d.out_of_date)}]\n"
-            f"{d.item_number}  {d.description}\n"
-            f"{qty(d.quantity, d.unit)} {d.origin} on {fmt_time(d.created_at, tz)} by "
-            f"{d.created_by} · on hand {qty(d.on_hand, d.unit)}\n{dates}{supplier}"
+            printable(  # description, supplier lot, PO and CoA references are stored text
+                f"{d.lot_number}  [{status_text(d.status, d.held, d.out_of_date)}]\n"
+                f"{d.item_number}  {d.description}\n"
+                f"{qty(d.quantity, d.unit)} {d.origin} on {fmt_time(d.created_at, tz)} by "
+                f"{d.created_by} · on hand {qty(d.on_hand, d.unit)}\n{dates}{supplier}"
+            )
         )
         self.query_one("#lot-stock", Static).update(
             "\n".join(f"{s.bin_code:<12} {s.zone_type:<15} {qty(s.quantity, d.unit)}"

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
+from screens.widgets.printable import printable
+
 
 class ConfirmModal(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -34,7 +36,7 @@ class ConfirmModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, id="confirm-title", markup=False)
-            yield Static(self.text, id="confirm-text", markup=False)
+            yield Static(printable(self.text), id="confirm-text", markup=False)  # it quotes input
             with Horizontal():
                 yield Button(self.cancel_label, id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error")

@@ -197,3 +197,40 @@ async def test_step_instructions_and_a_deviation_are_shown_as_stored(
         status = str(screen.query_one("#step-status").render())
         assert _literal(status), status
         assert app.is_running and app.screen is screen
+
+
+async def test_an_item_heading_and_a_lots_facts_are_shown_as_stored(
+    make_station: Any, person: Any, make_uow: Any, database: Any, session_factory: Any
+) -> None:
+    """The item screen's heading (its description) and the lot screen's facts (a receipt's
+    PO and CoA references as typed at the dock) are drawn literally: both were markup-free
+    but let an ESC or a bidi override through to the terminal."""
+    from kiosk.materials_tiles import materials_backend_for
+    from screens.item_detail import ItemDetailScreen
+    from screens.materials.lot import LotScreen
+    from tests.integration.materials_helpers import build_plant
+
+    erin, quinn = person("engineer"), person("qa")
+    number = unique("HOSI-").upper()
+    with make_uow(erin.username) as uow:
+        items.create_item(uow, NewItem(number, HOSTILE, "component", "ea"))
+        uow.commit()
+    plant = build_plant(database, session_factory)
+    lot = plant.receive("resin", "5", po_reference="PO [b]7[/b] \x1b[2J", coa_reference=HOSTILE)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, quinn)
+        item = ItemDetailScreen(station.backend, number)
+        app.push_screen(item)
+        await until(pilot, lambda: item.detail is not None, "the item")
+        heading = str(item.query_one("#item-heading").render())
+        assert _literal(heading), heading
+        backend = materials_backend_for(station.backend)
+        assert backend is not None
+        screen = LotScreen(backend, lot)
+        app.push_screen(screen)
+        await until(pilot, lambda: screen.detail is not None, "the lot")
+        facts = str(screen.query_one("#lot-facts").render())
+        assert _literal(facts) and "PO PO [B]7[/B] ␛[2J" in facts, facts  # PO upper-cased
+        assert app.is_running and app.screen is screen
