@@ -96,6 +96,9 @@ class MatrixRow:
     status: str
     created_by: str
     created_at: dt.datetime
+    # its "approved" signature (the release); None for a draft and for the revision the
+    # database was installed with (migration 0018 releases revision 1 unsigned)
+    released_at: dt.datetime | None = None
 
     @property
     def number(self) -> str:

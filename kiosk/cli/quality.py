@@ -1,5 +1,5 @@
-"""`workcell quality ...`: the Z1.4 look-up, inspection templates, inspections, switching
-and NCRs at the desk or over SSH (issue 16; docs/quality.md).
+"""`workcell quality ...`: the Z1.4 look-up, inspection templates, inspections, switching,
+NCRs, CAPA and the NCR risk matrix at the desk or over SSH (issue 16; docs/quality.md).
 
 Commands acting as a person sign ``--as USERNAME`` in with their PIN (getpass, or one line
 on standard input with ``--pin-stdin``); signed steps sign with that same PIN entry.
@@ -19,9 +19,17 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.quality import z14
+from domain.services import signatures
 from domain.services.eco import Signing
-from domain.services.quality import capa, inspections, ncr, switching, templates
+from domain.services.quality import capa, inspections, matrix, ncr, switching, templates
+from domain.services.signatures import RecordRef, SignatureView
+from domain.uow import UnitOfWork
+from domain.views.quality import RISK_CLASSES, RISK_SCALE, MatrixRow, MatrixView
 from kiosk.cli.common import act, actor_creds, add_actor, cli_policy, print_rows, read, services
+
+# the ends of the scales named (docs/quality.md); the steps between are numbers only
+_SEVERITY = {1: "1 negligible", 5: "5 catastrophic"}
+_OCCURRENCE = {1: "1 remote", 5: "5 frequent"}
 
 
 def _decimal(value: str) -> Decimal:
@@ -57,6 +65,21 @@ def _characteristic(text: str) -> templates.Characteristic:
     )
 
 
+def _cell(text: str) -> tuple[tuple[int, int], str]:
+    """SEVERITY,OCCURRENCE=CLASS, e.g. 3,3=major (refused at parsing, before any PIN)."""
+    where, _, cls = text.partition("=")
+    severity, _, occurrence = where.partition(",")
+    try:
+        key = (int(severity), int(occurrence))
+    except ValueError:
+        key = (0, 0)
+    if key[0] not in RISK_SCALE or key[1] not in RISK_SCALE or cls.strip() not in RISK_CLASSES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write SEVERITY,OCCURRENCE=CLASS (each 1..5; {', '.join(RISK_CLASSES)})"
+        )
+    return key, cls.strip()
+
+
 def _json(value: Any) -> None:
     """A view (frozen dataclass, snake_case fields) as JSON."""
     data = value if isinstance(value, dict) else dataclasses.asdict(value)
@@ -89,6 +112,35 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _register_inspections(qsub)
     _register_ncr(qsub)
     _register_capa(qsub)
+    _register_matrix(qsub)
+
+
+def _register_matrix(qsub: argparse._SubParsersAction[Any]) -> None:
+    m = qsub.add_parser("matrix", help="NCR risk matrix: list, show, propose, release")
+    msub = m.add_subparsers(dest="matrix_command", metavar="ACTION", required=True)
+    p = msub.add_parser("list", help="every revision: status and when it was in force")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=_matrix_list)
+    p = msub.add_parser(
+        "show", help="grid, approvals, who released it (the released one by default)"
+    )
+    p.add_argument("--revision", type=int)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_matrix_show)
+    p = msub.add_parser(
+        "propose", help="a draft: the open one, else the released, with --cell changes"
+    )
+    p.add_argument("--title", required=True, help="what changed and why")
+    p.add_argument("--cell", action="append", default=[], type=_cell, metavar="S,O=CLASS",
+                   help="severity,occurrence=minor|major|critical (repeat)")  # fmt: skip
+    add_actor(p)
+    p.set_defaults(func=_matrix_propose)
+    p = msub.add_parser(
+        "release", help="QA approval (not its author): released, the one before superseded"
+    )
+    p.add_argument("revision", type=int)
+    add_actor(p)
+    p.set_defaults(func=_matrix_release)
 
 
 def _register_capa(qsub: argparse._SubParsersAction[Any]) -> None:
@@ -529,4 +581,107 @@ def _capa_overdue(args: argparse.Namespace) -> int:
     rows = read(args, capa.overdue_actions)
     print_rows([(o.capa_number, o.ncr_number, o.discipline, o.owner, o.due_date) for o in rows],
                ("capa", "ncr", "discipline", "owner", "due"), args.format)  # fmt: skip
+    return 0
+
+
+def _in_force(row: MatrixRow, rows: list[MatrixRow]) -> str:
+    """From its release to the next one; the revision installed unsigned from its creation."""
+    if row.status == "draft":
+        return "not released"
+    start = row.released_at or row.created_at
+    later = [r.released_at for r in rows if r.revision > row.revision and r.released_at]
+    end = f"{min(later):%Y-%m-%d %H:%M %Z}" if row.status == "superseded" and later else "open"
+    return f"{start:%Y-%m-%d %H:%M %Z} → {end}"
+
+
+def _matrix_list(args: argparse.Namespace) -> int:
+    rows = read(args, matrix.matrices)
+    print_rows([(r.revision, r.title, r.status, _in_force(r, rows), r.created_by) for r in rows],
+               ("revision", "title", "status", "effective", "proposed by"), args.format)  # fmt: skip
+    return 0
+
+
+def _release_of(uow: UnitOfWork, view: MatrixView) -> SignatureView | None:
+    """Its "approved" signature, the release (none on a draft or the installed revision 1)."""
+    sigs = signatures.signatures_for(uow, RecordRef("risk_matrix", view.id))
+    return next((s for s in reversed(sigs) if s.meaning == "approved"), None)
+
+
+def _needs(view: MatrixView, cls: str, disposition: str) -> list[str]:
+    return list(view.approvals.get((cls, disposition), ()))
+
+
+def _matrix_data(view: MatrixView, released: SignatureView | None) -> dict[str, Any]:
+    """snake_case JSON: the tuple-keyed cells and approvals as lists of objects."""
+    data = {k: v for k, v in dataclasses.asdict(view).items() if k not in ("cells", "approvals")}
+    data["released"] = None if released is None else {
+        "printed_name": released.printed_name, "username": released.username,
+        "signed_at": released.signed_at, "valid": released.valid}  # fmt: skip
+    data["cells"] = [{"severity": s, "occurrence": o, "risk_class": c}
+                     for (s, o), c in sorted(view.cells.items())]  # fmt: skip
+    data["approvals"] = [{"risk_class": c, "disposition": d, "approvals": _needs(view, c, d)}
+                         for c in RISK_CLASSES for d in ncr.DISPOSITIONS]  # fmt: skip
+    return data
+
+
+def _print_matrix(v: MatrixView, released: SignatureView | None) -> None:
+    print(f"Risk matrix revision {v.revision}  [{v.status}]  {v.title}")
+    print(f"  proposed by {v.created_by} at {v.created_at:%Y-%m-%d %H:%M %Z}; version {v.version}")
+    if released is not None:
+        state = "" if released.valid else f" — INVALID: {released.reason}"
+        print(f"  released: {released.manifestation().line} ({released.username}){state}")
+    elif v.status != "draft":
+        print("  released: unsigned, installed with the database (migration 0018)")
+    print("\nSeverity (rows) x occurrence (columns) -> risk class")
+    print_rows([(_SEVERITY.get(s, str(s)), *(v.cells.get((s, o), "-") for o in RISK_SCALE))
+                for s in reversed(RISK_SCALE)],
+               ("severity", *(_OCCURRENCE.get(o, str(o)) for o in RISK_SCALE)))  # fmt: skip
+    print("\nApprovals an NCR disposition needs, per risk class")
+    # the meanings without their common suffix: three of them fit in 80 columns
+    print_rows([(c, d, ", ".join(a.removesuffix("_approved") for a in _needs(v, c, d))
+                 or "not allowed") for c in RISK_CLASSES for d in ncr.DISPOSITIONS],
+               ("risk class", "disposition", "signed ..._approved"))  # fmt: skip
+
+
+def _matrix_show(args: argparse.Namespace) -> int:
+    def load(uow: UnitOfWork) -> tuple[MatrixView, SignatureView | None]:
+        view = matrix.get_matrix(uow, args.revision)
+        return view, _release_of(uow, view)
+
+    view, released = read(args, load)
+    if args.format == "json":
+        _json(_matrix_data(view, released))
+    else:
+        _print_matrix(view, released)
+    return 0
+
+
+def _draft_or_released(uow: UnitOfWork) -> MatrixView:
+    """What a proposal edits: the open draft (propose_matrix edits it), else the released."""
+    draft = next((r for r in matrix.matrices(uow) if r.status == "draft"), None)
+    return matrix.get_matrix(uow, None if draft is None else draft.revision)
+
+
+def _matrix_propose(args: argparse.Namespace) -> int:
+    changes = dict(args.cell)
+
+    def propose(uow: UnitOfWork) -> tuple[MatrixView, MatrixView]:
+        base = _draft_or_released(uow)
+        return base, matrix.propose_matrix(uow, args.title, {**base.cells, **changes})
+
+    base, view = act(args, propose)
+    how = "edited" if base.status == "draft" else f"new, from revision {base.revision}"
+    print(f"Risk matrix revision {view.revision}: draft ({how}); not in force until another QA"
+          " person releases it")  # fmt: skip
+    for (s, o), cls in sorted(changes.items()):
+        if base.cells.get((s, o)) != cls:
+            print(f"  severity {s} x occurrence {o}: {base.cells.get((s, o))} -> {cls}")
+    return 0
+
+
+def _matrix_release(args: argparse.Namespace) -> int:
+    signing = _signing(args)
+    view = act(args, lambda uow: matrix.release_matrix(uow, args.revision, signing))
+    print(f"Risk matrix revision {view.revision}: {view.status}; NCRs raised from now on are"
+          " classed on it")  # fmt: skip
     return 0

@@ -1,6 +1,7 @@
 """`workcell quality ...` for scripts: the AQL look-up without a database, snake_case JSON
-on every show, the exit codes of docs/admin.md (3 not found, 4 refused), and a signed step
-(completing an inspection) acting as a person with --pin-stdin."""
+on every show, the exit codes of docs/admin.md (3 not found, 4 refused), a signed step
+(completing an inspection) acting as a person with --pin-stdin, and a risk matrix revision
+proposed and released."""
 
 # ruff: noqa: E501  (command lines read better unwrapped)
 
@@ -10,12 +11,14 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.services.materials.db import run as run_sql
-from domain.services.quality import inspections
+from domain.services.quality import inspections, matrix
+from domain.views.quality import RISK_SCALE, MatrixView
 from kiosk import cli
 from tests.conftest import TestDatabase
 from tests.integration.engineering_helpers import PIN, make_signer
@@ -164,3 +167,95 @@ def test_qa_enters_and_signs_a_manual_plan_at_the_command_line(run: Run, q: Qual
         )[0][0]  # fmt: skip
     assert view.sample_size == 3 and {p.source for p in view.plans} == {"manual"}
     assert signed == 2
+
+
+def _grid(out: str) -> dict[tuple[int, int], str]:
+    """The cells as `matrix show` prints them: a row per severity, 5 on top."""
+    rows = {line.split()[0]: line.split()[-5:] for line in out.splitlines() if line[:1].isdigit()}
+    return {(s, o): rows[str(s)][o - 1] for s in RISK_SCALE for o in RISK_SCALE}
+
+
+def _approvals(data: dict[str, Any]) -> dict[tuple[str, str], tuple[str, ...]]:
+    return {(a["risk_class"], a["disposition"]): tuple(a["approvals"]) for a in data["approvals"]}
+
+
+def _cells(data: dict[str, Any]) -> dict[tuple[int, int], str]:
+    return {(c["severity"], c["occurrence"]): c["risk_class"] for c in data["cells"]}
+
+
+def _matrix(q: Quality, revision: int | None = None) -> MatrixView:
+    with q.plant.uow(q.plant.qa) as uow:
+        return matrix.get_matrix(uow, revision)
+
+
+def test_the_risk_matrix_is_shown_proposed_and_released_at_the_command_line(
+    run: Run, q: Quality
+) -> None:
+    """The released matrix shown as the database holds it (text at 80 columns, JSON); one
+    cell changed in a draft by QA (not in force), refused to an engineer and to its author,
+    released by another QA person; a missing revision exits 3. The cells are restored
+    afterwards (the database is shared: other tests class NCRs on it)."""
+    before = _matrix(q)
+    code, out, err = run("quality", "matrix", "show")
+    assert code == 0, err
+    assert f"revision {before.revision}  [released]" in out and _grid(out) == before.cells
+    assert max(map(len, out.splitlines())) <= 80
+    needs = ", ".join(
+        a.removesuffix("_approved") for a in before.approvals[("critical", "use_as_is")]
+    )
+    assert f"critical    use_as_is           {needs}\n" in out
+    code, out, _ = run("quality", "matrix", "show", "--format", "json")
+    shown = json.loads(out)
+    _snake(shown)
+    assert (shown["revision"], shown["status"]) == (before.revision, "released")
+    assert _cells(shown) == before.cells and _approvals(shown) == before.approvals
+    changed = "critical" if before.cells[(3, 3)] != "critical" else "minor"
+    assert run("quality", "matrix", "propose", "--title", "off the grid", "--cell", "6,1=minor",
+               "--as", q.plant.qa, "--pin-stdin", stdin=(PIN,))[0] == 2  # fmt: skip
+    code, out, err = run("quality", "matrix", "propose", "--title", "S3 x O3 re-classed",
+                         "--cell", f"3,3={changed}", "--as", q.plant.qa, "--pin-stdin",
+                         stdin=(PIN,))  # fmt: skip
+    try:
+        assert code == 0, err
+        draft = _matrix(q, before.revision + 1)
+        assert f"revision {draft.revision}: draft (new, from revision {before.revision})" in out
+        code, out, _ = run("quality", "matrix", "show", "--revision", str(draft.revision),
+                           "--format", "json")  # fmt: skip
+        proposed = json.loads(out)
+        assert (proposed["status"], proposed["released"]) == ("draft", None)
+        assert _cells(proposed) == {**before.cells, (3, 3): changed}
+        assert _approvals(proposed) == before.approvals  # copied from the released revision
+        assert _matrix(q).revision == before.revision  # not in force yet
+        release = ("quality", "matrix", "release", str(draft.revision), "--pin-stdin")
+        for who, why in ((q.engineer, "quality.configure"), (q.plant.qa, "someone else approves")):
+            code, _, err = run(*release, "--as", who, stdin=(PIN,))
+            assert code == cli.REFUSED and why in err, err
+            assert _matrix(q, draft.revision).version == draft.version  # nothing changed
+        code, out, err = run(*release, "--as", q.qa2, stdin=(PIN,))
+        assert code == 0, err
+        assert f"revision {draft.revision}: released" in out
+        code, out, _ = run("quality", "matrix", "show")
+        assert f"revision {draft.revision}  [released]" in out and f"({q.qa2})" in out
+        assert _grid(out) == {**before.cells, (3, 3): changed}
+        code, out, _ = run("quality", "matrix", "list")
+        listed = {line.split()[0]: line for line in out.splitlines()[2:]}
+        words = listed[str(draft.revision)].split()
+        assert code == 0 and words[1:6] == ["S3", "x", "O3", "re-classed", "released"]
+        code, out, _ = run("quality", "matrix", "list", "--format", "json")
+        rows = {r["revision"]: r for r in json.loads(out)}
+        assert rows[draft.revision]["status"] == "released"
+        assert rows[before.revision]["status"] == "superseded"
+        assert rows[draft.revision]["effective"].endswith("→ open")
+        assert rows[before.revision]["effective"].endswith(
+            f"→ {rows[draft.revision]['effective'][:-7]}"
+        )
+    finally:  # the cells every other test classes its NCRs on
+        with q.plant.uow(q.qa2) as uow:
+            back = matrix.propose_matrix(uow, "Restored", dict(before.cells))
+            uow.commit()
+        other = q.plant.qa if back.created_by != q.plant.qa else q.qa2  # never its author
+        with q.plant.uow(other) as uow:
+            matrix.release_matrix(uow, back.revision, q.plant.signing(other))
+            uow.commit()
+    assert _matrix(q).cells == before.cells
+    assert run("quality", "matrix", "show", "--revision", "9999")[0] == cli.NOT_FOUND

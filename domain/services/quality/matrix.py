@@ -5,7 +5,8 @@ it by signature ("approved", never its author), which supersedes the revision re
 before in the same transaction. NCRs keep the revision they were classed on.
 
 API:
-  matrices(uow) -> list[MatrixRow]                          every revision, newest first
+  matrices(uow) -> list[MatrixRow]                          every revision, newest first,
+                                                            with when it was signed released
   get_matrix(uow, revision=None) -> MatrixView              the released one by default
   propose_matrix(uow, title, cells) -> MatrixView           a new draft (or the draft edited)
   release_matrix(uow, revision, signing) -> MatrixView      signed "approved", released
@@ -34,7 +35,10 @@ def matrices(uow: UnitOfWork) -> list[MatrixRow]:
         MatrixRow(*r)
         for r in run(
             uow,
-            "SELECT m.revision, m.title, m.status, u.username, m.created_at"
+            "SELECT m.revision, m.title, m.status, u.username, m.created_at,"
+            " (SELECT max(s.signed_at) FROM workcell.signature s"
+            "   WHERE s.record_type = 'risk_matrix' AND s.record_id = m.id"
+            "     AND s.meaning = 'approved') AS released_at"
             " FROM workcell.risk_matrix m JOIN workcell.users u ON u.id = m.created_by"
             " ORDER BY m.revision DESC LIMIT 100",
         )
