@@ -321,6 +321,19 @@ class KioskQualityBackend(KioskMaterialsBackend):
         with self.uow(actor) as uow:
             return switching.get_switching(uow, item, supplier)
 
+    def switching_move(self, actor: str, key: str) -> tuple[str, str | None] | None:
+        item, _, supplier = key.partition("/")
+        with self.uow(actor) as uow:
+            view = switching.get_switching(uow, item, supplier)
+            return switching.judgement_move(view, "quality.switching" in permissions_of(uow, actor))
+
+    def move_switching(self, actor: str, key: str, to: str, reason: str) -> SwitchingView:
+        item, _, supplier = key.partition("/")
+        with self.uow(actor, f"switching of {key} moved to {to}") as uow:
+            view = switching.move_switching(uow, item, supplier, to, reason)
+            uow.commit()
+        return view
+
     def risk_matrix(self, actor: str) -> MatrixDetail:
         with self.uow(actor) as uow:
             return self._matrix(uow, actor)

@@ -253,6 +253,14 @@ class QualityBackend(Protocol):
         """``key``: "ITEM/SUPPLIER" as SwitchingRow.number says it."""
         ...
 
+    def switching_move(self, actor: str, key: str) -> tuple[str, str | None] | None:
+        """The move QA may make by judgement (to, why not: None when it may), None if none."""
+        ...
+
+    def move_switching(self, actor: str, key: str, to: str, reason: str) -> SwitchingView:
+        """QA's move by judgement, with the reason (audited as the rule that moved it)."""
+        ...
+
     def risk_matrix(self, actor: str) -> MatrixDetail: ...
     def propose_matrix(
         self, actor: str, title: str, cells: dict[tuple[int, int], str]

@@ -2,14 +2,17 @@
 the list of every item and supplier inspected (the tightest first), and one of them with
 its state, score, the recent lots and every move with the rule that made it, the lot's
 inspection and who (the database, at an inspection's completion, or QA by judgement) —
-read from the audited switching events, never computed here."""
+read from the audited switching events, never computed here. QA moves it by judgement where
+the standard leaves it to the responsible authority (normal → reduced with a score of 30,
+discontinued → tightened, reduced → normal): one button, a reason on the keyboard."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from domain.errors import WorkCellError
 from screens.base import StationScreen, call_backend
@@ -17,6 +20,7 @@ from screens.quality.backend import QualityBackend, SwitchingRow, SwitchingView
 from screens.quality.common import actor, refusal
 from screens.quality.lists import RecordList
 from screens.station import fmt_time, station_of
+from screens.widgets.keyboard import KeyboardModal
 
 STATES = {
     "normal": ("NORMAL", "bold"),
@@ -60,6 +64,7 @@ class SwitchingScreen(StationScreen):
         self.backend = backend
         self.key = key  # ITEM/SUPPLIER
         self.view: SwitchingView | None = None
+        self.move: tuple[str, str | None] | None = None  # QA's move by judgement, why not
         self.answers = 0
 
     def compose_body(self) -> ComposeResult:
@@ -67,6 +72,7 @@ class SwitchingScreen(StationScreen):
             yield Static("Loading…", id="swd-head", classes="q-title", markup=False)
             yield Static("", id="swd-state", classes="q-box")
             yield Static("", id="swd-message", classes="q-message", markup=False)
+            yield Button("Move…", id="swd-move", variant="warning")
             yield Static("Moves (audited; newest last)", classes="q-title")
             yield Static("", id="swd-events", classes="q-box")
 
@@ -79,9 +85,15 @@ class SwitchingScreen(StationScreen):
     def load(self) -> None:
         who = actor(self)
         if who is not None:
+            backend, key = self.backend, self.key
             call_backend(
-                self, lambda: self.backend.switching(who, self.key), self.show, failed=self._refused
-            )
+                self, lambda: (backend.switching(who, key), backend.switching_move(who, key)),
+                self._loaded, failed=self._refused,
+            )  # fmt: skip
+
+    def _loaded(self, found: tuple[SwitchingView, tuple[str, str | None] | None]) -> None:
+        self.move = found[1]
+        self.show(found[0])
 
     def show(self, v: SwitchingView) -> None:
         self.view = v
@@ -107,7 +119,44 @@ class SwitchingScreen(StationScreen):
         self.query_one("#swd-events", Static).update(
             moves or Text("No move yet: the state has not changed since the first lot.")
         )
+        self._move_button()
         self.answers += 1
+
+    def _move_button(self) -> None:
+        button = self.query_one("#swd-move", Button)
+        button.display = self.move is not None
+        if self.move is None:
+            return
+        to, why = self.move
+        button.label = f"Move to {to} (QA's judgement)…"
+        button.disabled = why is not None
+        self.query_one("#swd-message", Static).update(f"Move to {to}: {why}" if why else "")
+
+    @on(Button.Pressed, "#swd-move")
+    def ask_reason(self) -> None:
+        if self.move is None or self.move[1] is not None:
+            return
+        to = self.move[0]
+        self.app.push_screen(
+            KeyboardModal(f"Why move to {to}? (kept as the rule that moved it)", ""),
+            lambda why: self._move(to, why) if why and why.strip() else None,
+        )
+
+    def _move(self, to: str, why: str) -> None:
+        who = actor(self)
+        if who is None:
+            return
+        backend, key = self.backend, self.key
+        self.query_one("#swd-message", Static).update(f"Moving to {to}…")
+        call_backend(
+            self, lambda: (backend.move_switching(who, key, to, why.strip()),
+                           backend.switching_move(who, key)),
+            self._moved, failed=self._refused,
+        )  # fmt: skip
+
+    def _moved(self, found: tuple[SwitchingView, tuple[str, str | None] | None]) -> None:
+        self._loaded(found)
+        self.notify(f"{self.key}: {found[0].status} — {found[0].last_rule}", title="Switching")
 
     def _refused(self, error: WorkCellError) -> None:
         self.answers += 1

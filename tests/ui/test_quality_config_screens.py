@@ -31,6 +31,7 @@ from screens.quality.ncr import NcrScreen, NcrsScreen
 from screens.quality.plan import PlanScreen
 from screens.quality.switching import SwitchingListScreen, SwitchingScreen
 from screens.records.progress import RecordProgressModal
+from screens.widgets.keyboard import KeyboardModal, key_id
 from tests.conftest import unique
 from tests.identity_helpers import Person
 from tests.ui.conftest import screen_text, sign_in, tap, until
@@ -54,7 +55,10 @@ SIZES = [(80, 24), (160, 48)]
 def q(database: Any, session_factory: Any) -> QPlant:
     """The cap plant of the quality helpers, plus a resin template (Z1.4: a lot received by
     weight has no table cell, QA enters the plan) and a serialised device's (2 samples)."""
-    q = build_quality(database, session_factory)
+    return _with_templates(build_quality(database, session_factory))
+
+
+def _with_templates(q: QPlant) -> QPlant:
     p = q.plant
     for role, new in (
         ("resin", dict(sampling="z14", level="II", aql={"major": D("1.0")})),
@@ -318,6 +322,67 @@ async def _look_at_switching(
         assert "TIGHTENED" in shown and move.inspection in shown and move.rule in shown
         await pilot.pause()
         shoot(app, f"switching-{size[0]}x{size[1]}")
+
+
+async def test_qa_moves_the_severity_by_judgement_with_a_reason(
+    make_station, person, database, session_factory
+) -> None:
+    """A plant of its own (the move changes the resin's plans): on normal with a score under
+    30, "Move to reduced" is there but disabled, saying why; at 30 (set owner-side, standing
+    in for the lots that earn it) QA taps it, types the reason on the keyboard and the state
+    is reduced, the move listed with the reason in its rule; then "Move to normal" is next."""
+    own = _with_templates(build_quality(database, session_factory))
+    p = own.plant
+    p.receive("resin", "25.5")  # its inspection opens the state on normal
+    key = f"{p.items['resin']}/{p.supplier}"
+    qa = person("qa")
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, station, qa, touch=True)
+        backend = quality_backend_for(station.backend)
+        assert backend is not None
+        screen = SwitchingScreen(backend, key)
+        app.push_screen(screen)
+        await until(pilot, lambda: screen.view is not None and screen.move is not None, "state")
+        button = screen.query_one("#swd-move", Button)
+        assert button.display and button.disabled and "reduced" in str(button.label)
+        assert "score of 30 (it is 0)" in str(screen.query_one("#swd-message", Static).render())
+        # owner-side: stands in for the lots that would have earned the score
+        _owner_score(database, p.items["resin"], p.supplier, 30)
+        answers = screen.answers
+        screen.load()
+        await until(pilot, lambda: screen.answers > answers, "read again")
+        assert not button.disabled
+        await pilot.pause()
+        shoot(app, "switching-move-80x24")
+        await tap(pilot, "#swd-move")
+        await until(pilot, lambda: isinstance(app.screen, KeyboardModal), "the keyboard")
+        for char in "STEADY 3 MONTHS":
+            await tap(pilot, "#" + key_id(char))
+        await tap(pilot, "#kb-ok")
+        await until(pilot, lambda: screen.view is not None and screen.view.status == "reduced",
+                    "moved")  # fmt: skip
+        assert "STEADY 3 MONTHS" in screen.view.events[-1].rule
+        assert screen.view.events[-1].actor == qa.username
+        await until(pilot, lambda: "normal" in str(button.label), "the next move offered")
+        assert "STEADY 3 MONTHS" in screen_text(app)
+
+
+def _owner_score(database: Any, item: str, supplier: str, score: int) -> None:
+    import psycopg
+
+    with psycopg.connect(database.dsn("admin")) as conn:
+        conn.execute("SET ROLE workcell_owner")
+        conn.execute("SELECT set_config('workcell.system_actor', 'system', true),"
+                     " set_config('workcell.reason', 'test: history', true)")  # fmt: skip
+        conn.execute(
+            "UPDATE workcell.switching_state s SET score = %s, version = s.version + 1"
+            " FROM workcell.item i, workcell.supplier p WHERE i.id = s.item_id"
+            " AND p.id = s.supplier_id AND i.item_number = %s AND p.code = %s",
+            (score, item, supplier),
+        )
+        conn.commit()
 
 
 # -- the risk matrix ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ API:
   switching_states(uow) -> list[SwitchingRow]           (every item and supplier inspected)
   get_switching(uow, item_number, supplier_code) -> SwitchingView
   move_switching(uow, item_number, supplier_code, to, reason) -> SwitchingView   (QA)
+  judgement_move(view, permitted) -> (to, why not) | None   the move QA may make from here
 
 The lots move the state themselves (the database, at each inspection's completion); QA
 moves it by judgement only where the standard asks for the responsible authority: normal
@@ -17,8 +18,13 @@ from domain.services.materials.db import id_of, item_id, one, run
 from domain.uow import UnitOfWork
 from domain.views.quality import SwitchingEvent, SwitchingRow, SwitchingView
 
-__all__ = ["SwitchingEvent", "SwitchingRow", "SwitchingView", "get_switching", "move_switching",
-           "switching_states"]  # fmt: skip
+__all__ = ["SwitchingEvent", "SwitchingRow", "SwitchingView", "get_switching", "judgement_move",
+           "move_switching", "switching_states"]  # fmt: skip
+
+# The moves workcell.switching_move accepts (its CASE), said before QA types a reason; the
+# database checks them again.
+JUDGEMENT = {"normal": "reduced", "discontinued": "tightened", "reduced": "normal"}
+REDUCED_SCORE = 30
 
 
 def switching_states(uow: UnitOfWork, limit: int = 500) -> list[SwitchingRow]:
@@ -79,3 +85,16 @@ def move_switching(
     run(uow, "SELECT workcell.switching_move(:i, :s, :to, :why)",
         {"i": item, "s": supplier, "to": to, "why": reason})  # fmt: skip
     return get_switching(uow, item_number, supplier_code)
+
+
+def judgement_move(view: SwitchingView, permitted: bool) -> tuple[str, str | None] | None:
+    """The move QA may make by judgement from this state and why it cannot be made now
+    (None: it may), or None when the state moves only with the lots (tightened)."""
+    to = JUDGEMENT.get(view.status)
+    if to is None:
+        return None
+    if not permitted:
+        return to, "moving the severity by judgement needs quality.switching (QA)."
+    if to == "reduced" and view.score < REDUCED_SCORE:
+        return to, f"reduced needs a switching score of {REDUCED_SCORE} (it is {view.score})."
+    return to, None
