@@ -80,6 +80,19 @@ def _cell(text: str) -> tuple[tuple[int, int], str]:
     return key, cls.strip()
 
 
+def _approval(text: str) -> tuple[tuple[str, str], tuple[str, ...]]:
+    """CLASS,DISPOSITION=qa[,engineering][,management], e.g. major,use_as_is=qa,engineering."""
+    where, _, needed = text.partition("=")
+    cls, _, disposition = (x.strip() for x in where.partition(","))
+    meanings = tuple(f"{m.strip()}_approved" for m in needed.split(",") if m.strip())
+    if cls not in RISK_CLASSES or disposition not in ncr.DISPOSITIONS or not meanings:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write CLASS,DISPOSITION=qa[,engineering][,management]"
+            f" ({', '.join(RISK_CLASSES)}; {', '.join(ncr.DISPOSITIONS)})"
+        )
+    return (cls, disposition), meanings
+
+
 def _json(value: Any) -> None:
     """A view (frozen dataclass, snake_case fields) as JSON."""
     data = value if isinstance(value, dict) else dataclasses.asdict(value)
@@ -133,6 +146,9 @@ def _register_matrix(qsub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--title", required=True, help="what changed and why")
     p.add_argument("--cell", action="append", default=[], type=_cell, metavar="S,O=CLASS",
                    help="severity,occurrence=minor|major|critical (repeat)")  # fmt: skip
+    p.add_argument("--approval", action="append", default=[], type=_approval,
+                   metavar="CLASS,DISPOSITION=qa,engineering",
+                   help="the approvals an allowed disposition needs in a class (repeat)")  # fmt: skip
     add_actor(p)
     p.set_defaults(func=_matrix_propose)
     p = msub.add_parser(
@@ -663,11 +679,12 @@ def _draft_or_released(uow: UnitOfWork) -> MatrixView:
 
 
 def _matrix_propose(args: argparse.Namespace) -> int:
-    changes = dict(args.cell)
+    changes, approvals = dict(args.cell), dict(args.approval)
 
     def propose(uow: UnitOfWork) -> tuple[MatrixView, MatrixView]:
         base = _draft_or_released(uow)
-        return base, matrix.propose_matrix(uow, args.title, {**base.cells, **changes})
+        cells = {**base.cells, **changes}
+        return base, matrix.propose_matrix(uow, args.title, cells, approvals)
 
     base, view = act(args, propose)
     how = "edited" if base.status == "draft" else f"new, from revision {base.revision}"
@@ -676,6 +693,9 @@ def _matrix_propose(args: argparse.Namespace) -> int:
     for (s, o), cls in sorted(changes.items()):
         if base.cells.get((s, o)) != cls:
             print(f"  severity {s} x occurrence {o}: {base.cells.get((s, o))} -> {cls}")
+    for (cls, disposition), needed in sorted(view.approvals.items()):
+        if base.approvals.get((cls, disposition)) != needed:
+            print(f"  {cls} {disposition.replace('_', ' ')}: needs {', '.join(needed)}")
     return 0
 
 

@@ -226,6 +226,19 @@ def test_the_risk_matrix_is_shown_proposed_and_released_at_the_command_line(
         assert _cells(proposed) == {**before.cells, (3, 3): changed}
         assert _approvals(proposed) == before.approvals  # copied from the released revision
         assert _matrix(q).revision == before.revision  # not in force yet
+        # the draft's approvals: major use-as-is also needs management; QA always among them
+        propose = ("quality", "matrix", "propose", "--title", "S3 x O3 re-classed", "--as",
+                   q.plant.qa, "--pin-stdin")  # fmt: skip
+        code, out, err = run(*propose, "--approval", "major,use_as_is=engineering", stdin=(PIN,))
+        assert code == cli.REFUSED and "QA's is always one of them" in err, err
+        assert _matrix(q, draft.revision).version == draft.version  # nothing changed
+        code, out, err = run(*propose, "--approval", "major,use_as_is=qa,engineering,management",
+                             stdin=(PIN,))  # fmt: skip
+        assert code == 0, err
+        assert "major use as is: needs" in out and "management_approved" in out
+        needed = ("qa_approved", "engineering_approved", "management_approved")
+        assert _matrix(q, draft.revision).approvals[("major", "use_as_is")] == needed
+        draft = _matrix(q, draft.revision)
         release = ("quality", "matrix", "release", str(draft.revision), "--pin-stdin")
         for who, why in ((q.engineer, "quality.configure"), (q.plant.qa, "someone else approves")):
             code, _, err = run(*release, "--as", who, stdin=(PIN,))
@@ -251,11 +264,13 @@ def test_the_risk_matrix_is_shown_proposed_and_released_at_the_command_line(
         )
     finally:  # the cells every other test classes its NCRs on
         with q.plant.uow(q.qa2) as uow:
-            back = matrix.propose_matrix(uow, "Restored", dict(before.cells))
+            back = matrix.propose_matrix(
+                uow, "Restored", dict(before.cells), dict(before.approvals)
+            )
             uow.commit()
         other = q.plant.qa if back.created_by != q.plant.qa else q.qa2  # never its author
         with q.plant.uow(other) as uow:
             matrix.release_matrix(uow, back.revision, q.plant.signing(other))
             uow.commit()
-    assert _matrix(q).cells == before.cells
+    assert _matrix(q).cells == before.cells and _matrix(q).approvals == before.approvals
     assert run("quality", "matrix", "show", "--revision", "9999")[0] == cli.NOT_FOUND

@@ -8,7 +8,9 @@ API:
   matrices(uow) -> list[MatrixRow]                          every revision, newest first,
                                                             with when it was signed released
   get_matrix(uow, revision=None) -> MatrixView              the released one by default
-  propose_matrix(uow, title, cells) -> MatrixView           a new draft (or the draft edited)
+  propose_matrix(uow, title, cells, approvals=None) -> MatrixView
+        a new draft (or the draft edited); ``approvals`` changes what a class and
+        disposition needs (QA always among them; a disposition the matrix allows stays allowed)
   release_matrix(uow, revision, signing) -> MatrixView      signed "approved", released
 
 The database refuses a change to a released or superseded revision (WC128), a release
@@ -23,6 +25,7 @@ from domain.errors import InvalidInput, NotFound, RuleViolation
 from domain.services.access import require_permission
 from domain.services.eco import Signing
 from domain.services.materials.db import one, run, scalar
+from domain.services.quality.ncr import APPROVALS
 from domain.services.quality.signing import sign_records
 from domain.uow import UnitOfWork
 from domain.views.quality import RISK_CLASSES as CLASSES
@@ -98,12 +101,40 @@ def _check(title: str, cells: Mapping[tuple[int, int], str]) -> None:
         )
 
 
-def propose_matrix(uow: UnitOfWork, title: str, cells: Mapping[tuple[int, int], str]) -> MatrixView:
+Approvals = Mapping[tuple[str, str], tuple[str, ...]]
+
+
+def _check_approvals(approvals: Approvals, base: Approvals) -> None:
+    """Only what the matrix allows is changed (no row is removed from a controlled record: a
+    disposition allowed stays allowed), each needing QA's approval among known meanings."""
+    for (cls, disposition), meanings in approvals.items():
+        if (cls, disposition) not in base:
+            raise InvalidInput(
+                f"The matrix allows no {disposition.replace('_', ' ')} for a {cls} NCR:"
+                " only the approvals of an allowed disposition change."
+            )
+        unknown = [m for m in meanings if m not in APPROVALS]
+        if unknown or "qa_approved" not in meanings:
+            raise InvalidInput(
+                f"{cls} {disposition.replace('_', ' ')}: approvals are among"
+                f" {', '.join(APPROVALS)}, and QA's is always one of them."
+            )
+
+
+def propose_matrix(
+    uow: UnitOfWork,
+    title: str,
+    cells: Mapping[tuple[int, int], str],
+    approvals: Approvals | None = None,
+) -> MatrixView:
     """The draft revision with these cells and title: a new one (the approvals copied from
-    the released revision) or the open draft edited. Not yet in force."""
+    the released revision, then ``approvals`` applied) or the open draft edited. Not yet in
+    force."""
     require_permission(uow, "quality.configure")
     _check(title, cells)
+    changes = {k: tuple(dict.fromkeys(v)) for k, v in (approvals or {}).items()}
     draft = _draft(uow)
+    _check_approvals(changes, (draft or get_matrix(uow)).approvals)
     if draft is None:
         released = get_matrix(uow)
         revision = 1 + int(
@@ -118,10 +149,10 @@ def propose_matrix(uow: UnitOfWork, title: str, cells: Mapping[tuple[int, int], 
             run(uow, "INSERT INTO workcell.risk_matrix_cell (matrix_id, severity, occurrence,"
                 " risk_class, version) VALUES (:m, :s, :o, :c, 1)",
                 {"m": mid, "s": s, "o": o, "c": cls})  # fmt: skip
-        for (cls, disposition), approvals in sorted(released.approvals.items()):
+        for key, needed in sorted({**released.approvals, **changes}.items()):
             run(uow, "INSERT INTO workcell.risk_matrix_approval (matrix_id, risk_class,"
                 " disposition, approvals, version) VALUES (:m, :c, :d, :a, 1)",
-                {"m": mid, "c": cls, "d": disposition, "a": list(approvals)})  # fmt: skip
+                {"m": mid, "c": key[0], "d": key[1], "a": list(needed)})  # fmt: skip
         return get_matrix(uow, revision)
     uow.set_reason(f"risk matrix revision {draft.revision} draft edited: {title.strip()}"[:500])
     for (s, o), cls in sorted(cells.items()):
@@ -129,6 +160,12 @@ def propose_matrix(uow: UnitOfWork, title: str, cells: Mapping[tuple[int, int], 
             run(uow, "UPDATE workcell.risk_matrix_cell SET risk_class = :c, version = version + 1"
                 " WHERE matrix_id = :m AND severity = :s AND occurrence = :o",
                 {"m": draft.id, "s": s, "o": o, "c": cls})  # fmt: skip
+    for (cls, disposition), needed in sorted(changes.items()):
+        if tuple(draft.approvals[(cls, disposition)]) != needed:
+            run(uow, "UPDATE workcell.risk_matrix_approval SET approvals = :a,"
+                " version = version + 1 WHERE matrix_id = :m AND risk_class = :c"
+                " AND disposition = :d",
+                {"m": draft.id, "c": cls, "d": disposition, "a": list(needed)})  # fmt: skip
     if draft.title != title.strip():
         run(uow, "UPDATE workcell.risk_matrix SET title = :t, version = version + 1"
             " WHERE id = :id", {"t": title.strip(), "id": draft.id})  # fmt: skip
