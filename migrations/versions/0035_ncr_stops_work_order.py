@@ -5,7 +5,8 @@ on; before this the work order could neither complete (a step not done) nor be c
 before the stopped one done, the completion opens a deviation naming the inspection and the
 NCR (QA approves it before the review, as for yield), and the record shows the steps not
 done. A rework disposition is still refused, its message now true (0018 said work orders
-were not available).
+were not available). And a risk matrix's approvals always include QA's (a CHECK: a draft
+written by plain SQL cannot drop it; every installed row has it).
 
 Revision ID: 0035
 Revises: 0033
@@ -14,7 +15,8 @@ Create Date: 2026-12-03
 SQL in migrations/sql/ncr_outcomes/functions.sql: workcell.work_order_stop(bigint) (new,
 read by stations and auditors) and CREATE OR REPLACE of workcell.work_order_may_complete
 (0013), workcell.work_order_reconcile (0013) and workcell.ncr_may_disposition (0018),
-whose grants, triggers and transition rules are kept. No new error codes.
+whose grants, triggers and transition rules are kept; CHECK ck_risk_matrix_approval_qa.
+No new error codes.
 """
 
 from migrations.area import Area, grant, run_files

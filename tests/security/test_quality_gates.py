@@ -350,6 +350,19 @@ def test_the_released_risk_matrix_is_fixed(lab: Lab, world: World) -> None:
                 token=token, settings=REASON)  # fmt: skip
 
 
+def test_a_draft_matrix_cannot_drop_qas_approval(lab: Lab, world: World) -> None:
+    """QA (quality.configure) writing a draft by plain SQL: a disposition needing only
+    engineering's approval is refused by the CHECK (migration 0035), the draft with it."""
+    token = _token(lab, world.qa)
+    with lab.untouched(QUALITY), lab.station() as conn:
+        err = refused("23514", conn,
+                "INSERT INTO workcell.risk_matrix (revision, title, version) VALUES (9999, 'attack', 1);"
+                " INSERT INTO workcell.risk_matrix_approval (matrix_id, risk_class, disposition, approvals, version)"
+                " SELECT id, 'major', 'use_as_is', '{engineering_approved}', 1 FROM workcell.risk_matrix WHERE revision = 9999",
+                token=token, settings=REASON)  # fmt: skip
+    assert "ck_risk_matrix_approval_qa" in str(err)
+
+
 FUNCTIONS = {
     "result without a session": ("", "SELECT workcell.record_inspection_result(%s, 1, 1, NULL, true, NULL, '')", "insp_a", ("WC001", "WC039")),
     "result on a completed inspection": ("inspector", "SELECT workcell.record_inspection_result(%s, 1, 1, NULL, true, NULL, '')", "insp_a", "WC119"),

@@ -116,3 +116,9 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
+
+-- Every disposition a risk matrix allows needs QA's approval among the others: the quality
+-- unit's approval of a nonconformance's disposition is not optional (21 CFR 820.90(b)(1),
+-- 211.22). The service said so; a draft written by plain SQL now cannot drop it either.
+ALTER TABLE workcell.risk_matrix_approval
+    ADD CONSTRAINT ck_risk_matrix_approval_qa CHECK ('qa_approved' = ANY (approvals));
