@@ -360,10 +360,14 @@ class KioskQualityBackend(KioskMaterialsBackend):
         return detail
 
     def propose_matrix(
-        self, actor: str, title: str, cells: dict[tuple[int, int], str]
+        self,
+        actor: str,
+        title: str,
+        cells: dict[tuple[int, int], str],
+        approvals: dict[tuple[str, str], tuple[str, ...]] | None = None,
     ) -> MatrixDetail:
         with self.uow(actor) as uow:
-            matrix.propose_matrix(uow, title, cells)
+            matrix.propose_matrix(uow, title, cells, approvals)
             uow.commit()
             return self._matrix(uow, actor)
 

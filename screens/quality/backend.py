@@ -263,8 +263,15 @@ class QualityBackend(Protocol):
 
     def risk_matrix(self, actor: str) -> MatrixDetail: ...
     def propose_matrix(
-        self, actor: str, title: str, cells: dict[tuple[int, int], str]
-    ) -> MatrixDetail: ...
+        self,
+        actor: str,
+        title: str,
+        cells: dict[tuple[int, int], str],
+        approvals: dict[tuple[str, str], tuple[str, ...]] | None = None,
+    ) -> MatrixDetail:
+        """A draft with these cells (and the approvals changed where given)."""
+        ...
+
     def matrix_signing(self, actor: str, revision: int) -> Signable: ...
 
     # NCRs

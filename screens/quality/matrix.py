@@ -1,6 +1,7 @@
 """The NCR risk matrix, a controlled record: severity × occurrence → risk class (the grid)
 and the approvals each disposition needs per class. QA proposes a new revision (a draft,
-copied from the released one; a tap on a cell steps its class minor → major → critical),
+copied from the released one; a tap on a cell steps its class minor → major → critical, a
+tap on an approval steps what that disposition needs, QA's always among them),
 another QA person signs it "approved", which releases it and supersedes the one before.
 NCRs raised earlier keep the revision they were classed on. Who may not propose or
 approve sees why, before any badge."""
@@ -26,6 +27,15 @@ from screens.widgets.keyboard import TouchInput
 from screens.widgets.tap_table import TapTable
 
 DISPOSITIONS = ("use_as_is", "rework", "repair", "scrap", "return_to_supplier")
+# what a tap on an approval steps through: QA's approval is always one of them (the database's
+# CHECK ck_risk_matrix_approval_qa)
+APPROVAL_STEPS: tuple[tuple[str, ...], ...] = (
+    ("qa_approved",),
+    ("qa_approved", "engineering_approved"),
+    ("qa_approved", "engineering_approved", "management_approved"),
+    ("qa_approved", "management_approved"),
+)
+Approvals = dict[tuple[str, str], tuple[str, ...]]
 
 
 class RiskMatrixScreen(StationScreen):
@@ -37,6 +47,7 @@ class RiskMatrixScreen(StationScreen):
         self.backend = backend
         self.detail: MatrixDetail | None = None
         self.editing: dict[tuple[int, int], str] | None = None  # the proposal being edited
+        self.editing_approvals: Approvals | None = None  # and its approvals
         self.answers = 0
 
     def compose_body(self) -> ComposeResult:
@@ -94,8 +105,8 @@ class RiskMatrixScreen(StationScreen):
         )  # fmt: skip
         if self.editing is not None:
             head = (
-                "Proposing: tap a cell to step its class (* differs from the one in force,"
-                f" revision {d.released.revision})"
+                "Proposing: tap a cell to step its class, an approval to step what it needs"
+                f" (* differs from the one in force, revision {d.released.revision})"
             )
         self.query_one("#rm-head", Static).update(head)
         self._paint()
@@ -133,10 +144,14 @@ class RiskMatrixScreen(StationScreen):
 
     def _tables(self, d: MatrixDetail, m: MatrixView) -> None:
         approvals = self.query_one("#rm-approvals", DataTable)
+        approvals.cursor_type = "cell" if self.editing_approvals is not None else "row"
+        shown = self.editing_approvals if self.editing_approvals is not None else m.approvals
 
         def needs(cls: str, disposition: str) -> str:
-            meanings = m.approvals.get((cls, disposition), ())
-            return ", ".join(word(a).removesuffix(" approval") for a in meanings) or "not allowed"
+            meanings = shown.get((cls, disposition), ())
+            text = ", ".join(word(a).removesuffix(" approval") for a in meanings) or "not allowed"
+            changed = meanings != d.released.approvals.get((cls, disposition), ())
+            return text + (" *" if changed else "")
 
         rows = [(word(x), *(needs(c, x) for c in RISK_CLASSES)) for x in DISPOSITIONS]
         fitted = fit_columns(approvals, ("Disposition", *RISK_CLASSES), rows, flex=3)
@@ -161,6 +176,7 @@ class RiskMatrixScreen(StationScreen):
         if m is None or self.detail is None:
             return
         self.editing = dict(m.cells)
+        self.editing_approvals = dict(m.approvals)
         self.query_one("#rm-title", Input).value = m.title if self.detail.draft else ""
         self.show(self.detail)
 
@@ -174,27 +190,47 @@ class RiskMatrixScreen(StationScreen):
         self.editing[key] = RISK_CLASSES[(RISK_CLASSES.index(now) + 1) % len(RISK_CLASSES)]
         self._paint()
 
+    @on(DataTable.CellSelected, "#rm-approvals")
+    def step_approval(self, event: DataTable.CellSelected) -> None:
+        approvals = self.editing_approvals
+        column = event.coordinate.column
+        if approvals is None or column < 1 or self.detail is None:
+            return
+        key = (RISK_CLASSES[column - 1], str(event.cell_key.row_key.value))
+        now = approvals.get(key)
+        if now is None:
+            allowed = f"{word(key[1])} is not allowed for a {key[0]} NCR here, and stays so."
+            say(self.query_one("#rm-message", Static), allowed)
+            return
+        at = APPROVAL_STEPS.index(now) if now in APPROVAL_STEPS else -1
+        approvals[key] = APPROVAL_STEPS[(at + 1) % len(APPROVAL_STEPS)]
+        m = self.shown
+        if m is not None:
+            self._tables(self.detail, m)
+
     @on(Button.Pressed, "#rm-cancel")
     def cancel(self) -> None:
-        self.editing = None
+        self.editing = self.editing_approvals = None
         if self.detail is not None:
             self.show(self.detail)
 
     @on(Button.Pressed, "#rm-save")
     def save(self) -> None:
-        who, cells = actor(self), self.editing
+        who, cells, m = actor(self), self.editing, self.shown
         title = self.query_one("#rm-title", Input).value
-        if who is None or cells is None:
+        if who is None or cells is None or m is None:
             return
+        approvals = {k: v for k, v in (self.editing_approvals or {}).items()
+                     if m.approvals.get(k) != v}  # fmt: skip
         if not title.strip():
             say(self.query_one("#rm-message", Static),
                 "Not saved: give the revision a title (what changed and why).")  # fmt: skip
             return
-        call_backend(self, lambda: self.backend.propose_matrix(who, title, dict(cells)),
+        call_backend(self, lambda: self.backend.propose_matrix(who, title, dict(cells), approvals),
                      self._saved, failed=self._refused)  # fmt: skip
 
     def _saved(self, d: MatrixDetail) -> None:
-        self.editing = None
+        self.editing = self.editing_approvals = None
         rev = d.draft.revision if d.draft is not None else d.released.revision
         say(self.query_one("#rm-message", Static),
             f"Draft revision {rev} saved: another QA person approves it.", "ok")  # fmt: skip

@@ -1,4 +1,5 @@
-"""A DataTable for touch: one tap on any row selects it; every cell is shown as literal text.
+"""A DataTable for touch: one tap on any row (or cell, in cell mode) selects it; every cell
+is shown as literal text.
 
 Textual's DataTable selects a row only when the tapped row is already highlighted (the first
 tap merely moves the cursor). On a touch terminal that reads as "nothing happened", so this
@@ -47,10 +48,17 @@ class TapTable(DataTable[Any]):
         return super().add_row(*(literal(c) for c in cells), height=height, key=key, label=label)
 
     async def _on_click(self, event: events.Click) -> None:
+        # Textual calls every class's _on_click down the MRO (this one first): moving the
+        # cursor here makes DataTable's own handler, which runs next, take the tap as a
+        # selection. Calling it from here as well selected twice (two screens pushed).
         meta = event.style.meta
         row, column = meta.get("row"), meta.get("column")
         if not (isinstance(row, int) and isinstance(column, int)) or row < 0 or column < 0:
-            pass  # header, row label or outside the cells: Textual's own handling
-        elif self.cursor_type == "row" and row != self.cursor_coordinate.row:
+            return  # header, row label or outside the cells: Textual's own handling
+        moved = (
+            row != self.cursor_coordinate.row
+            if self.cursor_type == "row"
+            else Coordinate(row, column) != self.cursor_coordinate
+        )
+        if moved and self.cursor_type in ("row", "cell"):
             self.cursor_coordinate = Coordinate(row, column)
-        await super()._on_click(event)

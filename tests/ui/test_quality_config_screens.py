@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from textual.pilot import Pilot
-from textual.widgets import Button, Static
+from textual.widgets import Button, DataTable, Static
 
 from domain.records.verify import verify_file
 from domain.services import eco, items
@@ -26,7 +26,7 @@ from kiosk.records_backend import copy_printer
 from screens.engineering.eco import EcoScreen
 from screens.item_detail import ItemDetailScreen
 from screens.quality.capa import CapaScreen
-from screens.quality.matrix import RiskMatrixScreen
+from screens.quality.matrix import APPROVAL_STEPS, RiskMatrixScreen
 from screens.quality.ncr import NcrScreen, NcrsScreen
 from screens.quality.plan import PlanScreen
 from screens.quality.switching import SwitchingListScreen, SwitchingScreen
@@ -400,9 +400,10 @@ async def test_a_risk_matrix_revision_is_proposed_and_approved_by_another_qa(
     make_station, person, q
 ):
     """A supervisor sees the matrix and why they may not propose; QA taps a cell (minor →
-    major → critical), names the revision and saves a draft (not in force), cannot approve
-    their own; a second QA person signs it: released. The original cells are then restored
-    through the services (the database is shared)."""
+    major → critical) and an approval (what major use-as-is needs), names the revision and
+    saves a draft (not in force), cannot approve their own; a second QA person signs it:
+    released. The original cells and approvals are then restored through the services (the
+    database is shared)."""
     supervisor, qa, qa2 = person("supervisor"), person("qa"), person("qa")
     p = q.plant
     with p.uow(qa.username) as uow:
@@ -426,6 +427,20 @@ async def test_a_risk_matrix_revision_is_proposed_and_approved_by_another_qa(
         await until(pilot, lambda: screen.editing[(2, 2)] != was, "the cell stepped")
         new = screen.editing[(2, 2)]
         assert str(screen.query_one("#rm-cell-2-2", Button).label).startswith(new.upper())
+        # one tap on an approval steps what that class and disposition needs (QA's kept)
+        table = screen.query_one("#rm-approvals", DataTable)
+        assert table.cursor_type == "cell"
+        was_needed = before.approvals[("major", "use_as_is")]
+        table.scroll_visible(animate=False)
+        await pilot.wait_for_scheduled_animations()
+        x = sum(c.get_render_width(table) for c in table.ordered_columns[:2]) + 1
+        await tap(pilot, "#rm-approvals", offset=(x, table.header_height))
+        await until(pilot, lambda: screen.editing_approvals[("major", "use_as_is")] != was_needed,
+                    "the approval stepped")  # fmt: skip
+        needed = screen.editing_approvals[("major", "use_as_is")]
+        # one tap, one step (a tap once selected twice: TapTable called DataTable's handler
+        # that Textual calls anyway)
+        assert needed == APPROVAL_STEPS[(APPROVAL_STEPS.index(was_needed) + 1) % 4]
         await type_on_screen(pilot, "#rm-title", "S2 O2 RECLASSED")
         await pilot.pause()
         shoot(app, "matrix-editing-160x48")
@@ -435,6 +450,7 @@ async def test_a_risk_matrix_revision_is_proposed_and_approved_by_another_qa(
                     "the draft saved")  # fmt: skip
         draft = screen.detail.draft
         assert draft is not None and draft.cells[(2, 2)] == new
+        assert draft.approvals[("major", "use_as_is")] == needed
         assert screen.detail.released.revision == before.revision  # not in force yet
         assert screen.query_one("#rm-approve", Button).disabled
         assert "another QA person" in str(screen.query_one("#rm-approve-why", Static).render())
@@ -457,7 +473,9 @@ async def test_a_risk_matrix_revision_is_proposed_and_approved_by_another_qa(
         shoot(app, "matrix-released-80x24")
     with p.uow(qa.username) as uow:
         assert matrix.get_matrix(uow, before.revision).status == "superseded"
-        back = matrix.propose_matrix(uow, "Restored after the UI test", dict(before.cells))
+        back = matrix.propose_matrix(
+            uow, "Restored after the UI test", dict(before.cells), dict(before.approvals)
+        )
         uow.commit()
     with p.uow(qa2.username) as uow:
         matrix.release_matrix(uow, back.revision, q.signing(qa2))
