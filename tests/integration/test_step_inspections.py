@@ -209,6 +209,27 @@ def test_scrap_stops_the_work_order_at_the_step(line: InspectedLine) -> None:
     assert any("completed short" in d.deviation.what for d in record.deviations)
 
 
+def test_a_work_order_stopped_ahead_of_an_open_step_is_not_completed(line: InspectedLine) -> None:
+    """Step 2 started before step 1 was done, then scrapped by its NCR: the completion is
+    refused naming step 1 (the steps before the stop are done first), and nothing moved."""
+    wo = line.new_work_order()
+    s2 = line.step(wo, 2)
+    with line.uow(line.op) as uow:
+        execution.enter_value(uow, s2.id, "LEAK", "fail", s2.version)
+        uow.commit()
+    line.inspect(wo, fail=2)
+    line.refer_and_disposition(wo, "scrap")
+    with (
+        line.uow(line.op) as uow,
+        pytest.raises(RuleViolation, match="step\\(s\\) 1 are not done") as refused,
+    ):
+        planning.complete_work_order(uow, wo)
+    assert "It stops at step 2" in str(refused.value)  # what to do, said to the operator
+    with line.uow(line.plant.qa) as uow:
+        assert planning.get_work_order(uow, wo).status == "in_progress"
+        assert not [d for d in deviations.deviations_of(uow, wo) if "completed short" in d.what]
+
+
 def test_no_release_without_the_template_the_routing_names(line: InspectedLine) -> None:
     """The device's routing names a final inspection at its first step and the device has
     none released: refused. Once QA releases one, the work order is released; no output lot
