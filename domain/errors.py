@@ -340,6 +340,8 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC192": StepBlocked,  # the step closed before its inspection is accepted
     "WC193": InspectionRefused,  # a step's inspection is referred to an NCR, not rejected
     "WC194": AppendOnly,  # a step's inspection link is the database's
+    "WC195": StepBlocked,  # an entry at a step its NCR stopped the work order at (or after)
+    "WC196": RuleViolation,  # a routing revision's purpose never changes
     # work orders and execution (migration 0013)
     "WC080": RuleViolation,  # work order rule (planning, release)
     "WC081": StaleRecord,  # the step changed at another station: nothing saved

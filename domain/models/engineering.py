@@ -69,6 +69,9 @@ class RoutingRevision(_Revision, Base):
     __tablename__ = "routing_revision"
     __mapper_args__: dict[str, Any] = {"version_id_col": _Revision.version}
 
+    # standard: what work orders run; rework: what an NCR's rework work order runs (0036)
+    purpose: Mapped[str] = mapped_column(Text, server_default="standard")
+
 
 class RoutingOperation(Base):
     __tablename__ = "routing_operation"

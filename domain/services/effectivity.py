@@ -2,17 +2,18 @@
 supersession (closing the predecessor's range), and the "as of DATE" convention.
 
 A released revision is in effect over a half-open range [start, end). The database refuses
-two ranges of one item that overlap (exclusion constraint) and a start in the past; this
+two ranges of one item that overlap (exclusion constraint; a routing's standard and
+rework revisions each have their own ranges, migration 0036) and a start in the past; this
 module gives the same refusals a readable message first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, cast
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import Range
 
 from domain.errors import InvalidInput, NotFound, RuleViolation
@@ -26,6 +27,7 @@ from domain.views.engineering import RevisionSummary as RevisionSummary
 
 Kind = Literal["bom", "routing"]
 Revision = BomRevision | RoutingRevision
+PURPOSES = ("standard", "rework")  # a routing revision is made for one (migration 0036)
 MODELS: dict[str, type[BomRevision] | type[RoutingRevision]] = {
     "bom": BomRevision,
     "routing": RoutingRevision,
@@ -74,10 +76,23 @@ def load_revision(uow: UnitOfWork, kind: Kind, item_number: str, label: str) -> 
     return rev
 
 
-def revision_at(uow: UnitOfWork, kind: Kind, item_id: int, at: dt.datetime) -> Revision | None:
-    model = MODELS[kind]
-    stmt = select(model).where(model.item_id == item_id, model.effective.contains(at))
-    return cast(Revision | None, uow.session.scalar(stmt))
+def revision_at(
+    uow: UnitOfWork, kind: Kind, item_id: int, at: dt.datetime, purpose: str = "standard"
+) -> Revision | None:
+    """The revision in effect at ``at``; for a routing, the one made for ``purpose``."""
+    return cast(Revision | None, uow.session.scalar(_of_purpose(
+        select(MODELS[kind]).where(MODELS[kind].item_id == item_id,
+                                   MODELS[kind].effective.contains(at)), kind, purpose,
+    )))  # fmt: skip
+
+
+def _of_purpose(stmt: Select[Any], kind: Kind, purpose: str) -> Select[Any]:
+    # routings have a standard and a rework line of revisions, each with its own ranges
+    return stmt.where(RoutingRevision.purpose == purpose) if kind == "routing" else stmt
+
+
+def purpose_of(rev: Revision) -> str:
+    return rev.purpose if isinstance(rev, RoutingRevision) else "standard"
 
 
 def summarise(uow: UnitOfWork, kind: Kind, rev: Revision) -> RevisionSummary:
@@ -103,6 +118,7 @@ def summarise(uow: UnitOfWork, kind: Kind, rev: Revision) -> RevisionSummary:
         rev.created_at,
         row[1],
         row[2],
+        purpose_of(rev),
     )
 
 
@@ -117,7 +133,12 @@ def history(uow: UnitOfWork, kind: Kind, item_number: str) -> list[RevisionSumma
 
 
 def new_draft(
-    uow: UnitOfWork, kind: Kind, item_number: str, label: str | None, description: str
+    uow: UnitOfWork,
+    kind: Kind,
+    item_number: str,
+    label: str | None,
+    description: str,
+    purpose: str = "standard",
 ) -> Revision:
     require_permission(uow, "engineering.edit")
     model = MODELS[kind]
@@ -130,7 +151,12 @@ def new_draft(
         raise InvalidInput(f"Revision label {label!r}: 1-8 capitals, digits, '.' or '-'.")
     if label in labels:
         raise InvalidInput(f"{item.item_number} already has {KIND_NAMES[kind]} revision {label}.")
+    if purpose not in PURPOSES or (purpose != "standard" and kind != "routing"):
+        raise InvalidInput(f"A {KIND_NAMES[kind]} revision is made for: standard work"
+                           f"{' or rework' if kind == 'routing' else ''}.")  # fmt: skip
     rev = model(item_id=item.id, revision=label, description=description.strip())
+    if isinstance(rev, RoutingRevision):
+        rev.purpose = purpose
     uow.session.add(rev)
     uow.flush()
     uow.session.refresh(rev)
@@ -161,7 +187,7 @@ def release(uow: UnitOfWork, kind: Kind, rev: Revision, start: dt.datetime | Non
             f"Effective date {start:%Y-%m-%d %H:%M %Z} is in the past; choose now or later."
         )
     latest = cast(Revision | None, uow.session.scalar(
-        select(model)
+        _of_purpose(select(model), kind, purpose_of(rev))
         .where(model.item_id == rev.item_id, model.effective.is_not(None))
         .order_by(func.lower(model.effective).desc())
         .limit(1)

@@ -229,12 +229,16 @@ def routing_history(uow: UnitOfWork, item_number: str) -> list[RevisionSummary]:
     return effectivity.history(uow, "routing", item_number)
 
 
-def routing_as_of(uow: UnitOfWork, item_number: str, at: dt.datetime) -> RoutingView:
+def routing_as_of(
+    uow: UnitOfWork, item_number: str, at: dt.datetime, purpose: str = "standard"
+) -> RoutingView:
     item = load_item(uow, item_number)
-    rev = effectivity.revision_at(uow, "routing", item.id, at)
+    rev = effectivity.revision_at(uow, "routing", item.id, at, purpose)
     if rev is None:
+        made_for = " rework" if purpose == "rework" else ""
         raise NotFound(
-            f"{item.item_number} has no routing revision in effect at {at:%Y-%m-%d %H:%M %Z}."
+            f"{item.item_number} has no{made_for} routing revision in effect at"
+            f" {at:%Y-%m-%d %H:%M %Z}."
         )
     assert isinstance(rev, RoutingRevision)
     return routing_view(uow, rev)
@@ -247,9 +251,12 @@ def create_routing_revision(
     label: str | None = None,
     description: str = "",
     copy_from: str | None = None,
+    purpose: str = "standard",
 ) -> RoutingView:
+    """A draft routing revision; ``purpose`` "rework" makes one for the rework work orders an
+    NCR's rework disposition plans (its lot scan may name the item itself)."""
     source = get_routing(uow, item_number, copy_from) if copy_from else None
-    rev = effectivity.new_draft(uow, "routing", item_number, label, description)
+    rev = effectivity.new_draft(uow, "routing", item_number, label, description, purpose)
     assert isinstance(rev, RoutingRevision)
     if source is not None:
         _insert(uow, rev, source.operations, _component_ids(uow, source.operations))
@@ -265,6 +272,8 @@ def replace_operations(
     problems = operation_problems(ops)
     components = _component_ids(uow, ops)
     on_bom = bom_components(uow, rev.item_id)
+    if rev.purpose == "rework":
+        on_bom = on_bom | {rev.item_id}  # a rework scans the lot it reworks
     for o in ops:
         for st in o.steps:
             for d in st.data:

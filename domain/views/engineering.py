@@ -29,10 +29,12 @@ class RevisionSummary:
     created_at: dt.datetime
     created_by: str
     content_hash: str
+    purpose: str = "standard"  # a routing made for rework says so (migration 0036)
 
     @property
     def title(self) -> str:
-        return f"{self.item_number} {KIND_NAMES[self.kind]} rev {self.revision}"
+        made_for = " (rework)" if self.purpose == "rework" else ""
+        return f"{self.item_number} {KIND_NAMES[self.kind]} rev {self.revision}{made_for}"
 
     def in_effect_at(self, at: dt.datetime) -> bool:
         if self.effective_from is None or at < self.effective_from:

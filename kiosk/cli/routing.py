@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     who = p.add_mutually_exclusive_group()
     who.add_argument("--rev")
     add_as_of(who)
+    p.add_argument("--rework", action="store_true", help="the rework routing in effect")
     p.add_argument(
         "--format", choices=("text", "csv"), default="text",
         help="csv: the import's columns (export, edit, import into a draft)",
@@ -36,6 +37,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--label")
     p.add_argument("--copy-from", metavar="REV")
     p.add_argument("--description", default="")
+    p.add_argument(
+        "--rework", action="store_true",
+        help="made for rework: the routing of the work orders an NCR's rework disposition plans",
+    )  # fmt: skip
     add_actor(p)
     p.set_defaults(func=_create)
     p = rsub.add_parser("import", help="CSV into a draft revision; all rows or nothing")
@@ -59,7 +64,9 @@ def _show(args: argparse.Namespace) -> int:
             view = routing.get_routing(uow, args.item, args.rev)
         else:
             at = instant(svc, args.as_of) or effectivity.server_now(uow)
-            view = routing.routing_as_of(uow, args.item, at)
+            view = routing.routing_as_of(
+                uow, args.item, at, "rework" if args.rework else "standard"
+            )
     if args.format == "csv":
         print(engineering_import.routing_csv(view.operations), end="")
         return 0
@@ -102,7 +109,8 @@ def _create(args: argparse.Namespace) -> int:
     view = act(
         args,
         lambda uow: routing.create_routing_revision(
-            uow, args.item, label=args.label, description=args.description, copy_from=args.copy_from
+            uow, args.item, label=args.label, description=args.description,
+            copy_from=args.copy_from, purpose="rework" if args.rework else "standard",
         ),
     )
     print(f"{view.summary.title} created as a draft with {len(view.operations)} operations")

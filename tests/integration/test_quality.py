@@ -292,8 +292,10 @@ def test_a_failed_inspection_goes_to_an_ncr_whose_risk_class_decides_the_approva
         uow.commit()
 
 
-def test_rework_is_refused_until_rework_work_orders_exist(q: Quality) -> None:
-    """No rework work order is made yet: the database refuses the disposition and says so."""
+def test_rework_is_refused_without_a_rework_routing(q: Quality) -> None:
+    """A purchased resin lot has no BOM and no rework routing: the database refuses the rework
+    disposition (whoever writes it) and says what is missing (tests/integration/test_rework.py
+    has the rework itself)."""
     p = q.plant
     lot = p.stocked("resin", "10")
     with p.uow(p.qa) as uow:
@@ -305,7 +307,7 @@ def test_rework_is_refused_until_rework_work_orders_exist(q: Quality) -> None:
         p.uow(p.qa, "test: rework") as uow,
         pytest.raises(
             RuleViolation,
-            match="rework work order on a rework routing revision, which WorkCell does not make yet",
+            match="rework needs a BOM and a rework routing revision in effect for",
         ),
     ):
         run(

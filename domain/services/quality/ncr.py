@@ -9,13 +9,16 @@ API:
   get_ncr(uow, number) -> NcrView
   choose_disposition(uow, number, disposition, note) -> NcrView   (QA; approvals start over)
   approve_ncr(uow, number, meaning, signing) -> NcrView  (qa_approved, engineering_approved...)
-  disposition_ncr(uow, number, signing) -> NcrView       (QA: holds closed; scrap/return reject)
+  disposition_ncr(uow, number, signing) -> NcrView       (QA: holds closed; scrap/return reject;
+                                                          rework: rework work orders planned)
   close_ncr(uow, number, signing) -> NcrView
 
-Rework needs a rework work order on a rework routing revision, which WorkCell does not make
-yet: the database refuses a rework disposition and says so (migration 0035). An open CAPA
-blocks closing the NCR. Scrap or return to supplier of a step inspection's NCR stops its work
-order at that step: it is completed short (docs/quality.md).
+Rework (migration 0036): the disposition needs a BOM and a rework routing in effect for the
+item of every affected lot with stock; carried out, the database plans one rework work order
+per such lot (``NcrView.rework``), which a planner releases on the rework routing and which
+consumes the lot from quarantine. The NCR closes once they are closed. An open CAPA blocks
+closing the NCR. Scrap, return to supplier or rework of a step inspection's NCR stops its
+work order at that step: it is completed short (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -73,6 +76,15 @@ class NcrView:
     required: tuple[str, ...]  # approvals the disposition needs in this risk class
     missing: tuple[str, ...]
     approvals: tuple[Approval, ...]
+    rework: tuple[ReworkOrder, ...] = ()  # planned by a rework disposition
+
+
+@dataclass(frozen=True)
+class ReworkOrder:
+    work_order: str
+    lot_number: str  # the lot it reworks
+    quantity: str
+    status: str
 
 
 _NCR = """
@@ -118,8 +130,18 @@ def get_ncr(uow: UnitOfWork, number: str) -> NcrView:
             p,
         )
     )
+    rework = tuple(
+        ReworkOrder(*r)
+        for r in run(
+            uow,
+            "SELECT w.number, l.lot_number, trim_scale(w.quantity)::text || ' ' || w.unit,"
+            " w.status FROM workcell.work_order w JOIN workcell.lot l ON l.id = w.rework_lot_id"
+            " WHERE w.ncr_id = :id ORDER BY w.number",
+            p,
+        )
+    )
     return NcrView(**dict(row._mapping), lots=lots, required=tuple(required or ()),
-                   missing=tuple(missing or ()), approvals=approvals)  # fmt: skip
+                   missing=tuple(missing or ()), approvals=approvals, rework=rework)  # fmt: skip
 
 
 def _check(new: NewNcr) -> None:

@@ -1,0 +1,191 @@
+"""Rework (issue 16 item 4, migration 0036), through the services on the real database: a
+rework disposition is refused until the item has a rework routing in effect; carried out,
+it plans a rework work order for the NCR's lot, released on the locked rework routing; that
+work order consumes the lot from quarantine (nothing else may, and it scans no other lot of
+the item), makes the reworked lot, and the NCR closes once it is closed. The work order the
+failed step inspection came from stops at the step (no more entries there) and is completed
+short."""
+
+# ruff: noqa: E501  (SQL reads better unwrapped)
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.errors import RuleViolation, StepBlocked
+from domain.services import routing
+from domain.services.materials import lots
+from domain.services.materials.db import scalar
+from domain.services.quality import ncr
+from domain.services.routing import DataSpec, OperationSpec, StepSpec
+from domain.services.work_orders import deviations, execution, planning, review
+from domain.uow import UnitOfWork
+from tests.conftest import TestDatabase
+from tests.integration.engineering_helpers import ensure_engineer, release_through_eco
+from tests.integration.step_inspection_helpers import (
+    PERFORMED,
+    InspectedLine,
+    build_inspected_line,
+)
+from tests.sessions import session_of
+
+pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(f)")]
+
+D = Decimal
+
+
+def rework_routing(item: str) -> list[OperationSpec]:
+    return [
+        OperationSpec(10, "MRB-1", "Rework", "Reseat and reseal.", D(8), (
+            StepSpec(1, "Rework the lot", "Scan the lot, reseal every unit.", output=True, data=(
+                DataSpec("REWORK_LOT", "Lot reworked", "lot_scan", component=item),
+                DataSpec("RESEALED", "Resealed", "pass_fail"),
+            ), signoffs=(PERFORMED,)),
+        )),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def line(database: TestDatabase, session_factory: sessionmaker[Session]) -> InspectedLine:
+    return build_inspected_line(database, session_factory)
+
+
+def _release_rework_routing(
+    line: InspectedLine, database: TestDatabase, factory: sessionmaker[Session]
+) -> str:
+    engineer = ensure_engineer(database, factory)
+    with UnitOfWork(factory, session_of(factory, engineer), "rework routing") as uow:
+        rv = routing.create_routing_revision(uow, line.item, purpose="rework")
+        routing.replace_operations(uow, line.item, rv.summary.revision, rework_routing(line.item))
+        release_through_eco(uow, "routing", line.item, rv.summary.revision)
+        uow.commit()
+    return rv.summary.revision
+
+
+def _failed_ncr(line: InspectedLine, wo: str) -> str:
+    """Step 1 run (10 made), the step-2 inspection failed and referred to an NCR, rework
+    chosen and approved by a second QA person: the NCR's number."""
+    p = line.plant
+    line.run_first_step(wo)
+    line.inspect(wo, fail=2)
+    insp = line.step(wo, 2).inspection
+    assert insp is not None
+    with line.uow(p.qa) as uow:
+        found = ncr.NewNcr("Seal broken in process", "2 of 3 samples leaked", 2, 2)
+        report = ncr.refer_inspection(uow, insp.number, found, p.signing(p.qa))
+        ncr.choose_disposition(uow, report.number, "rework", "reseal every unit")
+        uow.commit()
+    with line.uow(line.qa2) as uow:
+        ncr.approve_ncr(uow, report.number, "qa_approved", p.signing(line.qa2))
+        uow.commit()
+    return report.number
+
+
+def _output(line: InspectedLine, wo: str) -> str:
+    with line.uow(line.plant.qa) as uow:
+        found = planning.get_work_order(uow, wo).output_lot
+    assert found is not None
+    return found
+
+
+def test_rework_on_the_rework_routing(
+    line: InspectedLine, database: TestDatabase, session_factory: sessionmaker[Session]
+) -> None:
+    p = line.plant
+    wo = line.new_work_order()
+    number = _failed_ncr(line, wo)
+    lot = _output(line, wo)
+    # no rework routing yet: refused, saying what is missing; nothing planned
+    with line.uow(p.qa) as uow, pytest.raises(RuleViolation, match=f"rework routing revision in effect for {line.item}"):
+        ncr.disposition_ncr(uow, number, p.signing(p.qa))
+    label = _release_rework_routing(line, database, session_factory)
+    with line.uow(p.qa) as uow:
+        assert ncr.get_ncr(uow, number).rework == ()
+        done = ncr.disposition_ncr(uow, number, p.signing(p.qa))
+        uow.commit()
+    assert done.status == "dispositioned" and len(done.rework) == 1
+    order = done.rework[0]
+    assert (order.lot_number, order.quantity, order.status) == (lot, "10 ea", "planned")
+
+    # the work order the inspection came from stops at step 2: no more entries there
+    s2 = line.step(wo, 2)
+    assert any(f"NCR {number}, dispositioned rework" in b for b in s2.blocking)
+    with line.uow(line.op) as uow, pytest.raises(StepBlocked, match="stops at step 2"):
+        execution.enter_value(uow, s2.id, "LEAK", "fail", s2.version)
+    assert line.step(wo, 2).version == s2.version
+
+    # released on the rework routing (the standard one stays the standard work orders')
+    with line.uow(line.planner) as uow:
+        released = planning.release_work_order(uow, order.work_order)
+        uow.commit()
+    assert released.routing_revision == label and released.status == "released"
+    assert "Rework of lot" in released.note and number in released.note
+
+    # a standard work order may not consume the NCR's lot (quarantine)
+    line.release_device_template()
+    device_wo = line.new_work_order(line.device)
+    first = line.step(device_wo, 1)
+    with line.uow(line.op) as uow, pytest.raises(RuleViolation, match="only a released lot"):
+        execution.record_consumption(uow, first.id, lot, p.bins["QUA"], D(1), expected_version=first.version)
+
+    # the rework scans its own lot only
+    other = line.new_work_order()
+    line.run_first_step(other)
+    other_lot = _output(line, other)
+    rw = line.step(order.work_order, 1)
+    with line.uow(line.op) as uow, pytest.raises(RuleViolation, match="not the lot"):
+        execution.record_consumption(uow, rw.id, other_lot, p.bins["QUA"], D(10), expected_version=rw.version)
+
+    # rework: the lot consumed from quarantine, the reworked lot made, signed, done
+    rw = line.step(order.work_order, 1)
+    with line.uow(line.op) as uow:
+        execution.record_consumption(uow, rw.id, lot, p.bins["QUA"], D(10), expected_version=rw.version)
+        uow.commit()
+    rw = line.step(order.work_order, 1)
+    with line.uow(line.op) as uow:
+        execution.enter_value(uow, rw.id, "RESEALED", "pass", rw.version)
+        execution.produce(uow, rw.id, D(10), p.bins["QUA"], expected_version=rw.version + 1)
+        uow.commit()
+    with line.uow(line.op) as uow:
+        execution.sign_step(uow, rw.id, "performed", p.signing(line.op))
+        uow.commit()
+    rw = line.step(order.work_order, 1)
+    with line.uow(line.op) as uow:
+        execution.finish_step(uow, rw.id, rw.version)
+        planning.complete_work_order(uow, order.work_order)
+        uow.commit()
+    reworked = _output(line, order.work_order)
+    with line.uow(p.qa) as uow:
+        assert lots.get_lot(uow, lot).status == "consumed"
+        edge = scalar(uow, "SELECT count(*) FROM workcell.genealogy_edge e JOIN workcell.lot a ON a.id = e.parent_lot_id"
+                           " JOIN workcell.lot b ON b.id = e.child_lot_id WHERE a.lot_number = :a AND b.lot_number = :b",
+                      {"a": lot, "b": reworked})  # fmt: skip
+    assert edge == 1
+
+    # the NCR stays open until its rework work order is closed
+    with line.uow(p.qa) as uow, pytest.raises(RuleViolation, match=f"rework work order\\(s\\) {order.work_order} not closed"):
+        ncr.close_ncr(uow, number, p.signing(p.qa))
+    with line.uow(line.qa2) as uow:
+        review.review_work_order(uow, order.work_order, p.signing(line.qa2))
+        uow.commit()
+    with line.uow(p.qa) as uow:
+        review.release_output(uow, order.work_order, p.signing(p.qa))
+        uow.commit()
+    with line.uow(p.qa) as uow:
+        planning.close_work_order(uow, order.work_order)
+        uow.commit()
+    with line.uow(p.qa) as uow:
+        closed = ncr.close_ncr(uow, number, p.signing(p.qa))
+        uow.commit()
+    assert closed.status == "closed" and closed.rework[0].status == "closed"
+
+    # the first work order is completed short, the deviation naming the rework
+    with line.uow(line.op) as uow:
+        planning.complete_work_order(uow, wo)
+        uow.commit()
+    with line.uow(p.qa) as uow:
+        short = [d for d in deviations.deviations_of(uow, wo) if "completed short" in d.what]
+    assert len(short) == 1 and "dispositioned rework" in short[0].why
