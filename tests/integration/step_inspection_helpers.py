@@ -169,3 +169,28 @@ def build_inspected_line(database: TestDatabase, factory: sessionmaker[Session])
             release_through_eco(uow, "routing", item, rv.summary.revision)
         uow.commit()
     return InspectedLine(plant, planner, op, inspector, qa2, qe, sub, device)
+
+
+def rework_routing(item: str) -> list[OperationSpec]:
+    return [
+        OperationSpec(10, "MRB-1", "Rework", "Reseat and reseal.", D(8), (
+            StepSpec(1, "Rework the lot", "Scan the lot, reseal every unit.", output=True, data=(
+                DataSpec("REWORK_LOT", "Lot reworked", "lot_scan", component=item),
+                DataSpec("RESEALED", "Resealed", "pass_fail"),
+            ), signoffs=(PERFORMED,)),
+        )),
+    ]  # fmt: skip
+
+
+def release_rework_routing(
+    line: InspectedLine, database: TestDatabase, factory: sessionmaker[Session]
+) -> str:
+    """The sub-assembly's rework routing (one step: scan the lot reworked, reseal, make the
+    output), released through an ECO: its label."""
+    engineer = ensure_engineer(database, factory)
+    with UnitOfWork(factory, session_of(factory, engineer), "rework routing") as uow:
+        rv = routing.create_routing_revision(uow, line.item, purpose="rework")
+        routing.replace_operations(uow, line.item, rv.summary.revision, rework_routing(line.item))
+        release_through_eco(uow, "routing", line.item, rv.summary.revision)
+        uow.commit()
+    return rv.summary.revision

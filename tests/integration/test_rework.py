@@ -16,53 +16,25 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.errors import RuleViolation, StepBlocked
-from domain.services import routing
 from domain.services.materials import lots
 from domain.services.materials.db import scalar
 from domain.services.quality import ncr
-from domain.services.routing import DataSpec, OperationSpec, StepSpec
 from domain.services.work_orders import deviations, execution, planning, review
-from domain.uow import UnitOfWork
 from tests.conftest import TestDatabase
-from tests.integration.engineering_helpers import ensure_engineer, release_through_eco
 from tests.integration.step_inspection_helpers import (
-    PERFORMED,
     InspectedLine,
     build_inspected_line,
+    release_rework_routing,
 )
-from tests.sessions import session_of
 
 pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(f)")]
 
 D = Decimal
 
 
-def rework_routing(item: str) -> list[OperationSpec]:
-    return [
-        OperationSpec(10, "MRB-1", "Rework", "Reseat and reseal.", D(8), (
-            StepSpec(1, "Rework the lot", "Scan the lot, reseal every unit.", output=True, data=(
-                DataSpec("REWORK_LOT", "Lot reworked", "lot_scan", component=item),
-                DataSpec("RESEALED", "Resealed", "pass_fail"),
-            ), signoffs=(PERFORMED,)),
-        )),
-    ]  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def line(database: TestDatabase, session_factory: sessionmaker[Session]) -> InspectedLine:
     return build_inspected_line(database, session_factory)
-
-
-def _release_rework_routing(
-    line: InspectedLine, database: TestDatabase, factory: sessionmaker[Session]
-) -> str:
-    engineer = ensure_engineer(database, factory)
-    with UnitOfWork(factory, session_of(factory, engineer), "rework routing") as uow:
-        rv = routing.create_routing_revision(uow, line.item, purpose="rework")
-        routing.replace_operations(uow, line.item, rv.summary.revision, rework_routing(line.item))
-        release_through_eco(uow, "routing", line.item, rv.summary.revision)
-        uow.commit()
-    return rv.summary.revision
 
 
 def _failed_ncr(line: InspectedLine, wo: str) -> str:
@@ -101,7 +73,7 @@ def test_rework_on_the_rework_routing(
     # no rework routing yet: refused, saying what is missing; nothing planned
     with line.uow(p.qa) as uow, pytest.raises(RuleViolation, match=f"rework routing revision in effect for {line.item}"):
         ncr.disposition_ncr(uow, number, p.signing(p.qa))
-    label = _release_rework_routing(line, database, session_factory)
+    label = release_rework_routing(line, database, session_factory)
     with line.uow(p.qa) as uow:
         assert ncr.get_ncr(uow, number).rework == ()
         done = ncr.disposition_ncr(uow, number, p.signing(p.qa))

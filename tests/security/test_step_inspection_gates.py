@@ -10,7 +10,9 @@ changes nothing.
 The world is built through the services (tests/integration/step_inspection_helpers.py) in a
 database of this module's own: work order A's in-process inspection is open (its step 2
 started), B's completed and rejecting, C's completed and accepting (waiting for QA), D's
-referred to an NCR dispositioned scrap (stopped at step 2).
+referred to an NCR dispositioned scrap (stopped at step 2), E's dispositioned rework (migration
+0036: its rework work order released on the rework routing, not started), and a released
+work order of the device (its BOM takes the sub-assembly).
 """
 
 # ruff: noqa: E501  (SQL reads better unwrapped)
@@ -27,11 +29,15 @@ import pytest
 
 from domain.db import make_engine, make_session_factory
 from domain.services import scram
-from domain.services.work_orders import execution
+from domain.services.work_orders import execution, planning
 from tests.conftest import bootstrap_test_admin, create_test_database, drop_test_database
 from tests.integration.engineering_helpers import ENGINEER, PIN
 from tests.integration.identity_fixtures import busy_station_policy
-from tests.integration.step_inspection_helpers import InspectedLine, build_inspected_line
+from tests.integration.step_inspection_helpers import (
+    InspectedLine,
+    build_inspected_line,
+    release_rework_routing,
+)
 from tests.security.attack import CHEAP, Lab, Person, challenge, proof, refused, sign_in
 
 pytestmark = pytest.mark.requirement("11.10(f)", "11.10(g)")
@@ -40,7 +46,8 @@ WATCHED = (
     "workcell.step_inspection", "workcell.inspection", "workcell.inspection_plan",
     "workcell.inspection_result", "workcell.step_instance", "workcell.step_entry",
     "workcell.signature", "workcell.work_order", "workcell.lot", "workcell.ncr", "workcell.hold",
-    "workcell.routing_step", "workcell.status_transition", "audit.entry",
+    "workcell.routing_step", "workcell.routing_revision", "workcell.inventory_txn",
+    "workcell.genealogy_edge", "workcell.status_transition", "audit.entry",
 )  # fmt: skip
 
 
@@ -59,6 +66,9 @@ class World:
     lot_a: int
     wo: dict[str, str]  # a, b, c, d: work order numbers
     step_d: int  # D's step 2: stopped by its NCR (scrap)
+    lot_e: int  # E's output lot: its NCR dispositioned rework (quarantine, 10 in stock)
+    rework_step: int  # the rework work order's only step (scans the lot reworked)
+    device_step: int  # a standard device work order's step (scans a sub-assembly lot)
 
 
 def _one(lab: Lab, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -86,21 +96,27 @@ def world() -> Iterator[World]:
         )
         engine = make_engine(db.station)
         line = build_inspected_line(db, make_session_factory(engine))
-        a, b, c, d = (line.new_work_order() for _ in range(4))
-        for wo in (a, b, c, d):
+        a, b, c, d, e = (line.new_work_order() for _ in range(5))
+        for wo in (a, b, c, d, e):
             line.run_first_step(wo)
-        s = line.step(a, 2)
-        with line.uow(line.op) as uow:
-            execution.enter_value(uow, s.id, "LEAK", "pass", s.version)
-            uow.commit()
+        for wo in (a, d):  # D: everything recorded, so only the stop keeps it shut
+            s = line.step(wo, 2)
+            with line.uow(line.op) as uow:
+                execution.enter_value(uow, s.id, "LEAK", "pass", s.version)
+                uow.commit()
         line.inspect(b, fail=1)
         line.inspect(c)
         line.inspect(d, fail=2)
         line.refer_and_disposition(d, "scrap")
-        s = line.step(d, 2)
-        with line.uow(line.op) as uow:  # everything recorded: only the stop keeps it shut
-            execution.enter_value(uow, s.id, "LEAK", "pass", s.version)
+        release_rework_routing(line, db, make_session_factory(engine))
+        line.inspect(e, fail=2)
+        report = line.refer_and_disposition(e, "rework")
+        rework = str(_one(lab, "SELECT w.number FROM workcell.work_order w JOIN workcell.ncr n ON n.id = w.ncr_id WHERE n.number = %s", (report,)))
+        with line.uow(line.planner) as uow:
+            planning.release_work_order(uow, rework)
             uow.commit()
+        line.release_device_template()
+        device = line.new_work_order(line.device)
         insp = {k: int(_one(lab, "SELECT i.id FROM workcell.inspection i JOIN workcell.work_order w ON w.output_lot_id = i.lot_id WHERE w.number = %s", (wo,)))
                 for k, wo in (("a", a), ("b", b), ("c", c))}  # fmt: skip
         world = World(
@@ -108,7 +124,9 @@ def world() -> Iterator[World]:
             _person(lab, line.plant.qa), _person(lab, ENGINEER),
             line.step(a, 2).id, line.step(a, 1).id, line.step(c, 2).id, insp,
             int(_one(lab, "SELECT output_lot_id FROM workcell.work_order WHERE number = %s", (a,))),
-            {"a": a, "b": b, "c": c, "d": d}, line.step(d, 2).id,
+            {"a": a, "b": b, "c": c, "d": d, "e": e, "rework": rework}, line.step(d, 2).id,
+            int(_one(lab, "SELECT output_lot_id FROM workcell.work_order WHERE number = %s", (e,))),
+            line.step(rework, 1).id, line.step(device, 1).id,
         )  # fmt: skip
         engine.dispose()
         yield world
@@ -307,3 +325,73 @@ def test_the_stopped_step_stays_shut(world: World) -> None:
     assert "dispositioned scrap" in str(err)
     err = _signed(world, world.op, "performed", [("step_instance", world.step_d)])
     assert err.sqlstate == "WC191" and "dispositioned scrap" in str(err), err
+
+
+def test_the_stopped_step_takes_no_entry(world: World) -> None:
+    """An entry at D's step 2 (stopped by its scrap NCR), as a plain station: WC195, naming
+    the NCR (migration 0036; it was accepted before, changing nothing)."""
+    err = _attack(world, "WC195", "SELECT workcell.wo_enter(%s, 'LEAK', 'fail', %s)",
+                  (world.step_d, _version(world, "step_instance", world.step_d)))  # fmt: skip
+    assert "stops at step 2" in str(err) and "dispositioned scrap" in str(err)
+
+
+def _consume(w: World, step: int, lot: int) -> tuple[str, tuple[Any, ...]]:
+    wo = _one(w.lab, "SELECT work_order_id FROM workcell.step_instance WHERE id = %s", (step,))
+    bin_ = _one(w.lab, "SELECT bin_id FROM workcell.on_hand WHERE lot_id = %s AND quantity > 0 LIMIT 1", (lot,))
+    return ("SELECT workcell.wo_consume(%s, %s, %s, NULL, 1, NULL, %s, %s)",
+            (wo, step, lot, bin_, _version(w, "step_instance", step)))  # fmt: skip
+
+
+def test_only_its_rework_consumes_the_ncr_lot(world: World) -> None:
+    """E's lot, in quarantine after its rework disposition: a standard work order's scan of it
+    is refused (WC064, only a released lot), and the rework work order scans no other lot of
+    the item (WC082: A's output lot)."""
+    sql, params = _consume(world, world.device_step, world.lot_e)
+    err = _attack(world, "WC064", sql, params)
+    assert "only a released lot" in str(err)
+    sql, params = _consume(world, world.rework_step, world.lot_a)
+    err = _attack(world, "WC082", sql, params)
+    assert "not the lot" in str(err)
+
+
+REWORK_WRITES = {
+    "work order's NCR dropped": "UPDATE workcell.work_order SET ncr_id = NULL, rework_lot_id = NULL WHERE number = '{rework}'",
+    "another lot reworked": "UPDATE workcell.work_order SET rework_lot_id = {lot_a} WHERE number = '{rework}'",
+    "rework work order planned by hand": "INSERT INTO workcell.work_order (item_id, quantity, unit, due_date, ncr_id, rework_lot_id) SELECT item_id, 1, unit, current_date + 1, ncr_id, {lot_a} FROM workcell.work_order WHERE number = '{rework}'",
+    "routing made standard": "UPDATE workcell.routing_revision SET purpose = 'standard' WHERE purpose = 'rework'",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", sorted(REWORK_WRITES))
+def test_rework_links_are_the_databases(world: World, attack: str) -> None:
+    """Stations hold no grant on a work order's NCR and lot, nor on a routing's purpose after
+    its creation (42501)."""
+    _attack(world, "42501", REWORK_WRITES[attack].format(lot_a=world.lot_a, **world.wo), who=world.engineer)
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_the_owner_cannot_change_a_routings_purpose(world: World, draft: bool) -> None:
+    """ENABLE ALWAYS: the owner's change of the released rework routing's purpose is refused
+    (the released revision's guard, WC021), and of a draft's too (WC196: the purpose is
+    fixed from the creation, drafts included)."""
+    with (
+        world.lab.untouched(WATCHED),
+        pytest.raises(psycopg.Error) as caught,
+        world.lab.owner("attack: purpose") as conn,
+    ):
+        if draft:
+            conn.execute("INSERT INTO workcell.routing_revision (item_id, revision, purpose)"
+                         " SELECT item_id, 'ZZ', 'rework' FROM workcell.routing_revision WHERE purpose = 'rework'")  # fmt: skip
+            conn.execute("UPDATE workcell.routing_revision SET purpose = 'standard' WHERE revision = 'ZZ'")
+        else:
+            conn.execute("UPDATE workcell.routing_revision SET purpose = 'standard' WHERE purpose = 'rework'")
+    assert caught.value.sqlstate == ("WC196" if draft else "WC021")
+
+
+def test_the_ncr_lot_is_not_used_up_by_hand(world: World) -> None:
+    """QA moves E's lot (quarantine, stock left) to consumed: refused by the rule's condition
+    (it still has stock; only its rework work order uses it up)."""
+    err = _attack(world, "WC024",
+                  "UPDATE workcell.lot SET status = 'consumed', version = version + 1 WHERE id = %s",
+                  (world.lot_e,), who=world.qa)  # fmt: skip
+    assert "still has stock" in str(err)
