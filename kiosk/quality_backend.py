@@ -122,6 +122,17 @@ def _lacks(permission: str) -> str:
     return f"that needs the {permission} permission, which your roles do not give."
 
 
+def _database_says(uow: UnitOfWork, condition: str, ncr_id: int) -> str | None:
+    """The database's own condition on the NCR's next move (its message, or None), asked
+    before a PIN is: the same function the transition guard runs."""
+    found = scalar(
+        uow,
+        f"SELECT workcell.{condition}('ncr', to_jsonb(n), NULL) FROM workcell.ncr n WHERE n.id = :i",
+        {"i": ncr_id},
+    )
+    return None if found is None else str(found)
+
+
 class KioskQualityBackend(KioskMaterialsBackend):
     """Quality on the materials backend's sessions (and its lot look-up by scan)."""
 
@@ -402,17 +413,17 @@ class KioskQualityBackend(KioskMaterialsBackend):
         n = ncr.get_ncr(uow, number)
         record = RecordRef("ncr", n.id)
         found = run(
-            uow, "SELECT number, status FROM workcell.capa WHERE ncr_id = :id ORDER BY id",
-            {"id": n.id},
+            uow, "SELECT number FROM workcell.capa WHERE ncr_id = :id ORDER BY id", {"id": n.id}
         )  # fmt: skip
         capas = tuple(str(r[0]) for r in found)
-        open_capa = any(r[1] == "open" for r in found)
         detail = NcrDetail(
             n.number, n.origin, n.inspection, n.title, n.description, n.severity, n.occurrence,
             n.risk_class, n.matrix_revision, n.disposition, n.disposition_note, n.status,
             n.version, n.created_by, n.lots, n.required,
             n.missing, tuple(signature_line(s) for s in signatures.signatures_for(uow, record)),
             capas,
+            tuple(f"{r.work_order} reworks lot {r.lot_number} ({r.quantity}) —"
+                  f" {r.status.replace('_', ' ')}" for r in n.rework),
         )  # fmt: skip
         a = detail.actions
         perms = permissions_of(uow, actor)
@@ -432,14 +443,10 @@ class KioskQualityBackend(KioskMaterialsBackend):
                 why = qa
                 if why is None and n.missing:
                     why = f"approval missing: {', '.join(n.missing)} ({n.risk_class}, {n.disposition})."
-                a["execute"] = why
+                a["execute"] = why or _database_says(uow, "ncr_may_disposition", n.id)
         if n.status == "dispositioned":
             why = qa or sign_check.signing_refusal(uow, record, "closed", actor)
-            if why is None and open_capa:
-                why = f"CAPA {', '.join(capas)} is open: it is closed first."
-            if why is None and any(x.hold_status == "open" for x in n.lots):
-                why = "an NCR hold is still open."
-            a["close"] = why
+            a["close"] = why or _database_says(uow, "ncr_may_close", n.id)
         if n.status != "closed":
             a["capa"] = None if "quality.ncr.raise" in perms else _lacks("quality.ncr.raise")
         return detail

@@ -109,8 +109,12 @@ def _create(args: argparse.Namespace) -> int:
     view = act(
         args,
         lambda uow: routing.create_routing_revision(
-            uow, args.item, label=args.label, description=args.description,
-            copy_from=args.copy_from, purpose="rework" if args.rework else "standard",
+            uow,
+            args.item,
+            label=args.label,
+            description=args.description,
+            copy_from=args.copy_from,
+            purpose="rework" if args.rework else "standard",
         ),
     )
     print(f"{view.summary.title} created as a draft with {len(view.operations)} operations")

@@ -175,6 +175,7 @@ class NcrDetail:
     missing: tuple[str, ...]
     signatures: tuple[SignatureLine, ...]
     capas: tuple[str, ...]
+    rework: tuple[str, ...] = ()  # the rework work orders its disposition planned, one line each
     # choose | <approval meaning> | execute | close | capa -> None or why not
     actions: dict[str, str | None] = field(default_factory=dict)
 

@@ -255,6 +255,7 @@ class NcrScreen(StationScreen):
                 f"{x.lot_status}, NCR hold {x.hold_status or '—'}"
                 for x in d.lots
             )
+            + "".join(f"\nRework: {printable(line)}" for line in d.rework)
             or "No lots."
         )
         a = d.actions

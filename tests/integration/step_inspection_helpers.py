@@ -153,9 +153,8 @@ def build_inspected_line(database: TestDatabase, factory: sessionmaker[Session])
         templates.release_template(uow, t.id, plant.signing(plant.qa))
         uow.commit()
     final = [OperationSpec(10, "PACK-1", "Pack", "", D(1), (
-        StepSpec(1, "Pack and inspect", output=True, signoffs=(PERFORMED,), inspection="final", data=(
-            DataSpec("SUB_LOT", "Sub-assembly lot", "lot_scan", component=sub),
-        )),
+        StepSpec(1, "Pack and inspect", output=True, signoffs=(PERFORMED,), inspection="final",
+                 data=(DataSpec("SUB_LOT", "Sub-assembly lot", "lot_scan", component=sub),)),
     ))]  # fmt: skip
     with UnitOfWork(factory, session_of(factory, engineer), "inspection test engineering") as uow:
         for item, component, ops in ((sub, cap, inspected_routing()), (device, sub, final)):

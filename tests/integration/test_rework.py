@@ -71,7 +71,10 @@ def test_rework_on_the_rework_routing(
     number = _failed_ncr(line, wo)
     lot = _output(line, wo)
     # no rework routing yet: refused, saying what is missing; nothing planned
-    with line.uow(p.qa) as uow, pytest.raises(RuleViolation, match=f"rework routing revision in effect for {line.item}"):
+    with (
+        line.uow(p.qa) as uow,
+        pytest.raises(RuleViolation, match=f"rework routing revision in effect for {line.item}"),
+    ):
         ncr.disposition_ncr(uow, number, p.signing(p.qa))
     label = release_rework_routing(line, database, session_factory)
     with line.uow(p.qa) as uow:
@@ -101,7 +104,9 @@ def test_rework_on_the_rework_routing(
     device_wo = line.new_work_order(line.device)
     first = line.step(device_wo, 1)
     with line.uow(line.op) as uow, pytest.raises(RuleViolation, match="only a released lot"):
-        execution.record_consumption(uow, first.id, lot, p.bins["QUA"], D(1), expected_version=first.version)
+        execution.record_consumption(
+            uow, first.id, lot, p.bins["QUA"], D(1), expected_version=first.version
+        )
 
     # the rework scans its own lot only
     other = line.new_work_order()
@@ -109,12 +114,16 @@ def test_rework_on_the_rework_routing(
     other_lot = _output(line, other)
     rw = line.step(order.work_order, 1)
     with line.uow(line.op) as uow, pytest.raises(RuleViolation, match="not the lot"):
-        execution.record_consumption(uow, rw.id, other_lot, p.bins["QUA"], D(10), expected_version=rw.version)
+        execution.record_consumption(
+            uow, rw.id, other_lot, p.bins["QUA"], D(10), expected_version=rw.version
+        )
 
     # rework: the lot consumed from quarantine, the reworked lot made, signed, done
     rw = line.step(order.work_order, 1)
     with line.uow(line.op) as uow:
-        execution.record_consumption(uow, rw.id, lot, p.bins["QUA"], D(10), expected_version=rw.version)
+        execution.record_consumption(
+            uow, rw.id, lot, p.bins["QUA"], D(10), expected_version=rw.version
+        )
         uow.commit()
     rw = line.step(order.work_order, 1)
     with line.uow(line.op) as uow:
@@ -138,7 +147,12 @@ def test_rework_on_the_rework_routing(
     assert edge == 1
 
     # the NCR stays open until its rework work order is closed
-    with line.uow(p.qa) as uow, pytest.raises(RuleViolation, match=f"rework work order\\(s\\) {order.work_order} not closed"):
+    with (
+        line.uow(p.qa) as uow,
+        pytest.raises(
+            RuleViolation, match=f"rework work order\\(s\\) {order.work_order} not closed"
+        ),
+    ):
         ncr.close_ncr(uow, number, p.signing(p.qa))
     with line.uow(line.qa2) as uow:
         review.review_work_order(uow, order.work_order, p.signing(line.qa2))

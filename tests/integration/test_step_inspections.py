@@ -174,10 +174,15 @@ def test_scrap_stops_the_work_order_at_the_step(line: InspectedLine) -> None:
     assert any(f"NCR {report}, dispositioned scrap" in b for b in s.blocking)
     with (  # the stopped step takes no entry (migration 0036; it did before, changing nothing)
         line.uow(line.op) as uow,
-        pytest.raises(StepBlocked, match=f"stops at step 2 \\(NCR {report}, dispositioned scrap\\)"),
+        pytest.raises(
+            StepBlocked, match=f"stops at step 2 \\(NCR {report}, dispositioned scrap\\)"
+        ),
     ):
         execution.enter_value(uow, s.id, "LEAK", "fail", s.version)
-    with line.uow(line.op) as uow, pytest.raises(SignatureRefused, match="missing: Leak test|dispositioned scrap"):
+    with (
+        line.uow(line.op) as uow,
+        pytest.raises(SignatureRefused, match=r"missing: Leak test|dispositioned scrap"),
+    ):
         execution.sign_step(uow, s.id, "performed", p.signing(line.op))
     with line.uow(line.op) as uow:
         done = planning.complete_work_order(uow, wo)

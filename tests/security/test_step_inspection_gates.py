@@ -111,7 +111,13 @@ def world() -> Iterator[World]:
         release_rework_routing(line, db, make_session_factory(engine))
         line.inspect(e, fail=2)
         report = line.refer_and_disposition(e, "rework")
-        rework = str(_one(lab, "SELECT w.number FROM workcell.work_order w JOIN workcell.ncr n ON n.id = w.ncr_id WHERE n.number = %s", (report,)))
+        rework = str(
+            _one(
+                lab,
+                "SELECT w.number FROM workcell.work_order w JOIN workcell.ncr n ON n.id = w.ncr_id WHERE n.number = %s",
+                (report,),
+            )
+        )
         with line.uow(line.planner) as uow:
             planning.release_work_order(uow, rework)
             uow.commit()
@@ -337,7 +343,11 @@ def test_the_stopped_step_takes_no_entry(world: World) -> None:
 
 def _consume(w: World, step: int, lot: int) -> tuple[str, tuple[Any, ...]]:
     wo = _one(w.lab, "SELECT work_order_id FROM workcell.step_instance WHERE id = %s", (step,))
-    bin_ = _one(w.lab, "SELECT bin_id FROM workcell.on_hand WHERE lot_id = %s AND quantity > 0 LIMIT 1", (lot,))
+    bin_ = _one(
+        w.lab,
+        "SELECT bin_id FROM workcell.on_hand WHERE lot_id = %s AND quantity > 0 LIMIT 1",
+        (lot,),
+    )
     return ("SELECT workcell.wo_consume(%s, %s, %s, NULL, 1, NULL, %s, %s)",
             (wo, step, lot, bin_, _version(w, "step_instance", step)))  # fmt: skip
 
@@ -366,7 +376,12 @@ REWORK_WRITES = {
 def test_rework_links_are_the_databases(world: World, attack: str) -> None:
     """Stations hold no grant on a work order's NCR and lot, nor on a routing's purpose after
     its creation (42501)."""
-    _attack(world, "42501", REWORK_WRITES[attack].format(lot_a=world.lot_a, **world.wo), who=world.engineer)
+    _attack(
+        world,
+        "42501",
+        REWORK_WRITES[attack].format(lot_a=world.lot_a, **world.wo),
+        who=world.engineer,
+    )
 
 
 @pytest.mark.parametrize("draft", [False, True])
@@ -382,9 +397,13 @@ def test_the_owner_cannot_change_a_routings_purpose(world: World, draft: bool) -
         if draft:
             conn.execute("INSERT INTO workcell.routing_revision (item_id, revision, purpose)"
                          " SELECT item_id, 'ZZ', 'rework' FROM workcell.routing_revision WHERE purpose = 'rework'")  # fmt: skip
-            conn.execute("UPDATE workcell.routing_revision SET purpose = 'standard' WHERE revision = 'ZZ'")
+            conn.execute(
+                "UPDATE workcell.routing_revision SET purpose = 'standard' WHERE revision = 'ZZ'"
+            )
         else:
-            conn.execute("UPDATE workcell.routing_revision SET purpose = 'standard' WHERE purpose = 'rework'")
+            conn.execute(
+                "UPDATE workcell.routing_revision SET purpose = 'standard' WHERE purpose = 'rework'"
+            )
     assert caught.value.sqlstate == ("WC196" if draft else "WC021")
 
 
