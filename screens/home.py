@@ -22,6 +22,7 @@ from textual.widgets import Button, Static
 
 from screens.base import StationScreen
 from screens.station import station_of
+from screens.widgets.printable import literal_label
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,11 @@ class HomeScreen(StationScreen):
                 yield tile.panel()
         with Grid(id="tiles"):
             for tile in allowed:
-                yield Button(f"{tile.label}\n{tile.hint}", id=f"tile-{tile.id}", classes="tile")
+                yield Button(
+                    literal_label(f"{tile.label}\n{tile.hint}"),
+                    id=f"tile-{tile.id}",
+                    classes="tile",
+                )
         if not allowed:
             yield Static("Your role has no screens on this station yet. Ask a supervisor.")
 

@@ -86,7 +86,7 @@ class AccountReviewScreen(StationScreen):
             yield Button("Disable dormant", id="ar-disable", variant="error")
             yield Button("Test reader", id="ar-test", variant="success")
             yield Button("Refresh (r)", id="ar-refresh")
-        yield Static("", id="ar-status")
+        yield Static("", id="ar-status", markup=False)
         yield TapTable(id="ar-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:

@@ -26,7 +26,7 @@ from screens.messages import BadgePresented
 from screens.modals.confirm import discard_or_stay
 from screens.widgets import Keypad
 from screens.widgets.keyboard import TouchInput
-from screens.widgets.printable import printable
+from screens.widgets.printable import literal_label, printable
 
 FORM_CSS = """
 FormModal { align: center middle; background: $background 85%; }
@@ -80,7 +80,7 @@ class FormModal(ModalScreen[object]):
     def _buttons(self, ok: str, variant: str = "primary") -> ComposeResult:
         with Horizontal(classes="form-buttons"):
             yield Button("Cancel", id="form-cancel")
-            yield Button(ok, id="form-ok", variant=variant)  # type: ignore[arg-type]
+            yield Button(literal_label(ok), id="form-ok", variant=variant)  # type: ignore[arg-type]
 
     def error(self, text: str) -> None:
         self.query_one(".form-error", Static).update(text)
@@ -121,7 +121,7 @@ class ReasonModal(FormModal):
             yield Static(self.text, classes="form-text", markup=False)
             with Horizontal(classes="presets"):
                 for n, preset in enumerate(self.presets):
-                    yield Button(preset, id=f"preset-{n}")
+                    yield Button(literal_label(preset), id=f"preset-{n}")
             yield TouchInput(
                 self.value, placeholder="Reason (recorded in the audit trail)", id="reason"
             )
@@ -211,7 +211,7 @@ class AddUserModal(FormModal):
             with Grid(classes="roles"):  # 3 a row: "supervisor" readable at 80 columns
                 for role in self.roles:
                     held = values is not None and role in values.roles
-                    yield Checkbox(role, held, id=f"role-{role}")
+                    yield Checkbox(literal_label(role), held, id=f"role-{role}")
             yield Static(self.initial_error, classes="form-error", markup=False)
             yield from self._buttons("Next")
 
@@ -307,7 +307,7 @@ class TemporaryPinModal(FormModal):
                 id="pin-text",
             )
             yield Keypad(masked=True, placeholder="temporary PIN", id="temp-pin")
-            yield Static("", classes="form-error")
+            yield Static("", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel", id="form-cancel")
 

@@ -54,7 +54,7 @@ class StationsScreen(StationScreen):
             yield Button("Enable", id="st-enable", variant="success")
             yield Button("Clear failures", id="st-clear", variant="warning")
             yield Button("Refresh (r)", id="st-refresh")
-        yield Static("", id="st-status")
+        yield Static("", id="st-status", markup=False)
         yield TapTable(id="st-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:

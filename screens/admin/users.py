@@ -21,6 +21,7 @@ from screens.backend import ActionDone
 from screens.base import StationScreen, call_backend
 from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import literal_label
 from screens.widgets.tap_table import TapTable
 
 HEADERS = ("Username", "Name", "Status", "Roles", "Badges", "PIN", "Fails")
@@ -157,7 +158,9 @@ class UsersScreen(StationScreen):
     def _role_chosen(self, role: object) -> None:
         if role is not None:
             self.role = str(role) or None
-            self.query_one("#users-role", Button).label = f"Role: {self.role or 'all'}"
+            self.query_one("#users-role", Button).label = literal_label(
+                f"Role: {self.role or 'all'}"
+            )
             self.load()
 
     @on(Button.Pressed, "#users-status")
@@ -173,7 +176,9 @@ class UsersScreen(StationScreen):
     def _status_chosen(self, status: object) -> None:
         if status is not None:
             self.status = str(status) or None
-            self.query_one("#users-status", Button).label = f"Status: {self.status or 'all'}"
+            self.query_one("#users-status", Button).label = literal_label(
+                f"Status: {self.status or 'all'}"
+            )
             self.load()
 
     @on(DataTable.RowSelected, "#users-table")

@@ -90,7 +90,9 @@ class AuditFilterModal(ModalScreen[AuditFilter | None]):
     def compose(self) -> ComposeResult:
         tz = station_of(self).tz
         with Vertical():
-            yield Static(f"Filter the audit trail (times in {tz.key})", id="flt-title")
+            yield Static(
+                f"Filter the audit trail (times in {tz.key})", id="flt-title", markup=False
+            )
             with Grid():
                 for name, label, hint in FIELDS:
                     value = getattr(self.flt, name)

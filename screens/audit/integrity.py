@@ -234,7 +234,7 @@ class ExportModal(ModalScreen[ExportOutcome | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Export the audit trail", id="exp-title")
-            yield Static("", id="exp-what")
+            yield Static("", id="exp-what", markup=False)
             with Horizontal(id="exp-formats"):
                 for fmt, label in self.FORMATS:
                     variant = "primary" if fmt == self.fmt else "default"

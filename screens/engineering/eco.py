@@ -23,6 +23,7 @@ from screens.modals.signature import SignatureModal
 from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.station import fmt_time, station_of
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import literal_label
 
 # Which signed step each status offers (the signing rules decide who may).
 STEPS = {"draft": ("submit",), "in_review": ("review", "reject"), "reviewed": ("approve", "reject")}
@@ -157,7 +158,7 @@ class EcoScreen(StationScreen):
             key = f"eco-edit-{self.loads}-{n}"
             self.drafts[key] = (i.item_number, i.bom_revision)
             label = f"Edit {i.item_number} rev {i.bom_revision}"
-            row.mount(Button(label, id=key, classes="eco-edit", variant="warning"))
+            row.mount(Button(literal_label(label), id=key, classes="eco-edit", variant="warning"))
         row.display = bool(self.drafts)
 
     @on(Button.Pressed, ".eco-edit")

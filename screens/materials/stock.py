@@ -27,6 +27,7 @@ from screens.modals.confirm import ConfirmModal
 from screens.modals.signature import SignatureModal
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import literal_label
 
 SEP = " · "
 DIRECTIONS = {"+ found more": "+", "− missing": "-"}
@@ -68,7 +69,7 @@ class StockChangeScreen(StationScreen):
                 if self.kind == "adjust":
                     yield ChoiceButton("Count", list(DIRECTIONS), id="sc-direction")
             with Horizontal(classes="mat-row"):
-                yield Label("Quantity", classes="mat-label", id="sc-qty-label")
+                yield Label("Quantity", classes="mat-label", id="sc-qty-label", markup=False)
                 yield TouchInput(self.initial.get("quantity", ""), placeholder="Quantity",
                                  id="sc-qty", type="number")  # fmt: skip
                 if self.kind == "scrap":
@@ -80,8 +81,8 @@ class StockChangeScreen(StationScreen):
                 yield TouchInput(self.initial.get("reason", ""), id="sc-reason",
                                  placeholder=f"Why it is {self._done_word()}")  # fmt: skip
         with Horizontal(classes="mat-row"):  # outside the scroll: always in reach
-            yield Button(f"{TITLES[self.kind].split()[0]}…", id="sc-go", variant="error"
-                         if self.kind == "scrap" else "warning")  # fmt: skip
+            yield Button(literal_label(f"{TITLES[self.kind].split()[0]}…"), id="sc-go",
+                         variant="error" if self.kind == "scrap" else "warning")  # fmt: skip
             yield Button("Clear", id="sc-clear")
 
     def on_mount(self) -> None:

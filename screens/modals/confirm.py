@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
-from screens.widgets.printable import printable
+from screens.widgets.printable import literal_label, printable
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -38,8 +38,8 @@ class ConfirmModal(ModalScreen[bool]):
             yield Static(self.title_text, id="confirm-title", markup=False)
             yield Static(printable(self.text), id="confirm-text", markup=False)  # it quotes input
             with Horizontal():
-                yield Button(self.cancel_label, id="cancel")
-                yield Button(self.confirm_label, id="confirm", variant="error")
+                yield Button(literal_label(self.cancel_label), id="cancel")
+                yield Button(literal_label(self.confirm_label), id="confirm", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

@@ -24,6 +24,7 @@ from screens.quality.common import actor, offer, refusal, say, word
 from screens.station import fmt_time, station_of
 from screens.widgets.columns import fit_columns
 from screens.widgets.keyboard import TouchInput
+from screens.widgets.printable import literal_label
 from screens.widgets.tap_table import TapTable
 
 DISPOSITIONS = ("use_as_is", "rework", "repair", "scrap", "return_to_supplier")
@@ -136,7 +137,7 @@ class RiskMatrixScreen(StationScreen):
                 cls = cells.get((s, o), "")
                 button = self.query_one(f"#rm-cell-{s}-{o}", Button)
                 changed = cls != released.get((s, o))
-                button.label = cls.upper() + (" *" if changed else "")
+                button.label = literal_label(cls.upper() + (" *" if changed else ""))
                 button.remove_class(*(f"-{c}" for c in RISK_CLASSES))
                 if cls:
                     button.add_class(f"-{cls}")

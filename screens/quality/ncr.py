@@ -35,7 +35,7 @@ from screens.records.copy import OpenCopy, print_copy, show_print
 from screens.station import fmt_time, station_of
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.keyboard import TouchInput
-from screens.widgets.printable import printable
+from screens.widgets.printable import literal_label, printable
 from screens.widgets.tap_table import TapTable
 
 SCALE = ("1", "2", "3", "4", "5")
@@ -201,7 +201,9 @@ class NcrScreen(StationScreen):
             yield Static("", id="ncr-needs", classes="q-muted", markup=False)
             with Horizontal(classes="q-row", id="ncr-approvals"):
                 for meaning in APPROVALS:
-                    yield Button(word(meaning) + "…", id=f"ncr-{meaning}", name=meaning)
+                    yield Button(
+                        literal_label(word(meaning) + "…"), id=f"ncr-{meaning}", name=meaning
+                    )
             for meaning in APPROVALS:
                 yield Static("", id=f"ncr-{meaning}-why", classes="q-why", markup=False)
             with Horizontal(classes="q-row"):

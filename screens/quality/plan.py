@@ -21,6 +21,7 @@ from screens.quality.backend import InspectionDetail, QualityBackend
 from screens.quality.common import actor, refusal, say
 from screens.widgets.choice import ChoiceButton
 from screens.widgets.keyboard import KeyboardModal, TouchInput
+from screens.widgets.printable import literal_label
 
 FIELDS = (("n", "Sample size n"), ("ac", "Accept Ac"), ("re", "Reject Re"))
 
@@ -123,7 +124,9 @@ class PlanScreen(StationScreen):
         if text is None:
             return
         self.values[key] = text.strip()
-        self.query_one(f"#plan-{key}", Button).label = text.strip() or "— tap to enter —"
+        self.query_one(f"#plan-{key}", Button).label = literal_label(
+            text.strip() or "— tap to enter —"
+        )
         self._check()
 
     @on(Button.Pressed, "#plan-sign")

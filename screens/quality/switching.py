@@ -21,6 +21,7 @@ from screens.quality.common import actor, refusal
 from screens.quality.lists import RecordList
 from screens.station import fmt_time, station_of
 from screens.widgets.keyboard import KeyboardModal
+from screens.widgets.printable import literal_label
 
 STATES = {
     "normal": ("NORMAL", "bold"),
@@ -128,7 +129,7 @@ class SwitchingScreen(StationScreen):
         if self.move is None:
             return
         to, why = self.move
-        button.label = f"Move to {to} (QA's judgement)…"
+        button.label = literal_label(f"Move to {to} (QA's judgement)…")
         button.disabled = why is not None
         self.query_one("#swd-message", Static).update(f"Move to {to}: {why}" if why else "")
 

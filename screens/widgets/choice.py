@@ -13,11 +13,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from screens.widgets.printable import printable
+from screens.widgets.printable import literal_label, printable
 
 
 class ChoiceModal(ModalScreen[str | None]):
@@ -87,8 +88,8 @@ class ChoiceButton(Button):
         self._value = value
 
     @staticmethod
-    def _text(title: str, value: str) -> str:
-        return f"{title}: {value or '— choose —'}  ▸"
+    def _text(title: str, value: str) -> Content:
+        return literal_label(f"{title}: {value or '— choose —'}  ▸")
 
     @property
     def value(self) -> str:

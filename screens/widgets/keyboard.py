@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from screens.widgets.keypad import KeyButton
+from screens.widgets.printable import literal_label
 
 LETTER_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM._/")
 SYMBOLS = ("#", "+", ":", "~")
@@ -93,7 +94,7 @@ class KeyboardModal(ModalScreen[str | None]):
 
     def _key(self, label: str, key: str, *, variant: str = "default", classes: str = "") -> Button:
         button = KeyButton(
-            label,
+            literal_label(label),
             id="kb-" + key if key in ("shift", "back", "cancel", "ok") else key_id(key),
             variant=variant,  # type: ignore[arg-type]
             classes=classes,

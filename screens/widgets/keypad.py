@@ -79,7 +79,7 @@ class Keypad(Widget, can_focus=True):
         self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
-        yield Static(self._shown(), id="keypad-display")
+        yield Static(self._shown(), id="keypad-display", markup=False)
         with Grid():
             for key in _KEYS:
                 button = KeyButton(

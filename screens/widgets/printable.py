@@ -5,6 +5,8 @@ bidi overrides and isolates their code point. The stored value is never changed.
 
 from __future__ import annotations
 
+from textual.content import Content
+
 _BIDI = {0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
 
 
@@ -26,3 +28,10 @@ def printable(text: str) -> str:
     if text.isprintable() and not any(ord(c) in _BIDI for c in text):
         return text
     return "".join(_shown(c) for c in text)
+
+
+def literal_label(text: str) -> Content:
+    """``text`` as a Button's or Checkbox's label, which have no ``markup=False``: drawn as
+    written (a role, a reason preset or an item number stored as ``[b]x`` is never markup),
+    with the characters a terminal would obey shown visibly."""
+    return Content(printable(text))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from screens.station import fmt_time, station_of
+from screens.widgets.printable import printable
 
 SEPARATOR = "  │  "
 
@@ -22,7 +23,7 @@ class StatusBar(Static):
     """
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(markup=False)  # it quotes the signed-in person's stored name
         self.line = ""
 
     def on_mount(self) -> None:
@@ -36,7 +37,8 @@ class StatusBar(Static):
         station = station_of(self)
         user = station.current_user
         clock = fmt_time(station.now(), station.tz, seconds=True)
-        names = [f"{user.printed_name} ({user.username})", user.printed_name] if user else []
+        name = printable(user.printed_name) if user else ""
+        names = [f"{name} ({printable(user.username)})", name] if user else []
         whos = names or ["Not signed in"]
         places = [f"{station.station_name} · {station.station_place}", station.station_name]
         width = max(self.content_size.width, 20) if self.is_mounted else 78

@@ -110,11 +110,11 @@ class StepScreen(StepEquipment, StationScreen):
                 self.app.push_screen(CompleteModal(self.backend, view.work_order), self._completed)
             return
         self.query_one("#step-heading", Static).update(view.heading)
-        title = f"{view.step_number} {escape(printable(view.title))}"
+        title = f"{view.step_number:d} {escape(printable(view.title))}"
         if view.critical:
             title += "  [b reverse yellow] CRITICAL [/]"
         if view.qualification:
-            title += f"  needs {escape(view.qualification)}"
+            title += f"  needs {escape(printable(view.qualification))}"
         self.query_one("#step-title", Static).update(title)
         if new_step:
             self.typed.clear()
