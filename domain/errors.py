@@ -342,6 +342,7 @@ _BY_SQLSTATE: dict[str, type[WorkCellError]] = {
     "WC194": AppendOnly,  # a step's inspection link is the database's
     "WC195": StepBlocked,  # an entry at a step its NCR stopped the work order at (or after)
     "WC196": RuleViolation,  # a routing revision's purpose never changes
+    "WC197": RuleViolation,  # a rework work order not planned again
     # work orders and execution (migration 0013)
     "WC080": RuleViolation,  # work order rule (planning, release)
     "WC081": StaleRecord,  # the step changed at another station: nothing saved

@@ -23,11 +23,14 @@ written by the database only. CREATE OR REPLACE of workcell.ncr_may_disposition 
 ncr_may_close (0018), work_order_stop (0035), wo_open_step, work_order_guard (0013),
 wo_consume (0022), inventory_txn_apply (0012), routing_revision_content (0030) and
 work_order_content (0013), whose grants and triggers are kept. New transition rule: a lot
-quarantine -> consumed when its rework work order used the last of it.
+quarantine -> consumed when its rework work order used the last of it. A planner plans a
+cancelled rework work order again (workcell.wo_replan_rework, a station function).
 
 Error codes added here (translated in domain/errors.py):
   WC195 an entry at a step its work order stops at (or after), by its inspection's NCR
   WC196 a routing revision's purpose changed
+  WC197 a rework work order planned again refused (not a cancelled rework, the NCR or lot
+        done with, another running)
 """
 
 from alembic import op
@@ -43,6 +46,7 @@ AREA = Area(
     sql_dir="rework",
     files=("tables.sql", "functions.sql"),
     columns={"routing_revision": ("purpose", "")},
+    station_functions=("workcell.wo_replan_rework(bigint, date)",),
     read_functions=(
         "workcell.reworkable_now(bigint)",
         "workcell.lot_reworked(text, jsonb, jsonb)",

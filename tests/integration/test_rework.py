@@ -4,18 +4,19 @@ it plans a rework work order for the NCR's lot, released on the locked rework ro
 work order consumes the lot from quarantine (nothing else may, and it scans no other lot of
 the item), makes the reworked lot, and the NCR closes once it is closed. The work order the
 failed step inspection came from stops at the step (no more entries there) and is completed
-short."""
+short. A cancelled rework work order is planned again by a planner."""
 
 # ruff: noqa: E501  (SQL reads better unwrapped)
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.errors import RuleViolation, StepBlocked
+from domain.errors import PermissionDenied, RuleViolation, StepBlocked
 from domain.services.materials import lots
 from domain.services.materials.db import scalar
 from domain.services.quality import ncr
@@ -33,8 +34,40 @@ D = Decimal
 
 
 @pytest.fixture(scope="module")
-def line(database: TestDatabase, session_factory: sessionmaker[Session]) -> InspectedLine:
+def bare_line(database: TestDatabase, session_factory: sessionmaker[Session]) -> InspectedLine:
     return build_inspected_line(database, session_factory)
+
+
+@pytest.fixture(scope="module")
+def pending(bare_line: InspectedLine, database: TestDatabase,
+            session_factory: sessionmaker[Session]) -> tuple[str, str]:  # fmt: skip
+    """Before the item has a rework routing, a rework disposition is refused saying what is
+    missing (and nothing is planned); then the rework routing is released. (work order, NCR)
+    of that refused disposition, still open and approved."""
+    line, p = bare_line, bare_line.plant
+    wo = line.new_work_order()
+    number = _failed_ncr(line, wo)
+    with (
+        line.uow(p.qa) as uow,
+        pytest.raises(RuleViolation, match=f"rework routing revision in effect for {line.item}"),
+    ):
+        ncr.disposition_ncr(uow, number, p.signing(p.qa))
+    with line.uow(p.qa) as uow:
+        assert ncr.get_ncr(uow, number).rework == ()
+    release_rework_routing(line, database, session_factory)
+    return wo, number
+
+
+@pytest.fixture(scope="module")
+def line(bare_line: InspectedLine, pending: tuple[str, str]) -> InspectedLine:
+    return bare_line  # with its rework routing released
+
+
+def _carry_out(line: InspectedLine, number: str) -> ncr.NcrView:
+    with line.uow(line.plant.qa) as uow:
+        done = ncr.disposition_ncr(uow, number, line.plant.signing(line.plant.qa))
+        uow.commit()
+    return done
 
 
 def _failed_ncr(line: InspectedLine, wo: str) -> str:
@@ -56,6 +89,11 @@ def _failed_ncr(line: InspectedLine, wo: str) -> str:
     return report.number
 
 
+def scalar_of(line: InspectedLine, sql: str, params: dict[str, str]) -> str:
+    with line.uow(line.plant.qa) as uow:
+        return str(scalar(uow, sql, params))
+
+
 def _output(line: InspectedLine, wo: str) -> str:
     with line.uow(line.plant.qa) as uow:
         found = planning.get_work_order(uow, wo).output_lot
@@ -63,24 +101,13 @@ def _output(line: InspectedLine, wo: str) -> str:
     return found
 
 
-def test_rework_on_the_rework_routing(
-    line: InspectedLine, database: TestDatabase, session_factory: sessionmaker[Session]
-) -> None:
+def test_rework_on_the_rework_routing(line: InspectedLine, pending: tuple[str, str]) -> None:
     p = line.plant
-    wo = line.new_work_order()
-    number = _failed_ncr(line, wo)
+    wo, number = pending
     lot = _output(line, wo)
-    # no rework routing yet: refused, saying what is missing; nothing planned
-    with (
-        line.uow(p.qa) as uow,
-        pytest.raises(RuleViolation, match=f"rework routing revision in effect for {line.item}"),
-    ):
-        ncr.disposition_ncr(uow, number, p.signing(p.qa))
-    label = release_rework_routing(line, database, session_factory)
-    with line.uow(p.qa) as uow:
-        assert ncr.get_ncr(uow, number).rework == ()
-        done = ncr.disposition_ncr(uow, number, p.signing(p.qa))
-        uow.commit()
+    label = scalar_of(line, "SELECT r.revision FROM workcell.routing_revision r JOIN workcell.item i ON i.id = r.item_id"
+                            " WHERE i.item_number = :i AND r.purpose = 'rework' AND r.status = 'released'", {"i": line.item})  # fmt: skip
+    done = _carry_out(line, number)
     assert done.status == "dispositioned" and len(done.rework) == 1
     order = done.rework[0]
     assert (order.lot_number, order.quantity, order.status) == (lot, "10 ea", "planned")
@@ -175,3 +202,40 @@ def test_rework_on_the_rework_routing(
     with line.uow(p.qa) as uow:
         short = [d for d in deviations.deviations_of(uow, wo) if "completed short" in d.what]
     assert len(short) == 1 and "dispositioned rework" in short[0].why
+
+
+def test_a_cancelled_rework_is_planned_again(line: InspectedLine) -> None:
+    """The rework work order cancelled by the planner: planned again for the lot's stock (not
+    by an operator: WC039; not twice: WC197; not a standard work order: WC197)."""
+    wo = line.new_work_order()
+    number = _failed_ncr(line, wo)
+    first = _carry_out(line, number).rework[0].work_order
+    with line.uow(line.planner) as uow:
+        planning.cancel_work_order(uow, first, "line down: replanned next week")
+        uow.commit()
+    due = line.plant.today + dt.timedelta(days=10)
+    with line.uow(line.op) as uow, pytest.raises(PermissionDenied):
+        planning.replan_rework(uow, first, due)
+    with line.uow(line.planner) as uow, pytest.raises(RuleViolation, match="not a rework"):
+        planning.replan_rework(uow, wo, due)
+    with line.uow(line.planner) as uow:
+        again = planning.replan_rework(uow, first, due)
+        uow.commit()
+    assert (
+        again.status == "planned"
+        and again.due_date == due
+        and f"{first} was cancelled" in again.note
+    )
+    with (
+        line.uow(line.planner) as uow,
+        pytest.raises(
+            RuleViolation, match=f"already has a rework work order for NCR {number}: {again.number}"
+        ),
+    ):
+        planning.replan_rework(uow, first, due)
+    with line.uow(line.plant.qa) as uow:
+        orders = ncr.get_ncr(uow, number).rework
+    assert [(o.work_order, o.status) for o in orders] == [
+        (first, "cancelled"),
+        (again.number, "planned"),
+    ]

@@ -414,3 +414,19 @@ def test_the_ncr_lot_is_not_used_up_by_hand(world: World) -> None:
                   "UPDATE workcell.lot SET status = 'consumed', version = version + 1 WHERE id = %s",
                   (world.lot_e,), who=world.qa)  # fmt: skip
     assert "still has stock" in str(err)
+
+
+def test_a_running_rework_is_not_planned_twice(world: World) -> None:
+    """wo_replan_rework as a plain station: an operator may not plan (WC039); a planner may
+    not plan again a rework work order that is not cancelled (WC197), nor a standard one."""
+    rework = _one(
+        world.lab, "SELECT id FROM workcell.work_order WHERE number = %s", (world.wo["rework"],)
+    )
+    standard = _one(
+        world.lab, "SELECT id FROM workcell.work_order WHERE number = %s", (world.wo["a"],)
+    )
+    sql = "SELECT workcell.wo_replan_rework(%s, current_date + 3)"
+    _attack(world, "WC039", sql, (rework,))
+    planner = _person(world.lab, world.line.planner)
+    assert "released" in str(_attack(world, "WC197", sql, (rework,), who=planner))
+    assert "not a rework" in str(_attack(world, "WC197", sql, (standard,), who=planner))

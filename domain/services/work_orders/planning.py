@@ -131,6 +131,19 @@ def cancel_work_order(uow: UnitOfWork, number: str, reason: str) -> WorkOrderSum
     return _move(uow, number, "cancelled", reason.strip()[:500])
 
 
+def replan_rework(uow: UnitOfWork, cancelled: str, due_date: dt.date) -> WorkOrderSummary:
+    """A cancelled rework work order planned again: the same NCR and lot, the lot's stock now
+    (the database refuses it while another runs, or once the NCR or the lot is done with)."""
+    require_permission(uow, "work_order.create")
+    new_id = scalar(
+        uow,
+        "SELECT workcell.wo_replan_rework(:w, :due)",
+        {"w": work_order_id(uow, cancelled), "due": due_date},
+    )
+    number = scalar(uow, "SELECT number FROM workcell.work_order WHERE id = :id", {"id": new_id})
+    return get_work_order(uow, str(number))
+
+
 def complete_work_order(uow: UnitOfWork, number: str) -> WorkOrderSummary:
     """Every step done: the database reconciles yield and labels (a deviation when outside
     the limits, which QA approves before the review)."""

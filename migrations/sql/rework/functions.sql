@@ -80,6 +80,59 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- A cancelled rework work order planned again by a planner (the NCR still dispositioned, its
+-- lot still with stock, no other rework work order of that lot running): the same NCR and
+-- lot, the lot's stock now, the due date given. Returns the new work order's id.
+CREATE FUNCTION workcell.wo_replan_rework(p_cancelled bigint, p_due date) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET workcell.system_actor = ''
+AS $$
+DECLARE
+    w workcell.work_order;
+    n workcell.ncr;
+    l workcell.lot;
+    v_quantity numeric;
+    v_id bigint;
+BEGIN
+    PERFORM workcell.require_permission('work_order.create');
+    SELECT * INTO w FROM workcell.work_order WHERE id = p_cancelled;
+    IF w.id IS NULL OR w.ncr_id IS NULL OR w.status <> 'cancelled' THEN
+        RAISE EXCEPTION 'Only a cancelled rework work order is planned again (% is %)', coalesce(w.number, 'this'),
+            CASE WHEN w.id IS NULL THEN 'missing' WHEN w.ncr_id IS NULL THEN 'not a rework' ELSE replace(w.status, '_', ' ') END
+            USING ERRCODE = 'WC197';
+    END IF;
+    SELECT * INTO n FROM workcell.ncr WHERE id = w.ncr_id;
+    SELECT * INTO l FROM workcell.lot WHERE id = w.rework_lot_id FOR NO KEY UPDATE;
+    v_quantity := (SELECT sum(o.quantity) FROM workcell.on_hand o WHERE o.lot_id = l.id AND o.quantity > 0);
+    IF n.status <> 'dispositioned' OR l.status NOT IN ('quarantine', 'released') OR v_quantity IS NULL THEN
+        RAISE EXCEPTION 'Lot % of NCR % is not reworked again: %', l.lot_number, n.number,
+            CASE WHEN n.status <> 'dispositioned' THEN format('the NCR is %s', n.status)
+                 WHEN l.status NOT IN ('quarantine', 'released') THEN format('the lot is %s', l.status)
+                 ELSE 'the lot has no stock left' END
+            USING ERRCODE = 'WC197';
+    END IF;
+    IF EXISTS (SELECT 1 FROM workcell.work_order x WHERE x.ncr_id = w.ncr_id AND x.rework_lot_id = w.rework_lot_id
+                  AND x.status <> 'cancelled') THEN
+        RAISE EXCEPTION 'Lot % already has a rework work order for NCR %: %', l.lot_number, n.number,
+            (SELECT string_agg(x.number, ', ') FROM workcell.work_order x WHERE x.ncr_id = w.ncr_id
+                AND x.rework_lot_id = w.rework_lot_id AND x.status <> 'cancelled')
+            USING ERRCODE = 'WC197';
+    END IF;
+    IF p_due IS NULL OR p_due < workcell.plant_today() THEN
+        RAISE EXCEPTION 'The due date % has passed', p_due USING ERRCODE = 'WC080';
+    END IF;
+    IF nullif(btrim(coalesce(current_setting('workcell.reason', true), '')), '') IS NULL THEN
+        PERFORM set_config('workcell.reason', format('rework of lot %s for NCR %s planned again', l.lot_number, n.number), true);
+    END IF;
+    INSERT INTO workcell.work_order (item_id, quantity, unit, due_date, note, ncr_id, rework_lot_id)
+    VALUES (w.item_id, v_quantity, w.unit, p_due,
+            format('Rework of lot %s for NCR %s (planned again: %s was cancelled)', l.lot_number, n.number, w.number),
+            w.ncr_id, w.rework_lot_id)
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END $$;
+
 -- Rework: the NCR's lots with stock each need a BOM and a rework routing in effect (0035: refused outright).
 CREATE OR REPLACE FUNCTION workcell.ncr_may_disposition(p_type text, p_new jsonb, p_old jsonb) RETURNS text
 LANGUAGE plpgsql STABLE

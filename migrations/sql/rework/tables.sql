@@ -36,7 +36,9 @@ ALTER TABLE workcell.work_order
     ADD COLUMN ncr_id bigint CONSTRAINT fk_work_order_ncr_id REFERENCES workcell.ncr (id),
     ADD COLUMN rework_lot_id bigint CONSTRAINT fk_work_order_rework_lot_id REFERENCES workcell.lot (id),
     ADD CONSTRAINT ck_work_order_rework CHECK ((ncr_id IS NULL) = (rework_lot_id IS NULL));
-CREATE UNIQUE INDEX uq_work_order_rework ON workcell.work_order (ncr_id, rework_lot_id) WHERE ncr_id IS NOT NULL;
+-- one rework work order at a time per NCR and lot (a cancelled one may be planned again)
+CREATE UNIQUE INDEX uq_work_order_rework ON workcell.work_order (ncr_id, rework_lot_id)
+    WHERE ncr_id IS NOT NULL AND status <> 'cancelled';
 CREATE INDEX ix_work_order_rework_lot ON workcell.work_order (rework_lot_id) WHERE rework_lot_id IS NOT NULL;
 COMMENT ON COLUMN workcell.work_order.ncr_id IS 'A rework work order: the NCR whose rework disposition planned it (migration 0036).';
 COMMENT ON COLUMN workcell.work_order.rework_lot_id IS 'A rework work order: the lot it reworks (consumed at its rework scan; the output is the reworked lot).';
