@@ -424,6 +424,7 @@ class KioskQualityBackend(KioskMaterialsBackend):
             capas,
             tuple(f"{r.work_order} reworks lot {r.lot_number} ({r.quantity}) —"
                   f" {r.status.replace('_', ' ')}" for r in n.rework),
+            n.deviation,
         )  # fmt: skip
         a = detail.actions
         perms = permissions_of(uow, actor)
@@ -453,10 +454,13 @@ class KioskQualityBackend(KioskMaterialsBackend):
 
     def raise_ncr(self, actor: str, form: NcrForm) -> str:
         new = _ncr_new(form)
-        if not new.lots:
-            raise InvalidInput("Scan (or pick) the lots the NCR concerns.")
+        if not new.lots and not form.deviation.strip():
+            raise InvalidInput("Scan (or pick) the lots the NCR concerns, or name its deviation.")
         with self.uow(actor) as uow:
-            raised = ncr.raise_ncr(uow, new)
+            if form.deviation.strip():
+                raised = ncr.raise_from_deviation(uow, form.deviation, new)
+            else:
+                raised = ncr.raise_ncr(uow, new)
             uow.commit()
         return raised.number
 

@@ -299,10 +299,15 @@ def _register_ncr(qsub: argparse._SubParsersAction[Any]) -> None:
     )
     nsub = n.add_subparsers(dest="ncr_command", metavar="ACTION", required=True)
     for name, text in (("raise", "raise by hand on lots (they and their forward trace go on hold)"),
-                       ("refer", "QA refers a completed inspection to a new NCR")):  # fmt: skip
+                       ("refer", "QA refers a completed inspection to a new NCR"),
+                       ("from-deviation", "raise from a work order's deviation (its output lot,"
+                                          " or the lots named, go on hold)")):  # fmt: skip
         p = nsub.add_parser(name, help=text)
         if name == "raise":
             p.add_argument("--lot", action="append", default=[], required=True)
+        elif name == "from-deviation":
+            p.add_argument("deviation")
+            p.add_argument("--lot", action="append", default=[])
         else:
             p.add_argument("inspection")
         p.add_argument("--title", required=True)
@@ -498,6 +503,8 @@ def _ncr_raise(args: argparse.Namespace) -> int:
     new = _new_ncr(args)
     if args.how == "raise":
         view = act(args, lambda uow: ncr.raise_ncr(uow, new))
+    elif args.how == "from-deviation":
+        view = act(args, lambda uow: ncr.raise_from_deviation(uow, args.deviation, new))
     else:
         signing = _signing(args)
         view = act(args, lambda uow: ncr.refer_inspection(uow, args.inspection, new, signing))
@@ -512,7 +519,8 @@ def _ncr_show(args: argparse.Namespace) -> int:
         _json(view)
         return 0
     print(f"{view.number}  {view.title}  [{view.status}]  origin {view.origin}"
-          f"{' (' + view.inspection + ')' if view.inspection else ''}")  # fmt: skip
+          f"{' (' + view.inspection + ')' if view.inspection else ''}"
+          f"{' (' + view.deviation + ')' if view.deviation else ''}")  # fmt: skip
     print(f"  severity {view.severity} x occurrence {view.occurrence} = {view.risk_class} risk"
           f" (matrix rev {view.matrix_revision})")  # fmt: skip
     print(f"  disposition: {view.disposition or 'not chosen'} {view.disposition_note}")

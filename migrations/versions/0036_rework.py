@@ -24,7 +24,11 @@ ncr_may_close (0018), work_order_stop (0035), wo_open_step, work_order_guard (00
 wo_consume (0022), inventory_txn_apply (0012), routing_revision_content (0030) and
 work_order_content (0013), whose grants and triggers are kept. New transition rule: a lot
 quarantine -> consumed when its rework work order used the last of it. A planner plans a
-cancelled rework work order again (workcell.wo_replan_rework, a station function).
+cancelled rework work order again (workcell.wo_replan_rework, a station function). An NCR
+raised from a deviation names it (ncr.deviation_id, one NCR per deviation; its lot is the
+work order's output lot unless named): workcell.raise_ncr gains the deviation argument
+(0018's seven-argument form dropped; ncr_content names the deviation, other NCRs keep their
+hashes), in migrations/sql/rework/ncr_deviation.sql.
 
 Error codes added here (translated in domain/errors.py):
   WC195 an entry at a step its work order stops at (or after), by its inspection's NCR
@@ -44,9 +48,12 @@ depends_on = None
 
 AREA = Area(
     sql_dir="rework",
-    files=("tables.sql", "functions.sql"),
+    files=("tables.sql", "functions.sql", "ncr_deviation.sql"),
     columns={"routing_revision": ("purpose", "")},
-    station_functions=("workcell.wo_replan_rework(bigint, date)",),
+    station_functions=(
+        "workcell.wo_replan_rework(bigint, date)",
+        "workcell.raise_ncr(text, bigint, bigint, bigint[], text, text, integer, integer)",
+    ),
     read_functions=(
         "workcell.reworkable_now(bigint)",
         "workcell.lot_reworked(text, jsonb, jsonb)",

@@ -140,6 +140,7 @@ class NcrForm:
     severity: str
     occurrence: str
     lots: tuple[str, ...] = ()
+    deviation: str = ""  # raised from this work order deviation (its output lot if no lots)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ class NcrDetail:
     signatures: tuple[SignatureLine, ...]
     capas: tuple[str, ...]
     rework: tuple[str, ...] = ()  # the rework work orders its disposition planned, one line each
+    deviation: str | None = None  # the deviation it was raised from
     # choose | <approval meaning> | execute | close | capa -> None or why not
     actions: dict[str, str | None] = field(default_factory=dict)
 

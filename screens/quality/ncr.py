@@ -57,7 +57,7 @@ class NcrsScreen(RecordList[NcrRow]):
             yield Static("", id="ncrs-message", classes="q-message", markup=False)
             yield Static("Loading…", id="ncrs-count", classes="q-muted", markup=False)
             yield TapTable(id="ncrs-table", cursor_type="row")
-            yield Static("Raise an NCR by hand", classes="q-title")
+            yield Static("Raise an NCR by hand, or from a deviation", classes="q-title")
             with Horizontal(classes="q-row"):
                 yield TouchInput(placeholder="Lot (scan, or type)", id="ncrs-lot")
                 yield Button("Add lot", id="ncrs-add")
@@ -68,6 +68,11 @@ class NcrsScreen(RecordList[NcrRow]):
                 classes="q-muted",
                 markup=False,
             )
+            with Horizontal(classes="q-row"):
+                yield TouchInput(
+                    placeholder="From deviation (DEV-…; its work order's lot if no lots)",
+                    id="ncrs-deviation",
+                )
             with Horizontal(classes="q-row"):
                 yield TouchInput(placeholder="Title", id="ncrs-title")
             with Horizontal(classes="q-row"):
@@ -136,6 +141,7 @@ class NcrsScreen(RecordList[NcrRow]):
             self.query_one("#ncrs-severity", ChoiceButton).value,
             self.query_one("#ncrs-occurrence", ChoiceButton).value,
             tuple(self.lots),
+            self.query_one("#ncrs-deviation", Input).value,
         )
         if who is not None:
             call_backend(
@@ -143,7 +149,7 @@ class NcrsScreen(RecordList[NcrRow]):
             )
 
     def _raised(self, number: str) -> None:
-        for field in ("#ncrs-title", "#ncrs-description"):
+        for field in ("#ncrs-title", "#ncrs-description", "#ncrs-deviation"):
             self.query_one(field, Input).value = ""
         self.clear_lots()
         say(
@@ -240,7 +246,10 @@ class NcrScreen(StationScreen):
     def show(self, d: NcrDetail) -> None:
         self.detail = d
         self.answers += 1
-        origin = f"from inspection {d.inspection}" if d.inspection else d.origin
+        origin = (
+            f"from inspection {d.inspection}" if d.inspection
+            else f"from deviation {d.deviation}" if d.deviation else d.origin
+        )  # fmt: skip
         self.query_one("#ncr-head", Static).update(
             printable(
                 f"{d.number} · {d.title} · {word(d.status)} · raised by {d.created_by} ({origin})"

@@ -191,7 +191,7 @@ def world(lab: Lab) -> Iterator[World]:
             ncr_f = int(
                 one(
                     conn,
-                    "SELECT workcell.raise_ncr('inspection', %s, NULL, 'Threads', '2 of 50', 4, 2)",
+                    "SELECT workcell.raise_ncr('inspection', %s, NULL, NULL, 'Threads', '2 of 50', 4, 2)",
                     (insp_f,),
                 )
             )
@@ -219,7 +219,7 @@ def world(lab: Lab) -> Iterator[World]:
             ncr_r = int(
                 one(
                     conn,
-                    "SELECT workcell.raise_ncr('manual', NULL, ARRAY[%s]::bigint[], 'Resin', 'supplier notice', 2, 2)",
+                    "SELECT workcell.raise_ncr('manual', NULL, NULL, ARRAY[%s]::bigint[], 'Resin', 'supplier notice', 2, 2)",
                     (lot_r,),
                 )
             )
@@ -369,8 +369,8 @@ FUNCTIONS = {
     "manual plan by the inspector": ("inspector", "SELECT workcell.set_manual_plan(%s, 'major', 2, 0, 1, 'x')", "insp_a", "WC039"),
     "severity reduced by the inspector": ("inspector", "SELECT workcell.switching_move(%s, 1, 'reduced', 'x')", "cap", "WC039"),
     "severity reduced by QA without a score": ("qa", "SELECT workcell.switching_move(%s, (SELECT supplier_id FROM workcell.switching_state WHERE item_id = %s), 'reduced', 'steady')", "cap", "WC126"),
-    "NCR raised by an operator": ("inspector", "SELECT workcell.raise_ncr('manual', NULL, ARRAY[%s]::bigint[], 't', 'd', 1, 1)", "lot_a", "WC039"),
-    "NCR off the matrix": ("qa", "SELECT workcell.raise_ncr('manual', NULL, ARRAY[%s]::bigint[], 't', 'd', 9, 1)", "lot_a", "WC128"),
+    "NCR raised by an operator": ("inspector", "SELECT workcell.raise_ncr('manual', NULL, NULL, ARRAY[%s]::bigint[], 't', 'd', 1, 1)", "lot_a", "WC039"),
+    "NCR off the matrix": ("qa", "SELECT workcell.raise_ncr('manual', NULL, NULL, ARRAY[%s]::bigint[], 't', 'd', 9, 1)", "lot_a", "WC128"),
     "receiving inspection opened by hand": ("qa", "SELECT workcell.create_inspection(%s, 'receiving')", "lot_a", "WC119"),
     "in-process inspection before work orders": ("qa", "SELECT workcell.create_inspection(%s, 'in_process')", "lot_a", "WC119"),
 }  # fmt: skip

@@ -9,7 +9,7 @@ changes nothing.
 
 The world is built through the services (tests/integration/step_inspection_helpers.py) in a
 database of this module's own: work order A's in-process inspection is open (its step 2
-started), B's completed and rejecting, C's completed and accepting (waiting for QA), D's
+started), B's completed and rejecting (a failed leak test at the step opened a deviation), C's completed and accepting (waiting for QA), D's
 referred to an NCR dispositioned scrap (stopped at step 2), E's dispositioned rework (migration
 0036: its rework work order released on the rework routing, not started), and a released
 work order of the device (its BOM takes the sub-assembly).
@@ -105,6 +105,10 @@ def world() -> Iterator[World]:
                 execution.enter_value(uow, s.id, "LEAK", "pass", s.version)
                 uow.commit()
         line.inspect(b, fail=1)
+        s = line.step(b, 2)
+        with line.uow(line.op) as uow:  # B's failed leak test opens a deviation
+            execution.enter_value(uow, s.id, "LEAK", "fail", s.version)
+            uow.commit()
         line.inspect(c)
         line.inspect(d, fail=2)
         line.refer_and_disposition(d, "scrap")
@@ -430,3 +434,21 @@ def test_a_running_rework_is_not_planned_twice(world: World) -> None:
     planner = _person(world.lab, world.line.planner)
     assert "released" in str(_attack(world, "WC197", sql, (rework,), who=planner))
     assert "not a rework" in str(_attack(world, "WC197", sql, (standard,), who=planner))
+
+
+DEVIATION_RAISES = {
+    "a deviation origin naming none": ("SELECT workcell.raise_ncr('deviation', NULL, NULL, ARRAY[{lot_a}]::bigint[], 't', 'd', 2, 2)", "WC123"),
+    "a deviation that does not exist": ("SELECT workcell.raise_ncr('deviation', NULL, -1, ARRAY[{lot_a}]::bigint[], 't', 'd', 2, 2)", "WC123"),
+    "a manual NCR naming a deviation": ("SELECT workcell.raise_ncr('manual', NULL, (SELECT min(id) FROM workcell.deviation), ARRAY[{lot_a}]::bigint[], 't', 'd', 2, 2)", "WC123"),
+    "an NCR's deviation written by hand": ("UPDATE workcell.ncr SET deviation_id = (SELECT min(id) FROM workcell.deviation)", "42501"),
+    "the old seven-argument raise": ("SELECT workcell.raise_ncr('deviation', NULL, ARRAY[{lot_a}]::bigint[], 't', 'd', 2, 2)", "42883"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", sorted(DEVIATION_RAISES))
+def test_an_ncr_from_a_deviation_names_a_real_one(world: World, attack: str) -> None:
+    """As QA at a plain station login (migration 0036): an NCR's deviation origin always names
+    a deviation that exists, only that origin names one, stations never write the link, and
+    0018's raise without the deviation argument is gone (42883: no such function)."""
+    sql, code = DEVIATION_RAISES[attack]
+    _attack(world, code, sql.format(lot_a=world.lot_a), who=world.qa)

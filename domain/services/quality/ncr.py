@@ -4,6 +4,7 @@ approved as the risk class demands; the holds leave only through the disposition
 
 API:
   raise_ncr(uow, NewNcr) -> NcrView                       (quality.ncr.raise)
+  raise_from_deviation(uow, deviation_number, NewNcr) -> NcrView   (a work order's deviation)
   refer_inspection(uow, inspection_number, NewNcr, signing) -> NcrView
         QA dispositions a completed inspection to an NCR (signed "referred")
   get_ncr(uow, number) -> NcrView
@@ -31,6 +32,7 @@ from domain.services.eco import Signing
 from domain.services.materials.db import lot_id, one, run, scalar
 from domain.services.quality import inspections
 from domain.services.quality.signing import sign_records
+from domain.services.work_orders.deviations import get_deviation
 from domain.uow import UnitOfWork
 from domain.views.quality import NcrLot
 
@@ -61,6 +63,7 @@ class NcrView:
     number: str
     origin: str
     inspection: str | None
+    deviation: str | None  # the deviation it was raised from (migration 0036)
     title: str
     description: str
     severity: int
@@ -88,12 +91,14 @@ class ReworkOrder:
 
 
 _NCR = """
-SELECT n.id, n.number, n.origin, i.number AS inspection, n.title, n.description, n.severity,
+SELECT n.id, n.number, n.origin, i.number AS inspection, v.number AS deviation, n.title,
+       n.description, n.severity,
        n.occurrence, n.risk_class, m.revision AS matrix_revision, n.disposition,
        n.disposition_note, n.status, u.username AS created_by, n.version
   FROM workcell.ncr n JOIN workcell.risk_matrix m ON m.id = n.matrix_id
   JOIN workcell.users u ON u.id = n.created_by
   LEFT JOIN workcell.inspection i ON i.id = n.inspection_id
+  LEFT JOIN workcell.deviation v ON v.id = n.deviation_id
  WHERE n.number = :number
 """
 
@@ -151,25 +156,35 @@ def _check(new: NewNcr) -> None:
         raise InvalidInput("Severity and occurrence are each 1 to 5.")
 
 
-def _raise(uow: UnitOfWork, origin: str, inspection_id: int | None, new: NewNcr) -> NcrView:
+def _raise(
+    uow: UnitOfWork, origin: str, inspection_id: int | None, new: NewNcr,
+    deviation_id: int | None = None,
+) -> NcrView:  # fmt: skip
     _check(new)
     ids = [lot_id(uow, n) for n in new.lots]
     uow.set_reason(f"NCR raised: {new.title.strip()}"[:500])
     nid = scalar(
         uow,
-        "SELECT workcell.raise_ncr(:o, :i, CAST(:lots AS bigint[]), :t, :d, :s, :occ)",
-        {"o": origin, "i": inspection_id, "lots": ids, "t": new.title, "d": new.description,
-         "s": new.severity, "occ": new.occurrence},
+        "SELECT workcell.raise_ncr(:o, :i, :v, CAST(:lots AS bigint[]), :t, :d, :s, :occ)",
+        {"o": origin, "i": inspection_id, "v": deviation_id, "lots": ids, "t": new.title,
+         "d": new.description, "s": new.severity, "occ": new.occurrence},
     )  # fmt: skip
     number = scalar(uow, "SELECT number FROM workcell.ncr WHERE id = :id", {"id": nid})
     return get_ncr(uow, str(number))
 
 
 def raise_ncr(uow: UnitOfWork, new: NewNcr) -> NcrView:
-    """By hand (or from a deviation): the named lots and their forward trace go on hold."""
+    """By hand: the named lots and their forward trace go on hold."""
     if not new.lots:
         raise InvalidInput("Name the lots the NCR concerns.")
     return _raise(uow, "manual", None, new)
+
+
+def raise_from_deviation(uow: UnitOfWork, deviation_number: str, new: NewNcr) -> NcrView:
+    """From a work order's deviation (one NCR per deviation): the lots named, or else the
+    work order's output lot, and their forward trace go on hold."""
+    deviation = get_deviation(uow, deviation_number)
+    return _raise(uow, "deviation", None, new, deviation.id)
 
 
 def refer_inspection(
