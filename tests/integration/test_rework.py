@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,7 @@ from tests.integration.step_inspection_helpers import (
     build_inspected_line,
     release_rework_routing,
 )
+from tests.integration.work_order_helpers import station_backend
 
 pytestmark = [pytest.mark.pg18, pytest.mark.requirement("11.10(f)")]
 
@@ -101,7 +103,10 @@ def _output(line: InspectedLine, wo: str) -> str:
     return found
 
 
-def test_rework_on_the_rework_routing(line: InspectedLine, pending: tuple[str, str]) -> None:
+def test_rework_on_the_rework_routing(
+    line: InspectedLine, pending: tuple[str, str], session_factory: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:  # fmt: skip
     p = line.plant
     wo, number = pending
     lot = _output(line, wo)
@@ -145,13 +150,13 @@ def test_rework_on_the_rework_routing(line: InspectedLine, pending: tuple[str, s
             uow, rw.id, other_lot, p.bins["QUA"], D(10), expected_version=rw.version
         )
 
-    # rework: the lot consumed from quarantine, the reworked lot made, signed, done
+    # rework at the station: the lot's label scanned (the whole lot: the work order's
+    # quantity) and consumed from quarantine, the reworked lot made, signed, done
     rw = line.step(order.work_order, 1)
-    with line.uow(line.op) as uow:
-        execution.record_consumption(
-            uow, rw.id, lot, p.bins["QUA"], D(10), expected_version=rw.version
-        )
-        uow.commit()
+    station = station_backend(session_factory, line.op, tmp_path)
+    shown = station.scan_component(line.op, rw.id, lot)
+    scanned = shown.entry("REWORK_LOT")
+    assert scanned is not None and scanned.shown == f"{lot} × 10 ea", scanned
     rw = line.step(order.work_order, 1)
     with line.uow(line.op) as uow:
         execution.enter_value(uow, rw.id, "RESEALED", "pass", rw.version)

@@ -266,8 +266,18 @@ def record_consumption(
 def bom_requirement(uow: UnitOfWork, step_id: int, lot_number: str) -> tuple[Decimal, str | None]:
     """What the locked BOM needs of the lot's item for the work order's quantity, in the
     BOM line's unit (the ledger converts it to the lot's). Lines of one component in
-    several units are summed in the lot's unit. (1, None) when the item is not on the BOM:
-    the consumption is then refused by the database with its reason."""
+    several units are summed in the lot's unit. A rework work order's own lot: the work
+    order's quantity (the lot's stock when it was planned). (1, None) when the item is not
+    on the BOM: the consumption is then refused by the database with its reason."""
+    rework = one(
+        uow,
+        "SELECT w.quantity, w.unit FROM workcell.step_instance si"
+        " JOIN workcell.work_order w ON w.id = si.work_order_id"
+        " WHERE si.id = :s AND w.rework_lot_id = :lot",
+        {"s": step_id, "lot": lot_id(uow, lot_number)},
+    )
+    if rework is not None:
+        return Decimal(rework.quantity).normalize(), str(rework.unit)
     rows = run(
         uow,
         "SELECT b.unit, sum(b.quantity_per) * w.quantity AS needed, l.item_id, l.unit AS lot_unit"
