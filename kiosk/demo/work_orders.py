@@ -2,7 +2,9 @@
 component scan of its moulded body and spike, a bond-gap measurement with limits that
 needs the bonding qualification and a supervisor's verification, a critical leak test that
 makes the output and needs QA's review; before bonding, the adhesive is weighed on a
-balance of class BALANCE, kiosk/demo/equipment.py), released through a signed ECO; the bonding
+balance of class BALANCE, kiosk/demo/equipment.py), released through a signed ECO, and its
+rework routing (re-bond and leak test: what an NCR's rework disposition plans on) through a
+second one; the bonding
 qualification recorded and attested for the operators and the supervisor; one released
 work order planned by Pat (planner).
 
@@ -56,6 +58,18 @@ ROUTING = [
         ), signoffs=(PERFORMED, VERIFIED, QA_REVIEW)),
     )),
 ]  # fmt: skip
+# the routing an NCR's rework disposition plans its work orders on (migration 0036)
+REWORK = [
+    OperationSpec(10, "MRB-1", "Rework drip chambers", "Cut the bond, clean, re-bond at 365 nm for 8 s.", D(6), (
+        StepSpec(1, "Scan the lot reworked", "Scan the lot label of the assemblies to rework.", data=(
+            DataSpec("REWORK_LOT", "Lot reworked", "lot_scan", component=ITEM),
+        )),
+        StepSpec(2, "Re-bond, leak test and count", "Count the good assemblies.", critical=True, output=True, data=(
+            DataSpec("DECAY", "Pressure decay", "numeric", "mbar", None, D("2.0")),
+            DataSpec("LEAK_OK", "Leak test passed", "pass_fail"),
+        ), signoffs=(PERFORMED, VERIFIED, QA_REVIEW), qualification=QUALIFICATION[0]),
+    )),
+]  # fmt: skip
 TRAINED = (("olivia", "sam"), ("oscar", "sam"), ("sam", "quinn"))
 
 
@@ -70,13 +84,21 @@ def _signing(services: Services, who: str, comment: str | None = None) -> Signin
     return Signing(BY_NAME[who].creds(), services.settings.name, demo_policy(services), comment)
 
 
-def _routing(services: Services) -> str:
+def _routing(services: Services, rework: bool = False) -> str:
     with _uow(services, "erin", "demo routing") as uow:
-        number = eco.create_eco(uow, f"Routing for {ITEM}", "Drip chamber line start-up").number
-        view = eco.add_eco_item(uow, number, ITEM, new_routing=True)
-        row = next(i for i in view.items if i.item_number == ITEM)
-        assert row.routing_revision is not None
-        routing.replace_operations(uow, ITEM, row.routing_revision, ROUTING)
+        if rework:
+            number = eco.create_eco(
+                uow, f"Rework routing for {ITEM}", "Rework of leaking chambers"
+            ).number
+            label = routing.create_routing_revision(uow, ITEM, purpose="rework").summary.revision
+            eco.add_eco_item(uow, number, ITEM, routing_revision=label)
+        else:
+            number = eco.create_eco(uow, f"Routing for {ITEM}", "Drip chamber line start-up").number
+            view = eco.add_eco_item(uow, number, ITEM, new_routing=True)
+            row = next(i for i in view.items if i.item_number == ITEM)
+            assert row.routing_revision is not None
+            label = row.routing_revision
+        routing.replace_operations(uow, ITEM, label, REWORK if rework else ROUTING)
     for fn, who in (
         (eco.submit_eco, "erin"),
         (eco.review_eco, "eddie"),
@@ -107,6 +129,8 @@ def seed(services: Services) -> Iterator[str]:
     yield f"qualification {QUALIFICATION[0]} for olivia, oscar (expires in 21 days) and sam"
     number = _routing(services)
     yield f"{number}: routing rev A of {ITEM} (scan, adhesive weighed on a BALANCE, bond gap 0.10-0.30 mm, critical leak test)"
+    number = _routing(services, rework=True)
+    yield f"{number}: rework routing of {ITEM} (what an NCR's rework disposition plans its work orders on)"
     with _uow(services, "pat", "demo planning") as uow:
         due = plant_today(uow) + dt.timedelta(days=3)
         wo = planning.create_work_order(uow, ITEM, D(20), due, "demo: first drip chamber batch")

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from domain.db import make_engine, make_session_factory
+from domain.services import effectivity, routing
 from domain.services.work_orders import execution, planning, training
 from kiosk.bootstrap import Services
 from kiosk.database import DatabaseUrls
@@ -31,7 +32,12 @@ def test_the_demo_work_order_is_released_on_a_qualified_routing() -> None:
         for seeder in (people.seed, equipment.seed, items.seed, engineering.seed, materials.seed):
             list(seeder(svc))
         seeded = list(work_orders.seed(svc))
-        assert len(seeded) == 3 and list(work_orders.seed(svc)) == []  # idempotent
+        assert len(seeded) == 4 and list(work_orders.seed(svc)) == []  # idempotent
+        with svc.uow(None) as uow:  # the rework routing beside the standard one (0036)
+            rework = routing.routing_as_of(uow, "SA-2000", effectivity.server_now(uow), "rework")
+            standard = routing.routing_as_of(uow, "SA-2000", effectivity.server_now(uow))
+        assert (rework.summary.purpose, standard.summary.purpose) == ("rework", "standard")
+        assert rework.operations[0].steps[0].data[0].component == "SA-2000"
         with svc.uow(None) as uow:
             (wo,) = planning.list_work_orders(uow, "released")
             assert (
