@@ -29,12 +29,17 @@ def _waiting(i: v.StepInspectionView) -> str:
     return f"Inspection {i.number} is {i.status}."
 
 
+# the dispositions that stop a work order at its step (workcell.work_order_stop)
+STOPPING = ("scrap", "return_to_supplier", "rework")
+
+
 def _stops(i: v.StepInspectionView) -> bool:
-    """As workcell.work_order_stop: referred to an NCR that scrapped or returned the work."""
+    """As workcell.work_order_stop: referred to an NCR that scrapped, returned or sent the
+    work to rework (migration 0036)."""
     return (
         i.status == "referred"
         and i.ncr_status in ("dispositioned", "closed")
-        and i.ncr_disposition in ("scrap", "return_to_supplier")
+        and i.ncr_disposition in STOPPING
     )
 
 

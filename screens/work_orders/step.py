@@ -128,8 +128,10 @@ class StepScreen(StepEquipment, StationScreen):
         else:
             for row in self.query(FieldRow).results(FieldRow):
                 row.show(view.entry(row.field.code))
+                row.disabled = view.stops_work_order
             for unit_row in self.query(EquipmentRow).results(EquipmentRow):
                 unit_row.show(view)
+                unit_row.disabled = view.stops_work_order
             for inspection_row in self.query(InspectionRow).results(InspectionRow):
                 inspection_row.show(view)
         self._actions(view)
@@ -142,10 +144,12 @@ class StepScreen(StepEquipment, StationScreen):
         view = self.view
         if view is None:
             return
+        recording: list[Widget] = [EquipmentRow(view)] if view.equipment_class else []
+        recording += [FieldRow(f, view.entry(f.code)) for f in view.fields]
+        for row in recording:  # its NCR stopped the work here: the database takes no entry
+            row.disabled = view.stops_work_order
         rows: list[Widget] = [InspectionRow(view)] if view.inspection else []
-        rows += [EquipmentRow(view)] if view.equipment_class else []
-        rows += [FieldRow(f, view.entry(f.code)) for f in view.fields]
-        await box.mount_all(rows)
+        await box.mount_all(rows + recording)
 
     def _completed(self, status: str | None) -> None:
         if status is not None:

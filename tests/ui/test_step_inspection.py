@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Static
@@ -20,12 +21,17 @@ from screens.modals.signature import SignatureModal
 from screens.quality.inspection import InspectionScreen
 from screens.widgets.keyboard import KeyboardModal, key_id
 from screens.work_orders.complete import CompleteModal
+from screens.work_orders.fields import FieldRow
 from screens.work_orders.inspection_row import InspectionRow
 from screens.work_orders.queue import QueueScreen
 from screens.work_orders.step import StepScreen
 from tests.conftest import TestDatabase
 from tests.identity_helpers import Person, admin_for, enrol
-from tests.integration.step_inspection_helpers import InspectedLine, build_inspected_line
+from tests.integration.step_inspection_helpers import (
+    InspectedLine,
+    build_inspected_line,
+    release_rework_routing,
+)
 from tests.ui.conftest import sign_in, tap, until
 from tests.ui.materials_helpers import shoot
 
@@ -38,6 +44,16 @@ def line(database: TestDatabase, session_factory: sessionmaker[Session]) -> Insp
 @pytest.fixture(scope="module")
 def operator(database: TestDatabase, session_factory: sessionmaker[Session]) -> Person:
     return enrol(session_factory, admin_for(database), roles=("operator",), prefix="opui")
+
+
+def _has_rework_routing(line: InspectedLine) -> bool:
+    with line.uow(line.plant.qa) as uow:
+        found = uow.session.execute(
+            text("SELECT count(*) FROM workcell.routing_revision r JOIN workcell.item i"
+                 " ON i.id = r.item_id WHERE i.item_number = :i AND r.purpose = 'rework'"),
+            {"i": line.item},
+        ).scalar_one()  # fmt: skip
+    return bool(found)
 
 
 def _text(app: Any, selector: str) -> str:
@@ -169,16 +185,21 @@ async def test_a_step_whose_first_action_is_its_inspection_starts_here(
         assert step.view.inspection.number in _text(app, "#inspection-text")
 
 
+@pytest.mark.parametrize("disposition", ["scrap", "rework"])
 async def test_a_step_stopped_by_its_ncr_completes_the_work_order_short(
-    make_station, line: InspectedLine, operator: Person
-) -> None:
-    """The NCR scrapped the work (migration 0035): the step says it does not go on and
-    offers Complete short; the dialog names the NCR; the labels counted on the keypad, the
-    work order is complete with a deviation for QA."""
+    make_station, line: InspectedLine, operator: Person, disposition: str,
+    database: TestDatabase, session_factory: sessionmaker[Session],
+) -> None:  # fmt: skip
+    """The NCR scrapped the work (migration 0035) or sent it to rework (0036): the step
+    says it does not go on, offers no entry (0036) and offers Complete short; the dialog
+    names the NCR; the labels counted on the keypad, the work order is complete with a
+    deviation for QA."""
     wo = line.new_work_order()
     line.run_first_step(wo)
     line.inspect(wo, fail=2)
-    report = line.refer_and_disposition(wo, "scrap")
+    if disposition == "rework" and not _has_rework_routing(line):
+        release_rework_routing(line, database, session_factory)
+    report = line.refer_and_disposition(wo, disposition)
     station = make_station()
     app = station.app
     async with app.run_test(size=(80, 24)) as pilot:
@@ -188,11 +209,15 @@ async def test_a_step_stopped_by_its_ncr_completes_the_work_order_short(
         await until(pilot, lambda: _visible(app, "#step-short"), "Complete short laid out")
         assert "does not go on" in _text(app, "#step-status")
         assert app.screen.query_one("#sign-performed", Button).disabled
-        shoot(app, "step-stopped-80x24")
+        # no entry is offered where the database takes none (WC195, migration 0036)
+        await until(pilot, lambda: app.screen.query(FieldRow), "the step's rows")
+        assert all(row.disabled for row in app.screen.query(FieldRow).results(FieldRow))
+        assert app.screen.query_one("#pass-leak", Button).is_disabled  # with its row
+        shoot(app, f"step-stopped-{disposition}-80x24")
         await tap(pilot, "#step-short")
         await until(pilot, lambda: isinstance(app.screen, CompleteModal), "the completion")
         modal = app.screen
-        assert f"stopped at step 2 by {report} (scrap)" in _text(app, "#cm-title")
+        assert f"stopped at step 2 by {report} ({disposition})" in _text(app, "#cm-title")
         await until(pilot, lambda: _visible(app, "#cm-complete"), "the dialog laid out")
         shoot(app, "step-complete-short-80x24")
         for field in ("#cm-issued", "#cm-used", "#cm-destroyed"):
