@@ -28,7 +28,9 @@ cancelled rework work order again (workcell.wo_replan_rework, a station function
 raised from a deviation names it (ncr.deviation_id, one NCR per deviation; its lot is the
 work order's output lot unless named): workcell.raise_ncr gains the deviation argument
 (0018's seven-argument form dropped; ncr_content names the deviation, other NCRs keep their
-hashes), in migrations/sql/rework/ncr_deviation.sql.
+hashes), in migrations/sql/rework/ncr_deviation.sql. A lot whose rework work order has not
+closed is used by nothing else (workcell.assert_lot_usable, whose 0012 body is kept as
+workcell.lot_use_rules, refuses it: WC064): a lot released before its NCR stays released.
 
 Error codes added here (translated in domain/errors.py):
   WC195 an entry at a step its work order stops at (or after), by its inspection's NCR
@@ -55,6 +57,7 @@ AREA = Area(
         "workcell.raise_ncr(text, bigint, bigint, bigint[], text, text, integer, integer)",
     ),
     read_functions=(
+        "workcell.assert_lot_usable(workcell.lot, text)",
         "workcell.reworkable_now(bigint)",
         "workcell.lot_reworked(text, jsonb, jsonb)",
     ),

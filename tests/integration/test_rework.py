@@ -200,6 +200,32 @@ def test_rework_on_the_rework_routing(
         uow.commit()
     assert closed.status == "closed" and closed.rework[0].status == "closed"
 
+    # a released lot sent to rework stays released, and nothing but its rework uses it
+    with line.uow(p.qa) as uow:
+        assert lots.get_lot(uow, reworked).status == "released"
+        again = ncr.raise_ncr(
+            uow, ncr.NewNcr("Seal again", "found at the packing bench", 2, 2, (reworked,))
+        )
+        ncr.choose_disposition(uow, again.number, "rework", "reseal")
+        uow.commit()
+    with line.uow(line.qa2) as uow:
+        ncr.approve_ncr(uow, again.number, "qa_approved", p.signing(line.qa2))
+        uow.commit()
+    second = _carry_out(line, again.number).rework[0].work_order
+    with line.uow(p.qa) as uow:
+        assert (
+            lots.get_lot(uow, reworked).status == "released"
+            and not lots.get_lot(uow, reworked).held
+        )
+    first = line.step(device_wo, 1)
+    with (
+        line.uow(line.op) as uow,
+        pytest.raises(RuleViolation, match=f"waits for its rework \\({second}\\)"),
+    ):
+        execution.record_consumption(
+            uow, first.id, reworked, p.bins["QUA"], D(1), expected_version=first.version
+        )
+
     # the first work order is completed short, the deviation naming the rework
     with line.uow(line.op) as uow:
         planning.complete_work_order(uow, wo)

@@ -29,6 +29,30 @@ AS $$
        AND w.status IN ('released', 'in_progress')
 $$;
 
+-- A lot waiting for its rework is used by nothing else: 0012's rules of use (in date, not on
+-- hold, released, stock left) keep their own function, and the use of a lot whose rework
+-- work order has not closed is refused — a lot released before its NCR stays released (its
+-- hold closed by the disposition), so the status alone would let any work order or
+-- shipment take it. Every caller of assert_lot_usable (the ledger, shipments, moves to the
+-- line) gets the rule by its name.
+ALTER FUNCTION workcell.assert_lot_usable(workcell.lot, text) RENAME TO lot_use_rules;
+
+CREATE FUNCTION workcell.assert_lot_usable(l workcell.lot, p_use text) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rework text;
+BEGIN
+    PERFORM workcell.lot_use_rules(l, p_use);
+    SELECT string_agg(w.number, ', ' ORDER BY w.number) INTO v_rework FROM workcell.work_order w
+     WHERE w.rework_lot_id = l.id AND w.status NOT IN ('closed', 'cancelled');
+    IF v_rework IS NOT NULL THEN
+        RAISE EXCEPTION 'Lot % waits for its rework (%): it cannot be %', l.lot_number, v_rework, p_use
+            USING ERRCODE = 'WC064', HINT = 'Only its rework work order uses it: scan it at that work order''s step.';
+    END IF;
+END $$;
+
 -- A rework consumes its lot in quarantine (the NCR kept it from use); every other rule of
 -- use stands: in date, not on hold, stock left.
 CREATE FUNCTION workcell.assert_lot_reworkable(l workcell.lot, p_work_order text) RETURNS void
@@ -39,7 +63,7 @@ BEGIN
     IF l.status = 'quarantine' THEN
         l.status := 'released';
     END IF;
-    PERFORM workcell.assert_lot_usable(l, format('reworked on %s', p_work_order));
+    PERFORM workcell.lot_use_rules(l, format('reworked on %s', p_work_order));
 END $$;
 
 -- Quarantine -> consumed: the last of a lot consumed by its rework work order.
