@@ -29,20 +29,6 @@ def _waiting(i: v.StepInspectionView) -> str:
     return f"Inspection {i.number} is {i.status}."
 
 
-# the dispositions that stop a work order at its step (workcell.work_order_stop)
-STOPPING = ("scrap", "return_to_supplier", "rework")
-
-
-def _stops(i: v.StepInspectionView) -> bool:
-    """As workcell.work_order_stop: referred to an NCR that scrapped, returned or sent the
-    work to rework (migration 0036)."""
-    return (
-        i.status == "referred"
-        and i.ncr_status in ("dispositioned", "closed")
-        and i.ncr_disposition in STOPPING
-    )
-
-
 def inspection_dto(step: v.StepView) -> s.StepInspection | None:
     if step.inspection_type is None:
         return None
@@ -58,5 +44,6 @@ def inspection_dto(step: v.StepView) -> s.StepInspection | None:
     return s.StepInspection(
         kind=i.inspection_type, number=i.number, status=i.status, decision=i.decision or "",
         results=i.results, needed=i.needed, ncr=ncr if i.ncr_number else "",
-        accepted=i.accepted, waiting=_waiting(i), stops_work_order=_stops(i),
+        accepted=i.accepted, waiting=_waiting(i),
+        stops_work_order=step.stopped_at is not None and step.seq >= step.stopped_at,
     )  # fmt: skip

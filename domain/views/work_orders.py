@@ -262,6 +262,9 @@ class StepView:
     unit: StepUnitView | None = None  # the unit recorded as used (latest)
     inspection_type: str | None = None  # the inspection the routing step names
     inspection: StepInspectionView | None = None  # None: none named, or not opened yet
+    # the step its work order stops at (its inspection's NCR: scrap, return, rework), as the
+    # database reads it (workcell.work_order_stop); None: not stopped
+    stopped_at: int | None = None
 
     @property
     def can_finish(self) -> bool:

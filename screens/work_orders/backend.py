@@ -166,8 +166,8 @@ class StepInspection:
     ncr: str = ""  # "NCR2612-00001 (open)" when referred
     accepted: bool = False
     waiting: str = ""  # what the step waits for (the database's words), "" when accepted
-    # its NCR was dispositioned scrap or return to supplier: the step never goes on and the
-    # work order is completed short from here (migration 0035)
+    # its NCR was dispositioned scrap, return to supplier or rework: the step never goes on
+    # and the work order is completed short from here (the database's workcell.work_order_stop)
     stops_work_order: bool = False
 
 

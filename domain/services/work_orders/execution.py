@@ -33,7 +33,8 @@ SELECT si.id, w.number, w.status AS wo_status, si.seq, o.op_number, o.title AS o
        coalesce((SELECT array_agg(q.code) FROM workcell.step_qualifications(si.id) q), '{}') AS quals,
        workcell.step_blockers(si.id) || workcell.step_equipment_blockers(si.id)
            || workcell.step_inspection_blockers(si.id) AS blockers,
-       s.equipment_class, s.inspection_type
+       s.equipment_class, s.inspection_type,
+       CAST(workcell.work_order_stop(w.id) ->> 'seq' AS integer) AS stopped_at
   FROM workcell.step_instance si
   JOIN workcell.work_order w ON w.id = si.work_order_id
   JOIN workcell.routing_step s ON s.id = si.routing_step_id
@@ -140,6 +141,7 @@ def step_view(uow: UnitOfWork, step_id: int) -> StepView:
         blocking=tuple(m["blockers"] or ()),
         equipment_class=m["equipment_class"], unit=unit_at(uow, step_id),
         inspection_type=m["inspection_type"], inspection=step_inspection(uow, step_id),
+        stopped_at=m["stopped_at"],
     )  # fmt: skip
 
 
