@@ -17,7 +17,7 @@ from domain.services import bom, routing
 from domain.services.quality import inspections, ncr, templates
 from domain.services.quality.templates import Characteristic, NewTemplate
 from domain.services.routing import DataSpec, OperationSpec, SignoffSpec, StepSpec
-from domain.services.work_orders import execution, planning
+from domain.services.work_orders import deviations, execution, planning
 from domain.uow import UnitOfWork
 from domain.views.work_orders import StepView
 from tests.conftest import TestDatabase
@@ -113,9 +113,9 @@ class InspectedLine:
             inspections.complete_inspection(uow, insp.number, self.plant.signing(self.inspector))
             uow.commit()
 
-    def refer_and_disposition(self, number: str, disposition: str) -> str:
-        """Step 2's rejecting inspection referred to an NCR by QA, the disposition chosen,
-        approved by a second QA person and carried out: the NCR's number."""
+    def refer_and_approve(self, number: str, disposition: str) -> str:
+        """Step 2's rejecting inspection referred to an NCR by QA, the disposition chosen and
+        approved by a second QA person (not carried out yet): the NCR's number."""
         p = self.plant
         insp = self.step(number, 2).inspection
         assert insp is not None
@@ -127,10 +127,29 @@ class InspectedLine:
         with self.uow(self.qa2) as uow:
             ncr.approve_ncr(uow, report.number, "qa_approved", p.signing(self.qa2))
             uow.commit()
-        with self.uow(p.qa) as uow:
-            ncr.disposition_ncr(uow, report.number, p.signing(p.qa))
-            uow.commit()
         return report.number
+
+    def refer_and_disposition(self, number: str, disposition: str) -> str:
+        """``refer_and_approve``, then carried out by QA: the NCR's number."""
+        report = self.refer_and_approve(number, disposition)
+        with self.uow(self.plant.qa) as uow:
+            ncr.disposition_ncr(uow, report, self.plant.signing(self.plant.qa))
+            uow.commit()
+        return report
+
+    def failed_leak_test(self, number: str) -> tuple[str, str]:
+        """Step 1 run, a failed leak test entered at step 2 (which opens a deviation): the
+        deviation's number and the work order's output lot."""
+        self.run_first_step(number)
+        s2 = self.step(number, 2)
+        with self.uow(self.op) as uow:
+            execution.enter_value(uow, s2.id, "LEAK", "fail", s2.version)
+            uow.commit()
+        with self.uow(self.plant.qa) as uow:
+            (dev,) = deviations.deviations_of(uow, number)
+            output = planning.get_work_order(uow, number).output_lot
+        assert output is not None
+        return dev.number, output
 
 
 def build_inspected_line(database: TestDatabase, factory: sessionmaker[Session]) -> InspectedLine:

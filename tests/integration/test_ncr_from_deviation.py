@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.errors import RuleViolation
 from domain.services.materials.db import scalar
 from domain.services.quality import ncr
-from domain.services.work_orders import deviations, execution, planning
 from tests.conftest import TestDatabase
 from tests.integration.step_inspection_helpers import InspectedLine, build_inspected_line
 
@@ -24,29 +23,21 @@ def line(database: TestDatabase, session_factory: sessionmaker[Session]) -> Insp
 
 def test_an_ncr_from_a_deviation(line: InspectedLine) -> None:
     p = line.plant
-    wo = line.new_work_order()
-    line.run_first_step(wo)
-    s2 = line.step(wo, 2)
-    with line.uow(line.op) as uow:  # a failed leak test opens its deviation
-        execution.enter_value(uow, s2.id, "LEAK", "fail", s2.version)
-        uow.commit()
-    with line.uow(p.qa) as uow:
-        (dev,) = deviations.deviations_of(uow, wo)
-        output = planning.get_work_order(uow, wo).output_lot
+    dev, output = line.failed_leak_test(line.new_work_order())
     found = ncr.NewNcr("Leak at the in-process test", "1 unit leaked", 3, 2)
     with line.uow(p.qa) as uow:
-        raised = ncr.raise_from_deviation(uow, dev.number, found)
+        raised = ncr.raise_from_deviation(uow, dev, found)
         uow.commit()
-    assert (raised.origin, raised.deviation, raised.inspection) == ("deviation", dev.number, None)
+    assert (raised.origin, raised.deviation, raised.inspection) == ("deviation", dev, None)
     assert [(x.lot_number, x.via, x.hold_status) for x in raised.lots] == [
         (output, "direct", "open")
     ]
     with line.uow(p.qa) as uow:
         content = scalar(uow, "SELECT workcell.ncr_content(:i)", {"i": raised.id})
-    assert content["deviation"] == dev.number and content["origin"] == "deviation"
-    twice = f"Deviation {dev.number} already has NCR {raised.number}"
+    assert content["deviation"] == dev and content["origin"] == "deviation"
+    twice = f"Deviation {dev} already has NCR {raised.number}"
     with line.uow(p.qa) as uow, pytest.raises(RuleViolation, match=twice):
-        ncr.raise_from_deviation(uow, dev.number, found)
+        ncr.raise_from_deviation(uow, dev, found)
 
 
 def test_a_manual_ncr_keeps_its_content(line: InspectedLine) -> None:

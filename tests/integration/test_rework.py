@@ -75,20 +75,9 @@ def _carry_out(line: InspectedLine, number: str) -> ncr.NcrView:
 def _failed_ncr(line: InspectedLine, wo: str) -> str:
     """Step 1 run (10 made), the step-2 inspection failed and referred to an NCR, rework
     chosen and approved by a second QA person: the NCR's number."""
-    p = line.plant
     line.run_first_step(wo)
     line.inspect(wo, fail=2)
-    insp = line.step(wo, 2).inspection
-    assert insp is not None
-    with line.uow(p.qa) as uow:
-        found = ncr.NewNcr("Seal broken in process", "2 of 3 samples leaked", 2, 2)
-        report = ncr.refer_inspection(uow, insp.number, found, p.signing(p.qa))
-        ncr.choose_disposition(uow, report.number, "rework", "reseal every unit")
-        uow.commit()
-    with line.uow(line.qa2) as uow:
-        ncr.approve_ncr(uow, report.number, "qa_approved", p.signing(line.qa2))
-        uow.commit()
-    return report.number
+    return line.refer_and_approve(wo, "rework")
 
 
 def scalar_of(line: InspectedLine, sql: str, params: dict[str, str]) -> str:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from textual.widgets import Button, Static
 
 from domain.services.quality import ncr
-from domain.services.work_orders import deviations, execution, planning
 from screens.quality.ncr import NcrScreen, NcrsScreen
 from tests.conftest import TestDatabase
 from tests.identity_helpers import Person, admin_for, enrol
@@ -45,21 +44,10 @@ def _text(screen: Any, selector: str) -> str:
 
 def _rework_ncr(line: InspectedLine) -> str:
     """A failed step inspection referred to an NCR, rework chosen and approved by QA."""
-    p = line.plant
     wo = line.new_work_order()
     line.run_first_step(wo)
     line.inspect(wo, fail=2)
-    insp = line.step(wo, 2).inspection
-    assert insp is not None
-    with line.uow(p.qa) as uow:
-        found = ncr.NewNcr("Seal broken in process", "2 of 3 samples leaked", 2, 2)
-        report = ncr.refer_inspection(uow, insp.number, found, p.signing(p.qa))
-        ncr.choose_disposition(uow, report.number, "rework", "reseal every unit")
-        uow.commit()
-    with line.uow(line.qa2) as uow:
-        ncr.approve_ncr(uow, report.number, "qa_approved", p.signing(line.qa2))
-        uow.commit()
-    return report.number
+    return line.refer_and_approve(wo, "rework")
 
 
 async def _open_ncr(pilot: Any, number: str) -> NcrScreen:
@@ -119,21 +107,13 @@ def _rework_items(line: InspectedLine) -> list[str]:
 async def test_an_ncr_raised_from_a_deviation_on_the_ncrs_screen(
     make_station, line: InspectedLine, qa: Person
 ) -> None:
-    wo = line.new_work_order()
-    line.run_first_step(wo)
-    s2 = line.step(wo, 2)
-    with line.uow(line.op) as uow:  # a failed leak test opens its deviation
-        execution.enter_value(uow, s2.id, "LEAK", "fail", s2.version)
-        uow.commit()
-    with line.uow(line.plant.qa) as uow:
-        (dev,) = deviations.deviations_of(uow, wo)
-        output = planning.get_work_order(uow, wo).output_lot
+    dev, output = line.failed_leak_test(line.new_work_order())
     station = make_station()
     app = station.app
     async with app.run_test(size=(160, 48)) as pilot:
         await sign_in(pilot, station, qa, touch=True)
         await open_tile(pilot, "ncrs", NcrsScreen)
-        await type_on_screen(pilot, "#ncrs-deviation", dev.number)
+        await type_on_screen(pilot, "#ncrs-deviation", dev)
         await type_on_screen(pilot, "#ncrs-title", "LEAK")
         await type_on_screen(pilot, "#ncrs-description", "ONE UNIT LEAKED")
         await choose(pilot, "#ncrs-severity", "3")
@@ -142,7 +122,7 @@ async def test_an_ncr_raised_from_a_deviation_on_the_ncrs_screen(
         await until(pilot, lambda: isinstance(app.screen, NcrScreen), "the new NCR")
         screen = app.screen
         await until(pilot, lambda: screen.detail is not None, "the NCR loaded")
-        assert f"from deviation {dev.number}" in _text(screen, "#ncr-head")
+        assert f"from deviation {dev}" in _text(screen, "#ncr-head")
         assert f"{output} (named)" in _text(screen, "#ncr-lots")
         await pilot.pause()
         shoot(app, "ncr-from-deviation-160x48")
