@@ -259,3 +259,50 @@ def test_a_cancelled_rework_is_planned_again(line: InspectedLine) -> None:
         (first, "cancelled"),
         (again.number, "planned"),
     ]
+    # both cancelled, the NCR closes (its lot stays in quarantine); then nothing is re-planned
+    with line.uow(line.planner) as uow:
+        planning.cancel_work_order(uow, again.number, "rework moved to the supplier's site")
+        uow.commit()
+    with line.uow(line.plant.qa) as uow:
+        ncr.close_ncr(uow, number, line.plant.signing(line.plant.qa))
+        uow.commit()
+    with (
+        line.uow(line.planner) as uow,
+        pytest.raises(
+            RuleViolation, match=f"NCR {number} is not reworked again: the NCR is closed"
+        ),
+    ):
+        planning.replan_rework(uow, again.number, due)
+
+
+def test_rework_needs_stock_to_rework(line: InspectedLine) -> None:
+    """An NCR on a lot with nothing left (its stock all consumed by a rework already): the
+    rework disposition is refused, saying so (the condition of the move, any writer)."""
+    wo = line.new_work_order()
+    number = _failed_ncr(line, wo)
+    used = _carry_out(line, number).rework[0]
+    with line.uow(line.planner) as uow:
+        planning.release_work_order(uow, used.work_order)
+        uow.commit()
+    rw = line.step(used.work_order, 1)
+    with line.uow(line.op) as uow:
+        execution.record_consumption(
+            uow, rw.id, used.lot_number, line.plant.bins["QUA"], D(10), expected_version=rw.version
+        )
+        uow.commit()
+    with line.uow(line.plant.qa) as uow:
+        empty = ncr.raise_ncr(
+            uow, ncr.NewNcr("Seal", "seen on the record", 2, 2, (used.lot_number,))
+        )
+        ncr.choose_disposition(uow, empty.number, "rework", "reseal")
+        uow.commit()
+    with line.uow(line.qa2) as uow:
+        ncr.approve_ncr(uow, empty.number, "qa_approved", line.plant.signing(line.qa2))
+        uow.commit()
+    with (
+        line.uow(line.plant.qa) as uow,
+        pytest.raises(RuleViolation, match="none of its lots has stock left to rework"),
+    ):
+        ncr.disposition_ncr(uow, empty.number, line.plant.signing(line.plant.qa))
+    with line.uow(line.plant.qa) as uow:
+        assert ncr.get_ncr(uow, empty.number).status == "open"
