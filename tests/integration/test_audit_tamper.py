@@ -11,7 +11,7 @@ damage itself is left for verify to find.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,3 +346,113 @@ def test_extra_security_definer_function_is_reported(trail: Trail) -> None:
     assert code == 1
     assert "SECURITY DEFINER function workcell.backdoor() is not part of this release" in out
     assert "function workcell.issue_badge(text,text,bigint) differs" in out
+
+
+def _edit_entry(trail: Trail) -> str:
+    victim = trail.entry_at(3)
+    trail.superuser(("UPDATE audit.entry SET reason = 'nothing to see' WHERE id = %s", (victim,)))
+    return f"entry {victim} was changed after it was written"
+
+
+def _edit_entry_and_its_hash(trail: Trail) -> str:
+    victim = trail.entry_at(5)
+    trail.superuser(
+        ("UPDATE audit.entry SET actor = 'bootstrap' WHERE id = %s", (victim,)),
+        ("UPDATE audit.entry e SET entry_hash = audit.entry_hash(e) WHERE id = %s", (victim,)),
+    )
+    return "differs from the sealed one"
+
+
+def _delete_entry(trail: Trail) -> str:
+    p = trail.b_position + 1  # item C0's INSERT: its UPDATE stays the record's latest entry
+    victim = trail.entry_at(p)
+    trail.superuser(("DELETE FROM audit.entry WHERE id = %s", (victim,)))
+    return f"chain position {p} (entry {victim}): the entry was deleted"
+
+
+def _swap_entry(trail: Trail) -> str:
+    """One entry deleted and a forged one (correct hash) put in with another id, so the
+    counts still agree."""
+    victim, model = trail.entry_at(6), trail.entry_at(4)
+    forged = int(trail.scalar("SELECT nextval('audit.entry_id_seq')"))
+    trail.superuser(
+        ("DELETE FROM audit.entry WHERE id = %s", (victim,)),
+        (
+            "INSERT INTO audit.entry SELECT (x).* FROM ("
+            " SELECT ROW(%s, e.tx_id, e.at, e.actor, e.actor_id, e.station, e.table_name,"
+            " e.record_key, e.operation, e.before, e.after, 'forged', '')::audit.entry AS x"
+            " FROM audit.entry e WHERE e.id = %s) s",
+            (forged, model),
+        ),
+        ("UPDATE audit.entry e SET entry_hash = audit.entry_hash(e) WHERE id = %s", (forged,)),
+    )
+    return "the entry was deleted"
+
+
+def _delete_chain_row(trail: Trail) -> str:
+    p = trail.b_position + 2
+    trail.superuser(("DELETE FROM audit.chain WHERE position = %s", (p,)))
+    return f"chain position {p + 1}"
+
+
+def _alter_chain_hash(trail: Trail) -> str:
+    p = trail.b_position + 3
+    alter = "UPDATE audit.chain SET chain_hash = repeat('0', 64) WHERE position = %s"
+    trail.superuser((alter, (p,)))
+    return f"chain position {p} (entry {trail.entry_at(p)}): its chain hash does not match"
+
+
+def _rewrite_one_link(trail: Trail) -> str:
+    """An entry edited and its hash, its chain row's entry hash and chain hash recomputed:
+    consistent in itself, but the next row still links to the old chain hash."""
+    p = trail.b_position + 2
+    victim = trail.entry_at(p)
+    trail.superuser(
+        ("UPDATE audit.entry SET reason = 'rewritten' WHERE id = %s", (victim,)),
+        ("UPDATE audit.entry e SET entry_hash = audit.entry_hash(e) WHERE id = %s", (victim,)),
+        (
+            "UPDATE audit.chain c SET entry_hash = e.entry_hash,"
+            " chain_hash = audit.link_hash(c.prev_hash, c.position, e.entry_hash)"
+            " FROM audit.entry e WHERE e.id = c.entry_id AND c.position = %s",
+            (p,),
+        ),
+    )
+    return f"chain position {p + 1} (entry {trail.entry_at(p + 1)}): does not link"
+
+
+def _reorder_chain_rows(trail: Trail) -> str:
+    p = trail.b_position + 2
+    first, second = trail.entry_at(p), trail.entry_at(p + 1)
+    first_hash = trail.scalar("SELECT entry_hash FROM audit.chain WHERE position = %s", p)
+    second_hash = trail.scalar("SELECT entry_hash FROM audit.chain WHERE position = %s", p + 1)
+    move = "UPDATE audit.chain SET entry_id = %s, entry_hash = %s WHERE position = %s"
+    trail.superuser((move, (-1, "", p)), (move, (first, first_hash, p + 1)),
+                    (move, (second, second_hash, p)))  # fmt: skip
+    return f"chain position {p} (entry {second})"
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [_edit_entry, _edit_entry_and_its_hash, _delete_entry, _swap_entry, _delete_chain_row,
+     _alter_chain_hash, _rewrite_one_link, _reorder_chain_rows],
+    ids=lambda f: f.__name__.strip("_"),
+)  # fmt: skip
+def test_tampering_below_the_mark_fails_the_incremental_verify(
+    trail: Trail, attack: Callable[[Trail], str]
+) -> None:
+    """The routine verify starts from the last verified mark (docs/audit.md#verify): it
+    rehashes only new and changed entries and checks only the chain rows written or changed
+    since. Each attack on the part verified before is still found and named by it, with no
+    full pass asked for: an edited row has a new xmin, a removed one breaks the counts."""
+    code, out = trail.verify()
+    assert code == 0, out  # the full pass, which leaves the mark
+    write_items(trail.db, 2, "D", updates=1)
+    assert trail.cli.run("audit", "seal")[0] == 0
+    code, out = trail.verify()
+    assert code == 0, out
+    assert "rows touched since the last verify compared" in out  # incremental, and clean
+    expected = attack(trail)
+    code, out = trail.verify()
+    assert code == 1, out
+    assert "rows touched since the last verify compared" in out
+    assert expected in out
