@@ -456,3 +456,19 @@ def test_tampering_below_the_mark_fails_the_incremental_verify(
     assert code == 1, out
     assert "rows touched since the last verify compared" in out
     assert expected in out
+
+
+def test_a_mark_ahead_of_the_cluster_checks_the_whole_chain(trail: Trail) -> None:
+    """A mark whose snapshot horizon is beyond this cluster's transaction counter (made on
+    another copy of the history, or a restore by hand) would make every row look unchanged:
+    the chain is then checked in full, and a tampered row is still found."""
+    alter = "UPDATE audit.chain SET chain_hash = repeat('0', 64) WHERE position = 4"
+    trail.superuser((alter, ()))
+    ahead = str(int(trail.scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")) + 10**6)
+    engine = make_engine(trail.db.station)
+    try:
+        report = verify(engine, full=False, since_entry=10**9, since_xmin=ahead)
+    finally:
+        engine.dispose()
+    assert not report.ok
+    assert any(p.kind == "chain" and p.position == 4 for p in report.problems), report.problems
