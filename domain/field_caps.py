@@ -73,9 +73,10 @@ def _caps(session: Session) -> dict[tuple[str, str], FieldCap]:
     exists = conn.execute(text("SELECT to_regclass('workcell.field_cap') IS NOT NULL")).scalar()
     rows = conn.execute(_CAPS).all() if exists else []
     caps = {(r[0], r[1]): FieldCap(r[0], r[1], r[2], int(r[3]), r[4], r[5]) for r in rows}
-    with _lock:
-        _by_engine[key] = caps
-        _by_constraint.update({c.constraint: c for c in caps.values()})
+    if caps:  # no caps read (a database before migration 0010): ask again next time
+        with _lock:
+            _by_engine[key] = caps
+            _by_constraint.update({c.constraint: c for c in caps.values()})
     return caps
 
 
