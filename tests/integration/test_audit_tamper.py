@@ -120,11 +120,11 @@ def test_deleted_entry_is_named(trail: Trail) -> None:
     assert "was deleted" in out
 
 
-def test_entry_inserted_among_sealed_ones_is_named(trail: Trail) -> None:
-    """A forged entry dated into a sealed transaction, with a correct hash, is not in the chain."""
-    model = trail.entry_at(4)
+def _forged_copy(trail: Trail, model: int) -> tuple[int, list[tuple[str, tuple[Any, ...]]]]:
+    """A new id and the statements that forge a copy of entry ``model`` under it, dated into
+    the model's (sealed) transaction, with a correct hash of its own."""
     forged = int(trail.scalar("SELECT nextval('audit.entry_id_seq')"))
-    trail.superuser(
+    return forged, [
         (
             "INSERT INTO audit.entry SELECT (x).* FROM ("
             " SELECT ROW(%s, e.tx_id, e.at, e.actor, e.actor_id, e.station, e.table_name,"
@@ -133,7 +133,13 @@ def test_entry_inserted_among_sealed_ones_is_named(trail: Trail) -> None:
             (forged, model),
         ),
         ("UPDATE audit.entry e SET entry_hash = audit.entry_hash(e) WHERE id = %s", (forged,)),
-    )
+    ]
+
+
+def test_entry_inserted_among_sealed_ones_is_named(trail: Trail) -> None:
+    """A forged entry dated into a sealed transaction, with a correct hash, is not in the chain."""
+    forged, statements = _forged_copy(trail, trail.entry_at(4))
+    trail.superuser(*statements)
     code, out = trail.verify()
     assert code == 1
     assert f"first bad entry: {forged}" in out
@@ -373,19 +379,9 @@ def _delete_entry(trail: Trail) -> str:
 def _swap_entry(trail: Trail) -> str:
     """One entry deleted and a forged one (correct hash) put in with another id, so the
     counts still agree."""
-    victim, model = trail.entry_at(6), trail.entry_at(4)
-    forged = int(trail.scalar("SELECT nextval('audit.entry_id_seq')"))
-    trail.superuser(
-        ("DELETE FROM audit.entry WHERE id = %s", (victim,)),
-        (
-            "INSERT INTO audit.entry SELECT (x).* FROM ("
-            " SELECT ROW(%s, e.tx_id, e.at, e.actor, e.actor_id, e.station, e.table_name,"
-            " e.record_key, e.operation, e.before, e.after, 'forged', '')::audit.entry AS x"
-            " FROM audit.entry e WHERE e.id = %s) s",
-            (forged, model),
-        ),
-        ("UPDATE audit.entry e SET entry_hash = audit.entry_hash(e) WHERE id = %s", (forged,)),
-    )
+    victim = trail.entry_at(6)
+    _, forge = _forged_copy(trail, trail.entry_at(4))
+    trail.superuser(("DELETE FROM audit.entry WHERE id = %s", (victim,)), *forge)
     return "the entry was deleted"
 
 
