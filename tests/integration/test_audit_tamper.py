@@ -150,17 +150,11 @@ def test_reordered_chain_rows_are_named(trail: Trail) -> None:
     """Swapping which entry sits at two positions breaks the link at the first of them."""
     p = trail.b_position + 2
     first, second = trail.entry_at(p), trail.entry_at(p + 1)
-    first_hash = trail.scalar("SELECT entry_hash FROM audit.chain WHERE position = %s", p)
-    second_hash = trail.scalar("SELECT entry_hash FROM audit.chain WHERE position = %s", p + 1)
-    move = "UPDATE audit.chain SET entry_id = %s, entry_hash = %s WHERE position = %s"
-    trail.superuser(
-        (move, (-1, "", p)),  # entry ids are unique: park the first while swapping
-        (move, (first, first_hash, p + 1)),
-        (move, (second, second_hash, p)),
-    )
+    expected = _reorder_chain_rows(trail)
+    assert expected == f"chain position {p} (entry {second})"
     code, out = trail.verify()
     assert code == 1
-    assert f"chain position {p} (entry {second})" in out
+    assert expected in out
     assert f"first bad entry: {second}" in out
     assert first != second
 
@@ -422,8 +416,11 @@ def _reorder_chain_rows(trail: Trail) -> str:
     first_hash = trail.scalar("SELECT entry_hash FROM audit.chain WHERE position = %s", p)
     second_hash = trail.scalar("SELECT entry_hash FROM audit.chain WHERE position = %s", p + 1)
     move = "UPDATE audit.chain SET entry_id = %s, entry_hash = %s WHERE position = %s"
-    trail.superuser((move, (-1, "", p)), (move, (first, first_hash, p + 1)),
-                    (move, (second, second_hash, p)))  # fmt: skip
+    trail.superuser(
+        (move, (-1, "", p)),  # entry ids are unique: park the first while swapping
+        (move, (first, first_hash, p + 1)),
+        (move, (second, second_hash, p)),
+    )
     return f"chain position {p} (entry {second})"
 
 
