@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -110,10 +111,19 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     check_objects(session, [*session.new, *session.dirty])
 
 
+# Not event.contains(): SQLAlchemy keys its registry by id(target) and keeps the key after a
+# factory is garbage collected, so a new factory at a reused address looked installed and
+# its flushes went unchecked (tests/unit/test_field_caps.py shows it).
+_installed: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def install(session_factory: sessionmaker[Session]) -> None:
     """Check every flush of this factory's sessions against the caps."""
-    if not event.contains(session_factory, "before_flush", _before_flush):
-        event.listen(session_factory, "before_flush", _before_flush)
+    with _lock:
+        if session_factory in _installed:
+            return
+        _installed.add(session_factory)
+    event.listen(session_factory, "before_flush", _before_flush)
 
 
 def cap_message(constraint: str, size: int | None = None) -> str | None:

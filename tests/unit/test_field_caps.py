@@ -59,3 +59,28 @@ def test_time_limits_and_too_long_values_are_translated() -> None:
     assert isinstance(err, InvalidInput) and err.message == "A reason has at most 500 characters"
     blocked = translate(_DbError("WC050", _Diag(message_primary="Sealing blocked: x")))
     assert blocked is not None and blocked.message == "Sealing blocked: x"
+
+
+def test_every_new_session_factory_checks_its_flushes_even_at_a_reused_address() -> None:
+    """A factory made after another was garbage collected often gets its address; SQLAlchemy's
+    event.contains() said such a factory was already installed and its flushes went
+    unchecked (the oversized draft reached the database's CHECK, a flaky integration test)."""
+    import gc
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from domain import field_caps
+
+    addresses: set[int] = set()
+    reused = 0
+    for _ in range(20):
+        factory: sessionmaker[Session] = sessionmaker()
+        reused += id(factory) in addresses
+        addresses.add(id(factory))
+        field_caps.install(factory)
+        field_caps.install(factory)  # twice: still one check per flush
+        listeners = list(factory().dispatch.before_flush)
+        assert listeners.count(field_caps._before_flush) == 1
+        del factory, listeners
+        gc.collect()
+    assert reused > 0  # the case that went wrong did happen here
