@@ -10,6 +10,7 @@ screens it kept, so nothing built for one person is ever shown to the next.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,11 @@ class Tile:
     keep: bool = True
 
 
+# One number per home screen for the names of the screens it keeps installed: not id(self),
+# which a later home screen (the next person's) can get once this one is collected.
+_homes = itertools.count(1)
+
+
 class HomeScreen(StationScreen):
     CSS_PATH = "home.tcss"
     TITLE_TEXT = "Home"
@@ -51,6 +57,7 @@ class HomeScreen(StationScreen):
         super().__init__()
         self.tiles = tiles
         self._kept: dict[str, str] = {}  # tile id → installed screen name
+        self._serial = next(_homes)
 
     def compose_body(self) -> ComposeResult:
         user = station_of(self).current_user
@@ -84,7 +91,7 @@ class HomeScreen(StationScreen):
             return
         built = tile.open()
         if tile.keep:
-            name = f"home-{id(self):x}-{tile.id}"
+            name = f"home-{self._serial}-{tile.id}"
             self.app.install_screen(built, name)
             self._kept[tile.id] = name
         self.app.push_screen(built)
