@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +25,15 @@ from textual.widgets import Button, Static
 from screens.base import StationScreen
 from screens.station import station_of
 from screens.widgets.printable import literal_label
+
+
+@runtime_checkable
+class HomePanel(Protocol):
+    """A panel above the tiles that fills in from the database after the home is shown: its
+    height changes once, from "checking…" to what it found, and moves the tiles below it."""
+
+    # the first answer (what it found, or why it could not look) is shown
+    answered: bool
 
 
 @dataclass(frozen=True)
@@ -58,13 +68,16 @@ class HomeScreen(StationScreen):
         self.tiles = tiles
         self._kept: dict[str, str] = {}  # tile id → installed screen name
         self._serial = next(_homes)
+        self._panels: list[Widget] = []
 
     def compose_body(self) -> ComposeResult:
         user = station_of(self).current_user
         allowed = [t for t in self.tiles if user is not None and user.may(t.permission)]
         for tile in allowed:
             if tile.panel is not None:
-                yield tile.panel()
+                panel = tile.panel()
+                self._panels.append(panel)
+                yield panel
         with Grid(id="tiles"):
             for tile in allowed:
                 yield Button(
@@ -74,6 +87,13 @@ class HomeScreen(StationScreen):
                 )
         if not allowed:
             yield Static("Your role has no screens on this station yet. Ask a supervisor.")
+
+    @property
+    def settled(self) -> bool:
+        """Every shown panel has its first answer: the tiles are where they will stay (until
+        a panel's next refresh). Tests wait for it before tapping a tile, as a person, slower
+        than a database round trip, in effect does."""
+        return all(p.answered or not p.display for p in self._panels if isinstance(p, HomePanel))
 
     @on(Button.Pressed, ".tile")
     def open_tile(self, event: Button.Pressed) -> None:

@@ -24,6 +24,7 @@ class OverdueCapaPanel(Static):
         self.backend = backend
         self.refresh_s = refresh_s
         self.rows: list[OverdueLine] | None = None
+        self.answered = False  # screens.home.HomePanel
         self._in_flight = False
 
     def on_mount(self) -> None:
@@ -46,10 +47,12 @@ class OverdueCapaPanel(Static):
 
     def _failed(self, error: WorkCellError) -> None:
         self._rearm()
+        self.answered = True
         self.update(f"CAPA actions: not available ({error.message})")
 
     def _shown(self, rows: list[OverdueLine]) -> None:
         self._rearm()
+        self.answered = True
         self.rows = rows
         if not rows:
             self.update("CAPA actions: none overdue.")

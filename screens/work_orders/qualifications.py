@@ -30,6 +30,7 @@ class ExpiringQualificationsPanel(Static):
         self.backend = backend
         self.refresh_s = refresh_s
         self.rows: list[ExpiringQualification] | None = None
+        self.answered = False  # screens.home.HomePanel
         self._in_flight = False
 
     def on_mount(self) -> None:
@@ -58,10 +59,12 @@ class ExpiringQualificationsPanel(Static):
 
     def _failed(self, error: WorkCellError) -> None:
         self._rearm()
+        self.answered = True
         self.update(f"Qualifications: not available ({error.message})")
 
     def _shown(self, rows: list[ExpiringQualification]) -> None:
         self._rearm()
+        self.answered = True
         self.rows = rows
         if not rows:
             self.update(f"Qualifications: none expire within {WITHIN_DAYS} days.")

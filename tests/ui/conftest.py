@@ -207,7 +207,17 @@ async def sign_in(
     await until(pilot, lambda: isinstance(pilot.app.screen, SignInScreen), "the sign-in screen")
     await tap_and_pin(pilot, station, person, person.pin, touch=touch)
     await until(pilot, lambda: isinstance(pilot.app.screen, HomeScreen), "the home screen")
-    await until(pilot, lambda: pilot.app.screen.query(".tile").first().region, "tiles laid out")
+    await home_settled(pilot)
+
+
+async def home_settled(pilot: Pilot[Any]) -> None:
+    """The home's tiles are laid out and stay put: a panel above them that was still
+    "checking…" grows when its answer comes and moves every tile below it, so a tap aimed
+    before that lands on another tile (which opens the wrong screen)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, HomeScreen)
+    await until(pilot, lambda: screen.query(".tile").first().region, "tiles laid out")
+    await until(pilot, lambda: screen.settled, "the home's panels filled in")
 
 
 def enrol_fixed(

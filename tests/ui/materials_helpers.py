@@ -17,7 +17,7 @@ from screens.widgets.choice import ChoiceModal
 from screens.widgets.keyboard import KeyboardModal, key_id
 from tests.identity_helpers import Person
 from tests.integration.materials_helpers import Plant
-from tests.ui.conftest import Station, sign_in, tap, until
+from tests.ui.conftest import Station, home_settled, sign_in, tap, until
 
 
 async def switch_to(pilot: Pilot[Any], station: Station, who: Person) -> None:
@@ -33,7 +33,7 @@ async def switch_to(pilot: Pilot[Any], station: Station, who: Person) -> None:
         and app.current_user is not None and app.current_user.username == who.username,
         f"{who.username}'s home",
     )  # fmt: skip
-    await until(pilot, lambda: app.screen.query(".tile").first().region, "tiles laid out")
+    await home_settled(pilot)
 
 
 def screens_of(station: Station) -> Screens:
@@ -94,6 +94,10 @@ async def tap_row(pilot: Pilot[Any], table: str, key: str) -> None:
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
     region = widget._get_row_region(widget.get_row_index(key))
+    # the row itself into the table's view: a shared plant's list outgrows the table
+    widget.scroll_to_region(region, animate=False, immediate=True)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
     await tap(pilot, table, offset=(3, region.y - int(widget.scroll_y)))
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from screens.home import HomeScreen
 from screens.modals.signature import SignatureModal
 from screens.quality.capa import CapaScreen, NewCapaScreen
 from screens.quality.inspection import InspectionScreen
 from screens.quality.inspections import InspectionsScreen
 from screens.quality.ncr import NcrScreen, NcrsScreen
 from screens.quality.overdue import OverdueCapaPanel
+from screens.sign_in import SignInScreen
 from screens.widgets.keyboard import KeyboardModal, key_id
 from tests.ui.conftest import screen_text, sign_in, tap, tap_and_pin, until
 from tests.ui.materials_helpers import (
@@ -396,6 +398,55 @@ async def test_a_capa_is_signed_discipline_by_discipline(make_station, person, q
         await sign(pilot, station, qa)
         await _done(pilot, lambda: screen.detail.sections[0].status == "complete", "D0 signed")
         assert "D1" in (screen.detail.sections[2].complete or "")
+
+
+async def test_the_home_settles_once_the_overdue_panel_has_answered(
+    make_station, person, q, monkeypatch
+):
+    """The overdue panel grows from "checking…" to its lines and moves every tile below it
+    (a tap aimed before that lands on another tile): the home says when it has answered,
+    which is what the Pilot helpers wait for before tapping a tile."""
+    import threading
+
+    from kiosk.quality_backend import KioskQualityBackend
+
+    qa = person("qa")
+    lot, _ = q.receive()
+    raise_capa(q, qa, raise_ncr(q, qa, lot), qa.username, days=-3)
+    answer = threading.Event()
+    real = KioskQualityBackend.overdue_actions
+
+    def held_back(self: KioskQualityBackend, actor: str):  # the database is slow today
+        assert answer.wait(30)
+        return real(self, actor)
+
+    monkeypatch.setattr(KioskQualityBackend, "overdue_actions", held_back)
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(160, 48)) as pilot:
+        try:
+            await _settles(pilot, station, qa, answer)
+        finally:
+            answer.set()  # never leave the worker waiting
+
+
+async def _settles(pilot, station, qa, answer) -> None:
+    """Signed in while the panel's look-up is held back, then let it answer."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in screen")
+    await tap_and_pin(pilot, station, qa, qa.pin)
+    await until(pilot, lambda: isinstance(app.screen, HomeScreen), "the home screen")
+    home = app.screen
+    await until(pilot, lambda: home.query_one("#tile-holds").region, "tiles laid out")
+    before = home.query_one("#tile-holds").region
+    assert not home.settled  # "checking…": the tiles will move
+    answer.set()
+    await until(pilot, lambda: home.settled, "the panel's answer")
+    panel = home.query_one(OverdueCapaPanel)
+    assert panel.answered and panel.rows
+    after = home.query_one("#tile-holds").region
+    assert after.y > before.y  # moved down by the panel's lines
+    assert after.y >= panel.region.bottom
 
 
 async def test_overdue_capa_actions_show_on_the_supervisors_and_qas_home(make_station, person, q):
