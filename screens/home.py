@@ -32,7 +32,7 @@ class HomePanel(Protocol):
     """A panel above the tiles that fills in from the database after the home is shown: its
     height changes once, from "checking…" to what it found, and moves the tiles below it."""
 
-    # the first answer (what it found, or why it could not look) is shown
+    # the first answer (what it found, or why it could not look) is shown and laid out
     answered: bool
 
 

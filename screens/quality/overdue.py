@@ -40,6 +40,9 @@ class OverdueCapaPanel(Static):
         call_backend(self, lambda: self.backend.overdue_actions(user.username), self._shown,
                      failed=self._failed, group="capa-overdue")  # fmt: skip
 
+    def _now_answered(self) -> None:
+        self.answered = True  # after the refresh: laid out at its new height
+
     def _rearm(self) -> None:
         self._in_flight = False
         if self.is_attached:
@@ -47,12 +50,12 @@ class OverdueCapaPanel(Static):
 
     def _failed(self, error: WorkCellError) -> None:
         self._rearm()
-        self.answered = True
+        self.call_after_refresh(self._now_answered)
         self.update(f"CAPA actions: not available ({error.message})")
 
     def _shown(self, rows: list[OverdueLine]) -> None:
         self._rearm()
-        self.answered = True
+        self.call_after_refresh(self._now_answered)
         self.rows = rows
         if not rows:
             self.update("CAPA actions: none overdue.")

@@ -52,6 +52,9 @@ class ExpiringQualificationsPanel(Static):
             group="qual-panel",
         )
 
+    def _now_answered(self) -> None:
+        self.answered = True  # after the refresh: laid out at its new height
+
     def _rearm(self) -> None:
         self._in_flight = False
         if self.is_attached:
@@ -59,12 +62,12 @@ class ExpiringQualificationsPanel(Static):
 
     def _failed(self, error: WorkCellError) -> None:
         self._rearm()
-        self.answered = True
+        self.call_after_refresh(self._now_answered)
         self.update(f"Qualifications: not available ({error.message})")
 
     def _shown(self, rows: list[ExpiringQualification]) -> None:
         self._rearm()
-        self.answered = True
+        self.call_after_refresh(self._now_answered)
         self.rows = rows
         if not rows:
             self.update(f"Qualifications: none expire within {WITHIN_DAYS} days.")
