@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Grid
+from textual.containers import Container, Grid
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
@@ -56,12 +56,15 @@ class Tile:
 # One number per home screen for the names of the screens it keeps installed: not id(self),
 # which a later home screen (the next person's) can get once this one is collected.
 _homes = itertools.count(1)
+# More than fit a touch screen in three columns of 7-row tiles under the panels (home.tcss).
+MANY_TILES = 12
 
 
 class HomeScreen(StationScreen):
     CSS_PATH = "home.tcss"
     TITLE_TEXT = "Home"
     BACK = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self, tiles: Sequence[Tile]) -> None:
         super().__init__()
@@ -73,11 +76,13 @@ class HomeScreen(StationScreen):
     def compose_body(self) -> ComposeResult:
         user = station_of(self).current_user
         allowed = [t for t in self.tiles if user is not None and user.may(t.permission)]
-        for tile in allowed:
-            if tile.panel is not None:
-                panel = tile.panel()
-                self._panels.append(panel)
-                yield panel
+        self.set_class(len(allowed) > MANY_TILES, "-many-tiles")
+        self._panels = [tile.panel() for tile in allowed if tile.panel is not None]
+        # The lists that grow (overdue CAPAs, expiring qualifications) sit side by side on a
+        # wide screen, so together they take the height of the taller one.
+        with Container(id="home-lists"):
+            yield from (p for p in self._panels if isinstance(p, HomePanel))
+        yield from (p for p in self._panels if not isinstance(p, HomePanel))
         with Grid(id="tiles"):
             for tile in allowed:
                 yield Button(

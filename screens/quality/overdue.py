@@ -3,63 +3,35 @@ due date, the plant's today), refreshed while the home screen shows."""
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from collections.abc import Sequence
 
-from domain.errors import WorkCellError
-from screens.base import call_backend
+from screens.backend import SignedInUser
 from screens.quality.backend import OverdueLine, QualityBackend
-from screens.station import station_of
+from screens.widgets.home_panel import HomeListPanel
 
 SHOWN = 5
 ROLES = frozenset({"supervisor", "qa"})
 
 
-class OverdueCapaPanel(Static):
+class OverdueCapaPanel(HomeListPanel[OverdueLine]):
     DEFAULT_CSS = """
     OverdueCapaPanel { height: auto; margin: 0 2; padding: 0 1; border: round $error; }
     """
+    SUBJECT = "CAPA actions"
 
     def __init__(self, backend: QualityBackend, *, refresh_s: float = 300.0) -> None:
-        super().__init__("CAPA actions: checking…", id="capa-overdue", markup=False)
+        super().__init__(id="capa-overdue", refresh_s=refresh_s)
         self.backend = backend
-        self.refresh_s = refresh_s
-        self.rows: list[OverdueLine] | None = None
-        self.answered = False  # screens.home.HomePanel
-        self._in_flight = False
 
-    def on_mount(self) -> None:
-        user = station_of(self).current_user
-        self.display = user is not None and bool(ROLES & user.roles)
-        self.poll()
+    def shown_to(self, user: SignedInUser) -> bool:
+        return bool(ROLES & user.roles)
 
-    def poll(self) -> None:
-        user = station_of(self).current_user
-        if self._in_flight or user is None or not self.display:
-            return
-        self._in_flight = True
-        call_backend(self, lambda: self.backend.overdue_actions(user.username), self._shown,
-                     failed=self._failed, group="capa-overdue")  # fmt: skip
+    def fetch(self, username: str) -> list[OverdueLine]:
+        return self.backend.overdue_actions(username)
 
-    def _now_answered(self) -> None:
-        self.answered = True  # after the refresh: laid out at its new height
-
-    def _rearm(self) -> None:
-        self._in_flight = False
-        if self.is_attached:
-            self.set_timer(self.refresh_s, self.poll)
-
-    def _failed(self, error: WorkCellError) -> None:
-        self._rearm()
-        self.call_after_refresh(self._now_answered)
-        self.update(f"CAPA actions: not available ({error.message})")
-
-    def _shown(self, rows: list[OverdueLine]) -> None:
-        self._rearm()
-        self.call_after_refresh(self._now_answered)
-        self.rows = rows
+    def text(self, rows: Sequence[OverdueLine]) -> str:
         if not rows:
-            self.update("CAPA actions: none overdue.")
-            return
+            return "CAPA actions: none overdue."
         # three lines over SSH (80x24), so the tiles stay in reach
         shown = SHOWN if self.app.size.height >= 40 else 3
         lines = [f"⚠ {len(rows)} CAPA action(s) overdue:"]
@@ -70,4 +42,4 @@ class OverdueCapaPanel(Static):
         ]
         if len(rows) > shown:
             lines.append(f"  … and {len(rows) - shown} more")
-        self.update("\n".join(lines))
+        return "\n".join(lines)

@@ -1,77 +1,43 @@
 """Home-screen panel for supervisors: qualifications expiring within 30 days (§11.10(i)).
 
 A person whose qualification lapses is refused at the step by the database; the panel
-gives the supervisor the month to retrain them. Refreshes itself like the security-events
-panel: the next fetch is armed only when one has finished.
+gives the supervisor the month to retrain them.
 """
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from collections.abc import Sequence
 
-from domain.errors import WorkCellError
 from domain.views.work_orders import ExpiringQualification
-from screens.base import call_backend
-from screens.station import station_of
+from screens.backend import SignedInUser
+from screens.widgets.home_panel import HomeListPanel
 from screens.work_orders.backend import WorkOrderBackend
 
 WITHIN_DAYS = 30
 SHOWN = 4  # lines on the panel; the rest are counted
 
 
-class ExpiringQualificationsPanel(Static):
+class ExpiringQualificationsPanel(HomeListPanel[ExpiringQualification]):
     DEFAULT_CSS = """
     ExpiringQualificationsPanel { height: auto; margin: 0 2; padding: 0 1;
                                   border: round $warning; }
     """
+    SUBJECT = "Qualifications"
 
     def __init__(self, backend: WorkOrderBackend, *, refresh_s: float = 300.0) -> None:
-        super().__init__("Qualifications: checking…", id="qual-panel", markup=False)
+        super().__init__(id="qual-panel", refresh_s=refresh_s)
         self.backend = backend
-        self.refresh_s = refresh_s
-        self.rows: list[ExpiringQualification] | None = None
-        self.answered = False  # screens.home.HomePanel
-        self._in_flight = False
 
-    def on_mount(self) -> None:
-        user = station_of(self).current_user
+    def shown_to(self, user: SignedInUser) -> bool:
         # Supervisors keep their people trained; other roles see nothing of it here.
-        self.display = user is not None and "supervisor" in user.roles
-        self.poll()
+        return "supervisor" in user.roles
 
-    def poll(self) -> None:
-        user = station_of(self).current_user
-        if self._in_flight or user is None or not self.display:
-            return
-        self._in_flight = True
-        call_backend(
-            self,
-            lambda: self.backend.expiring_qualifications(user.username, WITHIN_DAYS),
-            self._shown,
-            failed=self._failed,
-            group="qual-panel",
-        )
+    def fetch(self, username: str) -> list[ExpiringQualification]:
+        return self.backend.expiring_qualifications(username, WITHIN_DAYS)
 
-    def _now_answered(self) -> None:
-        self.answered = True  # after the refresh: laid out at its new height
-
-    def _rearm(self) -> None:
-        self._in_flight = False
-        if self.is_attached:
-            self.set_timer(self.refresh_s, self.poll)
-
-    def _failed(self, error: WorkCellError) -> None:
-        self._rearm()
-        self.call_after_refresh(self._now_answered)
-        self.update(f"Qualifications: not available ({error.message})")
-
-    def _shown(self, rows: list[ExpiringQualification]) -> None:
-        self._rearm()
-        self.call_after_refresh(self._now_answered)
-        self.rows = rows
+    def text(self, rows: Sequence[ExpiringQualification]) -> str:
         if not rows:
-            self.update(f"Qualifications: none expire within {WITHIN_DAYS} days.")
-            return
+            return f"Qualifications: none expire within {WITHIN_DAYS} days."
         lines = [f"⚠ {len(rows)} qualification(s) expire within {WITHIN_DAYS} days:"]
         lines += [
             f"  {r.expires_on.isoformat()}  {r.printed_name} ({r.username}): "
@@ -80,4 +46,4 @@ class ExpiringQualificationsPanel(Static):
         ]
         if len(rows) > SHOWN:
             lines.append(f"  … and {len(rows) - SHOWN} more")
-        self.update("\n".join(lines))
+        return "\n".join(lines)

@@ -6,8 +6,11 @@ actions on the supervisor's and QA's home screens."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from domain.services.work_orders import training
 from screens.home import HomeScreen
 from screens.modals.signature import SignatureModal
 from screens.quality.capa import CapaScreen, NewCapaScreen
@@ -17,6 +20,8 @@ from screens.quality.ncr import NcrScreen, NcrsScreen
 from screens.quality.overdue import OverdueCapaPanel
 from screens.sign_in import SignInScreen
 from screens.widgets.keyboard import KeyboardModal, key_id
+from screens.work_orders.qualifications import ExpiringQualificationsPanel
+from tests.conftest import unique
 from tests.ui.conftest import screen_text, sign_in, tap, tap_and_pin, until
 from tests.ui.materials_helpers import (
     choose,
@@ -476,3 +481,53 @@ async def test_overdue_capa_actions_show_on_the_supervisors_and_qas_home(make_st
             lambda: app.screen.query_one(OverdueCapaPanel).rows is not None,
             "QA's overdue actions",
         )
+
+
+@pytest.mark.parametrize("role", ["qa", "supervisor"])
+async def test_every_home_tile_is_in_reach_on_a_touch_screen_without_scrolling(
+    make_station, person, q, role
+):
+    """The roles with the most tiles and the panels above them, with the overdue panel at
+    its tallest: at 160x48 nothing is below the fold (a gloved hand scrolls badly) and each
+    tile is a whole target, 5 rows high, above the footer."""
+    who = person(role)
+    qa = person("qa")
+    lot, _ = q.receive()
+    for _ in range(2):  # nine sections each: more than the panel lists
+        raise_capa(q, qa, raise_ncr(q, qa, lot), who.username, days=-3)
+    if role == "supervisor":  # and the supervisor's other list at its tallest too
+        expiring_soon(q.plant, [person("operator").username for _ in range(5)])
+    station = make_station()
+    app = station.app
+    async with app.run_test(size=(160, 48)) as pilot:
+        await sign_in(pilot, station, who, touch=True)
+        home = app.screen
+        panel = home.query_one(OverdueCapaPanel)
+        assert panel.rows is not None and len(panel.rows) > 5
+        assert "more" in str(panel.render())  # the tallest the panel gets
+        if role == "supervisor":
+            assert "more" in str(home.query_one(ExpiringQualificationsPanel).render())
+        await pilot.pause()
+        shoot(app, f"home-{role}-160x48-overdue")
+        tiles = list(home.query(".tile"))
+        footer = home.query_one("#nav-back").region
+        assert len(tiles) >= 8
+        assert home.max_scroll_y == 0
+        for tile in tiles:
+            assert tile.region.height >= 5, tile.id
+            assert tile.region.bottom <= footer.y, tile.id
+
+
+def expiring_soon(plant, usernames: list[str]) -> None:
+    """A qualification that runs out within the supervisor panel's 30 days for each."""
+    code = unique("EXP").upper()
+    with plant.uow(plant.qa) as uow:
+        training.define_qualification(uow, code, "Line clearance", "SOP-LC-01", "B")
+        uow.commit()
+    for username in usernames:
+        with plant.uow(plant.supervisor) as uow:
+            training.grant_qualification(
+                uow, username, code, plant.today - dt.timedelta(days=300),
+                plant.today + dt.timedelta(days=10), plant.signing(plant.supervisor),
+            )  # fmt: skip
+            uow.commit()
