@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Container, Grid
+from textual.containers import Container, Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Static
@@ -78,20 +78,23 @@ class HomeScreen(StationScreen):
         allowed = [t for t in self.tiles if user is not None and user.may(t.permission)]
         self.set_class(len(allowed) > MANY_TILES, "-many-tiles")
         self._panels = [tile.panel() for tile in allowed if tile.panel is not None]
-        # The lists that grow (overdue CAPAs, expiring qualifications) sit side by side on a
-        # wide screen, so together they take the height of the taller one.
-        with Container(id="home-lists"):
-            yield from (p for p in self._panels if isinstance(p, HomePanel))
-        yield from (p for p in self._panels if not isinstance(p, HomePanel))
-        with Grid(id="tiles"):
-            for tile in allowed:
-                yield Button(
-                    literal_label(f"{tile.label}\n{tile.hint}"),
-                    id=f"tile-{tile.id}",
-                    classes="tile",
-                )
-        if not allowed:
-            yield Static("Your role has no screens on this station yet. Ask a supervisor.")
+        # Scrolls by itself (80x24 over SSH), not the screen: a scrolling screen's scrollbar
+        # cut into the docked footer ("Sign ou t").
+        with VerticalScroll(id="home-body", can_focus=False):
+            # The lists that grow (overdue CAPAs, expiring qualifications) sit side by side
+            # on a wide screen, so together they take the height of the taller one.
+            with Container(id="home-lists"):
+                yield from (p for p in self._panels if isinstance(p, HomePanel))
+            yield from (p for p in self._panels if not isinstance(p, HomePanel))
+            with Grid(id="tiles"):
+                for tile in allowed:
+                    yield Button(
+                        literal_label(f"{tile.label}\n{tile.hint}"),
+                        id=f"tile-{tile.id}",
+                        classes="tile",
+                    )
+            if not allowed:
+                yield Static("Your role has no screens on this station yet. Ask a supervisor.")
 
     @property
     def settled(self) -> bool:

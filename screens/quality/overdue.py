@@ -3,13 +3,10 @@ due date, the plant's today), refreshed while the home screen shows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from screens.backend import SignedInUser
 from screens.quality.backend import OverdueLine, QualityBackend
 from screens.widgets.home_panel import HomeListPanel
 
-SHOWN = 5
 ROLES = frozenset({"supervisor", "qa"})
 
 
@@ -29,17 +26,14 @@ class OverdueCapaPanel(HomeListPanel[OverdueLine]):
     def fetch(self, username: str) -> list[OverdueLine]:
         return self.backend.overdue_actions(username)
 
-    def text(self, rows: Sequence[OverdueLine]) -> str:
-        if not rows:
-            return "CAPA actions: none overdue."
-        # three lines over SSH (80x24), so the tiles stay in reach
-        shown = SHOWN if self.app.size.height >= 40 else 3
-        lines = [f"⚠ {len(rows)} CAPA action(s) overdue:"]
-        lines += [
-            f"  due {r.due_date.isoformat()} {r.capa_number} {r.discipline[:2]}"
-            f" ({r.ncr_number}) — {r.owner}"
-            for r in rows[:shown]
-        ]
-        if len(rows) > shown:
-            lines.append(f"  … and {len(rows) - shown} more")
-        return "\n".join(lines)
+    def nothing(self) -> str:
+        return "CAPA actions: none overdue."
+
+    def heading(self, count: int) -> str:
+        return f"⚠ {count} CAPA action(s) overdue:"
+
+    def line(self, row: OverdueLine) -> str:
+        return (
+            f"  due {row.due_date.isoformat()} {row.capa_number} {row.discipline[:2]}"
+            f" ({row.ncr_number}) — {row.owner}"
+        )

@@ -27,6 +27,9 @@ class HomeListPanel(Static, Generic[Row]):
 
     # the first line while the look-up runs, and the start of "not available (…)"
     SUBJECT = ""
+    # rows listed on a touch screen (40 rows and more); over SSH at 80x24 one, so that a
+    # supervisor's two lists and the security line leave the first tiles in view
+    SHOWN = 5
 
     def __init__(self, *, id: str, refresh_s: float) -> None:
         super().__init__(f"{self.SUBJECT}: checking…", id=id, markup=False)
@@ -42,8 +45,23 @@ class HomeListPanel(Static, Generic[Row]):
         """Runs in a worker thread (call_backend)."""
         raise NotImplementedError
 
-    def text(self, rows: Sequence[Row]) -> str:
+    def nothing(self) -> str:
         raise NotImplementedError
+
+    def heading(self, count: int) -> str:
+        raise NotImplementedError
+
+    def line(self, row: Row) -> str:
+        raise NotImplementedError
+
+    def text(self, rows: Sequence[Row]) -> str:
+        if not rows:
+            return self.nothing()
+        shown = self.SHOWN if self.app.size.height >= 40 else 1
+        lines = [self.heading(len(rows)), *(self.line(r) for r in rows[:shown])]
+        if len(rows) > shown:
+            lines.append(f"  … and {len(rows) - shown} more")
+        return "\n".join(lines)
 
     def on_mount(self) -> None:
         user = station_of(self).current_user

@@ -6,15 +6,12 @@ gives the supervisor the month to retrain them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from domain.views.work_orders import ExpiringQualification
 from screens.backend import SignedInUser
 from screens.widgets.home_panel import HomeListPanel
 from screens.work_orders.backend import WorkOrderBackend
 
 WITHIN_DAYS = 30
-SHOWN = 4  # lines on the panel; the rest are counted
 
 
 class ExpiringQualificationsPanel(HomeListPanel[ExpiringQualification]):
@@ -23,6 +20,7 @@ class ExpiringQualificationsPanel(HomeListPanel[ExpiringQualification]):
                                   border: round $warning; }
     """
     SUBJECT = "Qualifications"
+    SHOWN = 4
 
     def __init__(self, backend: WorkOrderBackend, *, refresh_s: float = 300.0) -> None:
         super().__init__(id="qual-panel", refresh_s=refresh_s)
@@ -35,15 +33,14 @@ class ExpiringQualificationsPanel(HomeListPanel[ExpiringQualification]):
     def fetch(self, username: str) -> list[ExpiringQualification]:
         return self.backend.expiring_qualifications(username, WITHIN_DAYS)
 
-    def text(self, rows: Sequence[ExpiringQualification]) -> str:
-        if not rows:
-            return f"Qualifications: none expire within {WITHIN_DAYS} days."
-        lines = [f"⚠ {len(rows)} qualification(s) expire within {WITHIN_DAYS} days:"]
-        lines += [
-            f"  {r.expires_on.isoformat()}  {r.printed_name} ({r.username}): "
-            f"{r.code} ({r.document} rev {r.document_revision})"
-            for r in rows[:SHOWN]
-        ]
-        if len(rows) > SHOWN:
-            lines.append(f"  … and {len(rows) - SHOWN} more")
-        return "\n".join(lines)
+    def nothing(self) -> str:
+        return f"Qualifications: none expire within {WITHIN_DAYS} days."
+
+    def heading(self, count: int) -> str:
+        return f"⚠ {count} qualification(s) expire within {WITHIN_DAYS} days:"
+
+    def line(self, row: ExpiringQualification) -> str:
+        return (
+            f"  {row.expires_on.isoformat()}  {row.printed_name} ({row.username}): "
+            f"{row.code} ({row.document} rev {row.document_revision})"
+        )

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from textual.css.query import NoMatches
-from textual.pilot import Pilot, WaitForScreenTimeout
+from textual.pilot import OutOfBounds, Pilot, WaitForScreenTimeout
 
 from domain.services import access, identity, identity_admin, users
 from domain.services.identity import Credentials
@@ -189,12 +189,18 @@ async def tap(pilot: Pilot[Any], selector: str, offset: tuple[int, int] = (0, 0)
         try:
             # A Button ignores a click while its press effect (-active, 0.2 s) still shows:
             # a second tap that soon after the first would be lost, so wait it out.
-            if not pilot.app.screen.query_one(selector).has_class("-active") and (
-                await pilot.click(selector, offset=offset)
-            ):
-                return
+            widget = pilot.app.screen.query_one(selector)
+            if not widget.has_class("-active"):
+                if await pilot.click(selector, offset=offset):
+                    return
+                # Missed: below the fold or under the footer (a home at 80x24 whose panels
+                # have grown); a person scrolls to it first.
+                widget.scroll_visible(animate=False, immediate=True)
         except NoMatches:  # a modal that was just pushed is still composing its widgets
             pass
+        except OutOfBounds:  # off the screen altogether: scrolled to on the next try
+            with contextlib.suppress(NoMatches):
+                pilot.app.screen.query_one(selector).scroll_visible(animate=False, immediate=True)
         except WaitForScreenTimeout:  # the click landed; the app was slow to take it in
             return
         await settle(pilot)

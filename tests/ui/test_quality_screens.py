@@ -483,39 +483,69 @@ async def test_overdue_capa_actions_show_on_the_supervisors_and_qas_home(make_st
         )
 
 
-@pytest.mark.parametrize("role", ["qa", "supervisor"])
-async def test_every_home_tile_is_in_reach_on_a_touch_screen_without_scrolling(
-    make_station, person, q, role
-):
-    """The roles with the most tiles and the panels above them, with the overdue panel at
-    its tallest: at 160x48 nothing is below the fold (a gloved hand scrolls badly) and each
-    tile is a whole target, 5 rows high, above the footer."""
-    who = person(role)
+def _full_lists(q: QPlant, person, who) -> None:
+    """Both home lists longer than they show: overdue CAPA sections owned by ``who`` and,
+    on a supervisor's home, qualifications about to run out."""
     qa = person("qa")
     lot, _ = q.receive()
     for _ in range(2):  # nine sections each: more than the panel lists
         raise_capa(q, qa, raise_ncr(q, qa, lot), who.username, days=-3)
-    if role == "supervisor":  # and the supervisor's other list at its tallest too
-        expiring_soon(q.plant, [person("operator").username for _ in range(5)])
+    expiring_soon(q.plant, [person("operator").username for _ in range(5)])
+
+
+async def _home_with_full_lists(pilot, station, who, role: str) -> HomeScreen:
+    await sign_in(pilot, station, who, touch=True)
+    home = pilot.app.screen
+    assert isinstance(home, HomeScreen)
+    panel = home.query_one(OverdueCapaPanel)
+    assert panel.rows is not None and len(panel.rows) > panel.SHOWN
+    assert "more" in str(panel.render())  # the tallest the panel gets
+    if role == "supervisor":
+        assert "more" in str(home.query_one(ExpiringQualificationsPanel).render())
+    await pilot.pause()
+    shoot(pilot.app, f"home-{role}-{pilot.app.size.width}x{pilot.app.size.height}-lists")
+    return home
+
+
+@pytest.mark.parametrize("role", ["qa", "supervisor"])
+async def test_every_home_tile_is_in_reach_on_a_touch_screen_without_scrolling(
+    make_station, person, q, role
+):
+    """The roles with the most tiles and the panels above them, with the lists at their
+    tallest: at 160x48 nothing is below the fold (a gloved hand scrolls badly) and each
+    tile is a whole target, 5 rows high, above the footer."""
+    who = person(role)
+    _full_lists(q, person, who)
     station = make_station()
-    app = station.app
-    async with app.run_test(size=(160, 48)) as pilot:
-        await sign_in(pilot, station, who, touch=True)
-        home = app.screen
-        panel = home.query_one(OverdueCapaPanel)
-        assert panel.rows is not None and len(panel.rows) > 5
-        assert "more" in str(panel.render())  # the tallest the panel gets
-        if role == "supervisor":
-            assert "more" in str(home.query_one(ExpiringQualificationsPanel).render())
-        await pilot.pause()
-        shoot(app, f"home-{role}-160x48-overdue")
+    async with station.app.run_test(size=(160, 48)) as pilot:
+        home = await _home_with_full_lists(pilot, station, who, role)
         tiles = list(home.query(".tile"))
         footer = home.query_one("#nav-back").region
         assert len(tiles) >= 8
-        assert home.max_scroll_y == 0
+        assert home.query_one("#home-body").max_scroll_y == 0
         for tile in tiles:
             assert tile.region.height >= 5, tile.id
             assert tile.region.bottom <= footer.y, tile.id
+
+
+@pytest.mark.parametrize("role", ["qa", "supervisor"])
+async def test_the_first_tiles_stay_in_view_at_80x24_under_full_lists(
+    make_station, person, q, role
+):
+    """Over SSH the home scrolls, but the lists show one line each there, so the first row
+    of tiles is in view under both of them and the security line."""
+    who = person(role)
+    _full_lists(q, person, who)
+    station = make_station()
+    async with station.app.run_test(size=(80, 24)) as pilot:
+        home = await _home_with_full_lists(pilot, station, who, role)
+        footer = home.query_one("#nav-back").region
+        first_row = [
+            t for t in home.query(".tile") if t.region.y == home.query_one(".tile").region.y
+        ]
+        assert len(first_row) == 2
+        for tile in first_row:
+            assert tile.region.height == 5 and tile.region.bottom <= footer.y, tile.id
 
 
 def expiring_soon(plant, usernames: list[str]) -> None:
